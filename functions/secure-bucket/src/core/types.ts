@@ -1,0 +1,156 @@
+// The contract of the pure core: what a claim may ask for, what the platform decides, and
+// what the core hands back. Nothing here knows about gRPC or files.
+
+export type AccessLevel = 'Read' | 'Write' | 'ReadWrite';
+export type TlsVersion = '1.2' | '1.3';
+export type LockMode = 'Compliance' | 'Governance';
+export type StorageClass = 'STANDARD_IA' | 'INTELLIGENT_TIERING' | 'GLACIER_IR' | 'GLACIER' | 'DEEP_ARCHIVE';
+
+/** One workload that uses the bucket; always a ServiceAccount of the claim's own namespace. */
+export interface Consumer {
+  name: string;
+  serviceAccount: string;
+  access: AccessLevel;
+  prefixes: string[];
+  accessPoint: boolean;
+}
+
+export interface Transition {
+  days: number;
+  storageClass: StorageClass;
+}
+
+export interface LifecycleRule {
+  name: string;
+  prefix: string;
+  transitions: Transition[];
+  expireAfterDays?: number;
+}
+
+export interface Lifecycle {
+  /** Whole-bucket transitions and expiration (rule "default"). */
+  transitions: Transition[];
+  expireAfterDays?: number;
+  noncurrentVersionExpireAfterDays?: number;
+  abortIncompleteMultipartUploadDays: number;
+  rules: LifecycleRule[];
+}
+
+export interface ObjectLock {
+  mode: LockMode;
+  days?: number;
+  years?: number;
+  /** Governance only: consumers (by name) allowed s3:BypassGovernanceRetention. */
+  governanceBypassConsumers: string[];
+}
+
+export interface Alarms {
+  email?: string;
+  snsTopicArn?: string;
+}
+
+/** The tenant's request, after defaults: spec of XSecureBucket / XSecureBucketClaim. */
+export interface BucketSpec {
+  region: string;
+  naming: { strategy: 'Generated' } | { strategy: 'Fixed'; name: string };
+  tls: { minimumVersion: TlsVersion };
+  consumers: Consumer[];
+  objectLock?: ObjectLock;
+  versioning: 'Auto' | 'Enabled';
+  lifecycle: Lifecycle;
+  metrics: boolean;
+  alarms?: Alarms;
+  replication?: { destinationRegion: string };
+}
+
+/** Who the claim is: taken from the XR's Crossplane labels, never from its spec. */
+export interface ClaimIdentity {
+  /** metadata.name of the XR (cluster-unique). */
+  compositeName: string;
+  claimName: string;
+  claimNamespace: string;
+}
+
+export type IdentityMode = 'IRSA' | 'PodIdentity';
+
+/** Platform-owned settings, from the EnvironmentConfig: never from the tenant's claim. */
+export interface PlatformEnvironment {
+  accountId: string;
+  partition: string;
+  region: string;
+  clusterName: string;
+  bucketNamePrefix: string;
+  identity: {
+    mode: IdentityMode;
+    /** IRSA: the cluster's OIDC issuer host and path, e.g. oidc.eks.us-east-1.amazonaws.com/id/ABC. */
+    oidcIssuer?: string;
+    permissionsBoundaryArn: string;
+    rolePath: string;
+  };
+  network: {
+    vpcId: string;
+    /** Shared: the platform's S3 gateway endpoint; Dedicated: one per bucket on these route tables. */
+    endpoint: { mode: 'Shared'; id: string } | { mode: 'Dedicated'; routeTableIds: string[] };
+  };
+  kms: { keyAdminArns: string[]; deletionWindowInDays: number };
+  access: {
+    breakGlassPrincipalArns: string[];
+    /** The Crossplane provider's role: never locked out of the bucket policy. */
+    providerRoleArn: string;
+    /** The EKS node role: named so the access matrix can prove it gets nothing. */
+    nodeRoleArn?: string;
+  };
+  audit: { logBucket?: string; inventoryBucket?: string };
+  alarms: { snsTopicArn?: string };
+}
+
+/** A provider-aws managed resource as the core emits it (plain JSON, canonical key order). */
+export interface ManagedResource {
+  apiVersion: string;
+  kind: string;
+  metadata: { name?: string; annotations?: Record<string, string>; labels?: Record<string, string> };
+  spec: Record<string, unknown>;
+}
+
+/** What the provider reported for a composed resource on an earlier pass. */
+export interface ObservedResource {
+  resource: { status?: { atProvider?: Record<string, unknown>; conditions?: Array<{ type: string; status: string }> } } & Record<string, unknown>;
+}
+
+/** A claim the core refuses: names the field and says how to fix it. */
+export class ClaimError extends Error {
+  constructor(
+    readonly field: string,
+    readonly problem: string,
+    readonly fix: string,
+  ) {
+    super(`${field}: ${problem}. Fix: ${fix}`);
+    this.name = 'ClaimError';
+  }
+}
+
+export interface RenderInput {
+  identity: ClaimIdentity;
+  spec: BucketSpec;
+  environment: PlatformEnvironment;
+  observed: Record<string, ObservedResource>;
+}
+
+export interface CompositeStatus {
+  bucketName: string;
+  region: string;
+  encryption: string;
+  objectLock: string;
+  kmsKeyArn?: string;
+  endpointId?: string;
+  consumers?: Array<{ name: string; roleArn: string; accessPointAlias?: string }>;
+  pendingValues?: string[];
+}
+
+export interface RenderOutput {
+  /** Keyed by composition resource name (stable across passes). */
+  resources: Record<string, ManagedResource>;
+  status: CompositeStatus;
+  /** Informational messages (e.g. values still waiting on the provider). */
+  notes: string[];
+}
