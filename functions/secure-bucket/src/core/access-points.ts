@@ -1,0 +1,58 @@
+// An access point per consumer that asks for one: reachable only from the platform's VPC, its
+// policy limited to that consumer's role and prefixes. The bucket policy delegates to it.
+import type { RenderContext, ResolvedConsumer } from './context.js';
+import { OBJECT_ACTIONS, canList } from './identity.js';
+import { policy, renderPolicy, type Statement } from './policy.js';
+import { managed } from './resources.js';
+import type { ManagedResource } from './types.js';
+
+export function accessPointPolicy(ctx: RenderContext, consumer: ResolvedConsumer): string {
+  const ap = consumer.accessPointArn as string;
+  const onlyThisRole = { ArnEquals: { 'aws:PrincipalArn': consumer.roleArn } };
+  const statements: Statement[] = [
+    {
+      Sid: 'ConsumerObjects',
+      Effect: 'Allow',
+      Principal: { AWS: `arn:${ctx.env.partition}:iam::${ctx.env.accountId}:root` },
+      Action: OBJECT_ACTIONS[consumer.access],
+      Resource: consumer.prefixes.map((p) => `${ap}/object/${p}*`),
+      Condition: onlyThisRole,
+    },
+  ];
+  if (canList(consumer.access)) {
+    statements.push({
+      Sid: 'ConsumerListsOwnPrefixes',
+      Effect: 'Allow',
+      Principal: { AWS: `arn:${ctx.env.partition}:iam::${ctx.env.accountId}:root` },
+      Action: 's3:ListBucket',
+      Resource: ap,
+      Condition: { ...onlyThisRole, StringLike: { 's3:prefix': consumer.prefixes.map((p) => `${p}*`) } },
+    });
+  }
+  return renderPolicy(policy(statements));
+}
+
+export function accessPointResources(ctx: RenderContext): Record<string, ManagedResource> {
+  const out: Record<string, ManagedResource> = {};
+  for (const consumer of ctx.consumers) {
+    if (!consumer.accessPointName) continue;
+    // No external name: provider-aws identifies access points by an id it assigns itself.
+    out[`consumer-${consumer.name}-access-point`] = managed(
+      ctx.identity,
+      's3control.aws.upbound.io/v1beta2',
+      'AccessPoint',
+      'access-point',
+      {
+        region: ctx.spec.region,
+        accountId: ctx.env.accountId,
+        bucket: ctx.bucketName,
+        name: consumer.accessPointName,
+        // VPC network origin: the access point refuses any request from outside the VPC.
+        vpcConfiguration: { vpcId: ctx.env.network.vpcId },
+        publicAccessBlockConfiguration: { blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true },
+        policy: accessPointPolicy(ctx, consumer),
+      },
+    );
+  }
+  return out;
+}

@@ -1,0 +1,80 @@
+// The pure core: (XR, platform environment, observed resources) -> desired resources + status.
+// No I/O, no SDK types: the gRPC adapter and the tests call this the same way.
+import { accessPointResources } from './access-points.js';
+import { bucketResources } from './bucket.js';
+import { bucketPolicyResources } from './bucket-policy.js';
+import { readIdentity, readSpec } from './claim.js';
+import { buildContext, type RenderContext } from './context.js';
+import { encryptionResources } from './encryption.js';
+import { readEnvironment } from './environment.js';
+import type { Json } from './fields.js';
+import { identityResources } from './identity.js';
+import { networkResources } from './network.js';
+import { protectionResources } from './protection.js';
+import { ClaimError, type CompositeStatus, type ManagedResource, type ObservedResource, type RenderOutput } from './types.js';
+
+/** One AWS concern each; the order is the order resources are listed in. */
+const CONCERNS: Array<(ctx: RenderContext) => Record<string, ManagedResource>> = [
+  bucketResources,
+  encryptionResources,
+  protectionResources,
+  networkResources,
+  bucketPolicyResources,
+  identityResources,
+  accessPointResources,
+];
+
+export interface ComposeInput {
+  composite: Json;
+  environmentData: unknown;
+  observed: Record<string, ObservedResource>;
+}
+
+export function composeSecureBucket(input: ComposeInput): RenderOutput {
+  const environment = readEnvironment(input.environmentData);
+  const identity = readIdentity(input.composite);
+  const spec = readSpec(input.composite, environment.region);
+  if (spec.region !== environment.region) {
+    // A gateway endpoint serves only its own region: a bucket elsewhere would be unreachable.
+    throw new ClaimError(
+      'spec.region',
+      `${spec.region} is not served by this cluster's S3 endpoint (${environment.region})`,
+      `remove spec.region or set it to ${environment.region}`,
+    );
+  }
+  const ctx = buildContext(identity, spec, environment, input.observed);
+  const resources: Record<string, ManagedResource> = {};
+  for (const concern of CONCERNS) Object.assign(resources, concern(ctx));
+  return { resources, status: compositeStatus(ctx), notes: pendingNotes(ctx) };
+}
+
+function pending(ctx: RenderContext): string[] {
+  const out: string[] = [];
+  if (ctx.keyArn === undefined) out.push('kmsKeyArn');
+  if (ctx.endpointId === undefined) out.push('endpointId');
+  return out;
+}
+
+function pendingNotes(ctx: RenderContext): string[] {
+  return pending(ctx).map((v) => `waiting for the provider to report ${v}; the bucket policy and consumer roles tighten once it is known`);
+}
+
+function compositeStatus(ctx: RenderContext): CompositeStatus {
+  const lock = ctx.spec.objectLock;
+  const status: CompositeStatus = {
+    bucketName: ctx.bucketName,
+    region: ctx.spec.region,
+    encryption: 'aws:kms+bucketKey',
+    objectLock: lock ? `${lock.mode}/${lock.days !== undefined ? `${lock.days}d` : `${lock.years}y`}` : 'Off',
+    consumers: ctx.consumers.map((c) => {
+      const entry: { name: string; roleArn: string; accessPointAlias?: string } = { name: c.name, roleArn: c.roleArn };
+      const alias = ctx.observed[`consumer-${c.name}-access-point`]?.resource.status?.atProvider?.['alias'];
+      if (typeof alias === 'string') entry.accessPointAlias = alias;
+      return entry;
+    }),
+    pendingValues: pending(ctx),
+  };
+  if (ctx.keyArn !== undefined) status.kmsKeyArn = ctx.keyArn;
+  if (ctx.endpointId !== undefined) status.endpointId = ctx.endpointId;
+  return status;
+}

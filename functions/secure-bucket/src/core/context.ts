@@ -1,0 +1,74 @@
+// Everything the concern modules share for one render: the validated claim, the platform's
+// settings, the derived names, and the values the provider has reported so far.
+import {
+  accessPointArn,
+  accessPointName,
+  bucketArn,
+  bucketName,
+  consumerRoleArn,
+  consumerRoleName,
+} from './naming.js';
+import { observedString } from './resources.js';
+import type { BucketSpec, ClaimIdentity, Consumer, ObservedResource, PlatformEnvironment } from './types.js';
+
+export interface ResolvedConsumer extends Consumer {
+  roleName: string;
+  roleArn: string;
+  /** Set only when the consumer asked for an access point. */
+  accessPointName?: string;
+  accessPointArn?: string;
+}
+
+export interface RenderContext {
+  identity: ClaimIdentity;
+  spec: BucketSpec;
+  env: PlatformEnvironment;
+  observed: Record<string, ObservedResource>;
+  bucketName: string;
+  bucketArn: string;
+  consumers: ResolvedConsumer[];
+  /** Known once the provider created the key (later passes). */
+  keyArn?: string;
+  /** The S3 gateway endpoint requests must come through; known at once for a shared endpoint. */
+  endpointId?: string;
+  tags: Record<string, string>;
+}
+
+export const KMS_KEY = 'kms-key';
+export const VPC_ENDPOINT = 'vpc-endpoint';
+
+export function buildContext(
+  identity: ClaimIdentity,
+  spec: BucketSpec,
+  env: PlatformEnvironment,
+  observed: Record<string, ObservedResource>,
+): RenderContext {
+  const name = bucketName(identity, spec, env);
+  const ctx: RenderContext = {
+    identity,
+    spec,
+    env,
+    observed,
+    bucketName: name,
+    bucketArn: bucketArn(env, name),
+    consumers: spec.consumers.map((c) => {
+      const resolved: ResolvedConsumer = { ...c, roleName: consumerRoleName(identity, c, env), roleArn: consumerRoleArn(identity, c, env) };
+      if (c.accessPoint) {
+        resolved.accessPointName = accessPointName(identity, c, env);
+        resolved.accessPointArn = accessPointArn(env, spec.region, resolved.accessPointName);
+      }
+      return resolved;
+    }),
+    tags: {
+      'platform.example.org/claim-name': identity.claimName,
+      'platform.example.org/claim-namespace': identity.claimNamespace,
+      'platform.example.org/cluster': env.clusterName,
+      'platform.example.org/managed-by': 'function-secure-bucket',
+    },
+  };
+  const keyArn = observedString(observed, KMS_KEY, 'arn');
+  if (keyArn !== undefined) ctx.keyArn = keyArn;
+  const endpointId = env.network.endpoint.mode === 'Shared' ? env.network.endpoint.id : observedString(observed, VPC_ENDPOINT, 'id');
+  if (endpointId !== undefined) ctx.endpointId = endpointId;
+  return ctx;
+}

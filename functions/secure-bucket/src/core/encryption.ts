@@ -1,0 +1,109 @@
+// Encryption at rest: a customer-managed KMS key per bucket (rotation on), its alias, and SSE-KMS
+// as the bucket default with a bucket key (fewer KMS calls: the cost lever). The key policy
+// separates administrators from users: nobody may decrypt except through S3.
+import { KMS_KEY, type RenderContext } from './context.js';
+import { kmsAliasName } from './naming.js';
+import { policy, renderPolicy, type Statement } from './policy.js';
+import { managed, sameXrSelector } from './resources.js';
+import type { ManagedResource } from './types.js';
+
+/** Administration without use: these never include Decrypt, Encrypt or GenerateDataKey. */
+export const KEY_ADMIN_ACTIONS = [
+  'kms:CancelKeyDeletion',
+  'kms:CreateAlias',
+  'kms:DeleteAlias',
+  'kms:DescribeKey',
+  'kms:DisableKey',
+  'kms:DisableKeyRotation',
+  'kms:EnableKey',
+  'kms:EnableKeyRotation',
+  'kms:GetKeyPolicy',
+  'kms:GetKeyRotationStatus',
+  'kms:ListAliases',
+  'kms:ListResourceTags',
+  'kms:PutKeyPolicy',
+  'kms:ScheduleKeyDeletion',
+  'kms:TagResource',
+  'kms:UntagResource',
+  'kms:UpdateAlias',
+  'kms:UpdateKeyDescription',
+];
+
+export function s3ViaService(region: string): string {
+  return `s3.${region}.amazonaws.com`;
+}
+
+/** Principals that may use the key, each only for what its access level needs. */
+export function keyUsers(ctx: RenderContext): { decrypt: string[]; generate: string[] } {
+  const readers = ctx.consumers.map((c) => c.roleArn);
+  const writers = ctx.consumers.filter((c) => c.access !== 'Read').map((c) => c.roleArn);
+  // Break-glass principals may read in an emergency; they never get to write new data keys.
+  return { decrypt: [...readers, ...ctx.env.access.breakGlassPrincipalArns], generate: writers };
+}
+
+export function keyPolicy(ctx: RenderContext): string {
+  const { env } = ctx;
+  const root = `arn:${env.partition}:iam::${env.accountId}:root`;
+  const users = keyUsers(ctx);
+  // Principals are matched by aws:PrincipalArn, not named in Principal: KMS refuses a policy that
+  // names a role which does not exist yet, and consumer roles are created in the same pass.
+  const viaS3 = (actions: string[], principals: string[], sid: string): Statement => ({
+    Sid: sid,
+    Effect: 'Allow',
+    Principal: { AWS: root },
+    Action: actions,
+    Resource: '*',
+    Condition: {
+      StringEquals: { 'kms:ViaService': s3ViaService(ctx.spec.region), 'kms:CallerAccount': env.accountId },
+      ArnEquals: { 'aws:PrincipalArn': principals },
+    },
+  });
+  const statements: Statement[] = [
+    { Sid: 'AccountAdministersKey', Effect: 'Allow', Principal: { AWS: root }, Action: KEY_ADMIN_ACTIONS, Resource: '*' },
+  ];
+  if (env.kms.keyAdminArns.length > 0) {
+    statements.push({ Sid: 'KeyAdministrators', Effect: 'Allow', Principal: { AWS: root }, Action: KEY_ADMIN_ACTIONS, Resource: '*', Condition: { ArnEquals: { 'aws:PrincipalArn': env.kms.keyAdminArns } } });
+  }
+  if (users.decrypt.length > 0) statements.push(viaS3(['kms:Decrypt'], users.decrypt, 'DecryptViaS3'));
+  if (users.generate.length > 0) statements.push(viaS3(['kms:GenerateDataKey'], users.generate, 'GenerateDataKeyViaS3'));
+  return renderPolicy(policy(statements));
+}
+
+export function encryptionResources(ctx: RenderContext): Record<string, ManagedResource> {
+  const { identity, spec, bucketName, env } = ctx;
+  const region = spec.region;
+  return {
+    // Orphan on delete: deleting the key would make every object unreadable.
+    [KMS_KEY]: managed(
+      identity,
+      'kms.aws.upbound.io/v1beta1',
+      'Key',
+      KMS_KEY,
+      {
+        region,
+        description: `SSE-KMS key of s3://${bucketName} (${identity.claimNamespace}/${identity.claimName})`,
+        enableKeyRotation: true,
+        deletionWindowInDays: env.kms.deletionWindowInDays,
+        keyUsage: 'ENCRYPT_DECRYPT',
+        policy: keyPolicy(ctx),
+        tags: ctx.tags,
+      },
+      { keepOnDelete: true },
+    ),
+    'kms-alias': managed(identity, 'kms.aws.upbound.io/v1beta1', 'Alias', 'kms-alias', {
+      region,
+      targetKeyIdSelector: sameXrSelector(KMS_KEY),
+    }, { externalName: kmsAliasName(bucketName) }),
+    'bucket-encryption': managed(identity, 's3.aws.upbound.io/v1beta2', 'BucketServerSideEncryptionConfiguration', 'encryption', {
+      region,
+      bucket: bucketName,
+      rule: [
+        {
+          applyServerSideEncryptionByDefault: { sseAlgorithm: 'aws:kms', kmsMasterKeyIdSelector: sameXrSelector(KMS_KEY) },
+          bucketKeyEnabled: true,
+          blockedEncryptionTypes: ['SSE-C'],
+        },
+      ],
+    }),
+  };
+}

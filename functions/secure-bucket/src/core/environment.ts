@@ -1,0 +1,80 @@
+// Reads the platform's EnvironmentConfig `data` into PlatformEnvironment. A mistake here is the
+// platform team's, so the error names the EnvironmentConfig field, not the claim.
+import { arrayAt, enumAt, objectAt, requiredString, stringAt, integerAt, type Json } from './fields.js';
+import { ClaimError, type PlatformEnvironment } from './types.js';
+
+const ACCOUNT = /^[0-9]{12}$/;
+const IAM_ARN = /^arn:aws[a-z-]*:iam::[0-9]{12}:(role|user|policy|root)(\/[\w+=,.@/-]+)?$/;
+const PATH = /^\/([\w+=,.@-]+\/)*$/;
+
+export function readEnvironment(data: unknown, where = 'EnvironmentConfig data'): PlatformEnvironment {
+  const d = objectAt(data, where, true) as Json;
+  const f = (path: string) => `${where}.${path}`;
+  const identity = objectAt(d['identity'], f('identity'), true) as Json;
+  const network = objectAt(d['network'], f('network'), true) as Json;
+  const endpoint = objectAt(network['endpoint'], f('network.endpoint'), true) as Json;
+  const kms = objectAt(d['kms'], f('kms')) ?? {};
+  const access = objectAt(d['access'], f('access'), true) as Json;
+  const audit = objectAt(d['audit'], f('audit')) ?? {};
+  const alarms = objectAt(d['alarms'], f('alarms')) ?? {};
+  const arns = (value: unknown, path: string) =>
+    arrayAt(value, f(path), 50).map((v, i) => requiredString(v, `${f(path)}[${i}]`, { pattern: IAM_ARN, hint: 'use an IAM role or user ARN' }));
+
+  const mode = enumAt(identity['mode'], f('identity.mode'), ['IRSA', 'PodIdentity'] as const);
+  const oidcIssuer = stringAt(identity['oidcIssuer'], f('identity.oidcIssuer'), {
+    pattern: /^[a-z0-9.-]+(\/[A-Za-z0-9._-]+)*$/,
+    hint: 'write the issuer without https://, e.g. oidc.eks.us-east-1.amazonaws.com/id/ABC',
+  });
+  if (mode === 'IRSA' && oidcIssuer === undefined) {
+    throw new ClaimError(f('identity.oidcIssuer'), 'is required when identity.mode is IRSA', 'set the cluster OIDC issuer or use mode PodIdentity');
+  }
+  const endpointMode = enumAt(endpoint['mode'], f('network.endpoint.mode'), ['Shared', 'Dedicated'] as const);
+  const env: PlatformEnvironment = {
+    accountId: requiredString(d['accountId'], f('accountId'), { pattern: ACCOUNT, hint: 'use the 12-digit account id' }),
+    partition: stringAt(d['partition'], f('partition'), { pattern: /^aws(-[a-z-]+)?$/ }) ?? 'aws',
+    region: requiredString(d['region'], f('region'), { pattern: /^[a-z]{2}(-gov)?-[a-z]+-[0-9]$/ }),
+    clusterName: requiredString(d['clusterName'], f('clusterName'), { pattern: /^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$/ }),
+    bucketNamePrefix: requiredString(d['bucketNamePrefix'], f('bucketNamePrefix'), { pattern: /^[a-z0-9][a-z0-9-]{0,19}$/ }),
+    identity: {
+      mode,
+      permissionsBoundaryArn: requiredString(identity['permissionsBoundaryArn'], f('identity.permissionsBoundaryArn'), { pattern: IAM_ARN }),
+      rolePath: stringAt(identity['rolePath'], f('identity.rolePath'), { pattern: PATH, hint: "start and end the path with '/'" }) ?? '/',
+    },
+    network: {
+      vpcId: requiredString(network['vpcId'], f('network.vpcId'), { pattern: /^vpc-[0-9a-f]{8,17}$/ }),
+      endpoint:
+        endpointMode === 'Shared'
+          ? { mode: 'Shared', id: requiredString(endpoint['id'], f('network.endpoint.id'), { pattern: /^vpce-[0-9a-f]{8,17}$/ }) }
+          : {
+              mode: 'Dedicated',
+              routeTableIds: arrayAt(endpoint['routeTableIds'], f('network.endpoint.routeTableIds'), 50).map((v, i) =>
+                requiredString(v, `${f('network.endpoint.routeTableIds')}[${i}]`, { pattern: /^rtb-[0-9a-f]{8,17}$/ }),
+              ),
+            },
+    },
+    kms: {
+      keyAdminArns: arns(kms['keyAdminArns'], 'kms.keyAdminArns'),
+      deletionWindowInDays: integerAt(kms['deletionWindowInDays'], f('kms.deletionWindowInDays'), 7, 30) ?? 30,
+    },
+    access: {
+      breakGlassPrincipalArns: arns(access['breakGlassPrincipalArns'], 'access.breakGlassPrincipalArns'),
+      providerRoleArn: requiredString(access['providerRoleArn'], f('access.providerRoleArn'), { pattern: IAM_ARN }),
+    },
+    audit: {},
+    alarms: {},
+  };
+  if (oidcIssuer !== undefined) env.identity.oidcIssuer = oidcIssuer;
+  const nodeRoleArn = stringAt(access['nodeRoleArn'], f('access.nodeRoleArn'), { pattern: IAM_ARN });
+  if (nodeRoleArn !== undefined) env.access.nodeRoleArn = nodeRoleArn;
+  const bucketRule = { pattern: /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/ };
+  const logBucket = stringAt(audit['logBucket'], f('audit.logBucket'), bucketRule);
+  if (logBucket !== undefined) env.audit.logBucket = logBucket;
+  const inventoryBucket = stringAt(audit['inventoryBucket'], f('audit.inventoryBucket'), bucketRule);
+  if (inventoryBucket !== undefined) env.audit.inventoryBucket = inventoryBucket;
+  const topic = stringAt(alarms['snsTopicArn'], f('alarms.snsTopicArn'), { pattern: /^arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}$/ });
+  if (topic !== undefined) env.alarms.snsTopicArn = topic;
+  if (env.network.endpoint.mode === 'Dedicated' && env.network.endpoint.routeTableIds.length === 0) {
+    throw new ClaimError(f('network.endpoint.routeTableIds'), 'is empty: a dedicated endpoint needs a route table', 'list the route tables of the VPC that should reach S3');
+  }
+  return env;
+}

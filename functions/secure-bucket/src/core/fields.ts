@@ -1,0 +1,92 @@
+// Small typed readers over untrusted JSON. Every failure is a ClaimError naming the field path,
+// so whatever reaches the function (the XRD's schema may be bypassed or older) never crashes it.
+import { ClaimError } from './types.js';
+
+export type Json = Record<string, unknown>;
+
+export function isObject(value: unknown): value is Json {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+export function objectAt(value: unknown, field: string, required = false): Json | undefined {
+  if (value === undefined || value === null) {
+    if (required) throw new ClaimError(field, 'is required', `set ${field}`);
+    return undefined;
+  }
+  if (!isObject(value)) throw new ClaimError(field, `must be an object, got ${describe(value)}`, `write ${field} as a mapping`);
+  return value;
+}
+
+export function stringAt(value: unknown, field: string, rule?: { pattern?: RegExp; max?: number; hint?: string }): string | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'string') throw new ClaimError(field, `must be a string, got ${describe(value)}`, `quote the value of ${field}`);
+  if (rule?.max !== undefined && value.length > rule.max) {
+    throw new ClaimError(field, `is ${value.length} characters, more than ${rule.max}`, `shorten ${field}`);
+  }
+  if (rule?.pattern && !rule.pattern.test(value)) {
+    throw new ClaimError(field, `'${truncate(value)}' is not allowed`, rule.hint ?? `match ${rule.pattern.source}`);
+  }
+  return value;
+}
+
+export function requiredString(value: unknown, field: string, rule?: { pattern?: RegExp; max?: number; hint?: string }): string {
+  const s = stringAt(value, field, rule);
+  if (s === undefined) throw new ClaimError(field, 'is required', `set ${field}`);
+  return s;
+}
+
+export function enumAt<T extends string>(value: unknown, field: string, allowed: readonly T[], fallback?: T): T {
+  if (value === undefined || value === null) {
+    if (fallback !== undefined) return fallback;
+    throw new ClaimError(field, 'is required', `set ${field} to one of ${allowed.join(', ')}`);
+  }
+  if (typeof value !== 'string' || !(allowed as readonly string[]).includes(value)) {
+    throw new ClaimError(field, `'${truncate(String(value))}' is not one of ${allowed.join(', ')}`, `set ${field} to one of ${allowed.join(', ')}`);
+  }
+  return value as T;
+}
+
+export function integerAt(value: unknown, field: string, min: number, max: number): number | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'number' || !Number.isInteger(value)) {
+    throw new ClaimError(field, `must be a whole number, got ${describe(value)}`, `write ${field} as a number from ${min} to ${max}`);
+  }
+  if (value < min || value > max) throw new ClaimError(field, `${value} is outside ${min}..${max}`, `set ${field} between ${min} and ${max}`);
+  return value;
+}
+
+export function booleanAt(value: unknown, field: string, fallback: boolean): boolean {
+  if (value === undefined || value === null) return fallback;
+  if (typeof value !== 'boolean') throw new ClaimError(field, `must be true or false, got ${describe(value)}`, `set ${field} to true or false`);
+  return value;
+}
+
+export function arrayAt(value: unknown, field: string, maxItems: number): unknown[] {
+  if (value === undefined || value === null) return [];
+  if (!Array.isArray(value)) throw new ClaimError(field, `must be a list, got ${describe(value)}`, `write ${field} as a YAML list`);
+  if (value.length > maxItems) throw new ClaimError(field, `has ${value.length} entries, more than ${maxItems}`, `keep at most ${maxItems} entries in ${field}`);
+  return value;
+}
+
+/** Rejects keys the API does not have; `owned` maps platform-owned keys to who sets them. */
+export function rejectUnknownKeys(obj: Json, field: string, known: readonly string[], owned: Record<string, string> = {}): void {
+  for (const key of Object.keys(obj)) {
+    if (known.includes(key)) continue;
+    const path = field === '' ? key : `${field}.${key}`;
+    const owner = owned[key];
+    if (owner !== undefined) {
+      throw new ClaimError(path, `is platform-owned (${owner}); a claim cannot set it`, `remove ${path} from the claim`);
+    }
+    throw new ClaimError(path, 'is not a field of XSecureBucketClaim', `remove ${path} or correct its spelling (fields: ${known.join(', ')})`);
+  }
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'a list';
+  return typeof value;
+}
+
+function truncate(s: string): string {
+  return s.length > 80 ? `${s.slice(0, 77)}...` : s;
+}

@@ -1,0 +1,64 @@
+// The network path: S3 requests come through a gateway VPC endpoint (no NAT charges). A route
+// table takes only one S3 gateway endpoint, so by default the bucket uses the platform's shared
+// one; a dedicated endpoint is for a VPC of its own.
+import { VPC_ENDPOINT, type RenderContext } from './context.js';
+import { policy, renderPolicy, type PolicyDocument } from './policy.js';
+import { managed, sameXrSelector } from './resources.js';
+import type { ManagedResource, PlatformEnvironment } from './types.js';
+
+/**
+ * The endpoint policy: this account's principals on this platform's buckets and access points,
+ * plus what EKS itself fetches through the same endpoint (ECR keeps image layers in S3: an
+ * endpoint policy that forgets them breaks every image pull on the nodes behind it).
+ */
+export function endpointPolicyDocument(env: PlatformEnvironment, region: string): PolicyDocument {
+  const p = env.partition;
+  const platformBuckets = [`arn:${p}:s3:::${env.bucketNamePrefix}-*`];
+  for (const b of [env.audit.logBucket, env.audit.inventoryBucket]) if (b) platformBuckets.push(`arn:${p}:s3:::${b}`);
+  return policy([
+    {
+      Sid: 'PlatformBucketsThisAccount',
+      Effect: 'Allow',
+      Principal: '*',
+      Action: 's3:*',
+      Resource: [...platformBuckets, ...platformBuckets.map((b) => `${b}/*`), `arn:${p}:s3:${region}:${env.accountId}:accesspoint/*`],
+      Condition: { StringEquals: { 'aws:PrincipalAccount': env.accountId } },
+    },
+    {
+      Sid: 'EcrImageLayers',
+      Effect: 'Allow',
+      Principal: '*',
+      Action: 's3:GetObject',
+      Resource: `arn:${p}:s3:::prod-${region}-starport-layer-bucket/*`,
+    },
+  ]);
+}
+
+export function endpointPolicy(env: PlatformEnvironment, region: string): string {
+  return renderPolicy(endpointPolicyDocument(env, region));
+}
+
+/** A dedicated gateway endpoint and its route-table associations; nothing for a shared one. */
+export function networkResources(ctx: RenderContext): Record<string, ManagedResource> {
+  const { env, identity, spec } = ctx;
+  if (env.network.endpoint.mode !== 'Dedicated') return {};
+  const region = spec.region;
+  const out: Record<string, ManagedResource> = {
+    [VPC_ENDPOINT]: managed(identity, 'ec2.aws.upbound.io/v1beta2', 'VPCEndpoint', VPC_ENDPOINT, {
+      region,
+      vpcId: env.network.vpcId,
+      serviceName: `com.amazonaws.${region}.s3`,
+      vpcEndpointType: 'Gateway',
+      policy: endpointPolicy(env, region),
+      tags: ctx.tags,
+    }),
+  };
+  env.network.endpoint.routeTableIds.forEach((routeTableId) => {
+    out[`vpc-endpoint-route-${routeTableId}`] = managed(identity, 'ec2.aws.upbound.io/v1beta1', 'VPCEndpointRouteTableAssociation', 'vpc-endpoint-route', {
+      region,
+      routeTableId,
+      vpcEndpointIdSelector: sameXrSelector(VPC_ENDPOINT),
+    });
+  });
+  return out;
+}

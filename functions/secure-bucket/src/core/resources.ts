@@ -1,0 +1,47 @@
+// The shape every composed provider-aws resource shares: labels, external name, deletion policy.
+import { ownerLabels } from './naming.js';
+import type { ClaimIdentity, ManagedResource, ObservedResource } from './types.js';
+
+export interface ManagedOptions {
+  /** The AWS name of the resource (crossplane.io/external-name). */
+  externalName?: string;
+  /** Orphan for anything whose deletion would lose data (bucket, key). */
+  keepOnDelete?: boolean;
+}
+
+/** Label that tells composed resources apart for matchControllerRef selectors. */
+export const COMPONENT_LABEL = 'platform.example.org/component';
+
+export function managed(
+  identity: ClaimIdentity,
+  apiVersion: string,
+  kind: string,
+  component: string,
+  forProvider: Record<string, unknown>,
+  options: ManagedOptions = {},
+): ManagedResource {
+  const metadata: ManagedResource['metadata'] = {
+    labels: { ...ownerLabels(identity), [COMPONENT_LABEL]: component },
+  };
+  if (options.externalName !== undefined) metadata.annotations = { 'crossplane.io/external-name': options.externalName };
+  return {
+    apiVersion,
+    kind,
+    metadata,
+    spec: {
+      deletionPolicy: options.keepOnDelete ? 'Orphan' : 'Delete',
+      forProvider,
+    },
+  };
+}
+
+/** Selects the composed resource of `component` that belongs to the same XR. */
+export function sameXrSelector(component: string): { matchControllerRef: true; matchLabels: Record<string, string> } {
+  return { matchControllerRef: true, matchLabels: { [COMPONENT_LABEL]: component } };
+}
+
+/** A string the provider reported in status.atProvider, if it has reported it yet. */
+export function observedString(observed: Record<string, ObservedResource>, name: string, field: string): string | undefined {
+  const value = observed[name]?.resource.status?.atProvider?.[field];
+  return typeof value === 'string' && value !== '' ? value : undefined;
+}

@@ -1,0 +1,90 @@
+// The RunFunction adapter: protobuf request in, protobuf response out. It asks Crossplane for the
+// platform's EnvironmentConfig, hands plain objects to the pure core, and turns every error into
+// a Fatal result. It never throws.
+import {
+  Requirements,
+  Severity,
+  Status,
+  type RunFunctionRequest,
+  type RunFunctionResponse,
+  to,
+} from '@crossplane-org/function-sdk-typescript';
+import { composeSecureBucket } from './core/compose.js';
+import { isObject, type Json } from './core/fields.js';
+import { ClaimError, type ObservedResource } from './core/types.js';
+
+/** The requirement key under which Crossplane returns the EnvironmentConfig. */
+export const ENVIRONMENT_REQUIREMENT = 'platform-environment';
+export const DEFAULT_ENVIRONMENT_CONFIG = 'secure-bucket-platform';
+const ENVIRONMENT_API_VERSION = 'apiextensions.crossplane.io/v1beta1';
+
+function fatalResponse(rsp: RunFunctionResponse, message: string, reason: string): RunFunctionResponse {
+  rsp.results.push({ severity: Severity.SEVERITY_FATAL, message, reason });
+  return rsp;
+}
+
+function environmentConfigName(req: RunFunctionRequest): string {
+  const name = req.input?.['environmentConfigName'];
+  return typeof name === 'string' && name !== '' ? name : DEFAULT_ENVIRONMENT_CONFIG;
+}
+
+/** The EnvironmentConfig's data once Crossplane has supplied it; undefined on the first call. */
+function suppliedEnvironment(req: RunFunctionRequest): { found: boolean; data?: unknown } {
+  const group = req.requiredResources?.[ENVIRONMENT_REQUIREMENT] ?? req.extraResources?.[ENVIRONMENT_REQUIREMENT];
+  if (group === undefined) return { found: false };
+  const first = group.items?.[0]?.resource;
+  return first === undefined ? { found: true } : { found: true, data: (first as Json)['data'] };
+}
+
+function observedComposed(req: RunFunctionRequest): Record<string, ObservedResource> {
+  const out: Record<string, ObservedResource> = {};
+  for (const [name, r] of Object.entries(req.observed?.resources ?? {})) {
+    if (isObject(r?.resource)) out[name] = { resource: r.resource as ObservedResource['resource'] };
+  }
+  return out;
+}
+
+export async function runFunction(req: RunFunctionRequest): Promise<RunFunctionResponse> {
+  const rsp = to(req);
+  try {
+    const envName = environmentConfigName(req);
+    // Always restate the requirement: Crossplane calls again until requirements stop changing.
+    rsp.requirements = Requirements.fromPartial({
+      resources: { [ENVIRONMENT_REQUIREMENT]: { apiVersion: ENVIRONMENT_API_VERSION, kind: 'EnvironmentConfig', matchName: envName } },
+    });
+    const environment = suppliedEnvironment(req);
+    if (!environment.found) return rsp;
+    if (environment.data === undefined) {
+      return fatalResponse(rsp, `EnvironmentConfig ${envName} not found or has no data. Fix: the platform team applies it (see compositions/examples/environment.yaml)`, 'EnvironmentMissing');
+    }
+    const composite = req.observed?.composite?.resource;
+    if (!isObject(composite)) return fatalResponse(rsp, 'request has no observed composite resource', 'BadRequest');
+
+    const out = composeSecureBucket({ composite, environmentData: environment.data, observed: observedComposed(req) });
+
+    const desired = rsp.desired ?? { composite: undefined, resources: {} };
+    rsp.desired = desired;
+    for (const [name, resource] of Object.entries(out.resources)) {
+      desired.resources[name] = { resource: resource as unknown as Json, connectionDetails: {}, ready: 0 };
+    }
+    const composite0 = desired.composite?.resource ?? {};
+    desired.composite = {
+      resource: { ...composite0, status: { ...((composite0['status'] as Json | undefined) ?? {}), ...out.status } },
+      connectionDetails: desired.composite?.connectionDetails ?? {},
+      ready: desired.composite?.ready ?? 0,
+    };
+    const pending = out.status.pendingValues ?? [];
+    rsp.conditions.push({
+      type: 'SecureBucketComplete',
+      status: pending.length === 0 ? Status.STATUS_CONDITION_TRUE : Status.STATUS_CONDITION_FALSE,
+      reason: pending.length === 0 ? 'AllPoliciesFinal' : 'WaitingForProvider',
+      message: pending.length === 0 ? `s3://${out.status.bucketName} rendered with all controls` : `waiting for ${pending.join(', ')}`,
+    });
+    for (const note of out.notes) rsp.results.push({ severity: Severity.SEVERITY_NORMAL, message: note });
+    return rsp;
+  } catch (err) {
+    if (err instanceof ClaimError) return fatalResponse(rsp, err.message, 'InvalidClaim');
+    // A bug of ours must not take the server down or leak internals: report it and move on.
+    return fatalResponse(rsp, `internal error rendering the bucket: ${err instanceof Error ? err.message : String(err)}`, 'InternalError');
+  }
+}
