@@ -1,0 +1,124 @@
+// The render CLI: claim files in, the managed resources our function desires out. It starts the
+// real function on loopback and talks gRPC to it, exactly as Crossplane would.
+//   npm run -s render -- [--converge] [--output yaml|json] [--summary] [--environment FILE] CLAIM.yaml...
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { dump, loadAll } from 'js-yaml';
+import { startLocalFunction } from './client.js';
+import { isObject, type Json } from './core/fields.js';
+import { runFunction } from './function.js';
+import { asClaim, type Claim } from './render/composite.js';
+import { renderClaim, type RenderedClaim } from './render/session.js';
+
+const USAGE = 'usage: render [--converge] [--output yaml|json] [--summary] [--environment FILE] [--composition FILE] CLAIM.yaml...';
+
+export function readYamlDocuments(file: string): unknown[] {
+  return loadAll(readFileSync(file, 'utf8')).filter((d) => d !== null && d !== undefined);
+}
+
+/** The input our step gets in the Composition, so render feeds the function what Crossplane does. */
+export function functionInputFrom(compositionFile: string): Json | undefined {
+  for (const doc of readYamlDocuments(compositionFile)) {
+    const pipeline = isObject(doc) && isObject(doc['spec']) ? doc['spec']['pipeline'] : undefined;
+    if (!Array.isArray(pipeline)) continue;
+    for (const step of pipeline) {
+      if (isObject(step) && isObject(step['functionRef']) && step['functionRef']['name'] === 'function-secure-bucket' && isObject(step['input'])) return step['input'];
+    }
+  }
+  return undefined;
+}
+
+/** The resource as `crossplane render` prints it: named after its composition resource name. */
+function printable(rendered: RenderedClaim, name: string, resource: Json): Json {
+  const metadata = (resource['metadata'] ?? {}) as Json;
+  const xrName = (rendered.composite['metadata'] as Json)['name'] as string;
+  return {
+    ...resource,
+    metadata: {
+      ...metadata,
+      generateName: `${xrName}-`,
+      annotations: { ...((metadata['annotations'] as Json | undefined) ?? {}), 'crossplane.io/composition-resource-name': name },
+    },
+  };
+}
+
+export function summarise(claim: Claim, r: RenderedClaim): string {
+  const id = `${claim.metadata.namespace}/${claim.metadata.name}`;
+  if (r.fatal) return `${id}: FAILED ${r.fatal}`;
+  const byKind = new Map<string, number>();
+  for (const res of Object.values(r.resources)) byKind.set(String(res['kind']), (byKind.get(String(res['kind'])) ?? 0) + 1);
+  const kinds = [...byKind.entries()].map(([k, n]) => (n > 1 ? `${k}×${n}` : k)).join(', ');
+  const pending = Array.isArray(r.status['pendingValues']) && r.status['pendingValues'].length > 0 ? `, waiting for ${r.status['pendingValues'].join(', ')}` : '';
+  return `${id}: s3://${String(r.status['bucketName'])} lock=${String(r.status['objectLock'])} ${Object.keys(r.resources).length} resources in ${r.passes} pass(es)${pending}\n    ${kinds}`;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      converge: { type: 'boolean', default: false },
+      output: { type: 'string', default: 'yaml' },
+      summary: { type: 'boolean', default: false },
+      environment: { type: 'string', default: 'compositions/examples/environment.yaml' },
+      composition: { type: 'string', default: 'compositions/composition.yaml' },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  if (values.help || positionals.length === 0) {
+    process.stderr.write(`${USAGE}\n`);
+    return values.help ? 0 : 2;
+  }
+  if (values.output !== 'yaml' && values.output !== 'json') {
+    process.stderr.write(`--output must be yaml or json, not '${values.output}'\n${USAGE}\n`);
+    return 2;
+  }
+  const clusterObjects = readYamlDocuments(values.environment).filter(isObject);
+  let input: Json | undefined;
+  try {
+    input = functionInputFrom(values.composition);
+  } catch {
+    input = undefined; // no Composition yet: the function falls back to its default input
+  }
+  const claims = positionals.flatMap((file) => readYamlDocuments(file).map((doc) => asClaim(doc, file)));
+
+  const fn = await startLocalFunction(runFunction);
+  let failed = 0;
+  const outputs: Array<{ claim: Claim; rendered: RenderedClaim }> = [];
+  try {
+    for (const claim of claims) {
+      const rendered = await renderClaim(fn.client, claim, { clusterObjects, converge: values.converge, ...(input ? { input } : {}) });
+      outputs.push({ claim, rendered });
+      if (rendered.fatal) {
+        failed++;
+        process.stderr.write(`error: ${claim.metadata.namespace}/${claim.metadata.name}: ${rendered.fatal}\n`);
+      }
+    }
+  } finally {
+    await fn.stop();
+  }
+  const ok = outputs.filter((o) => !o.rendered.fatal);
+  if (values.output === 'json') {
+    const asJson = ok.map(({ rendered }) => ({
+      resources: Object.entries(rendered.resources).map(([n, r]) => printable(rendered, n, r)),
+      status: rendered.status,
+      results: rendered.results,
+      passes: rendered.passes,
+    }));
+    process.stdout.write(`${JSON.stringify(asJson.length === 1 ? asJson[0] : asJson, null, 2)}\n`);
+  } else {
+    for (const { rendered } of ok) {
+      for (const [n, r] of Object.entries(rendered.resources)) process.stdout.write(`---\n${dump(printable(rendered, n, r), { lineWidth: -1, noRefs: true })}`);
+    }
+  }
+  if (values.summary) for (const { claim, rendered } of outputs) process.stderr.write(`${summarise(claim, rendered)}\n`);
+  return failed > 0 ? 1 : 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    process.stderr.write(`render: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(1);
+  },
+);

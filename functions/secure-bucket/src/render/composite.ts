@@ -1,0 +1,51 @@
+// What Crossplane does with a claim before our function sees it: it creates a cluster-scoped XR
+// with the claim's spec, labels naming the claim, and a claimRef.
+import { createHash } from 'node:crypto';
+import { isObject, type Json } from '../core/fields.js';
+
+export const XR_API_VERSION = 'platform.example.org/v1alpha1';
+
+export interface Claim {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace: string };
+  spec: Json;
+}
+
+/** Checks the envelope of a claim file; the spec itself is the function's to judge. */
+export function asClaim(doc: unknown, source: string): Claim {
+  if (!isObject(doc)) throw new Error(`${source}: not a YAML mapping`);
+  if (doc['kind'] !== 'XSecureBucketClaim') throw new Error(`${source}: kind is ${String(doc['kind'])}, expected XSecureBucketClaim`);
+  if (doc['apiVersion'] !== XR_API_VERSION) throw new Error(`${source}: apiVersion must be ${XR_API_VERSION}`);
+  const metadata = isObject(doc['metadata']) ? doc['metadata'] : {};
+  const name = metadata['name'];
+  const namespace = metadata['namespace'];
+  if (typeof name !== 'string' || name === '') throw new Error(`${source}: metadata.name is required`);
+  if (typeof namespace !== 'string' || namespace === '') {
+    throw new Error(`${source}: metadata.namespace is required (a claim always lives in its team's namespace)`);
+  }
+  return { apiVersion: XR_API_VERSION, kind: 'XSecureBucketClaim', metadata: { name, namespace }, spec: isObject(doc['spec']) ? doc['spec'] : {} };
+}
+
+/** The XR Crossplane would create for `claim` (its random name suffix made deterministic). */
+export function compositeForClaim(claim: Claim): Json {
+  const suffix = createHash('sha256').update(`${claim.metadata.namespace}/${claim.metadata.name}`).digest('hex').slice(0, 5);
+  const name = `${claim.metadata.name}-${suffix}`;
+  return {
+    apiVersion: XR_API_VERSION,
+    kind: 'XSecureBucket',
+    metadata: {
+      name,
+      labels: {
+        'crossplane.io/claim-name': claim.metadata.name,
+        'crossplane.io/claim-namespace': claim.metadata.namespace,
+        'crossplane.io/composite': name,
+      },
+    },
+    spec: {
+      ...claim.spec,
+      claimRef: { apiVersion: XR_API_VERSION, kind: 'XSecureBucketClaim', name: claim.metadata.name, namespace: claim.metadata.namespace },
+      compositionRef: { name: 'secure-bucket' },
+    },
+  };
+}
