@@ -42,6 +42,15 @@ export function composeSecureBucket(input: ComposeInput): RenderOutput {
       `remove spec.region or set it to ${environment.region}`,
     );
   }
+  if (spec.naming.strategy === 'Fixed' && !spec.naming.name.startsWith(`${identity.claimNamespace}-`)) {
+    // Crossplane adopts an existing bucket with the same external name: a fixed name outside the
+    // team's own namespace prefix could take over another tenant's bucket.
+    throw new ClaimError(
+      'spec.naming.name',
+      `'${spec.naming.name}' does not start with '${identity.claimNamespace}-'`,
+      `start a fixed name with '${identity.claimNamespace}-', or use strategy Generated`,
+    );
+  }
   const ctx = buildContext(identity, spec, environment, input.observed);
   const resources: Record<string, ManagedResource> = {};
   for (const concern of CONCERNS) Object.assign(resources, concern(ctx));

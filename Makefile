@@ -1,0 +1,39 @@
+# Every target installs what it needs: a fresh clone with ../shared beside it is enough.
+SHELL := /bin/bash
+NODE_BIN := node_modules/.bin
+RENDER := node dist/functions/secure-bucket/src/render.js
+CLAIMS := $(wildcard compositions/examples/claims/*.yaml)
+export SHARED_DIR ?= $(abspath ../shared)
+
+.PHONY: all deps build typecheck render test synth bench clean check-shared
+
+all: test
+
+# npm ci only when the lock file changed since the last install.
+node_modules/.package-lock.json: package-lock.json package.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+deps: node_modules/.package-lock.json
+
+check-shared:
+	@test -d "$(SHARED_DIR)/schemas" || { echo "error: $(SHARED_DIR)/schemas not found: clone the shared folder beside this repo (../shared) or set SHARED_DIR" >&2; exit 1; }
+
+build: deps
+	$(NODE_BIN)/tsc -p tsconfig.build.json
+
+typecheck: deps
+	$(NODE_BIN)/tsc -p tsconfig.json
+
+## render: every example claim through the real function over gRPC, converged, with a summary.
+render: build
+	$(RENDER) --converge --summary $(CLAIMS)
+
+## test: typecheck, build, then every test; ends with 'N passed, N failed'.
+test: typecheck build check-shared
+	@NODE_OPTIONS=--experimental-vm-modules $(NODE_BIN)/jest --json --outputFile=.test-results.json $(JEST_ARGS); status=$$?; \
+	node -e 'const r=require("./.test-results.json"); console.log(`$${r.numPassedTests} passed, $${r.numFailedTests} failed`)' || true; \
+	exit $$status
+
+clean:
+	rm -rf dist .test-results.json

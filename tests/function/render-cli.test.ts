@@ -1,0 +1,55 @@
+// The render CLI end to end: it starts the real function, speaks gRPC to it, and prints what
+// Crossplane would apply. Needs the compiled CLI (`make test` builds it first).
+import { describe, expect, it, beforeAll } from '@jest/globals';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { loadAll } from 'js-yaml';
+import { repoRoot } from '../lib/repo.js';
+
+const cli = path.join(repoRoot, 'dist/functions/secure-bucket/src/render.js');
+
+function render(args: string[]) {
+  return spawnSync(process.execPath, [cli, ...args], { cwd: repoRoot, encoding: 'utf8', timeout: 60_000 });
+}
+
+beforeAll(() => {
+  if (!existsSync(cli)) throw new Error(`${cli} is missing: run 'make build' (make test does it) before these tests`);
+});
+
+describe('render', () => {
+  it('--converge --output json: resources, status, results and the passes it took', () => {
+    const run = render(['--converge', '--output', 'json', 'compositions/examples/claims/sales-events.yaml']);
+    expect(run.stderr).toBe('');
+    expect(run.status).toBe(0);
+    const out = JSON.parse(run.stdout) as { resources: Array<Record<string, unknown>>; status: Record<string, unknown>; passes: number; results: unknown[] };
+    expect(out.passes).toBe(2);
+    expect(out.status['kmsKeyArn']).toMatch(/^arn:aws:kms:/);
+    expect(out.resources.map((r) => r['kind'])).toEqual(expect.arrayContaining(['Bucket', 'BucketPolicy', 'Key', 'Role', 'AccessPoint']));
+  });
+
+  it('YAML by default: one document per resource, each named after its composition resource', () => {
+    const run = render(['compositions/examples/claims/scratch.yaml']);
+    expect(run.status).toBe(0);
+    const docs = loadAll(run.stdout) as Array<{ metadata: { annotations: Record<string, string> } }>;
+    expect(docs.length).toBeGreaterThanOrEqual(8);
+    expect(docs.map((d) => d.metadata.annotations['crossplane.io/composition-resource-name'])).toContain('bucket-policy');
+  });
+
+  it('an invalid claim exits 1 with the field and the fix on stderr', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'render-'));
+    const file = path.join(dir, 'bad.yaml');
+    writeFileSync(file, 'apiVersion: platform.example.org/v1alpha1\nkind: XSecureBucketClaim\nmetadata: {name: bad, namespace: team-sales}\nspec:\n  consumers:\n    - {name: a, serviceAccount: a, access: Read, prefixes: ["*"]}\n');
+    const run = render([file]);
+    expect(run.status).toBe(1);
+    expect(run.stderr).toMatch(/team-sales\/bad: spec\.consumers\[0\]\.prefixes\[0\]: '\*' is not allowed\. Fix: /);
+    expect(run.stdout).toBe('');
+  });
+
+  it('a file that is not a claim is refused with its name', () => {
+    const run = render(['compositions/examples/environment.yaml']);
+    expect(run.status).toBe(1);
+    expect(run.stderr).toMatch(/environment\.yaml: kind is EnvironmentConfig, expected XSecureBucketClaim/);
+  });
+});

@@ -1,0 +1,106 @@
+// Shared fixtures for tests of the function: example claims, platform environments, and a
+// RunFunction driver that answers requirements the way Crossplane does.
+import { readdirSync } from 'node:fs';
+import path from 'node:path';
+import { RunFunctionRequest, Severity, type RunFunctionResponse } from '@crossplane-org/function-sdk-typescript';
+import { ENVIRONMENT_REQUIREMENT, runFunction } from '../../functions/secure-bucket/src/function.js';
+import { asClaim, compositeForClaim, type Claim } from '../../functions/secure-bucket/src/render/composite.js';
+import { observeAll } from '../../functions/secure-bucket/src/render/fake-provider.js';
+import { loadYamlDocuments, repoRoot } from './repo.js';
+
+export type Json = Record<string, unknown>;
+
+export const claimsDir = path.join(repoRoot, 'compositions/examples/claims');
+
+export function exampleClaims(): Array<{ file: string; claim: Claim }> {
+  return readdirSync(claimsDir)
+    .filter((f) => f.endsWith('.yaml'))
+    .sort()
+    .map((f) => ({ file: f, claim: asClaim(loadYamlDocuments(path.join(claimsDir, f))[0], f) }));
+}
+
+export function exampleClaim(name: string): Claim {
+  const found = exampleClaims().find((c) => c.claim.metadata.name === name);
+  if (!found) throw new Error(`no example claim named ${name}`);
+  return found.claim;
+}
+
+/** The example EnvironmentConfig, optionally with parts of its data replaced. */
+export function environmentConfig(patch: (data: Json) => void = () => {}): Json {
+  const env = structuredClone(loadYamlDocuments('compositions/examples/environment.yaml')[0]) as Json;
+  patch(env['data'] as Json);
+  return env;
+}
+
+/** Platform variants the function must handle: Pod Identity, and a dedicated VPC endpoint. */
+export const podIdentityDedicatedEndpoint = (data: Json): void => {
+  data['identity'] = { ...(data['identity'] as Json), mode: 'PodIdentity' };
+  delete (data['identity'] as Json)['oidcIssuer'];
+  data['network'] = { vpcId: 'vpc-0a1b2c3d4e5f60718', endpoint: { mode: 'Dedicated', routeTableIds: ['rtb-0a1b2c3d4e5f60718', 'rtb-0f1e2d3c4b5a69788'] } };
+};
+
+export function withSpec(claim: Claim, mutate: (spec: Json) => void): Claim {
+  const copy = structuredClone(claim);
+  mutate(copy.spec);
+  return copy;
+}
+
+export interface Call {
+  composite: Json;
+  environment?: Json | null;
+  observed?: Record<string, Json>;
+  input?: Json;
+  desired?: Record<string, Json>;
+}
+
+/** One RunFunction call with the EnvironmentConfig already supplied (null: supplied but absent). */
+export async function call(c: Call): Promise<RunFunctionResponse> {
+  const required =
+    c.environment === undefined
+      ? {}
+      : { [ENVIRONMENT_REQUIREMENT]: { items: c.environment === null ? [] : [{ resource: c.environment, connectionDetails: {}, ready: 0 }] } };
+  const req = RunFunctionRequest.fromPartial({
+    meta: { tag: 'test' },
+    observed: {
+      composite: { resource: c.composite },
+      resources: Object.fromEntries(Object.entries(c.observed ?? {}).map(([k, v]) => [k, { resource: v }])),
+    },
+    desired: { resources: Object.fromEntries(Object.entries(c.desired ?? {}).map(([k, v]) => [k, { resource: v }])) },
+    input: c.input,
+    requiredResources: required,
+  });
+  return runFunction(req);
+}
+
+export function fatalOf(rsp: RunFunctionResponse): string | undefined {
+  return rsp.results.find((r) => r.severity === Severity.SEVERITY_FATAL)?.message;
+}
+
+export function desiredResources(rsp: RunFunctionResponse): Record<string, Json> {
+  const out: Record<string, Json> = {};
+  for (const [k, v] of Object.entries(rsp.desired?.resources ?? {})) out[k] = v.resource as Json;
+  return out;
+}
+
+export function desiredStatus(rsp: RunFunctionResponse): Json {
+  return ((rsp.desired?.composite?.resource as Json | undefined)?.['status'] ?? {}) as Json;
+}
+
+export interface Passes {
+  first: RunFunctionResponse;
+  converged: RunFunctionResponse;
+}
+
+/** Pass 1 with nothing observed, then pass 2 with the provider's status fed back. */
+export async function renderTwoPasses(claim: Claim, environment: Json = environmentConfig()): Promise<Passes> {
+  const composite = compositeForClaim(claim);
+  const first = await call({ composite, environment });
+  const data = environment['data'] as Json;
+  const observed = observeAll(desiredResources(first), { accountId: String(data['accountId']), partition: 'aws' });
+  const converged = await call({ composite: { ...composite, status: desiredStatus(first) }, environment, observed });
+  return { first, converged };
+}
+
+export function forProvider(resource: Json | undefined): Json {
+  return ((resource?.['spec'] as Json | undefined)?.['forProvider'] ?? {}) as Json;
+}
