@@ -5,7 +5,7 @@ RENDER := node dist/functions/secure-bucket/src/render.js
 CLAIMS := $(wildcard compositions/examples/claims/*.yaml)
 export SHARED_DIR ?= $(abspath ../shared)
 
-.PHONY: all deps build typecheck render test synth bench clean check-shared
+.PHONY: all deps build typecheck render test synth bench clean check-shared serve-dev
 
 all: test
 
@@ -37,3 +37,7 @@ test: typecheck build check-shared
 
 clean:
 	rm -rf dist .test-results.json
+
+## serve-dev: our function in plaintext on 0.0.0.0:9443 for upstream `crossplane render` (Development runtime).
+serve-dev: build
+	node dist/functions/secure-bucket/src/main.js --insecure --address 0.0.0.0:9443 --debug

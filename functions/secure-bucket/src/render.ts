@@ -7,10 +7,10 @@ import { dump, loadAll } from 'js-yaml';
 import { startLocalFunction } from './client.js';
 import { isObject, type Json } from './core/fields.js';
 import { runFunction } from './function.js';
-import { asClaim, type Claim } from './render/composite.js';
+import { asClaim, compositeForClaim, type Claim } from './render/composite.js';
 import { renderClaim, type RenderedClaim } from './render/session.js';
 
-const USAGE = 'usage: render [--converge] [--output yaml|json] [--summary] [--environment FILE] [--composition FILE] CLAIM.yaml...';
+const USAGE = 'usage: render [--converge] [--output yaml|json] [--summary] [--emit-xr] [--environment FILE] [--composition FILE] CLAIM.yaml...';
 
 export function readYamlDocuments(file: string): unknown[] {
   return loadAll(readFileSync(file, 'utf8')).filter((d) => d !== null && d !== undefined);
@@ -60,6 +60,7 @@ export async function main(argv: string[]): Promise<number> {
       converge: { type: 'boolean', default: false },
       output: { type: 'string', default: 'yaml' },
       summary: { type: 'boolean', default: false },
+      'emit-xr': { type: 'boolean', default: false },
       environment: { type: 'string', default: 'compositions/examples/environment.yaml' },
       composition: { type: 'string', default: 'compositions/composition.yaml' },
       help: { type: 'boolean', default: false },
@@ -81,6 +82,11 @@ export async function main(argv: string[]): Promise<number> {
     input = undefined; // no Composition yet: the function falls back to its default input
   }
   const claims = positionals.flatMap((file) => readYamlDocuments(file).map((doc) => asClaim(doc, file)));
+  if (values['emit-xr']) {
+    // The XR Crossplane creates for each claim: the input upstream `crossplane render` takes.
+    for (const claim of claims) process.stdout.write(`---\n${dump(compositeForClaim(claim), { lineWidth: -1 })}`);
+    return 0;
+  }
 
   const fn = await startLocalFunction(runFunction);
   let failed = 0;
