@@ -1,0 +1,182 @@
+// The function's entry point: flags → credentials → gRPC server → wait for SIGTERM/SIGINT →
+// graceful shutdown. `runMain` takes the handler as an argument so tests can run it with
+// their own; the block at the bottom runs it with the real function when this file is the
+// program (node dist/functions/secure-bucket/src/main.js, the image's ENTRYPOINT).
+
+import { realpathSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import * as grpc from '@grpc/grpc-js';
+import { createLogger, errorMessage, type Logger } from './logger.js';
+import {
+  boundAddress,
+  createFunctionServer,
+  DEFAULT_MAX_MESSAGE_BYTES,
+  DEFAULT_SHUTDOWN_GRACE_MS,
+  DEFAULT_TLS_CERTS_DIR,
+  listen,
+  loadServerCredentials,
+  shutdownGracefully,
+  type RunFunctionHandler,
+} from './server.js';
+
+export const DEFAULT_ADDRESS = '0.0.0.0:9443';
+
+export const EXIT = { ok: 0, failure: 1, usage: 2 } as const;
+
+export interface MainConfig {
+  address: string;
+  /** undefined with `insecure`. */
+  tlsCertsDir: string | undefined;
+  insecure: boolean;
+  debug: boolean;
+  maxMessageBytes: number;
+  help: boolean;
+}
+
+const HELP = `Usage: function-secure-bucket [flags]
+
+Crossplane composition function for secure S3 buckets (gRPC RunFunction).
+
+  --address <host:port>        listen address (default ${DEFAULT_ADDRESS})
+  --tls-certs-dir <dir>        tls.key, tls.crt and ca.crt; client certificates are required
+                               (default $TLS_SERVER_CERTS_DIR, else ${DEFAULT_TLS_CERTS_DIR})
+  --insecure                   plaintext, no client authentication: local render only
+  --debug                      debug logs (metadata only, never request bodies)
+  --max-message-bytes <n>      largest request/response (default ${DEFAULT_MAX_MESSAGE_BYTES})
+  -h, --help                   this text
+`;
+
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+/** Flags win over the environment (TLS_SERVER_CERTS_DIR, set by Crossplane), which wins over defaults. */
+export function parseMainArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): MainConfig {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        address: { type: 'string' },
+        'tls-certs-dir': { type: 'string' },
+        insecure: { type: 'boolean' },
+        debug: { type: 'boolean' },
+        'max-message-bytes': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }));
+  } catch (err) {
+    throw new UsageError(errorMessage(err));
+  }
+  const insecure = values.insecure ?? false;
+  if (insecure && values['tls-certs-dir'] !== undefined) {
+    throw new UsageError('--insecure and --tls-certs-dir exclude each other');
+  }
+  return {
+    address: values.address ?? DEFAULT_ADDRESS,
+    tlsCertsDir: insecure ? undefined : (values['tls-certs-dir'] ?? (env.TLS_SERVER_CERTS_DIR || DEFAULT_TLS_CERTS_DIR)),
+    insecure,
+    debug: values.debug ?? false,
+    maxMessageBytes: parseMessageBytes(values['max-message-bytes']),
+    help: values.help ?? false,
+  };
+}
+
+function parseMessageBytes(raw: string | undefined): number {
+  if (raw === undefined) return DEFAULT_MAX_MESSAGE_BYTES;
+  const n = Number(raw);
+  // gRPC takes a signed 32-bit length.
+  if (!/^\d+$/.test(raw) || n < 1 || n > 2 ** 31 - 1) {
+    throw new UsageError(`--max-message-bytes must be an integer between 1 and ${2 ** 31 - 1}, got "${raw}"`);
+  }
+  return n;
+}
+
+export interface RunMainOptions {
+  env?: NodeJS.ProcessEnv;
+  /** Where SIGTERM/SIGINT come from: the process, or a test's EventEmitter. */
+  signals?: NodeJS.EventEmitter;
+  logger?: Logger;
+  /** Help text and usage errors go here (stderr by default). */
+  writeErr?: (text: string) => void;
+  shutdownGraceMs?: number;
+  /** Called once the server accepts calls; tests use it to learn the port. */
+  onListening?: (address: string) => void;
+}
+
+/** Runs the server until a signal stops it; resolves with the process exit code. */
+export async function runMain(argv: string[], handle: RunFunctionHandler, opts: RunMainOptions = {}): Promise<number> {
+  const writeErr = opts.writeErr ?? ((text: string) => process.stderr.write(text));
+  let config: MainConfig;
+  try {
+    config = parseMainArgs(argv, opts.env);
+  } catch (err) {
+    writeErr(`function-secure-bucket: ${errorMessage(err)}\n\n${HELP}`);
+    return EXIT.usage;
+  }
+  if (config.help) {
+    writeErr(HELP);
+    return EXIT.ok;
+  }
+  const logger = opts.logger ?? createLogger(config.debug ? 'debug' : 'info');
+  const server = createFunctionServer({ handle, logger, maxMessageBytes: config.maxMessageBytes });
+  let address: string;
+  try {
+    const credentials =
+      config.tlsCertsDir === undefined
+        ? grpc.ServerCredentials.createInsecure()
+        : loadServerCredentials(config.tlsCertsDir);
+    address = boundAddress(config.address, await listen(server, config.address, credentials));
+  } catch (err) {
+    logger.error('function-secure-bucket cannot start', { error: errorMessage(err) });
+    server.forceShutdown();
+    return EXIT.failure;
+  }
+  logger.info('function-secure-bucket listening', {
+    address,
+    tls: config.insecure ? 'insecure' : 'mutual',
+    maxMessageBytes: config.maxMessageBytes,
+  });
+  opts.onListening?.(address);
+
+  const signal = await nextSignal(opts.signals ?? process);
+  logger.info('shutting down', { signal, graceMs: opts.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS });
+  const how = await shutdownGracefully(server, opts.shutdownGraceMs);
+  logger.info('stopped', { how });
+  return EXIT.ok;
+}
+
+/** Resolves with the first SIGTERM or SIGINT and stops listening for both. */
+function nextSignal(source: NodeJS.EventEmitter): Promise<string> {
+  return new Promise((resolve) => {
+    const names = ['SIGTERM', 'SIGINT'] as const;
+    const handlers = names.map((name) => {
+      const handler = (): void => {
+        names.forEach((n, i) => source.off(n, handlers[i]!));
+        resolve(name);
+      };
+      source.on(name, handler);
+      return handler;
+    });
+  });
+}
+
+/** True when this module is the program node was started with (not when a test imports it). */
+function isEntryPoint(moduleUrl: string): boolean {
+  const script = process.argv[1];
+  if (script === undefined) return false;
+  try {
+    return pathToFileURL(realpathSync(script)).href === moduleUrl;
+  } catch {
+    return false;
+  }
+}
+
+if (isEntryPoint(import.meta.url)) {
+  // Imported here, not at the top, so tests can load runMain without the real function.
+  const { runFunction } = await import('./function.js');
+  process.exit(await runMain(process.argv.slice(2), runFunction));
+}
