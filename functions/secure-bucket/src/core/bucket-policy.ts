@@ -40,7 +40,9 @@ export function bucketPolicyStatements(ctx: RenderContext): Statement[] {
       Principal: '*',
       Action: 's3:PutObject',
       Resource: objects,
-      Condition: { StringNotEqualsIfExists: { 's3:x-amz-server-side-encryption': 'aws:kms' } },
+      // Only when the header is sent: an upload without it gets the bucket's default (our key), and
+      // UploadPart never carries it. `...IfExists` would deny both and break every multipart upload.
+      Condition: { StringNotEquals: { 's3:x-amz-server-side-encryption': 'aws:kms' }, Null: { 's3:x-amz-server-side-encryption': 'false' } },
     },
   ];
   if (ctx.keyArn !== undefined) {
@@ -50,7 +52,10 @@ export function bucketPolicyStatements(ctx: RenderContext): Statement[] {
       Principal: '*',
       Action: 's3:PutObject',
       Resource: objects,
-      Condition: { StringNotEqualsIfExists: { 's3:x-amz-server-side-encryption-aws-kms-key-id': ctx.keyArn } },
+      Condition: {
+        StringNotEquals: { 's3:x-amz-server-side-encryption-aws-kms-key-id': ctx.keyArn },
+        Null: { 's3:x-amz-server-side-encryption-aws-kms-key-id': 'false' },
+      },
     });
   }
   // Never lock out the provider that manages this policy, nor the break-glass principals.
@@ -67,14 +72,28 @@ export function bucketPolicyStatements(ctx: RenderContext): Statement[] {
         : // A dedicated endpoint's id is known only after creation: until then, hold to the VPC.
           { StringNotEquals: { 'aws:SourceVpc': env.network.vpcId }, ArnNotLike: { 'aws:PrincipalArn': exempt } },
   });
-  if (ctx.consumers.some((c) => c.accessPoint)) {
+  // Only this bucket's own principals, whatever their IAM policies say: an over-granted role of the
+  // account (a node role with s3:*) must not list, delete or re-policy the tenant's data.
+  statements.push({
+    Sid: 'DenyPrincipalsOutsideThisBucket',
+    Effect: 'Deny',
+    Principal: '*',
+    Action: 's3:*',
+    Resource: everything,
+    Condition: { ArnNotLike: { 'aws:PrincipalArn': [...ctx.consumers.map((c) => c.roleArn), ...exempt] } },
+  });
+  const accessPoints = ctx.consumers.flatMap((c) => (c.accessPointArn ? [c.accessPointArn] : []));
+  if (accessPoints.length > 0) {
     statements.push({
       Sid: 'DelegateToAccessPointsOfThisAccount',
       Effect: 'Allow',
       Principal: { AWS: '*' },
       Action: 's3:*',
       Resource: everything,
-      Condition: { StringEquals: { 's3:DataAccessPointAccount': env.accountId, 'aws:PrincipalAccount': env.accountId } },
+      // Only the access points this claim created: not one somebody else attaches to the bucket.
+      Condition: {
+        StringEquals: { 's3:DataAccessPointAccount': env.accountId, 'aws:PrincipalAccount': env.accountId, 's3:DataAccessPointArn': accessPoints },
+      },
     });
   }
   return statements;

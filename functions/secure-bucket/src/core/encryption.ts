@@ -19,7 +19,6 @@ export const KEY_ADMIN_ACTIONS = [
   'kms:EnableKeyRotation',
   'kms:GetKeyPolicy',
   'kms:GetKeyRotationStatus',
-  'kms:ListAliases',
   'kms:ListResourceTags',
   'kms:PutKeyPolicy',
   'kms:ScheduleKeyDeletion',
@@ -41,6 +40,12 @@ export function keyUsers(ctx: RenderContext): { decrypt: string[]; generate: str
   return { decrypt: [...readers, ...ctx.env.access.breakGlassPrincipalArns], generate: writers };
 }
 
+/** Who may administer (never use) the key: the root user, the platform's key admins, the provider. */
+export function keyAdministrators(ctx: RenderContext): string[] {
+  const { env } = ctx;
+  return [`arn:${env.partition}:iam::${env.accountId}:root`, ...env.kms.keyAdminArns, env.access.providerRoleArn];
+}
+
 export function keyPolicy(ctx: RenderContext): string {
   const { env } = ctx;
   const root = `arn:${env.partition}:iam::${env.accountId}:root`;
@@ -58,12 +63,20 @@ export function keyPolicy(ctx: RenderContext): string {
       ArnEquals: { 'aws:PrincipalArn': principals },
     },
   });
+  // Administration by name only. An unconditioned `Principal: root` would hand kms:PutKeyPolicy to
+  // every role of the account whose IAM policy says kms:*, and PutKeyPolicy grants Decrypt. The
+  // provider's role stays in: it creates and updates this key (and KMS refuses a policy that locks
+  // out its caller); the account's root user stays in so the key can never become unmanageable.
   const statements: Statement[] = [
-    { Sid: 'AccountAdministersKey', Effect: 'Allow', Principal: { AWS: root }, Action: KEY_ADMIN_ACTIONS, Resource: '*' },
+    {
+      Sid: 'KeyAdministrators',
+      Effect: 'Allow',
+      Principal: { AWS: root },
+      Action: KEY_ADMIN_ACTIONS,
+      Resource: '*',
+      Condition: { ArnEquals: { 'aws:PrincipalArn': keyAdministrators(ctx) } },
+    },
   ];
-  if (env.kms.keyAdminArns.length > 0) {
-    statements.push({ Sid: 'KeyAdministrators', Effect: 'Allow', Principal: { AWS: root }, Action: KEY_ADMIN_ACTIONS, Resource: '*', Condition: { ArnEquals: { 'aws:PrincipalArn': env.kms.keyAdminArns } } });
-  }
   if (users.decrypt.length > 0) statements.push(viaS3(['kms:Decrypt'], users.decrypt, 'DecryptViaS3'));
   if (users.generate.length > 0) statements.push(viaS3(['kms:GenerateDataKey'], users.generate, 'GenerateDataKeyViaS3'));
   return renderPolicy(policy(statements));

@@ -2,6 +2,7 @@
 // (IRSA or EKS Pod Identity, as the platform chose), bounded by the platform's permissions
 // boundary, allowed only its access level's actions on its own prefixes.
 import type { RenderContext, ResolvedConsumer } from './context.js';
+import { s3ViaService } from './encryption.js';
 import { serviceAccountSubject } from './naming.js';
 import { policy, renderPolicy, type PolicyDocument, type Statement } from './policy.js';
 import { managed } from './resources.js';
@@ -60,31 +61,41 @@ export function trustPolicyDocument(ctx: RenderContext, consumer: ResolvedConsum
   ]);
 }
 
-/** Object ARNs under each prefix, on the bucket and (when it has one) on its access point. */
-function objectResources(ctx: RenderContext, consumer: ResolvedConsumer): string[] {
-  const out = consumer.prefixes.map((p) => `${ctx.bucketArn}/${p}*`);
-  if (consumer.accessPointArn) out.push(...consumer.prefixes.map((p) => `${consumer.accessPointArn}/object/${p}*`));
-  return out;
+/**
+ * Where a consumer reaches its data: its access point when it asked for one (then only there:
+ * one route to review, and the access point's own policy and VPC origin always apply), else the
+ * bucket itself.
+ */
+function container(ctx: RenderContext, consumer: ResolvedConsumer): { arn: string; objectArn: (prefix: string) => string } {
+  const ap = consumer.accessPointArn;
+  if (ap !== undefined) return { arn: ap, objectArn: (p) => `${ap}/object/${p}*` };
+  return { arn: ctx.bucketArn, objectArn: (p) => `${ctx.bucketArn}/${p}*` };
 }
 
 export function accessPolicyDocument(ctx: RenderContext, consumer: ResolvedConsumer): PolicyDocument {
+  const where = container(ctx, consumer);
   const statements: Statement[] = [
-    { Sid: 'ObjectsUnderOwnPrefixes', Effect: 'Allow', Action: OBJECT_ACTIONS[consumer.access], Resource: objectResources(ctx, consumer) },
+    { Sid: 'ObjectsUnderOwnPrefixes', Effect: 'Allow', Action: OBJECT_ACTIONS[consumer.access], Resource: consumer.prefixes.map(where.objectArn) },
   ];
   if (canList(consumer.access)) {
-    const containers = [ctx.bucketArn];
-    if (consumer.accessPointArn) containers.push(consumer.accessPointArn);
     statements.push({
       Sid: 'ListOwnPrefixes',
       Effect: 'Allow',
       Action: 's3:ListBucket',
-      Resource: containers,
+      Resource: where.arn,
       Condition: { StringLike: { 's3:prefix': consumer.prefixes.map((p) => `${p}*`) } },
     });
   }
   if (ctx.keyArn !== undefined) {
+    // Multipart uploads decrypt too, so writers get Decrypt; readers never get GenerateDataKey.
     const kmsActions = consumer.access === 'Read' ? ['kms:Decrypt'] : ['kms:Decrypt', 'kms:GenerateDataKey'];
-    statements.push({ Sid: 'BucketKeyViaS3', Effect: 'Allow', Action: kmsActions, Resource: ctx.keyArn });
+    statements.push({
+      Sid: 'BucketKeyViaS3',
+      Effect: 'Allow',
+      Action: kmsActions,
+      Resource: ctx.keyArn,
+      Condition: { StringEquals: { 'kms:ViaService': s3ViaService(ctx.spec.region) } },
+    });
   }
   return policy(statements);
 }

@@ -7,22 +7,22 @@ import { managed, sameXrSelector } from './resources.js';
 import type { ManagedResource, PlatformEnvironment } from './types.js';
 
 /**
- * The endpoint policy: this account's principals on this platform's buckets and access points,
+ * The endpoint policy: this account's principals on buckets and access points this account owns,
  * plus what EKS itself fetches through the same endpoint (ECR keeps image layers in S3: an
  * endpoint policy that forgets them breaks every image pull on the nodes behind it).
+ * Ownership, not a name pattern: fixed bucket names carry the tenant's namespace, not the
+ * platform's prefix, and a name pattern would let data out to a look-alike bucket elsewhere.
  */
 export function endpointPolicyDocument(env: PlatformEnvironment, region: string): PolicyDocument {
   const p = env.partition;
-  const platformBuckets = [`arn:${p}:s3:::${env.bucketNamePrefix}-*`];
-  for (const b of [env.audit.logBucket, env.audit.inventoryBucket]) if (b) platformBuckets.push(`arn:${p}:s3:::${b}`);
   return policy([
     {
-      Sid: 'PlatformBucketsThisAccount',
+      Sid: 'ThisAccountsBucketsAndAccessPoints',
       Effect: 'Allow',
       Principal: '*',
       Action: 's3:*',
-      Resource: [...platformBuckets, ...platformBuckets.map((b) => `${b}/*`), `arn:${p}:s3:${region}:${env.accountId}:accesspoint/*`],
-      Condition: { StringEquals: { 'aws:PrincipalAccount': env.accountId } },
+      Resource: [`arn:${p}:s3:::*`, `arn:${p}:s3:${region}:${env.accountId}:accesspoint/*`],
+      Condition: { StringEquals: { 'aws:PrincipalAccount': env.accountId, 'aws:ResourceAccount': env.accountId } },
     },
     {
       Sid: 'EcrImageLayers',
