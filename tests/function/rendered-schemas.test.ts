@@ -3,7 +3,7 @@
 // (unknown fields rejected).
 import { describe, expect, it } from '@jest/globals';
 import { getSchemaRegistry } from '../lib/schema-validator.js';
-import { desiredResources, environmentConfig, exampleClaims, podIdentityDedicatedEndpoint, renderTwoPasses } from '../lib/function-fixtures.js';
+import { desiredResources, environmentConfig, exampleClaim, exampleClaims, podIdentityDedicatedEndpoint, renderTwoPasses } from '../lib/function-fixtures.js';
 
 const platforms = [
   ['IRSA + shared endpoint', environmentConfig()],
@@ -29,8 +29,7 @@ describe.each(platforms)('rendered resources validate (%s)', (_platform, env) =>
 });
 
 it('a misspelt field in a rendered resource would be caught (the check is not vacuous)', async () => {
-  const [{ claim }] = exampleClaims() as [{ claim: Parameters<typeof renderTwoPasses>[0] }];
-  const { converged } = await renderTwoPasses(claim);
+  const { converged } = await renderTwoPasses(exampleClaim('scratch'));
   const bucket = structuredClone(desiredResources(converged)['bucket']!) as { spec: { forProvider: Record<string, unknown> } };
   bucket.spec.forProvider['forceDestory'] = false;
   const result = getSchemaRegistry().validate(bucket);
