@@ -6,6 +6,8 @@ import { policy, renderPolicy, type Statement } from './policy.js';
 import { managed } from './resources.js';
 import type { ManagedResource } from './types.js';
 
+const LISTING_ACTIONS = ['s3:ListBucket', 's3:ListBucketMultipartUploads', 's3:ListBucketVersions'];
+
 export function accessPointPolicy(ctx: RenderContext, consumer: ResolvedConsumer): string {
   const ap = consumer.accessPointArn as string;
   const onlyThisRole = { ArnEquals: { 'aws:PrincipalArn': consumer.roleArn } };
@@ -19,6 +21,14 @@ export function accessPointPolicy(ctx: RenderContext, consumer: ResolvedConsumer
       Condition: onlyThisRole,
     },
   ];
+  // An allow alone limits nothing: any role of the account whose IAM policy names the access point
+  // would get in. So the data behind it is denied to everyone but this consumer. Management of the
+  // access point itself (the provider's job) is on the access point's ARN and stays untouched.
+  const othersThanThisRole = { ArnNotEquals: { 'aws:PrincipalArn': consumer.roleArn } };
+  statements.push(
+    { Sid: 'DenyObjectsToOthers', Effect: 'Deny', Principal: '*', Action: 's3:*', Resource: `${ap}/object/*`, Condition: othersThanThisRole },
+    { Sid: 'DenyListingToOthers', Effect: 'Deny', Principal: '*', Action: LISTING_ACTIONS, Resource: ap, Condition: othersThanThisRole },
+  );
   if (canList(consumer.access)) {
     statements.push({
       Sid: 'ConsumerListsOwnPrefixes',

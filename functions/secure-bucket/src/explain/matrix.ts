@@ -1,0 +1,172 @@
+// The access matrix a security reviewer reads: each principal that matters for a claim, each
+// action family, each place in the bucket, each network path -> the simulator's decision and the
+// statement that made it. `render --explain-access` prints it; the tests evaluate the same
+// requests against expectations of their own.
+import { consumerRoleArn } from '../core/naming.js';
+import type { ConsumerPolicies, PolicyJson, PolicySet } from './policy-set.js';
+import { PLATFORM_BOUNDARY, anonymous, evaluateS3, paths, type Caller, type Decision, type Path, type Target, type TlsVersion } from './simulate.js';
+
+export type PrincipalKind = 'consumer' | 'other-namespace' | 'node' | 'break-glass' | 'anonymous';
+
+export interface Principal {
+  kind: PrincipalKind;
+  label: string;
+  caller: Caller;
+  /** The consumer itself, or for another namespace's role the consumer it imitates. */
+  consumer?: ConsumerPolicies;
+  note: string;
+}
+
+const allow = (sid: string, actions: string[]): PolicyJson => ({ Version: '2012-10-17', Statement: [{ Sid: sid, Effect: 'Allow', Action: actions, Resource: '*' }] });
+
+export const OTHER_NAMESPACE = 'intruder-ns';
+
+/**
+ * The principals of the matrix. The outsiders are modelled at their worst, so that a Denied proves
+ * the bucket's own policies stop them, not just a modest IAM policy of theirs.
+ */
+export function principalsOf(set: PolicySet): Principal[] {
+  const env = set.env;
+  const out: Principal[] = set.consumers.map((c) => ({
+    kind: 'consumer' as const,
+    label: c.name,
+    consumer: c,
+    caller: { id: c.name, arn: c.roleArn, identityPolicies: [{ name: 'bucket-access', policy: c.accessPolicy }], boundary: PLATFORM_BOUNDARY },
+    note: `${c.access} on ${c.prefixes.join(', ')}${c.accessPointArn ? ', through its access point' : ''}`,
+  }));
+  const first = set.consumers[0];
+  if (first) {
+    // The same consumer and ServiceAccount name in another namespace, its role holding the very
+    // same IAM policy as ours (as if copied by mistake): only our resource policies can stop it.
+    const arn = consumerRoleArn({ ...set.identity, claimNamespace: OTHER_NAMESPACE }, first, env);
+    out.push({
+      kind: 'other-namespace',
+      label: `${OTHER_NAMESPACE}/${first.serviceAccount}`,
+      consumer: first,
+      caller: { id: 'other-namespace', arn, identityPolicies: [{ name: 'copied-access', policy: first.accessPolicy }], boundary: PLATFORM_BOUNDARY },
+      note: `role of ServiceAccount ${first.serviceAccount} in namespace ${OTHER_NAMESPACE}, with a copy of ${first.name}'s IAM policy`,
+    });
+  }
+  const nodeRole = env.access.nodeRoleArn ?? `arn:${env.partition}:iam::${env.accountId}:role/${env.clusterName}-eks-node`;
+  out.push({
+    kind: 'node',
+    label: 'node role',
+    caller: { id: 'node', arn: nodeRole, identityPolicies: [{ name: 'over-granted', policy: allow('EverythingS3AndKms', ['s3:*', 'kms:*']) }] },
+    note: `${nodeRole}, assumed over-granted: s3:* and kms:* on *`,
+  });
+  const breakGlass = env.access.breakGlassPrincipalArns[0];
+  if (breakGlass !== undefined) {
+    out.push({
+      kind: 'break-glass',
+      label: 'break-glass',
+      caller: { id: 'break-glass', arn: breakGlass, identityPolicies: [{ name: 'break-glass', policy: allow('EmergencyAccess', ['s3:*', 'kms:*']) }] },
+      note: `${breakGlass}, with s3:* and kms:* on *`,
+    });
+  }
+  out.push({ kind: 'anonymous', label: 'anonymous', caller: anonymous, note: 'an unsigned request from anyone' });
+  return out;
+}
+
+export type Family = 'read' | 'list' | 'write' | 'delete' | 'policy-admin';
+export const FAMILIES: Family[] = ['read', 'list', 'write', 'delete', 'policy-admin'];
+export type Place = 'own-prefix' | 'other-prefix' | 'bucket-root';
+export const PLACES: Place[] = ['own-prefix', 'other-prefix', 'bucket-root'];
+
+export const FAMILY_ACTION: Record<Family, string> = {
+  read: 's3:GetObject',
+  list: 's3:ListBucket',
+  write: 's3:PutObject',
+  delete: 's3:DeleteObject',
+  'policy-admin': 's3:PutBucketPolicy',
+};
+
+/** The key prefix a place stands for, from the principal's point of view ('' = the root). */
+export function prefixAt(set: PolicySet, principal: Principal, place: Place): string {
+  const own = principal.consumer?.prefixes ?? set.consumers[0]?.prefixes ?? [];
+  if (place === 'bucket-root') return '';
+  if (place === 'own-prefix') return own[0] ?? set.consumers[0]?.prefixes[0] ?? 'data/';
+  const others = set.consumers.flatMap((c) => c.prefixes).filter((p) => !own.some((o) => p.startsWith(o) || o.startsWith(p)));
+  return others[0] ?? 'other/';
+}
+
+/** What a family does at a place: an object key under the prefix, or a listing of it. */
+export function targetFor(family: Family, prefix: string): Target {
+  if (family === 'list') return { kind: 'bucket', listPrefix: prefix };
+  if (family === 'policy-admin') return { kind: 'bucket' };
+  return { kind: 'object', key: `${prefix}report-2024-01-01.json` };
+}
+
+const TLS_ORDER: TlsVersion[] = ['1.0', '1.1', '1.2', '1.3'];
+
+/** The paths a reviewer wants side by side: good TLS, too old a TLS, no TLS, internet, access points. */
+export function reviewPaths(set: PolicySet): Path[] {
+  const min = set.minimumTls;
+  const below = TLS_ORDER[TLS_ORDER.indexOf(min) - 1] as TlsVersion;
+  const aps = set.consumers.flatMap((c) => (c.accessPointArn ? [paths.accessPoint(c.accessPointArn, min, c.name)] : []));
+  return [paths.endpoint(min), paths.endpoint(below), paths.endpointPlainHttp(), paths.internet(min), ...aps];
+}
+
+export interface MatrixRow {
+  principal: Principal;
+  family: Family;
+  place: Place;
+  path: Path;
+  decision: Decision;
+}
+
+/** The rows of the review matrix (policy-admin only at the bucket root: it has no prefix). */
+export async function explainMatrix(set: PolicySet): Promise<MatrixRow[]> {
+  const rows: MatrixRow[] = [];
+  for (const principal of principalsOf(set)) {
+    for (const family of FAMILIES) {
+      for (const place of family === 'policy-admin' ? (['bucket-root'] as Place[]) : PLACES) {
+        for (const path of reviewPaths(set)) {
+          const target = targetFor(family, prefixAt(set, principal, place));
+          const decision = await evaluateS3(set, { caller: principal.caller, action: FAMILY_ACTION[family], target, path });
+          rows.push({ principal, family, place, path, decision });
+        }
+      }
+    }
+  }
+  return rows;
+}
+
+function pad(s: string, n: number): string {
+  return s.length >= n ? s : s + ' '.repeat(n - s.length);
+}
+
+/** One compact table per principal; each Denied cell points at a numbered deciding statement. */
+export function formatMatrix(set: PolicySet, rows: MatrixRow[]): string {
+  const lines: string[] = [
+    `Access matrix for ${set.identity.claimNamespace}/${set.identity.claimName}: s3://${set.bucketName} (${set.region}, TLS >= ${set.minimumTls})`,
+    `Evaluated with @cloud-copilot/iam-simulate: identity policies + permissions boundary, bucket policy, access point policy, endpoint policy, key policy.`,
+    `ALLOW/deny per request; [n] names the statement that decided (see the legend under each table).`,
+  ];
+  const pathIds = [...new Set(rows.map((r) => r.path.id))];
+  for (const principal of [...new Set(rows.map((r) => r.principal))]) {
+    const mine = rows.filter((r) => r.principal === principal);
+    const legend: string[] = [];
+    const ref = (d: Decision): string => {
+      let i = legend.indexOf(d.decidedBy);
+      if (i < 0) i = legend.push(d.decidedBy) - 1;
+      return `${d.allowed ? 'ALLOW' : 'deny'}[${i + 1}]`;
+    };
+    lines.push('', `${principal.label}: ${principal.note}`);
+    const first = 24;
+    const width = Math.max(12, ...pathIds.map((p) => p.length + 2));
+    lines.push(`  ${pad('request', first)}${pathIds.map((p) => pad(p, width)).join('')}`.trimEnd());
+    const keys = [...new Set(mine.map((r) => `${r.family}|${r.place}`))];
+    for (const key of keys) {
+      const [family, place] = key.split('|') as [Family, Place];
+      const cells = pathIds.map((p) => {
+        const row = mine.find((r) => r.family === family && r.place === place && r.path.id === p);
+        return pad(row ? ref(row.decision) : '-', width);
+      });
+      const prefix = prefixAt(set, principal, place);
+      const where = place === 'bucket-root' ? (family === 'policy-admin' ? 'bucket' : 'root') : prefix;
+      lines.push(`  ${pad(`${family} ${where}`, first)}${cells.join('')}`.trimEnd());
+    }
+    lines.push(`  ${legend.map((l, i) => `[${i + 1}] ${l}`).join('  ')}`);
+  }
+  return lines.join('\n');
+}

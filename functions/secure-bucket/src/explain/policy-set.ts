@@ -1,0 +1,117 @@
+// Every policy document one claim puts into AWS, read back from the rendered resources (the
+// exact JSON the provider would apply), together with who the principals are. The simulator,
+// the linter and `render --explain-access` all work on this one set.
+import { readIdentity, readSpec } from '../core/claim.js';
+import { composeSecureBucket, type ComposeInput } from '../core/compose.js';
+import { buildContext } from '../core/context.js';
+import { readEnvironment } from '../core/environment.js';
+import type { Json } from '../core/fields.js';
+import { endpointPolicy } from '../core/network.js';
+import type { AccessLevel, ClaimIdentity, ManagedResource, ObservedResource, PlatformEnvironment, RenderOutput } from '../core/types.js';
+import { observeAll } from '../render/fake-provider.js';
+
+/** A policy document as JSON (what AWS stores), not the core's typed builder. */
+export type PolicyJson = { Version: string; Statement: Array<Record<string, unknown>> };
+
+export interface ConsumerPolicies {
+  name: string;
+  serviceAccount: string;
+  access: AccessLevel;
+  prefixes: string[];
+  roleArn: string;
+  trustPolicy: PolicyJson;
+  accessPolicy: PolicyJson;
+  accessPointArn?: string;
+  accessPointPolicy?: PolicyJson;
+}
+
+export interface PolicySet {
+  env: PlatformEnvironment;
+  region: string;
+  identity: ClaimIdentity;
+  minimumTls: '1.2' | '1.3';
+  bucketName: string;
+  bucketArn: string;
+  bucketPolicy: PolicyJson;
+  keyArn?: string;
+  keyPolicy: PolicyJson;
+  /** The S3 gateway endpoint requests come through (a placeholder until a dedicated one exists). */
+  endpointId: string;
+  /** The dedicated endpoint's policy as rendered; for a shared endpoint, the one the platform applies. */
+  endpointPolicy: PolicyJson;
+  consumers: ConsumerPolicies[];
+}
+
+function forProvider(resources: Record<string, ManagedResource>, name: string): Json {
+  const r = resources[name];
+  if (r === undefined) throw new Error(`rendered output has no resource '${name}'`);
+  return (r.spec['forProvider'] ?? {}) as Json;
+}
+
+function parsePolicy(value: unknown, where: string): PolicyJson {
+  if (typeof value !== 'string') throw new Error(`${where}: no policy string`);
+  return JSON.parse(value) as PolicyJson;
+}
+
+/** The policies of one render pass (`out`), with the principals the claim resolves to. */
+export function policySetOf(input: ComposeInput, out: RenderOutput): PolicySet {
+  const env = readEnvironment(input.environmentData);
+  const identity = readIdentity(input.composite);
+  const spec = readSpec(input.composite, env.region);
+  const ctx = buildContext(identity, spec, env, input.observed);
+  const res = out.resources;
+  const consumers = ctx.consumers.map((c): ConsumerPolicies => {
+    const role = forProvider(res, `consumer-${c.name}-role`);
+    const inline = (role['inlinePolicy'] as Array<{ policy: string }> | undefined)?.[0];
+    const entry: ConsumerPolicies = {
+      name: c.name,
+      serviceAccount: c.serviceAccount,
+      access: c.access,
+      prefixes: c.prefixes,
+      roleArn: c.roleArn,
+      trustPolicy: parsePolicy(role['assumeRolePolicy'], `role of ${c.name}`),
+      accessPolicy: parsePolicy(inline?.policy, `inline policy of ${c.name}`),
+    };
+    if (c.accessPointArn !== undefined) {
+      entry.accessPointArn = c.accessPointArn;
+      entry.accessPointPolicy = parsePolicy(forProvider(res, `consumer-${c.name}-access-point`)['policy'], `access point of ${c.name}`);
+    }
+    return entry;
+  });
+  const dedicated = res['vpc-endpoint'];
+  const set: PolicySet = {
+    env,
+    region: spec.region,
+    identity,
+    minimumTls: spec.tls.minimumVersion,
+    bucketName: ctx.bucketName,
+    bucketArn: ctx.bucketArn,
+    bucketPolicy: parsePolicy(forProvider(res, 'bucket-policy')['policy'], 'bucket policy'),
+    keyPolicy: parsePolicy(forProvider(res, 'kms-key')['policy'], 'key policy'),
+    endpointId: out.status.endpointId ?? 'vpce-not-yet-created',
+    endpointPolicy: parsePolicy(dedicated ? (dedicated.spec['forProvider'] as Json)['policy'] : endpointPolicy(env, spec.region), 'endpoint policy'),
+    consumers,
+  };
+  if (out.status.kmsKeyArn !== undefined) set.keyArn = out.status.kmsKeyArn;
+  return set;
+}
+
+/**
+ * Renders the claim pass after pass, feeding back what the provider would report (key ARN,
+ * endpoint id), until nothing changes: the policies AWS ends up with.
+ */
+export function convergedPolicySet(composite: Json, environmentData: unknown, maxPasses = 5): PolicySet {
+  const env = readEnvironment(environmentData);
+  let observed: Record<string, ObservedResource> = {};
+  let previous = '';
+  for (let pass = 1; pass <= maxPasses; pass++) {
+    const input: ComposeInput = { composite, environmentData, observed };
+    const out = composeSecureBucket(input);
+    const now = JSON.stringify(out.resources);
+    if (now === previous) return policySetOf(input, out);
+    previous = now;
+    const reported = observeAll(out.resources as unknown as Record<string, Json>, env);
+    observed = Object.fromEntries(Object.entries(reported).map(([name, resource]) => [name, { resource } as ObservedResource]));
+  }
+  throw new Error(`render did not converge in ${maxPasses} passes`);
+}
