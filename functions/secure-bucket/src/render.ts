@@ -6,11 +6,11 @@ import { parseArgs } from 'node:util';
 import { dump, loadAll } from 'js-yaml';
 import { startLocalFunction } from './client.js';
 import { isObject, type Json } from './core/fields.js';
-import { runFunction } from './function.js';
+import { DEFAULT_ENVIRONMENT_CONFIG, runFunction } from './function.js';
 import { asClaim, compositeForClaim, type Claim } from './render/composite.js';
 import { renderClaim, type RenderedClaim } from './render/session.js';
 
-const USAGE = 'usage: render [--converge] [--output yaml|json] [--summary] [--emit-xr] [--environment FILE] [--composition FILE] CLAIM.yaml...';
+const USAGE = 'usage: render [--converge] [--output yaml|json] [--summary] [--emit-xr] [--explain-access] [--environment FILE] [--composition FILE] CLAIM.yaml...';
 
 export function readYamlDocuments(file: string): unknown[] {
   return loadAll(readFileSync(file, 'utf8')).filter((d) => d !== null && d !== undefined);
@@ -52,6 +52,22 @@ export function summarise(claim: Claim, r: RenderedClaim): string {
   return `${id}: s3://${String(r.status['bucketName'])} lock=${String(r.status['objectLock'])} ${Object.keys(r.resources).length} resources in ${r.passes} pass(es)${pending}\n    ${kinds}`;
 }
 
+/**
+ * --explain-access: who may do what, by which path, per the IAM simulator. The simulator is an AGPL
+ * devDependency: it is imported here, on demand, and never by the function server.
+ */
+async function explainAccessOf(claims: Claim[], clusterObjects: Json[], input: Json | undefined): Promise<number> {
+  const { explainAccess } = await import('./explain/index.js');
+  const name = typeof input?.['environmentConfigName'] === 'string' ? input['environmentConfigName'] : DEFAULT_ENVIRONMENT_CONFIG;
+  const env = clusterObjects.find((o) => o['kind'] === 'EnvironmentConfig' && isObject(o['metadata']) && o['metadata']['name'] === name);
+  if (env === undefined) {
+    process.stderr.write(`error: no EnvironmentConfig named ${name} in the --environment file\n`);
+    return 1;
+  }
+  for (const claim of claims) process.stdout.write(`${await explainAccess(compositeForClaim(claim), env['data'])}\n`);
+  return 0;
+}
+
 export async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
@@ -61,6 +77,7 @@ export async function main(argv: string[]): Promise<number> {
       output: { type: 'string', default: 'yaml' },
       summary: { type: 'boolean', default: false },
       'emit-xr': { type: 'boolean', default: false },
+      'explain-access': { type: 'boolean', default: false },
       environment: { type: 'string', default: 'compositions/examples/environment.yaml' },
       composition: { type: 'string', default: 'compositions/composition.yaml' },
       help: { type: 'boolean', default: false },
@@ -87,6 +104,7 @@ export async function main(argv: string[]): Promise<number> {
     for (const claim of claims) process.stdout.write(`---\n${dump(compositeForClaim(claim), { lineWidth: -1 })}`);
     return 0;
   }
+  if (values['explain-access']) return explainAccessOf(claims, clusterObjects, input);
 
   const fn = await startLocalFunction(runFunction);
   let failed = 0;
