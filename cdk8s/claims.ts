@@ -1,0 +1,88 @@
+// Finds the XSecureBucketClaim files committed in the repo and reads each claim with the
+// function's own reader (same defaults, same errors), so both sides see the same request.
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { loadAll } from 'js-yaml';
+import { readSpec } from '../functions/secure-bucket/src/core/claim.js';
+import { readEnvironment } from '../functions/secure-bucket/src/core/environment.js';
+import { isObject, requiredString, type Json } from '../functions/secure-bucket/src/core/fields.js';
+import type { BucketSpec, ClaimIdentity, PlatformEnvironment } from '../functions/secure-bucket/src/core/types.js';
+import { EnvironmentResolver } from './environment-source.js';
+
+export const CLAIM_KIND = 'XSecureBucketClaim';
+export const CLAIM_API_VERSION = 'platform.example.org/v1alpha1';
+/** Folders whose YAML may hold claims; generated/ folders are our output, never input. */
+export const CLAIM_ROOTS = ['compositions/examples/claims', 'clusters'];
+
+export interface Claim {
+  /** Absolute path of the file holding the claim. */
+  file: string;
+  identity: ClaimIdentity;
+  spec: BucketSpec;
+  env: PlatformEnvironment;
+  /** Where env came from, for the generated header. */
+  envFrom: string;
+  /** The folder whose environment applies (compositions/examples or clusters/<cluster>). */
+  scope: string;
+}
+
+function yamlFiles(dir: string): string[] {
+  let entries;
+  try {
+    entries = readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return [];
+  }
+  return entries.flatMap((e) => {
+    const full = path.join(dir, e.name);
+    if (e.isDirectory()) return e.name === 'generated' || e.name.startsWith('.') ? [] : yamlFiles(full);
+    return /\.ya?ml$/.test(e.name) ? [full] : [];
+  });
+}
+
+export function isClaim(doc: unknown): doc is Json {
+  return isObject(doc) && doc['kind'] === CLAIM_KIND && doc['apiVersion'] === CLAIM_API_VERSION;
+}
+
+/** Every claim document under the claim roots, in path order. */
+export function findClaimDocuments(repoRoot: string): Array<{ file: string; doc: Json }> {
+  const files = CLAIM_ROOTS.flatMap((root) => yamlFiles(path.join(repoRoot, root))).sort();
+  return files.flatMap((file) => {
+    const text = readFileSync(file, 'utf8');
+    if (!text.includes(CLAIM_KIND)) return [];
+    return loadAll(text).filter(isClaim).map((doc) => ({ file, doc }));
+  });
+}
+
+/**
+ * The claim's identity as naming.ts needs it. compositeName is Crossplane's generated XR name
+ * (`<claim>-<random>`), unknown before the claim exists; naming never uses it, and the
+ * role-ARN test renders the function side with a random one to keep it that way.
+ */
+export function claimIdentity(doc: Json, where: string): ClaimIdentity {
+  const metadata = isObject(doc['metadata']) ? doc['metadata'] : {};
+  return {
+    compositeName: '',
+    claimName: requiredString(metadata['name'], `${where}: metadata.name`),
+    claimNamespace: requiredString(metadata['namespace'], `${where}: metadata.namespace`, { hint: 'claims are namespaced: set metadata.namespace' }),
+  };
+}
+
+export function loadClaims(repoRoot: string, resolver = new EnvironmentResolver(repoRoot)): Claim[] {
+  const envs = new Map<string, PlatformEnvironment>();
+  return findClaimDocuments(repoRoot).map(({ file, doc }) => {
+    const where = path.relative(repoRoot, file);
+    const source = resolver.forClaim(file);
+    const scope = resolver.scopeOf(file);
+    let env = envs.get(scope);
+    if (!env) {
+      env = readEnvironment(source.data, `${source.from}: EnvironmentConfig data`);
+      envs.set(scope, env);
+    }
+    try {
+      return { file, identity: claimIdentity(doc, where), spec: readSpec(doc, env.region), env, envFrom: source.from, scope };
+    } catch (error) {
+      throw new Error(`${where}: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  });
+}
