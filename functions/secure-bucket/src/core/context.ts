@@ -5,8 +5,8 @@ import {
   accessPointName,
   bucketArn,
   bucketName,
-  consumerRoleArn,
   consumerRoleName,
+  roleArn,
 } from './naming.js';
 import { observedString } from './resources.js';
 import type { BucketSpec, ClaimIdentity, Consumer, ObservedResource, PlatformEnvironment } from './types.js';
@@ -52,7 +52,8 @@ export function buildContext(
     bucketName: name,
     bucketArn: bucketArn(env, name),
     consumers: spec.consumers.map((c) => {
-      const resolved: ResolvedConsumer = { ...c, roleName: consumerRoleName(identity, c, env), roleArn: consumerRoleArn(identity, c, env) };
+      const roleName = consumerRoleName(identity, c, env);
+      const resolved: ResolvedConsumer = { ...c, roleName, roleArn: roleArn(env, roleName) };
       if (c.accessPoint) {
         resolved.accessPointName = accessPointName(identity, c, env);
         resolved.accessPointArn = accessPointArn(env, spec.region, resolved.accessPointName);

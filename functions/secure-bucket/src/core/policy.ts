@@ -60,10 +60,13 @@ function normalisePrincipal(p: Principal): Principal {
   return out;
 }
 
+/**
+ * Keys are inserted in sorted order (Action, Condition, Effect, Principal, Resource, Sid; AWS,
+ * Federated, Service), so plain JSON.stringify is already canonical: renderPolicy skips the
+ * generic sortKeys pass, which was a third of the render's CPU time in the bench profile.
+ */
 function normaliseStatement(s: Statement): Statement {
-  const out: Statement = { Sid: s.Sid, Effect: s.Effect, Action: normaliseList(s.Action) };
-  if (s.Principal !== undefined) out.Principal = normalisePrincipal(s.Principal);
-  if (s.Resource !== undefined) out.Resource = normaliseList(s.Resource);
+  const out = { Action: normaliseList(s.Action) } as Statement;
   if (s.Condition !== undefined) {
     const cond: Conditions = {};
     for (const op of Object.keys(s.Condition).sort() as ConditionOperator[]) {
@@ -74,6 +77,10 @@ function normaliseStatement(s: Statement): Statement {
     }
     out.Condition = cond;
   }
+  out.Effect = s.Effect;
+  if (s.Principal !== undefined) out.Principal = normalisePrincipal(s.Principal);
+  if (s.Resource !== undefined) out.Resource = normaliseList(s.Resource);
+  out.Sid = s.Sid;
   return out;
 }
 
@@ -95,5 +102,6 @@ function sortKeys(value: unknown): unknown {
 /** Statements ordered by Sid, lists sorted, keys sorted: the one serialisation we emit. */
 export function renderPolicy(doc: PolicyDocument): string {
   const statements = doc.Statement.map(normaliseStatement).sort((a, b) => a.Sid.localeCompare(b.Sid));
-  return canonicalJson({ Version: doc.Version, Statement: statements });
+  // Equal to canonicalJson of the same document (the statements' keys are already sorted).
+  return JSON.stringify({ Statement: statements, Version: doc.Version });
 }
