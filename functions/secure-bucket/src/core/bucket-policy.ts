@@ -1,15 +1,16 @@
 // The bucket policy: explicit denies that hold for everybody (TLS, encryption, network path), and
 // the delegation to this account's access points. Consumers get their allows from their roles.
 import type { RenderContext } from './context.js';
+import { replicationRoleName, roleArn } from './naming.js';
+import { objectLockBucketPolicyStatements } from './object-lock.js';
 import { policy, renderPolicy, type Statement } from './policy.js';
 import { managed } from './resources.js';
-import type { ManagedResource } from './types.js';
+import type { ManagedResource, TlsVersion } from './types.js';
 
-export function bucketPolicyStatements(ctx: RenderContext): Statement[] {
-  const { bucketArn, env, spec } = ctx;
+/** TLS only, at the claim's minimum version: the source bucket and its replica share these. */
+export function transportStatements(bucketArn: string, minimumVersion: TlsVersion): Statement[] {
   const everything = [bucketArn, `${bucketArn}/*`];
-  const objects = `${bucketArn}/*`;
-  const statements: Statement[] = [
+  return [
     {
       Sid: 'DenyInsecureTransport',
       Effect: 'Deny',
@@ -24,8 +25,17 @@ export function bucketPolicyStatements(ctx: RenderContext): Statement[] {
       Principal: '*',
       Action: 's3:*',
       Resource: everything,
-      Condition: { NumericLessThan: { 's3:TlsVersion': spec.tls.minimumVersion } },
+      Condition: { NumericLessThan: { 's3:TlsVersion': minimumVersion } },
     },
+  ];
+}
+
+export function bucketPolicyStatements(ctx: RenderContext): Statement[] {
+  const { bucketArn, env, spec } = ctx;
+  const everything = [bucketArn, `${bucketArn}/*`];
+  const objects = `${bucketArn}/*`;
+  const statements: Statement[] = [
+    ...transportStatements(bucketArn, spec.tls.minimumVersion),
     {
       Sid: 'DenyCustomerProvidedKeys',
       Effect: 'Deny',
@@ -60,6 +70,9 @@ export function bucketPolicyStatements(ctx: RenderContext): Statement[] {
   }
   // Never lock out the provider that manages this policy, nor the break-glass principals.
   const exempt = [env.access.providerRoleArn, ...env.access.breakGlassPrincipalArns];
+  // S3 itself reads the source for replication, from outside any VPC endpoint, as the replication
+  // role: a role only s3.amazonaws.com may assume for this bucket, allowed only replication reads.
+  if (spec.replication) exempt.push(roleArn(env, replicationRoleName(ctx.identity, env)));
   statements.push({
     Sid: 'DenyOutsideVpcEndpoint',
     Effect: 'Deny',
@@ -96,6 +109,7 @@ export function bucketPolicyStatements(ctx: RenderContext): Statement[] {
       },
     });
   }
+  statements.push(...objectLockBucketPolicyStatements(ctx));
   return statements;
 }
 

@@ -13,6 +13,7 @@ import {
   stringAt,
   type Json,
 } from './fields.js';
+import { validateLifecycle } from './lifecycle.js';
 import {
   ClaimError,
   type AccessLevel,
@@ -137,6 +138,7 @@ export function readSpec(xr: Json, defaultRegion: string): BucketSpec {
     }
     out.replication = { destinationRegion };
   }
+  validateLifecycle(out);
   return out;
 }
 

@@ -1,6 +1,8 @@
 // The pure core: (XR, platform environment, observed resources) -> desired resources + status.
 // No I/O, no SDK types: the gRPC adapter and the tests call this the same way.
 import { accessPointResources } from './access-points.js';
+import { alarmResources } from './alarms.js';
+import { auditResources } from './audit.js';
 import { bucketResources } from './bucket.js';
 import { bucketPolicyResources } from './bucket-policy.js';
 import { readIdentity, readSpec } from './claim.js';
@@ -9,8 +11,10 @@ import { encryptionResources } from './encryption.js';
 import { readEnvironment } from './environment.js';
 import type { Json } from './fields.js';
 import { identityResources } from './identity.js';
+import { lifecycleResources } from './lifecycle.js';
 import { networkResources } from './network.js';
 import { protectionResources } from './protection.js';
+import { replicationResources } from './replication.js';
 import { ClaimError, type CompositeStatus, type ManagedResource, type ObservedResource, type RenderOutput } from './types.js';
 
 /** One AWS concern each; the order is the order resources are listed in. */
@@ -22,6 +26,10 @@ const CONCERNS: Array<(ctx: RenderContext) => Record<string, ManagedResource>> =
   bucketPolicyResources,
   identityResources,
   accessPointResources,
+  lifecycleResources,
+  auditResources,
+  alarmResources,
+  replicationResources,
 ];
 
 export interface ComposeInput {

@@ -1,0 +1,177 @@
+// Metrics and alarms: S3 request metrics only when the claim wants metrics or alarms (they are
+// billed per metric), CloudWatch alarms on deletions and errors, and alerts on every change to the
+// bucket's protection (policy, ACL, lifecycle, encryption, lock, public access) from CloudTrail.
+import { boundedName } from './bounded-names.js';
+import type { RenderContext } from './context.js';
+import { canonicalJson } from './policy.js';
+import { managed } from './resources.js';
+import { ClaimError, type ManagedResource } from './types.js';
+
+export const REQUEST_METRICS = 'bucket-request-metrics';
+/** The request-metrics filter id; CloudWatch shows it as the FilterId dimension. */
+export const METRICS_FILTER_ID = 'EntireBucket';
+export const CHANGE_RULE = 'bucket-change-alerts';
+export const CHANGE_TARGET = 'bucket-change-alerts-target';
+
+/**
+ * CloudTrail event names of calls that change how the bucket is protected. Covers the CIS
+ * "S3 bucket policy changes" list (CloudWatch.8 / CIS 4.8) and adds encryption, lock, public access,
+ * ownership, versioning and logging. CloudTrail records PutBucketLifecycleConfiguration as PutBucketLifecycle.
+ */
+export const CIS_BUCKET_POLICY_CHANGE_EVENTS = [
+  'PutBucketAcl',
+  'PutBucketPolicy',
+  'PutBucketCors',
+  'PutBucketLifecycle',
+  'PutBucketReplication',
+  'DeleteBucketPolicy',
+  'DeleteBucketCors',
+  'DeleteBucketLifecycle',
+  'DeleteBucketReplication',
+];
+export const CHANGE_EVENTS = [
+  ...CIS_BUCKET_POLICY_CHANGE_EVENTS,
+  'PutBucketEncryption',
+  'DeleteBucketEncryption',
+  'PutObjectLockConfiguration',
+  'PutBucketPublicAccessBlock',
+  'DeleteBucketPublicAccessBlock',
+  'PutBucketOwnershipControls',
+  'DeleteBucketOwnershipControls',
+  'PutBucketVersioning',
+  'PutBucketLogging',
+  'DeleteBucket',
+];
+
+interface AlarmSpec {
+  key: string;
+  metricName: string;
+  threshold: number;
+  description: string;
+}
+
+/** SNS topic for alarms and alerts: the claim's (same account and region only), else the platform's. */
+export function alertTopicArn(ctx: RenderContext): string | undefined {
+  const claimed = ctx.spec.alarms?.snsTopicArn;
+  if (claimed !== undefined) {
+    const [, , , region, account] = claimed.split(':');
+    if (account !== ctx.env.accountId || region !== ctx.spec.region) {
+      // Bucket names, deleters and policy changes must not be published to somebody else's topic.
+      throw new ClaimError(
+        'spec.alarms.snsTopicArn',
+        `'${claimed}' is not in this account (${ctx.env.accountId}) and region (${ctx.spec.region})`,
+        `name a topic of account ${ctx.env.accountId} in ${ctx.spec.region}, or use spec.alarms.email`,
+      );
+    }
+    return claimed;
+  }
+  return ctx.env.alarms.snsTopicArn;
+}
+
+export function requestMetricsEnabled(ctx: RenderContext): boolean {
+  return ctx.spec.metrics || ctx.spec.alarms !== undefined;
+}
+
+/** A delete on a bucket nobody may delete from is an incident; where consumers delete, only a burst is. */
+export function deleteRequestsThreshold(ctx: RenderContext): number {
+  const anyoneDeletes = ctx.consumers.some((c) => c.access === 'ReadWrite') || (ctx.spec.objectLock?.governanceBypassConsumers.length ?? 0) > 0;
+  return anyoneDeletes ? 100 : 1;
+}
+
+function alarmSpecs(ctx: RenderContext): AlarmSpec[] {
+  return [
+    { key: 'delete-requests', metricName: 'DeleteRequests', threshold: deleteRequestsThreshold(ctx), description: 'objects deleted' },
+    { key: '4xx-errors', metricName: '4xxErrors', threshold: 50, description: 'client errors (access denied, missing keys): a broken client or probing' },
+    { key: '5xx-errors', metricName: '5xxErrors', threshold: 10, description: 'server errors' },
+  ];
+}
+
+export function changeRuleName(bucketName: string): string {
+  return boundedName(`${bucketName}-changes`, 64, bucketName, 'changes');
+}
+
+export function changeEventPattern(bucketName: string): string {
+  return canonicalJson({
+    source: ['aws.s3'],
+    'detail-type': ['AWS API Call via CloudTrail'],
+    detail: { eventSource: ['s3.amazonaws.com'], eventName: CHANGE_EVENTS, requestParameters: { bucketName: [bucketName] } },
+  });
+}
+
+export function alarmResources(ctx: RenderContext): Record<string, ManagedResource> {
+  const { identity, spec, bucketName } = ctx;
+  const region = spec.region;
+  const out: Record<string, ManagedResource> = {};
+  const topic = alertTopicArn(ctx);
+  if (spec.alarms !== undefined && topic === undefined) {
+    throw new ClaimError(
+      'spec.alarms',
+      'asks for alarms, but the platform has no alarm topic (EnvironmentConfig alarms.snsTopicArn) to deliver them',
+      'set spec.alarms.snsTopicArn to a topic of this account, or ask the platform team to configure alarms.snsTopicArn',
+    );
+  }
+  // The platform topic has no per-claim subscription (sns TopicSubscription has no schema here): the
+  // address travels as a tag so the platform's subscription automation can route to it.
+  const tags = spec.alarms?.email !== undefined ? { ...ctx.tags, 'platform.example.org/alarm-email': spec.alarms.email } : ctx.tags;
+
+  if (requestMetricsEnabled(ctx)) {
+    out[REQUEST_METRICS] = managed(identity, 's3.aws.upbound.io/v1beta2', 'BucketMetric', 'request-metrics', {
+      region,
+      bucket: bucketName,
+      name: METRICS_FILTER_ID,
+    });
+  }
+  if (spec.alarms !== undefined && topic !== undefined) {
+    for (const a of alarmSpecs(ctx)) {
+      out[`alarm-${a.key}`] = managed(
+        identity,
+        'cloudwatch.aws.upbound.io/v1beta2',
+        'MetricAlarm',
+        'alarm',
+        {
+          region,
+          alarmDescription: `s3://${bucketName}: ${a.description} (${a.metricName} >= ${a.threshold} in 5 minutes)`,
+          namespace: 'AWS/S3',
+          metricName: a.metricName,
+          dimensions: { BucketName: bucketName, FilterId: METRICS_FILTER_ID },
+          statistic: 'Sum',
+          period: 300,
+          evaluationPeriods: 1,
+          threshold: a.threshold,
+          comparisonOperator: 'GreaterThanOrEqualToThreshold',
+          // Request metrics report nothing while nobody calls the bucket: that is healthy.
+          treatMissingData: 'notBreaching',
+          actionsEnabled: true,
+          alarmActions: [topic],
+          okActions: [topic],
+          tags,
+        },
+        { externalName: `${bucketName}-${a.key}` },
+      );
+    }
+  }
+  if (topic !== undefined) {
+    const ruleName = changeRuleName(bucketName);
+    out[CHANGE_RULE] = managed(
+      identity,
+      'cloudwatchevents.aws.upbound.io/v1beta1',
+      'Rule',
+      'change-alerts',
+      {
+        region,
+        description: `Changes to the protection of s3://${bucketName} (CloudTrail management events)`,
+        eventPattern: changeEventPattern(bucketName),
+        state: 'ENABLED',
+        tags,
+      },
+      { externalName: ruleName },
+    );
+    out[CHANGE_TARGET] = managed(identity, 'cloudwatchevents.aws.upbound.io/v1beta2', 'Target', 'change-alerts-target', {
+      region,
+      rule: ruleName,
+      targetId: 'alert-topic',
+      arn: topic,
+    });
+  }
+  return out;
+}

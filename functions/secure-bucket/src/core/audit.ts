@@ -1,0 +1,74 @@
+// The audit trail: server access logs and a weekly S3 Inventory, each to the platform's own
+// bucket (separate, unlocked, owned by the platform) and only when the platform has one.
+import type { RenderContext } from './context.js';
+import { versioningRequired } from './protection.js';
+import { managed } from './resources.js';
+import { ClaimError, type ManagedResource } from './types.js';
+
+export const ACCESS_LOGGING = 'bucket-logging';
+export const INVENTORY = 'bucket-inventory';
+export const INVENTORY_NAME = 'weekly-audit';
+
+/** What an auditor asks of every object: is it encrypted, replicated, locked, and how. */
+export const INVENTORY_FIELDS = [
+  'BucketKeyStatus',
+  'EncryptionStatus',
+  'ETag',
+  'IsMultipartUploaded',
+  'LastModifiedDate',
+  'ObjectLockLegalHoldStatus',
+  'ObjectLockMode',
+  'ObjectLockRetainUntilDate',
+  'ReplicationStatus',
+  'Size',
+  'StorageClass',
+];
+
+/** Logs land under `<bucket>/` in the platform's log bucket: one prefix per bucket, easy to grant and expire. */
+export function accessLogPrefix(bucketName: string): string {
+  return `${bucketName}/`;
+}
+
+export function auditResources(ctx: RenderContext): Record<string, ManagedResource> {
+  const { env, spec, bucketName, identity } = ctx;
+  const out: Record<string, ManagedResource> = {};
+  for (const target of [env.audit.logBucket, env.audit.inventoryBucket]) {
+    if (target === bucketName) {
+      // A bucket logging into itself logs its own log writes forever (and a locked one cannot take logs at all).
+      throw new ClaimError('spec.naming.name', `'${bucketName}' is the platform's audit bucket`, 'choose another name');
+    }
+  }
+  if (env.audit.logBucket !== undefined) {
+    out[ACCESS_LOGGING] = managed(identity, 's3.aws.upbound.io/v1beta2', 'BucketLogging', 'access-logging', {
+      region: spec.region,
+      bucket: bucketName,
+      targetBucket: env.audit.logBucket,
+      targetPrefix: accessLogPrefix(bucketName),
+      // Date-partitioned keys: Athena and lifecycle rules can then work per day.
+      targetObjectKeyFormat: { partitionedPrefix: { partitionDateSource: 'EventTime' } },
+    });
+  }
+  if (env.audit.inventoryBucket !== undefined) {
+    out[INVENTORY] = managed(identity, 's3.aws.upbound.io/v1beta2', 'BucketInventory', 'inventory', {
+      region: spec.region,
+      bucket: bucketName,
+      name: INVENTORY_NAME,
+      enabled: true,
+      includedObjectVersions: versioningRequired(ctx) ? 'All' : 'Current',
+      schedule: { frequency: 'Weekly' },
+      optionalFields: INVENTORY_FIELDS,
+      destination: {
+        bucket: {
+          bucketArn: `arn:${env.partition}:s3:::${env.audit.inventoryBucket}`,
+          accountId: env.accountId,
+          format: 'Parquet',
+          // Per tenant namespace: the platform can grant each team read on its own reports.
+          prefix: identity.claimNamespace,
+          // SSE-S3: the reports hold metadata only, and S3 (the writer) needs no grant on a key.
+          encryption: { sseS3: {} },
+        },
+      },
+    });
+  }
+  return out;
+}

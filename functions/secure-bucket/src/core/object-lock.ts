@@ -1,0 +1,166 @@
+// WORM: object lock with a default retention. AWS lets a bucket gain object lock later but never
+// lose it, and COMPLIANCE retention cannot be shortened by anyone: a claim edit that would do
+// either is refused (read from what the provider observed), never silently ignored.
+import type { RenderContext, ResolvedConsumer } from './context.js';
+import { isObject } from './fields.js';
+import type { Statement } from './policy.js';
+import { managed } from './resources.js';
+import { ClaimError, type LockMode, type ManagedResource, type ObjectLock } from './types.js';
+
+export const OBJECT_LOCK = 'bucket-object-lock';
+const BUCKET = 'bucket';
+
+type AwsLockMode = 'COMPLIANCE' | 'GOVERNANCE';
+
+/** The actions a governance-bypass consumer gets on its own prefixes: delete or shorten a locked version. */
+export const GOVERNANCE_BYPASS_ACTIONS = ['s3:BypassGovernanceRetention', 's3:DeleteObjectVersion', 's3:PutObjectRetention'];
+
+export function awsLockMode(mode: LockMode): AwsLockMode {
+  return mode === 'Compliance' ? 'COMPLIANCE' : 'GOVERNANCE';
+}
+
+/** Retention in days, for comparisons (S3 counts a retention year as 365 days). */
+export function retentionDays(retention: { days?: number | undefined; years?: number | undefined }): number {
+  return retention.days ?? (retention.years ?? 0) * 365;
+}
+
+export function defaultRetention(lock: ObjectLock): { mode: AwsLockMode; days?: number; years?: number } {
+  const out: { mode: AwsLockMode; days?: number; years?: number } = { mode: awsLockMode(lock.mode) };
+  if (lock.days !== undefined) out.days = lock.days;
+  if (lock.years !== undefined) out.years = lock.years;
+  return out;
+}
+
+interface ObservedLock {
+  enabled: boolean;
+  retention?: { mode: string; days?: number; years?: number };
+}
+
+function numberOrUndefined(value: unknown): number | undefined {
+  return typeof value === 'number' ? value : undefined;
+}
+
+/** What AWS has (status.atProvider), or failing that what we last applied (spec.forProvider). */
+function observedField(ctx: RenderContext, name: string, read: (fields: Record<string, unknown>) => unknown): unknown {
+  const resource = ctx.observed[name]?.resource;
+  if (!resource) return undefined;
+  const fromAws = read(resource.status?.atProvider ?? {});
+  if (fromAws !== undefined) return fromAws;
+  const spec = isObject(resource['spec']) ? resource['spec'] : {};
+  return read(isObject(spec['forProvider']) ? spec['forProvider'] : {});
+}
+
+export function observedLock(ctx: RenderContext): ObservedLock {
+  const enabledOnBucket = observedField(ctx, BUCKET, (f) => (f['objectLockEnabled'] === true ? true : undefined)) === true;
+  const retention = observedField(ctx, OBJECT_LOCK, (f) => {
+    const rule = isObject(f['rule']) ? f['rule'] : undefined;
+    const dr = rule && isObject(rule['defaultRetention']) ? rule['defaultRetention'] : undefined;
+    return dr && typeof dr['mode'] === 'string' ? dr : undefined;
+  }) as Record<string, unknown> | undefined;
+  const out: ObservedLock = { enabled: enabledOnBucket || retention !== undefined };
+  if (retention) {
+    out.retention = { mode: retention['mode'] as string };
+    const days = numberOrUndefined(retention['days']);
+    const years = numberOrUndefined(retention['years']);
+    if (days !== undefined) out.retention.days = days;
+    if (years !== undefined) out.retention.years = years;
+  }
+  return out;
+}
+
+function describeRetention(r: { mode: string; days?: number | undefined; years?: number | undefined }): string {
+  return `${r.mode} ${r.days !== undefined ? `${r.days} days` : `${r.years} years`}`;
+}
+
+/** Throws when the claim would remove object lock or weaken a COMPLIANCE default retention. */
+export function guardObjectLock(ctx: RenderContext): void {
+  const seen = observedLock(ctx);
+  const lock = ctx.spec.objectLock;
+  if (seen.enabled && lock === undefined) {
+    const was = seen.retention ? ` (${describeRetention(seen.retention)})` : '';
+    throw new ClaimError(
+      'spec.objectLock',
+      `was removed, but s3://${ctx.bucketName} has object lock enabled${was} and AWS can never disable it`,
+      'restore spec.objectLock with the same mode and at least the same retention',
+    );
+  }
+  if (lock === undefined || seen.retention?.mode !== 'COMPLIANCE') return;
+  const before = seen.retention;
+  if (lock.mode !== 'Compliance') {
+    throw new ClaimError(
+      'spec.objectLock.mode',
+      `would change the default retention from COMPLIANCE to GOVERNANCE, which lets principals bypass it`,
+      `keep spec.objectLock.mode: Compliance (current retention ${describeRetention(before)})`,
+    );
+  }
+  if (retentionDays(lock) < retentionDays(before)) {
+    const unit = lock.days !== undefined ? 'days' : 'years';
+    throw new ClaimError(
+      `spec.objectLock.${unit}`,
+      `would shorten the COMPLIANCE default retention from ${describeRetention(before)} to ${describeRetention(defaultRetention(lock))}`,
+      `keep the retention at ${before.days !== undefined ? `days: ${before.days}` : `years: ${before.years}`} or longer; COMPLIANCE retention can only grow`,
+    );
+  }
+}
+
+export function objectLockResources(ctx: RenderContext): Record<string, ManagedResource> {
+  guardObjectLock(ctx);
+  const lock = ctx.spec.objectLock;
+  if (!lock) return {};
+  return {
+    [OBJECT_LOCK]: managed(ctx.identity, 's3.aws.upbound.io/v1beta2', 'BucketObjectLockConfiguration', 'object-lock', {
+      region: ctx.spec.region,
+      bucket: ctx.bucketName,
+      objectLockEnabled: 'Enabled',
+      rule: { defaultRetention: defaultRetention(lock) },
+    }),
+  };
+}
+
+/** Principals allowed to bypass GOVERNANCE retention: the named consumers and break-glass. None for COMPLIANCE. */
+export function governanceBypassPrincipals(ctx: RenderContext): string[] {
+  const lock = ctx.spec.objectLock;
+  if (lock?.mode !== 'Governance') return [];
+  const consumers = ctx.consumers.filter((c) => lock.governanceBypassConsumers.includes(c.name)).map((c) => c.roleArn);
+  return [...consumers, ...ctx.env.access.breakGlassPrincipalArns];
+}
+
+/**
+ * For identity.ts: the statement a consumer's role policy adds when the claim names it in
+ * spec.objectLock.governanceBypassConsumers (undefined otherwise): bypass on its own prefixes only.
+ */
+export function governanceBypassStatement(ctx: RenderContext, consumer: ResolvedConsumer): Statement | undefined {
+  const lock = ctx.spec.objectLock;
+  if (lock?.mode !== 'Governance' || !lock.governanceBypassConsumers.includes(consumer.name)) return undefined;
+  const resources = consumer.prefixes.map((p) => `${ctx.bucketArn}/${p}*`);
+  if (consumer.accessPointArn) resources.push(...consumer.prefixes.map((p) => `${consumer.accessPointArn}/object/${p}*`));
+  return { Sid: 'BypassGovernanceRetentionOnOwnPrefixes', Effect: 'Allow', Action: GOVERNANCE_BYPASS_ACTIONS, Resource: resources };
+}
+
+/**
+ * Bucket-policy denies for a locked bucket: nobody but the allowed principals may bypass governance
+ * (an account admin with s3:* included), and only the provider may change the lock configuration.
+ */
+export function objectLockBucketPolicyStatements(ctx: RenderContext): Statement[] {
+  if (!ctx.spec.objectLock) return [];
+  const allowed = governanceBypassPrincipals(ctx);
+  const bypass: Statement = {
+    Sid: 'DenyGovernanceBypassToOthers',
+    Effect: 'Deny',
+    Principal: '*',
+    Action: 's3:BypassGovernanceRetention',
+    Resource: `${ctx.bucketArn}/*`,
+  };
+  if (allowed.length > 0) bypass.Condition = { ArnNotLike: { 'aws:PrincipalArn': allowed } };
+  return [
+    bypass,
+    {
+      Sid: 'DenyLockConfigurationChangesExceptProvider',
+      Effect: 'Deny',
+      Principal: '*',
+      Action: 's3:PutBucketObjectLockConfiguration',
+      Resource: ctx.bucketArn,
+      Condition: { ArnNotLike: { 'aws:PrincipalArn': ctx.env.access.providerRoleArn } },
+    },
+  ];
+}
