@@ -1,0 +1,30 @@
+// Test-side entry to the policy simulator: the converged policies of an example claim, and the
+// evaluation model of functions/secure-bucket/src/explain/simulate.ts (documented there). Tests
+// state their expectations themselves; they only borrow the machinery that asks the simulator.
+import { compositeForClaim, type Claim } from '../../functions/secure-bucket/src/render/composite.js';
+import { convergedPolicySet, type PolicySet } from '../../functions/secure-bucket/src/explain/policy-set.js';
+import { environmentConfig, exampleClaims, podIdentityDedicatedEndpoint, type Json } from './function-fixtures.js';
+
+export * from '../../functions/secure-bucket/src/explain/simulate.js';
+export type { ConsumerPolicies, PolicyJson, PolicySet } from '../../functions/secure-bucket/src/explain/policy-set.js';
+
+export type EnvironmentVariant = 'irsa-shared-endpoint' | 'pod-identity-dedicated-endpoint';
+
+export function environmentData(variant: EnvironmentVariant = 'irsa-shared-endpoint'): Json {
+  const env = environmentConfig(variant === 'irsa-shared-endpoint' ? () => {} : podIdentityDedicatedEndpoint);
+  return env['data'] as Json;
+}
+
+/** The policies AWS ends up with for `claim` (rendered until the key ARN and endpoint are known). */
+export function policySetFor(claim: Claim, variant: EnvironmentVariant = 'irsa-shared-endpoint'): PolicySet {
+  return convergedPolicySet(compositeForClaim(claim), environmentData(variant));
+}
+
+export function examplePolicySets(variant: EnvironmentVariant = 'irsa-shared-endpoint'): Array<{ file: string; claim: Claim; set: PolicySet }> {
+  return exampleClaims().map(({ file, claim }) => ({ file, claim, set: policySetFor(claim, variant) }));
+}
+
+/** A policy allowing `actions` on everything: the worst-case IAM policy of an outsider. */
+export function allowAll(name: string, actions: string[]): { name: string; policy: { Version: string; Statement: Array<Record<string, unknown>> } } {
+  return { name, policy: { Version: '2012-10-17', Statement: [{ Sid: name, Effect: 'Allow', Action: actions, Resource: '*' }] } };
+}

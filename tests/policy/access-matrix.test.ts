@@ -1,0 +1,140 @@
+// Issue 3: least privilege for every consumer, proven by policy evaluation. For each example claim
+// every combination of principal x action family x place x path is evaluated with the simulator and
+// compared with an expectation derived from the short rule set below (written from the issue, not
+// from the policies under test). Zero unexpected allows, zero unexpected denies.
+import { afterAll, describe, expect, it } from '@jest/globals';
+import { FAMILIES, FAMILY_ACTION, PLACES, principalsOf, targetFor, type Family, type Place, type Principal } from '../../functions/secure-bucket/src/explain/matrix.js';
+import { evaluateS3, examplePolicySets, paths, PLATFORM_BOUNDARY, type Caller, type ConsumerPolicies, type Path, type PolicySet, type TlsVersion } from '../lib/simulate.js';
+
+// ---- The rule set --------------------------------------------------------------------------
+const FAMILIES_OF_ACCESS: Record<ConsumerPolicies['access'], Family[]> = {
+  Read: ['read', 'list'],
+  Write: ['write'],
+  ReadWrite: ['read', 'list', 'write', 'delete'],
+};
+const TLS_RANK: Record<TlsVersion, number> = { '1.0': 0, '1.1': 1, '1.2': 2, '1.3': 3 };
+
+interface Case {
+  principal: Principal;
+  family: Family;
+  place: Place;
+  prefix: string;
+  path: Path;
+}
+
+/** Whose access point a path goes through, if any. */
+function accessPointOwner(set: PolicySet, path: Path): ConsumerPolicies | undefined {
+  return set.consumers.find((c) => c.accessPointArn !== undefined && c.accessPointArn === path.accessPointArn);
+}
+
+/**
+ * 1. Nothing without TLS at or above the claim's minimum. 2. Nothing for the public, the node
+ * role, or another namespace's role. 3. Break-glass: everything but writing new data (it may not
+ * generate data keys), never through a consumer's access point, from anywhere. 4. A consumer: only
+ * via the endpoint (never the internet); through its own access point if it has one, else
+ * directly on the bucket; only within its own prefixes; only its access level's families.
+ */
+function expectedAllowed(set: PolicySet, c: Case): boolean {
+  if (c.path.tls === undefined || TLS_RANK[c.path.tls] < TLS_RANK[set.minimumTls]) return false;
+  const via = accessPointOwner(set, c.path);
+  switch (c.principal.kind) {
+    case 'anonymous':
+    case 'node':
+    case 'other-namespace':
+      return false;
+    case 'break-glass':
+      return via === undefined && c.family !== 'write';
+    case 'consumer': {
+      const me = c.principal.consumer as ConsumerPolicies;
+      if (!c.path.viaEndpoint) return false;
+      if (me.accessPointArn !== undefined ? via?.name !== me.name : via !== undefined) return false;
+      if (c.family === 'policy-admin') return false;
+      if (!me.prefixes.some((p) => c.prefix.startsWith(p))) return false;
+      return FAMILIES_OF_ACCESS[me.access].includes(c.family);
+    }
+  }
+}
+
+// ---- The cases -----------------------------------------------------------------------------
+const ALL_TLS: TlsVersion[] = ['1.0', '1.1', '1.2', '1.3'];
+
+function allPaths(set: PolicySet): Path[] {
+  const aps = set.consumers.flatMap((c) => (c.accessPointArn ? [paths.accessPoint(c.accessPointArn, '1.3', c.name), paths.accessPoint(c.accessPointArn, '1.1', `${c.name}+tls1.1`)] : []));
+  return [...ALL_TLS.map(paths.endpoint), paths.endpointPlainHttp(), paths.internet('1.3'), paths.internet('1.2'), ...aps];
+}
+
+/** Own prefix, a prefix that is not the principal's, the bucket root (list: '' prefix). */
+function prefixesFor(set: PolicySet, p: Principal): Record<Place, string> {
+  const own = p.consumer?.prefixes ?? set.consumers[0]?.prefixes ?? ['data/'];
+  const other = set.consumers.flatMap((c) => c.prefixes).find((x) => !own.some((o) => x.startsWith(o) || o.startsWith(x))) ?? 'elsewhere/';
+  return { 'own-prefix': own[0] as string, 'other-prefix': other, 'bucket-root': '' };
+}
+
+function casesFor(set: PolicySet): Case[] {
+  const out: Case[] = [];
+  for (const principal of principalsOf(set)) {
+    const prefixes = prefixesFor(set, principal);
+    for (const family of FAMILIES) {
+      for (const place of family === 'policy-admin' ? (['bucket-root'] as Place[]) : PLACES) {
+        for (const path of allPaths(set)) out.push({ principal, family, place, prefix: prefixes[place], path });
+      }
+    }
+  }
+  return out;
+}
+
+const describeCase = (c: Case): string => `${c.principal.label} ${c.family} ${c.place}(${c.prefix || '/'}) via ${c.path.id}`;
+
+const summary: string[] = [];
+afterAll(() => process.stdout.write(`\naccess matrix:\n${summary.join('\n')}\n`));
+
+describe.each(examplePolicySets())('access matrix of $file', ({ file, set }) => {
+  it('matches the rule set in every request context: no unexpected allow, no unexpected deny', async () => {
+    const cases = casesFor(set);
+    const started = Date.now();
+    const unexpected: string[] = [];
+    let allowed = 0;
+    for (const c of cases) {
+      const decision = await evaluateS3(set, { caller: c.principal.caller, action: FAMILY_ACTION[c.family], target: targetFor(c.family, c.prefix), path: c.path });
+      if (decision.allowed) allowed++;
+      const want = expectedAllowed(set, c);
+      if (decision.allowed !== want) unexpected.push(`${describeCase(c)}: expected ${want ? 'Allowed' : 'Denied'}, got ${decision.result} (${decision.decidedBy})`);
+    }
+    const ms = Date.now() - started;
+    summary.push(`  ${file}: ${cases.length} contexts (${allowed} allowed, ${cases.length - allowed} denied), ${unexpected.length} unexpected, ${ms} ms`);
+    expect(cases.length).toBeGreaterThanOrEqual(100);
+    // Every principal kind and every family appears, and some requests are allowed: not vacuous.
+    expect(new Set(cases.map((c) => c.principal.kind))).toEqual(new Set(['consumer', 'other-namespace', 'node', 'break-glass', 'anonymous']));
+    expect(allowed).toBeGreaterThan(0);
+    expect(unexpected).toEqual([]);
+  });
+});
+
+describe("the seed's access-point scenario (sales-events)", () => {
+  const found = examplePolicySets().find((s) => s.claim.metadata.name === 'sales-events');
+  if (!found) throw new Error('example claim sales-events is missing');
+  const set = found.set;
+  const consumer = (name: string): ConsumerPolicies => {
+    const c = set.consumers.find((x) => x.name === name);
+    if (!c) throw new Error(`no consumer ${name}`);
+    return c;
+  };
+  const caller = (c: ConsumerPolicies): Caller => ({ id: c.name, arn: c.roleArn, identityPolicies: [{ name: 'bucket-access', policy: c.accessPolicy }], boundary: PLATFORM_BOUNDARY });
+  const put = (c: ConsumerPolicies, key: string, path: Path) => evaluateS3(set, { caller: caller(c), action: 's3:PutObject', target: { kind: 'object', key }, path });
+
+  it.each([
+    ['sales-api', 'sales_event/', 'inventory_event/'],
+    ['inventory-sync', 'inventory_event/', 'sales_event/'],
+  ])('%s writes %s… through its access point and nothing else', async (name, own, other) => {
+    const c = consumer(name);
+    const viaOwnAp = paths.accessPoint(c.accessPointArn as string, '1.2');
+    expect(await put(c, `${own}2024/01/01/e.json`, viaOwnAp)).toMatchObject({ allowed: true });
+    expect(await put(c, 'e.json', viaOwnAp)).toMatchObject({ allowed: false });
+    expect(await put(c, `${other}2024/01/01/e.json`, viaOwnAp)).toMatchObject({ allowed: false });
+    // Not around the access point: directly on the bucket, even to its own prefix.
+    expect(await put(c, `${own}2024/01/01/e.json`, paths.endpoint('1.2'))).toMatchObject({ allowed: false });
+    // Not through the other consumer's access point.
+    const otherAp = set.consumers.find((x) => x.accessPointArn && x.name !== name)?.accessPointArn as string;
+    expect(await put(c, `${own}2024/01/01/e.json`, paths.accessPoint(otherAp, '1.2'))).toMatchObject({ allowed: false });
+  });
+});
