@@ -18,7 +18,7 @@ const ALLOWED: Record<string, string[]> = {
   'networking.k8s.io': ['networkpolicies'],
   apps: ['deployments'],
   'security.istio.io': ['authorizationpolicies', 'peerauthentications'],
-  'networking.istio.io': ['destinationrules', 'gateways', 'serviceentries', 'virtualservices'],
+  'networking.istio.io': ['destinationrules', 'serviceentries'],
 };
 /** Kind -> resource name, for the kinds tenants' folders contain. */
 const RESOURCE_OF: Record<string, string> = {
@@ -29,9 +29,7 @@ const RESOURCE_OF: Record<string, string> = {
   AuthorizationPolicy: 'authorizationpolicies',
   PeerAuthentication: 'peerauthentications',
   DestinationRule: 'destinationrules',
-  Gateway: 'gateways',
   ServiceEntry: 'serviceentries',
-  VirtualService: 'virtualservices',
 };
 
 interface Rule {
