@@ -35,6 +35,14 @@ test: typecheck build check-shared
 	node -e 'const r=require("./.test-results.json"); console.log(`$${r.numPassedTests} passed, $${r.numFailedTests} failed`)' || true; \
 	exit $$status
 
+## synth: regenerate the consumers' Kubernetes objects (generated/ beside each claim).
+synth: build
+	node dist/cdk8s/main.js
+
+## bench: throughput, latency, memory and cold start of the function server; writes bench/results.json.
+bench: build
+	node dist/bench/run.js
+
 clean:
 	rm -rf dist .test-results.json
 
