@@ -1,0 +1,46 @@
+// Crossplane v2 serves a provider kind only when a ManagedResourceActivationPolicy activates it:
+// every kind the function renders must be in the platform's one activation list, or claims
+// would fail on a real cluster with "no matches for kind".
+import { describe, expect, it } from '@jest/globals';
+import { readdirSync } from 'node:fs';
+import path from 'node:path';
+import { desiredResources, environmentConfig, exampleClaims, podIdentityDedicatedEndpoint, renderTwoPasses, withSpec, type Json } from '../lib/function-fixtures.js';
+import { loadYamlDocuments, schemasDir } from '../lib/repo.js';
+
+/** apiVersion group + kind -> the CRD name (<plural>.<group>) from the upstream CRD files. */
+function crdNames(): Map<string, string> {
+  const out = new Map<string, string>();
+  const dir = path.join(schemasDir, 'provider-aws');
+  for (const file of readdirSync(dir)) {
+    const crd = loadYamlDocuments(path.join(dir, file))[0] as { metadata: { name: string }; spec: { group: string; names: { kind: string } } };
+    out.set(`${crd.spec.group}/${crd.spec.names.kind}`, crd.metadata.name);
+  }
+  return out;
+}
+
+const activated = (loadYamlDocuments('clusters/base/crossplane-packages/activation-policy.yaml')[0] as { spec: { activate: string[] } }).spec.activate;
+
+describe('the activation policy covers everything the function renders', () => {
+  it('for every example claim, both platform variants, with every optional feature on', async () => {
+    const names = crdNames();
+    const rendered = new Set<string>();
+    const everything = (s: Json) => {
+      s['metrics'] = true;
+      s['versioning'] = 'Enabled';
+    };
+    for (const env of [environmentConfig(), environmentConfig(podIdentityDedicatedEndpoint)]) {
+      for (const { claim } of exampleClaims()) {
+        for (const variant of [claim, withSpec(claim, everything)]) {
+          const { converged } = await renderTwoPasses(variant, env);
+          for (const r of Object.values(desiredResources(converged))) {
+            const group = String(r['apiVersion']).split('/')[0];
+            const crd = names.get(`${group}/${String(r['kind'])}`);
+            rendered.add(crd ?? `no CRD for ${group}/${String(r['kind'])}`);
+          }
+        }
+      }
+    }
+    expect([...rendered].filter((name) => !activated.includes(name)).sort()).toEqual([]);
+    expect(rendered.size).toBeGreaterThanOrEqual(12);
+  });
+});
