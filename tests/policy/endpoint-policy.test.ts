@@ -1,0 +1,63 @@
+// The S3 gateway endpoint's policy: this account's principals on this account's buckets and access
+// points, and still what EKS needs through the same endpoint (ECR image layers live in S3).
+import { describe, expect, it } from '@jest/globals';
+import { allowAll, examplePolicySets, simulate, type Caller, type PolicySet } from '../lib/simulate.js';
+
+const OTHER_ACCOUNT = '999988887777';
+// A stand-in for the AWS-owned account of ECR's layer bucket.
+const AWS_SERVICE_ACCOUNT = '000000000000';
+const OWNER_ALLOWS = { Version: '2012-10-17', Statement: [{ Sid: 'OwnerAllows', Effect: 'Allow', Principal: '*', Action: 's3:*', Resource: '*' }] };
+
+async function throughEndpoint(set: PolicySet, caller: Caller, action: string, resource: string, resourceAccount: string) {
+  const context: Record<string, string> = {
+    'aws:SecureTransport': 'true',
+    's3:TlsVersion': '1.2',
+    'aws:SourceVpce': set.endpointId,
+    'aws:SourceVpc': set.env.network.vpcId,
+    'aws:PrincipalArn': caller.arn as string,
+    'aws:PrincipalAccount': (caller.arn as string).split(':')[4] as string,
+  };
+  // The bucket's owner is assumed to allow (as ECR's layer bucket does for pulls): only the
+  // endpoint policy is judged here; the bucket's own policy has tests of its own.
+  return simulate(caller, action, { resourcePolicyName: 'owner', resourcePolicy: OWNER_ALLOWS, resource, resourceAccount, identity: true, endpoint: true }, context, set.endpointPolicy);
+}
+
+describe.each([...examplePolicySets('irsa-shared-endpoint'), ...examplePolicySets('pod-identity-dedicated-endpoint')].map((x) => ({ ...x, label: `${x.file} (${x.set.env.network.endpoint.mode} endpoint)` })))(
+  'endpoint policy for $label',
+  ({ set }) => {
+    const node: Caller = { id: 'node', arn: set.env.access.nodeRoleArn as string, identityPolicies: [allowAll('NodeS3', ['s3:*'])] };
+    const layerBucket = `arn:aws:s3:::prod-${set.region}-starport-layer-bucket`;
+
+    it('an EKS node pulling an image layer (ECR keeps layers in S3) is allowed through the endpoint', async () => {
+      expect(await throughEndpoint(set, node, 's3:GetObject', `${layerBucket}/sha256/abc`, AWS_SERVICE_ACCOUNT)).toMatchObject({ allowed: true });
+    });
+
+    it('whoever signed the layer URL: the layer statement names no principal', async () => {
+      const ecr: Caller = { id: 'ecr', arn: `arn:aws:iam::${AWS_SERVICE_ACCOUNT}:role/ecr-layer-signer`, identityPolicies: [allowAll('EcrS3', ['s3:GetObject'])] };
+      expect(await throughEndpoint(set, ecr, 's3:GetObject', `${layerBucket}/sha256/abc`, AWS_SERVICE_ACCOUNT)).toMatchObject({ allowed: true });
+    });
+
+    it('but nothing else on the layer bucket (no writes, no listing)', async () => {
+      expect(await throughEndpoint(set, node, 's3:PutObject', `${layerBucket}/x`, AWS_SERVICE_ACCOUNT)).toMatchObject({ allowed: false, decidedBy: 'endpoint:no-allow' });
+      expect(await throughEndpoint(set, node, 's3:ListBucket', layerBucket, AWS_SERVICE_ACCOUNT)).toMatchObject({ allowed: false, decidedBy: 'endpoint:no-allow' });
+    });
+
+    it("this account's principals reach this account's buckets and access points", async () => {
+      expect(await throughEndpoint(set, node, 's3:GetObject', `${set.bucketArn}/x`, set.env.accountId)).toMatchObject({ allowed: true });
+      const ap = set.consumers.find((c) => c.accessPointArn)?.accessPointArn;
+      if (ap) expect(await throughEndpoint(set, node, 's3:GetObject', `${ap}/object/x`, set.env.accountId)).toMatchObject({ allowed: true });
+    });
+
+    it("another account's bucket is denied (no copying data out through the endpoint)", async () => {
+      for (const action of ['s3:PutObject', 's3:GetObject', 's3:ListBucket']) {
+        const resource = action === 's3:ListBucket' ? 'arn:aws:s3:::attacker-bucket' : 'arn:aws:s3:::attacker-bucket/loot';
+        expect(await throughEndpoint(set, node, action, resource, OTHER_ACCOUNT)).toMatchObject({ allowed: false, decidedBy: 'endpoint:no-allow' });
+      }
+    });
+
+    it("a principal of another account is denied on this account's bucket", async () => {
+      const foreign: Caller = { id: 'foreign', arn: `arn:aws:iam::${OTHER_ACCOUNT}:role/x`, identityPolicies: [allowAll('ForeignS3', ['s3:*'])] };
+      expect(await throughEndpoint(set, foreign, 's3:GetObject', `${set.bucketArn}/x`, set.env.accountId)).toMatchObject({ allowed: false });
+    });
+  },
+);
