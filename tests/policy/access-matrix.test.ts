@@ -86,7 +86,9 @@ function casesFor(set: PolicySet): Case[] {
 const describeCase = (c: Case): string => `${c.principal.label} ${c.family} ${c.place}(${c.prefix || '/'}) via ${c.path.id}`;
 
 const summary: string[] = [];
-afterAll(() => process.stdout.write(`\naccess matrix:\n${summary.join('\n')}\n`));
+afterAll(() => {
+  process.stdout.write(`\naccess matrix:\n${summary.join('\n')}\n`);
+});
 
 describe.each(examplePolicySets())('access matrix of $file', ({ file, set }) => {
   it('matches the rule set in every request context: no unexpected allow, no unexpected deny', async () => {

@@ -39,11 +39,11 @@ const tlsBelow = (min: '1.2' | '1.3'): TlsVersion[] => (min === '1.3' ? ['1.0', 
 describe.each(sets)('bucket policy of $file', ({ set }) => {
   const min = set.minimumTls;
 
-  it.each(set.consumers.map((c) => [c.name, c]))(`%s: its entitled request is allowed at TLS ${min} via its own route (the baseline for the denials)`, async (_n, c) => {
+  it.each(set.consumers.map((c) => [c.name, c] as const))(`%s: its entitled request is allowed at TLS ${min} via its own route (the baseline for the denials)`, async (_n, c) => {
     expect(await evaluateS3(set, entitled(set, c, ownRoute(set, c, min)))).toMatchObject({ allowed: true });
   });
 
-  it.each(set.consumers.map((c) => [c.name, c]))('%s: the same request without TLS is denied by DenyInsecureTransport', async (_n, c) => {
+  it.each(set.consumers.map((c) => [c.name, c] as const))('%s: the same request without TLS is denied by DenyInsecureTransport', async (_n, c) => {
     expect(await evaluateS3(set, entitled(set, c, ownRoute(set, c, undefined)))).toMatchObject({ allowed: false, decidedBy: 'bucket:DenyInsecureTransport' });
   });
 
@@ -54,7 +54,7 @@ describe.each(sets)('bucket policy of $file', ({ set }) => {
     },
   );
 
-  it.each(set.consumers.map((c) => [c.name, c]))('%s: from the internet (not via the endpoint) the request is denied by DenyOutsideVpcEndpoint', async (_n, c) => {
+  it.each(set.consumers.map((c) => [c.name, c] as const))('%s: from the internet (not via the endpoint) the request is denied by DenyOutsideVpcEndpoint', async (_n, c) => {
     const req = entitled(set, c, paths.internet(min));
     expect(await evaluateS3(set, req)).toMatchObject({ allowed: false, decidedBy: 'bucket:DenyOutsideVpcEndpoint' });
   });
@@ -86,7 +86,7 @@ describe.each(sets)('bucket policy of $file', ({ set }) => {
   });
 
   const writers = set.consumers.filter((c) => c.access !== 'Read');
-  it.each(writers.map((c) => [c.name, c]))('%s: uploads with SSE-C, SSE-S3 or another KMS key are denied; the bucket key (explicit or default) is allowed', async (_n, c) => {
+  it.each(writers.map((c) => [c.name, c] as const))('%s: uploads with SSE-C, SSE-S3 or another KMS key are denied; the bucket key (explicit or default) is allowed', async (_n, c) => {
     const put = (encryption: S3Request['encryption']): S3Request => ({ ...entitled(set, c, ownRoute(set, c, min)), action: 's3:PutObject', encryption });
     expect(await evaluateS3(set, put('sse-c'))).toMatchObject({ allowed: false, decidedBy: 'bucket:DenyCustomerProvidedKeys' });
     expect(await evaluateS3(set, put('kms-other-key'))).toMatchObject({ allowed: false, decidedBy: 'bucket:DenyForeignKmsKeys' });

@@ -15,11 +15,11 @@ describe.each(examplePolicySets())('key policy of $file', ({ set }) => {
   const root = `arn:aws:iam::${set.env.accountId}:root`;
   const admins = [withAllKms('root user', root), ...set.env.kms.keyAdminArns.map((a) => withAllKms('key admin', a)), withAllKms('provider', set.env.access.providerRoleArn)];
 
-  it.each(admins.map((a) => [a.id, a]))('%s administers the key', async (_id, admin) => {
+  it.each(admins.map((a) => [a.id, a] as const))('%s administers the key', async (_id, admin) => {
     for (const action of ADMIN_ACTIONS) expect(await evaluateKms(set, admin, action)).toMatchObject({ allowed: true, decidedBy: 'key:KeyAdministrators' });
   });
 
-  it.each(admins.map((a) => [a.id, a]))('%s cannot use the key, not even through S3', async (_id, admin) => {
+  it.each(admins.map((a) => [a.id, a] as const))('%s cannot use the key, not even through S3', async (_id, admin) => {
     for (const action of USE_ACTIONS) {
       expect(await evaluateKms(set, admin, action)).toMatchObject({ allowed: false });
       expect(await evaluateKms(set, admin, action, via)).toMatchObject({ allowed: false });
