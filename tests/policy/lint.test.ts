@@ -1,7 +1,7 @@
 // Catalogue lint of every policy we emit: the simulator ignores misspelt operators, unknown
 // actions and unknown condition keys, so a policy only counts as proven once it passes this.
 import { describe, expect, it } from '@jest/globals';
-import { lintPolicy, lintPolicySet, policiesOf } from '../../functions/secure-bucket/src/explain/lint.js';
+import { allPoliciesOf, lintPolicy, lintPolicySet, policiesOf } from '../../functions/secure-bucket/src/explain/lint.js';
 import { examplePolicySets, type PolicyJson } from '../lib/simulate.js';
 
 const all = [...examplePolicySets('irsa-shared-endpoint'), ...examplePolicySets('pod-identity-dedicated-endpoint')];
@@ -12,6 +12,19 @@ describe.each(all.map((x) => ({ ...x, label: `${x.file} (${x.set.env.identity.mo
     expect(names).toEqual(expect.arrayContaining(['bucket policy', 'key policy', 'endpoint policy']));
     expect(names.filter((n) => n.startsWith('trust policy of')).length).toBe(set.consumers.length);
     expect(await lintPolicySet(set)).toEqual([]);
+  });
+
+  it('the lint covers every policy document the render emits, not only the named ones', () => {
+    const covered = new Set(allPoliciesOf(set).map((p) => JSON.stringify(p.policy)));
+    const emitted = JSON.stringify(set.resources).match(/"(?:policy|assumeRolePolicy)":"\{/g) ?? [];
+    expect(emitted.length).toBeGreaterThan(0);
+    for (const r of Object.values(set.resources)) {
+      const text = JSON.stringify(r.spec);
+      for (const m of text.matchAll(/"(?:policy|assumeRolePolicy)":("(?:[^"\\]|\\.)*")/g)) {
+        const doc = JSON.parse(JSON.parse(m[1] as string) as string) as unknown;
+        expect(covered.has(JSON.stringify(doc))).toBe(true);
+      }
+    }
   });
 });
 

@@ -69,6 +69,14 @@ async function keysOfAction(action: string): Promise<Set<string> | undefined> {
   return new Set(keys.map((k) => k.toLowerCase()));
 }
 
+/** Catalogue keys may be templates: `kms:EncryptionContext:${EncryptionContextKey}`, `aws:RequestTag/${TagKey}`. */
+function catalogueKeyMatches(catalogueKey: string, key: string): boolean {
+  const k = catalogueKey.toLowerCase();
+  if (!k.includes('${')) return k === key.toLowerCase();
+  const re = new RegExp(`^${k.split(/\$\{[^}]*\}/).map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('.+')}$`);
+  return re.test(key.toLowerCase());
+}
+
 async function keyProblem(key: string, actions: string[], options: LintOptions): Promise<string | undefined> {
   const colon = key.lastIndexOf(':');
   const issuer = colon > 0 ? key.slice(0, colon) : '';
@@ -84,7 +92,7 @@ async function keyProblem(key: string, actions: string[], options: LintOptions):
   if (sameService.length === 0) return `condition key '${key}' belongs to no action of the statement`;
   for (const action of sameService) {
     const keys = await keysOfAction(action);
-    if (keys === undefined || keys.has(key.toLowerCase())) return undefined;
+    if (keys === undefined || [...keys].some((k) => catalogueKeyMatches(k, key))) return undefined;
   }
   return `condition key '${key}' applies to none of ${sameService.join(', ')}`;
 }
@@ -143,9 +151,34 @@ export function policiesOf(set: PolicySet): Array<{ name: string; policy: Policy
   return out;
 }
 
+/** Policy documents anywhere in a resource's spec (`policy`, `assumeRolePolicy`, inline policies). */
+function policyStrings(value: unknown, path: string, out: Array<{ name: string; text: string }>): void {
+  if (Array.isArray(value)) value.forEach((v, i) => policyStrings(v, `${path}[${i}]`, out));
+  else if (value !== null && typeof value === 'object') {
+    for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+      if (typeof v === 'string' && /policy$/i.test(k) && v.trimStart().startsWith('{')) out.push({ name: `${path}.${k}`, text: v });
+      else policyStrings(v, `${path}.${k}`, out);
+    }
+  }
+}
+
+/** The named policies of the set, then every other policy document the render emits. */
+export function allPoliciesOf(set: PolicySet): Array<{ name: string; policy: PolicyJson }> {
+  const named = policiesOf(set);
+  const seen = new Set(named.map((p) => JSON.stringify(p.policy)));
+  const found: Array<{ name: string; text: string }> = [];
+  for (const [name, r] of Object.entries(set.resources)) policyStrings(r.spec, name, found);
+  for (const f of found) {
+    const policy = JSON.parse(f.text) as PolicyJson;
+    if (!seen.has(JSON.stringify(policy))) named.push({ name: f.name, policy });
+    seen.add(JSON.stringify(policy));
+  }
+  return named;
+}
+
 export async function lintPolicySet(set: PolicySet): Promise<LintFinding[]> {
   const issuer = set.env.identity.oidcIssuer;
   const options: LintOptions = issuer ? { oidcIssuers: [issuer] } : {};
-  const all = await Promise.all(policiesOf(set).map((p) => lintPolicy(p.name, p.policy, options)));
+  const all = await Promise.all(allPoliciesOf(set).map((p) => lintPolicy(p.name, p.policy, options)));
   return all.flat();
 }

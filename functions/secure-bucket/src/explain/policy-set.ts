@@ -40,6 +40,8 @@ export interface PolicySet {
   /** The dedicated endpoint's policy as rendered; for a shared endpoint, the one the platform applies. */
   endpointPolicy: PolicyJson;
   consumers: ConsumerPolicies[];
+  /** Every rendered resource, for checks over all emitted policies (replication, replica, ...). */
+  resources: Record<string, ManagedResource>;
 }
 
 function forProvider(resources: Record<string, ManagedResource>, name: string): Json {
@@ -91,6 +93,7 @@ export function policySetOf(input: ComposeInput, out: RenderOutput): PolicySet {
     endpointId: out.status.endpointId ?? 'vpce-not-yet-created',
     endpointPolicy: parsePolicy(dedicated ? (dedicated.spec['forProvider'] as Json)['policy'] : endpointPolicy(env, spec.region), 'endpoint policy'),
     consumers,
+    resources: res,
   };
   if (out.status.kmsKeyArn !== undefined) set.keyArn = out.status.kmsKeyArn;
   return set;
