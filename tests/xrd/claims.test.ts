@@ -1,0 +1,203 @@
+// Claims against the XRD's OpenAPI schema, as the apiserver applies it before any CEL rule:
+// the example claims pass with the safe defaults filled in; unknown fields, other
+// namespaces' service accounts, widening prefixes and out-of-range values are refused; and
+// the schema has exactly the fields of the function's contract (core/types.ts).
+import { describe, it, expect } from '@jest/globals';
+import { compileSchema, readYaml, validateLikeApiserver, versionSchema, type Schema } from '../lib/cel.js';
+import type { Alarms, BucketSpec, CompositeStatus, Consumer, Lifecycle, LifecycleRule, ObjectLock, Transition } from '../../functions/secure-bucket/src/core/types.js';
+
+type Spec = Record<string, unknown>;
+interface Claim {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string };
+  spec: Spec;
+}
+
+const xrd = readYaml<{ spec: { group: string; claimNames: { kind: string } } }>('compositions/definition.yaml');
+const root = versionSchema(xrd, 'v1alpha1');
+const spec = root.properties?.['spec'] as Schema;
+const status = root.properties?.['status'] as Schema;
+const validate = compileSchema(spec);
+const claims = ['audit-archive', 'sales-events', 'scratch'].map((name) => [name, readYaml<Claim>(`compositions/examples/claims/${name}.yaml`)] as const);
+
+const admit = (claim: Spec) => validateLikeApiserver(validate, spec, claim, undefined, 'spec');
+
+describe('the example claims', () => {
+  it.each(claims)('%s is a namespaced claim of this XRD that passes schema and CEL', (_name, claim) => {
+    expect(claim.apiVersion).toBe(`${xrd.spec.group}/v1alpha1`);
+    expect(claim.kind).toBe(xrd.spec.claimNames.kind);
+    expect(claim.metadata.namespace).toMatch(/^[a-z0-9-]+$/);
+    expect(admit(claim.spec)).toMatchObject({ schemaErrors: [], celViolations: [] });
+  });
+
+  it('get the safe defaults (scratch sets only a consumer)', () => {
+    const scratch = claims.find(([name]) => name === 'scratch')![1];
+    expect(admit(scratch.spec).object).toEqual({
+      naming: { strategy: 'Generated' },
+      tls: { minimumVersion: '1.2' },
+      consumers: [{ name: 'batch', serviceAccount: 'inventory-batch', access: 'ReadWrite', prefixes: ['tmp/'], accessPoint: false }],
+      versioning: 'Auto',
+      lifecycle: { transitions: [], abortIncompleteMultipartUploadDays: 7, rules: [] },
+      metrics: false,
+    });
+  });
+
+  it('keep what they set over the defaults', () => {
+    const audit = claims.find(([name]) => name === 'audit-archive')![1];
+    const object = admit(audit.spec).object as Spec;
+    expect(object['tls']).toEqual({ minimumVersion: '1.3' });
+    expect(object['objectLock']).toEqual({ mode: 'Compliance', days: 2555, governanceBypassConsumers: [] });
+    expect(object['metrics']).toBe(true);
+  });
+});
+
+/** [case, spec, JSON pointer of the refused value] */
+const refused: Array<readonly [string, Spec, string]> = [
+  ['an unknown field', { bucketPolicy: '{}' }, '/'],
+  ['the platform account', { accountId: '111122223333' }, '/'],
+  ['the permissions boundary', { permissionsBoundaryArn: 'arn:aws:iam::111122223333:policy/none' }, '/'],
+  ['the VPC', { vpcId: 'vpc-1' }, '/'],
+  ['the OIDC issuer', { oidcIssuer: 'oidc.example.com' }, '/'],
+  ['a role ARN on a consumer', { consumers: [{ name: 'a', serviceAccount: 'a', access: 'Read', prefixes: ['a/'], roleArn: 'arn:aws:iam::1:role/x' }] }, '/consumers/0'],
+  ['a service account of another namespace (IRSA subject form)', { consumers: [{ name: 'a', serviceAccount: 'system:serviceaccount:other-ns:x', access: 'Read', prefixes: ['a/'] }] }, '/consumers/0/serviceAccount'],
+  ['a service account of another namespace (ns/name form)', { consumers: [{ name: 'a', serviceAccount: 'other-ns/x', access: 'Read', prefixes: ['a/'] }] }, '/consumers/0/serviceAccount'],
+  ['an upper-case service account', { consumers: [{ name: 'a', serviceAccount: 'Api', access: 'Read', prefixes: ['a/'] }] }, '/consumers/0/serviceAccount'],
+  ['a consumer name longer than 40', { consumers: [{ name: 'a'.repeat(41), serviceAccount: 'a', access: 'Read', prefixes: ['a/'] }] }, '/consumers/0/name'],
+  ['an access level outside the enum', { consumers: [{ name: 'a', serviceAccount: 'a', access: 'Admin', prefixes: ['a/'] }] }, '/consumers/0/access'],
+  ['a consumer without prefixes', { consumers: [{ name: 'a', serviceAccount: 'a', access: 'Read', prefixes: [] }] }, '/consumers/0/prefixes'],
+  ['a consumer with 11 prefixes', { consumers: [{ name: 'a', serviceAccount: 'a', access: 'Read', prefixes: Array.from({ length: 11 }, (_, i) => `p${i}/`) }] }, '/consumers/0/prefixes'],
+  ['21 consumers', { consumers: Array.from({ length: 21 }, (_, i) => ({ name: `c${i}`, serviceAccount: `c${i}`, access: 'Read', prefixes: ['a/'] })) }, '/consumers'],
+  ...(['/leading/', 'no-slash', 'a/*/', 'a*/', 'a/?/', 'a/${aws:username}/', 'a/../b/', '../', './', 'a//', 'a/ b/'].map(
+    (prefix) => [`the prefix ${JSON.stringify(prefix)}`, { consumers: [{ name: 'a', serviceAccount: 'a', access: 'Read', prefixes: [prefix] }] }, '/consumers/0/prefixes/0'] as const,
+  )),
+  ['a prefix longer than 256', { consumers: [{ name: 'a', serviceAccount: 'a', access: 'Read', prefixes: [`${'a'.repeat(256)}/`] }] }, '/consumers/0/prefixes/0'],
+  ['a region with a zone letter', { region: 'us-east-1a' }, '/region'],
+  ['an upper-case region', { region: 'US-EAST-1' }, '/region'],
+  ['a naming strategy outside the enum', { naming: { strategy: 'Random' } }, '/naming/strategy'],
+  ['a bucket name with dots', { naming: { strategy: 'Fixed', name: 'my.bucket' } }, '/naming/name'],
+  ['a bucket name with upper case', { naming: { strategy: 'Fixed', name: 'MyBucket' } }, '/naming/name'],
+  ['a 2-character bucket name', { naming: { strategy: 'Fixed', name: 'ab' } }, '/naming/name'],
+  ['a 64-character bucket name', { naming: { strategy: 'Fixed', name: 'a'.repeat(64) } }, '/naming/name'],
+  ['a bucket name ending in a hyphen', { naming: { strategy: 'Fixed', name: 'bucket-' } }, '/naming/name'],
+  ['TLS 1.1', { tls: { minimumVersion: '1.1' } }, '/tls/minimumVersion'],
+  ['TLS as a number', { tls: { minimumVersion: 1.2 } }, '/tls/minimumVersion'],
+  ['object lock without a mode', { objectLock: { days: 1 } }, '/objectLock'],
+  ['object lock of 0 days', { objectLock: { mode: 'Compliance', days: 0 } }, '/objectLock/days'],
+  ['object lock of 36501 days', { objectLock: { mode: 'Compliance', days: 36501 } }, '/objectLock/days'],
+  ['object lock of 101 years', { objectLock: { mode: 'Compliance', years: 101 } }, '/objectLock/years'],
+  ['object lock of 1.5 years', { objectLock: { mode: 'Compliance', years: 1.5 } }, '/objectLock/years'],
+  ['versioning Suspended', { versioning: 'Suspended' }, '/versioning'],
+  ['a ONEZONE_IA transition', { lifecycle: { transitions: [{ days: 30, storageClass: 'ONEZONE_IA' }] } }, '/lifecycle/transitions/0/storageClass'],
+  ['a negative transition day', { lifecycle: { transitions: [{ days: -1, storageClass: 'GLACIER' }] } }, '/lifecycle/transitions/0/days'],
+  ['6 transitions', { lifecycle: { transitions: Array.from({ length: 6 }, (_, i) => ({ days: 30 * (i + 1), storageClass: 'GLACIER' })) } }, '/lifecycle/transitions'],
+  ['multipart uploads never aborted', { lifecycle: { abortIncompleteMultipartUploadDays: 0 } }, '/lifecycle/abortIncompleteMultipartUploadDays'],
+  ['multipart uploads kept 366 days', { lifecycle: { abortIncompleteMultipartUploadDays: 366 } }, '/lifecycle/abortIncompleteMultipartUploadDays'],
+  ['a lifecycle rule with a wildcard prefix', { lifecycle: { rules: [{ name: 'x', prefix: 'logs/*/', expireAfterDays: 1 }] } }, '/lifecycle/rules/0/prefix'],
+  ['a lifecycle rule without a prefix', { lifecycle: { rules: [{ name: 'x', expireAfterDays: 1 }] } }, '/lifecycle/rules/0'],
+  ['metrics as a string', { metrics: 'true' }, '/metrics'],
+  ['an alarm email without a domain', { alarms: { email: 'oncall' } }, '/alarms/email'],
+  ['an SNS topic ARN with a short account', { alarms: { snsTopicArn: 'arn:aws:sns:us-east-1:1234:alerts' } }, '/alarms/snsTopicArn'],
+  ['an SNS topic ARN with a wildcard', { alarms: { snsTopicArn: 'arn:aws:sns:us-east-1:111122223333:*' } }, '/alarms/snsTopicArn'],
+  ['an SQS ARN as the alarm topic', { alarms: { snsTopicArn: 'arn:aws:sqs:us-east-1:111122223333:alerts' } }, '/alarms/snsTopicArn'],
+  ['replication without a destination', { replication: {} }, '/replication'],
+  ['replication to a made-up region', { replication: { destinationRegion: 'mars' } }, '/replication/destinationRegion'],
+];
+
+describe('values the OpenAPI schema refuses', () => {
+  it.each(refused)('%s', (_name, claim, pointer) => {
+    const { schemaErrors } = admit(claim);
+    expect(schemaErrors.length).toBeGreaterThan(0);
+    expect(schemaErrors.map((e) => e.split(' ')[0])).toContain(pointer);
+  });
+
+  it('accepts the values next to those limits', () => {
+    const edge: Spec = {
+      region: 'us-gov-west-1',
+      naming: { strategy: 'Fixed', name: `a${'-'.repeat(61)}b` },
+      consumers: [{ name: 'a'.repeat(40), serviceAccount: 'team.api-v2', access: 'Read', prefixes: ['year=2024/month=01/', `${'a'.repeat(255)}/`] }],
+      objectLock: { mode: 'Governance', years: 100 },
+      lifecycle: { transitions: [{ days: 0, storageClass: 'INTELLIGENT_TIERING' }], abortIncompleteMultipartUploadDays: 365 },
+      alarms: { snsTopicArn: 'arn:aws-us-gov:sns:us-gov-west-1:111122223333:Team_Alerts-1' },
+      replication: { destinationRegion: 'cn-north-1' },
+    };
+    expect(admit(edge)).toMatchObject({ schemaErrors: [], celViolations: [] });
+  });
+});
+
+// The contract: for each type of core/types.ts, which fields the schema must always deliver
+// (present after defaulting) and which are optional. tsc checks these tables against the
+// types (a field added to or dropped from a type breaks the build); the tests check the schema.
+type Presence<T> = { [K in keyof T]-?: {} extends Pick<T, K> ? 'optional' : 'always' };
+
+const bucketSpecFields: Presence<BucketSpec> = {
+  region: 'always', // filled in by the function from the platform's region when omitted
+  naming: 'always',
+  tls: 'always',
+  consumers: 'always',
+  objectLock: 'optional',
+  versioning: 'always',
+  lifecycle: 'always',
+  metrics: 'always',
+  alarms: 'optional',
+  replication: 'optional',
+};
+const consumerFields: Presence<Consumer> = { name: 'always', serviceAccount: 'always', access: 'always', prefixes: 'always', accessPoint: 'always' };
+const transitionFields: Presence<Transition> = { days: 'always', storageClass: 'always' };
+const lifecycleFields: Presence<Lifecycle> = {
+  transitions: 'always',
+  expireAfterDays: 'optional',
+  noncurrentVersionExpireAfterDays: 'optional',
+  abortIncompleteMultipartUploadDays: 'always',
+  rules: 'always',
+};
+const lifecycleRuleFields: Presence<LifecycleRule> = { name: 'always', prefix: 'always', transitions: 'always', expireAfterDays: 'optional' };
+const objectLockFields: Presence<ObjectLock> = { mode: 'always', days: 'optional', years: 'optional', governanceBypassConsumers: 'always' };
+const alarmsFields: Presence<Alarms> = { email: 'optional', snsTopicArn: 'optional' };
+const statusFields: Presence<CompositeStatus> = {
+  bucketName: 'always',
+  region: 'always',
+  encryption: 'always',
+  objectLock: 'always',
+  kmsKeyArn: 'optional',
+  endpointId: 'optional',
+  consumers: 'optional',
+  pendingValues: 'optional',
+};
+
+const at = (node: Schema, ...path: string[]): Schema =>
+  path.reduce<Schema>((n, key) => (key === '[*]' ? n.items! : n.properties![key]!), node);
+
+describe('the schema matches the function contract (core/types.ts)', () => {
+  const contracts: Array<readonly [string, Schema, Record<string, 'always' | 'optional'>]> = [
+    ['BucketSpec', spec, bucketSpecFields],
+    ['Consumer', at(spec, 'consumers', '[*]'), consumerFields],
+    ['Transition', at(spec, 'lifecycle', 'transitions', '[*]'), transitionFields],
+    ['Lifecycle', at(spec, 'lifecycle'), lifecycleFields],
+    ['LifecycleRule', at(spec, 'lifecycle', 'rules', '[*]'), lifecycleRuleFields],
+    ['LifecycleRule transition', at(spec, 'lifecycle', 'rules', '[*]', 'transitions', '[*]'), transitionFields],
+    ['ObjectLock', at(spec, 'objectLock'), objectLockFields],
+    ['Alarms', at(spec, 'alarms'), alarmsFields],
+  ];
+
+  it.each(contracts)('%s has the same fields, and each "always" field is required or defaulted', (_type, node, fields) => {
+    expect(Object.keys(node.properties ?? {}).sort()).toEqual(Object.keys(fields).sort());
+    // region is the exception: an omitted region means the platform's, set by the function.
+    const always = Object.entries(fields).filter(([name, presence]) => presence === 'always' && name !== 'region');
+    for (const [name] of always) {
+      const delivered = (node.required ?? []).includes(name) || node.properties?.[name]?.default !== undefined;
+      expect({ field: name, delivered }).toEqual({ field: name, delivered: true });
+    }
+  });
+
+  it('has the status fields of CompositeStatus', () => {
+    expect(Object.keys(status.properties ?? {}).sort()).toEqual(Object.keys(statusFields).sort());
+  });
+
+  it('offers exactly the naming strategies and fields of BucketSpec.naming', () => {
+    const naming = at(spec, 'naming');
+    const strategies: Array<BucketSpec['naming']['strategy']> = ['Generated', 'Fixed'];
+    expect(naming.properties?.['strategy']?.enum).toEqual(strategies);
+    expect(Object.keys(naming.properties ?? {}).sort()).toEqual(['name', 'strategy']);
+  });
+});

@@ -1,0 +1,154 @@
+// The XRD, Composition and Configuration package as Crossplane reads them: each object
+// validates against Crossplane's own CRD (schema and CEL rules) from ../shared/schemas, and the
+// names that tie the files together agree.
+import { describe, it, expect } from '@jest/globals';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { compileSchema, readYaml, validateLikeApiserver, versionSchema } from '../lib/cel.js';
+import { schemasDir } from '../lib/repo.js';
+
+interface Xrd {
+  metadata: { name: string };
+  spec: {
+    group: string;
+    names: { kind: string; plural: string };
+    claimNames: { kind: string; plural: string };
+    scope: string;
+    defaultCompositionRef?: { name: string };
+    enforcedCompositionRef?: { name: string };
+    versions: Array<{ name: string; served: boolean; referenceable: boolean }>;
+  };
+}
+interface Composition {
+  metadata: { name: string };
+  spec: {
+    compositeTypeRef: { apiVersion: string; kind: string };
+    mode: string;
+    pipeline: Array<{ step: string; functionRef: { name: string }; input?: Record<string, unknown> }>;
+  };
+}
+interface Dependency {
+  apiVersion?: string;
+  kind?: string;
+  package?: string;
+  version: string;
+  provider?: string;
+  function?: string;
+}
+interface ConfigurationMeta {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string };
+  spec: { crossplane: { version: string }; dependsOn: Dependency[] };
+}
+
+const xrd = readYaml<Xrd>('compositions/definition.yaml');
+const composition = readYaml<Composition>('compositions/composition.yaml');
+const configuration = readYaml<ConfigurationMeta>('compositions/crossplane.yaml');
+const environment = readYaml<{ kind: string; metadata: { name: string } }>('compositions/examples/environment.yaml');
+
+function crossplaneCrd(file: string) {
+  const path = resolve(schemasDir, 'crossplane', file);
+  if (!existsSync(path)) throw new Error(`missing ${path}: set SHARED_DIR to the shared folder (it holds schemas/crossplane)`);
+  return readYaml(path);
+}
+
+describe('validated by Crossplane v2.3 CRDs', () => {
+  it.each([
+    ['the XRD', 'apiextensions.crossplane.io_compositeresourcedefinitions.yaml', xrd],
+    ['the Composition', 'apiextensions.crossplane.io_compositions.yaml', composition],
+  ] as const)('%s passes the schema and CEL rules of its CRD (v1)', (_name, file, object) => {
+    const schema = versionSchema(crossplaneCrd(file), 'v1');
+    const { schemaErrors, celViolations } = validateLikeApiserver(compileSchema(schema), schema, object);
+    expect(schemaErrors).toEqual([]);
+    expect(celViolations).toEqual([]);
+  });
+
+  it('would refuse an XRD with claims in a scope other than LegacyCluster (the check can fail)', () => {
+    const schema = versionSchema(crossplaneCrd('apiextensions.crossplane.io_compositeresourcedefinitions.yaml'), 'v1');
+    const namespaced = { ...xrd, spec: { ...xrd.spec, scope: 'Namespaced' } };
+    const { celViolations } = validateLikeApiserver(compileSchema(schema), schema, namespaced);
+    expect(celViolations.map((v) => v.message)).toContain('Only LegacyCluster composite resources can offer claims');
+  });
+});
+
+describe('the XRD', () => {
+  it('defines XSecureBucket and its claim in platform.example.org, LegacyCluster scope', () => {
+    expect(xrd.metadata.name).toBe(`${xrd.spec.names.plural}.${xrd.spec.group}`);
+    expect(xrd.spec).toMatchObject({
+      group: 'platform.example.org',
+      names: { kind: 'XSecureBucket', plural: 'xsecurebuckets' },
+      claimNames: { kind: 'XSecureBucketClaim', plural: 'xsecurebucketclaims' },
+      scope: 'LegacyCluster',
+    });
+    expect(xrd.spec.versions.map(({ name, served, referenceable }) => ({ name, served, referenceable }))).toEqual([
+      { name: 'v1alpha1', served: true, referenceable: true },
+    ]);
+  });
+
+  it('uses, and enforces, the secure-bucket Composition', () => {
+    expect(xrd.spec.defaultCompositionRef?.name).toBe(composition.metadata.name);
+    expect(xrd.spec.enforcedCompositionRef?.name).toBe(composition.metadata.name);
+  });
+});
+
+describe('the Composition', () => {
+  it('composes the XRD type in Pipeline mode: our function, then function-auto-ready', () => {
+    expect(composition.metadata.name).toBe('secure-bucket');
+    expect(composition.spec.compositeTypeRef).toEqual({ apiVersion: `${xrd.spec.group}/${xrd.spec.versions[0]!.name}`, kind: xrd.spec.names.kind });
+    expect(composition.spec.mode).toBe('Pipeline');
+    expect(composition.spec.pipeline.map((s) => [s.step, s.functionRef.name])).toEqual([
+      ['render-secure-bucket', 'function-secure-bucket'],
+      ['automatically-detect-ready-composed-resources', 'function-auto-ready'],
+    ]);
+  });
+
+  it("passes our function the example EnvironmentConfig's name, and nothing tenant-facing", () => {
+    expect(environment.kind).toBe('EnvironmentConfig');
+    expect(composition.spec.pipeline[0]!.input).toEqual({
+      apiVersion: 'securebucket.fn.platform.example.org/v1beta1',
+      kind: 'Input',
+      environmentConfigName: environment.metadata.name,
+    });
+  });
+});
+
+describe('the Configuration package', () => {
+  const deps = configuration.spec.dependsOn;
+  const repositoryOf = (pkg: string) => pkg.split('/').pop()!;
+  const providerMembers = ['s3', 's3control', 'kms', 'iam', 'ec2', 'eks', 'cloudwatch', 'cloudwatchevents', 'sns'];
+
+  it('is the secure-bucket-platform Configuration for Crossplane v2', () => {
+    expect(configuration).toMatchObject({ apiVersion: 'meta.pkg.crossplane.io/v1', kind: 'Configuration', metadata: { name: 'secure-bucket-platform' } });
+    expect(configuration.spec.crossplane.version).toMatch(/^>=v2\.\d+\.\d+/);
+  });
+
+  it('names every dependency with apiVersion/kind/package and an exact version (no ranges, no tags in the package)', () => {
+    for (const dep of deps) {
+      expect(dep.apiVersion).toBe('pkg.crossplane.io/v1');
+      expect(['Provider', 'Function']).toContain(dep.kind);
+      expect(dep.package).toMatch(/^[a-z0-9.-]+(\/[a-z0-9._-]+)+$/); // registry/org/repository, no :tag or @digest
+      expect(dep.version).toMatch(/^v\d+\.\d+\.\d+$/);
+      expect(dep.provider ?? dep.function).toBeUndefined(); // the deprecated forms
+    }
+    expect(new Set(deps.map((d) => d.package)).size).toBe(deps.length);
+  });
+
+  it('pins provider-family-aws and the family members the function uses at v2.6.0', () => {
+    const providers = deps.filter((d) => d.kind === 'Provider');
+    const expected = ['provider-family-aws', ...providerMembers.map((m) => `provider-aws-${m}`)];
+    expect(providers.map((d) => d.package!).sort()).toEqual(expected.map((r) => `xpkg.crossplane.io/crossplane-contrib/${r}`).sort());
+    expect(new Set(providers.map((d) => d.version))).toEqual(new Set(['v2.6.0']));
+  });
+
+  it('has a Function dependency for every function the Composition calls', () => {
+    const functions = deps.filter((d) => d.kind === 'Function');
+    const called = composition.spec.pipeline.map((s) => s.functionRef.name);
+    expect(functions.map((d) => repositoryOf(d.package!)).sort()).toEqual([...called].sort());
+    expect(functions.find((d) => repositoryOf(d.package!) === 'function-secure-bucket')).toMatchObject({
+      package: 'ghcr.io/example-org/function-secure-bucket',
+      version: 'v0.1.0',
+    });
+    expect(functions.find((d) => repositoryOf(d.package!) === 'function-auto-ready')?.package).toBe('xpkg.crossplane.io/crossplane-contrib/function-auto-ready');
+  });
+});
