@@ -147,7 +147,9 @@ describe('what one claim renders', () => {
       for (const [name, r] of Object.entries(desiredResources(converged))) {
         const labels = (r['metadata'] as Json)['labels'] as Json;
         expect([name, labels['platform.example.org/claim-namespace']]).toEqual([name, claim.metadata.namespace]);
-        if ('region' in forProvider(r)) expect([name, forProvider(r)['region']]).toEqual([name, 'us-east-1']);
+        // Everything lives in the claim's region, except the replica in the destination region.
+        const regions = ['us-east-1', ...(claim.spec['replication'] ? [(claim.spec['replication'] as Json)['destinationRegion']] : [])];
+        if ('region' in forProvider(r)) expect([name, regions]).toEqual([name, expect.arrayContaining([forProvider(r)['region']])]);
       }
     }
   });

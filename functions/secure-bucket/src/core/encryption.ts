@@ -3,6 +3,7 @@
 // separates administrators from users: nobody may decrypt except through S3.
 import { KMS_KEY, type RenderContext } from './context.js';
 import { kmsAliasName } from './naming.js';
+import { replicationKeyDecryptPrincipals } from './replication.js';
 import { policy, renderPolicy, type Statement } from './policy.js';
 import { managed, sameXrSelector } from './resources.js';
 import type { ManagedResource } from './types.js';
@@ -37,7 +38,8 @@ export function keyUsers(ctx: RenderContext): { decrypt: string[]; generate: str
   const readers = ctx.consumers.map((c) => c.roleArn);
   const writers = ctx.consumers.filter((c) => c.access !== 'Read').map((c) => c.roleArn);
   // Break-glass principals may read in an emergency; they never get to write new data keys.
-  return { decrypt: [...readers, ...ctx.env.access.breakGlassPrincipalArns], generate: writers };
+  // The replication role reads source objects to copy them (S3 decrypts on its behalf).
+  return { decrypt: [...readers, ...ctx.env.access.breakGlassPrincipalArns, ...replicationKeyDecryptPrincipals(ctx)], generate: writers };
 }
 
 /** Who may administer (never use) the key: the root user, the platform's key admins, the provider. */
