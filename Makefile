@@ -5,7 +5,7 @@ RENDER := node dist/functions/secure-bucket/src/render.js
 CLAIMS := $(wildcard compositions/examples/claims/*.yaml)
 export SHARED_DIR ?= $(abspath ../shared)
 
-.PHONY: all deps build typecheck render test synth bench clean check-shared serve-dev
+.PHONY: all deps build typecheck render test synth bench clean check-shared serve-dev explain
 
 all: test
 
@@ -34,6 +34,10 @@ test: typecheck build check-shared
 	@NODE_OPTIONS=--experimental-vm-modules $(NODE_BIN)/jest --json --outputFile=.test-results.json $(JEST_ARGS); status=$$?; \
 	node -e 'const r=require("./.test-results.json"); console.log(`$${r.numPassedTests} passed, $${r.numFailedTests} failed`)' || true; \
 	exit $$status
+
+## explain: the access matrix of every example claim, from the IAM policy simulator.
+explain: build
+	$(RENDER) --explain-access $(CLAIMS)
 
 ## synth: regenerate the consumers' Kubernetes objects (generated/ beside each claim).
 synth: build
