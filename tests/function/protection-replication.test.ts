@@ -105,6 +105,7 @@ describe('audit-archive: the replication role and configuration', () => {
       ['kms:Decrypt', 's3.us-east-1.amazonaws.com'],
       ['kms:Encrypt', 's3.eu-west-1.amazonaws.com'],
     ]);
+    for (const s of kms) expect(Object.keys(s.Condition?.['StringLike'] ?? {})).toEqual(['kms:EncryptionContext:aws:s3:arn']);
     expect(byResource.size).toBe(5);
   });
 
@@ -170,9 +171,18 @@ describe('the replication role gets past the VPC-endpoint deny, and nothing else
     expect((await evaluateS3(set, { caller: greedy, action: 's3:GetObjectVersionForReplication', target: object, path: paths.internet('1.3') })).allowed).toBe(false);
   });
 
-  it('the source key lets the replication role decrypt via S3 in the source region (needs encryption.ts to call replicationKeyDecryptPrincipals)', async () => {
+  it('the source key lets the replication role decrypt via S3 in the source region; the encrypt-only replica key does not', async () => {
     const caller = await replicationCaller();
-    expect(await evaluateKms(set, caller, 'kms:Decrypt', 's3.us-east-1.amazonaws.com')).toMatchObject({ allowed: true });
+    // The simulator drops templated keys such as kms:EncryptionContext:aws:s3:arn (a StringLike on a
+    // dropped key never matches), so this judges the key policy with the role's context condition
+    // lifted; the condition itself is asserted in 'exactly the replication actions' above.
+    const withoutContext = structuredClone(caller.identityPolicies[0]!.policy);
+    for (const st of withoutContext.Statement) delete (st['Condition'] as Json | undefined)?.['StringLike'];
+    const lifted: Caller = { ...caller, identityPolicies: [{ name: 'replication', policy: withoutContext }] };
+    expect(await evaluateKms(set, lifted, 'kms:Decrypt', 's3.us-east-1.amazonaws.com')).toMatchObject({ allowed: true, decidedBy: 'key:DecryptViaS3' });
+    expect(await evaluateKms(set, lifted, 'kms:Decrypt', 's3.eu-west-1.amazonaws.com')).toMatchObject({ allowed: false });
+    expect(await evaluateKms(set, lifted, 'kms:Decrypt')).toMatchObject({ allowed: false });
+    expect(await evaluateKms(set, lifted, 'kms:GenerateDataKey', 's3.us-east-1.amazonaws.com')).toMatchObject({ allowed: false });
   });
 });
 
