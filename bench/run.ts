@@ -1,0 +1,220 @@
+// `make bench`: every figure measured in one run on this machine, printed as one table and written
+// to bench/results.json. Needs the build (dist/): node dist/bench/run.js [--quick]
+//   --quick: shorter windows and smaller counts, to check the bench itself works.
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { RunFunctionRequest, RunFunctionResponse } from '@crossplane-org/function-sdk-typescript';
+import { runFunction } from '../functions/secure-bucket/src/function.js';
+import { connectFunction } from '../functions/secure-bucket/src/client.js';
+import { compositeForClaim } from '../functions/secure-bucket/src/render/composite.js';
+import { renderClaim } from '../functions/secure-bucket/src/render/session.js';
+import { generateClaims } from './claim-generator.js';
+import { compareInterleaved, rawClient, runLoad, type LoadResult } from './load.js';
+import { startServerProcess, type ServerProcess } from './server-process.js';
+import { measureSynth } from './synth.js';
+import { formatTable, type Row } from './table.js';
+import { exampleEnvironment, exampleRequests, fatalOf, repoRoot, requestFor } from './workload.js';
+
+const quick = process.argv.includes('--quick');
+const root = repoRoot();
+const MAIN_JS = path.join(root, 'dist/functions/secure-bucket/src/main.js');
+const ECHO_JS = path.join(root, 'dist/bench/echo-server.js');
+const MiB = 1024 * 1024;
+
+const TARGETS = { ratioAt32: 0.8, batchSeconds: 10, rssMiB: 150, rssGrowth: 0.1, coldStartMs: 500 };
+const SIZES = quick
+  ? { windowMs: 1500, batchClaims: 1000, rssFirst: 2000, rssTotal: 10_000, coldStarts: 2, synthConsumers: 100 }
+  : { windowMs: 6000, batchClaims: 10_000, rssFirst: 10_000, rssTotal: 100_000, coldStarts: 5, synthConsumers: 1000 };
+
+const log = (msg: string): void => void process.stderr.write(`bench: ${msg}\n`);
+const round = (n: number, digits = 1): number => Math.round(n * 10 ** digits) / 10 ** digits;
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+/** Fails the bench when a measured call did not render: a fast wrong answer is no figure. */
+function checkRendered(what: string, sample: Buffer | undefined, expected: Buffer): void {
+  if (sample === undefined) throw new Error(`${what}: no successful call`);
+  const fatal = fatalOf(RunFunctionResponse.decode(sample));
+  if (fatal) throw new Error(`${what}: Fatal result: ${fatal}`);
+  if (!sample.equals(expected)) throw new Error(`${what}: response differs from the function's own (${sample.length} vs ${expected.length} bytes)`);
+}
+
+interface Throughput {
+  claim: string;
+  concurrency: number;
+  ours: LoadResult;
+  echo: LoadResult;
+  ratio: number;
+}
+
+async function throughput(ours: ServerProcess, echo: ServerProcess): Promise<Throughput[]> {
+  const examples = await exampleRequests(root);
+  const oursClient = rawClient(ours.address);
+  const echoClient = rawClient(echo.address);
+  const out: Throughput[] = [];
+  try {
+    for (const { name, request } of examples) {
+      const payload = encodeRequest(request);
+      const expected = Buffer.from(RunFunctionResponse.encode(await runFunction(request)).finish());
+      for (const concurrency of [1, 32]) {
+        log(`${name} at concurrency ${concurrency}`);
+        const { a: o, b: e } = await compareInterleaved(oursClient, echoClient, [payload], { concurrency, durationMs: SIZES.windowMs, warmupRequests: 200, rounds: 6 });
+        checkRendered(`ours ${name}`, o.sample, expected);
+        checkRendered(`echo ${name}`, e.sample, expected);
+        out.push({ claim: name, concurrency, ours: o, echo: e, ratio: o.perSecond / e.perSecond });
+      }
+    }
+  } finally {
+    oursClient.close();
+    echoClient.close();
+  }
+  return out;
+}
+
+const encodeRequest = (req: RunFunctionRequest): Buffer => Buffer.from(RunFunctionRequest.encode(req).finish());
+
+/** `render` of distinct generated claims through one server: 32 claims in flight, each with its requirement round. */
+async function batchRender(server: ServerProcess): Promise<{ claims: number; failed: number; seconds: number; perSecond: number }> {
+  const environment = exampleEnvironment(root);
+  const region = String((environment['data'] as Record<string, unknown>)['region']);
+  const claims = generateClaims(SIZES.batchClaims, { region, seed: 7 });
+  const client = connectFunction(server.address);
+  let next = 0;
+  let failed = 0;
+  const firstFailures: string[] = [];
+  const t0 = performance.now();
+  try {
+    await Promise.all(
+      Array.from({ length: 32 }, async () => {
+        while (next < claims.length) {
+          const claim = claims[next++]!;
+          const rendered = await renderClaim(client, claim, { clusterObjects: [environment] });
+          if (rendered.fatal || Object.keys(rendered.resources).length === 0) {
+            failed++;
+            if (firstFailures.length < 3) firstFailures.push(`${claim.metadata.namespace}/${claim.metadata.name}: ${rendered.fatal ?? 'no resources'}`);
+          }
+        }
+      }),
+    );
+  } finally {
+    client.close();
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  // Reported, not thrown: the other figures still count, and the table shows the miss.
+  if (failed > 0) log(`batch render: ${failed} generated claims failed, e.g. ${firstFailures.join('; ')}`);
+  return { claims: claims.length, failed, seconds, perSecond: claims.length / seconds };
+}
+
+/** RSS of a fresh server after `rssFirst` and after `rssTotal` requests of distinct claims. */
+async function memory(): Promise<{ afterFirstMiB: number; afterTotalMiB: number; growth: number; errors: number }> {
+  const environment = exampleEnvironment(root);
+  const region = String((environment['data'] as Record<string, unknown>)['region']);
+  const payloads = generateClaims(Math.min(SIZES.rssFirst, 10_000), { region, seed: 11 }).map((claim, i) =>
+    encodeRequest(requestFor(`rss-${i}`, compositeForClaim(claim), environment)),
+  );
+  const server = await startServerProcess(MAIN_JS);
+  const client = rawClient(server.address);
+  try {
+    const first = await runLoad(client, payloads, { concurrency: 32, durationMs: 600_000, maxRequests: SIZES.rssFirst });
+    const afterFirst = server.rssBytes();
+    log(`RSS after ${SIZES.rssFirst} requests: ${round(afterFirst / MiB)} MiB; sending ${SIZES.rssTotal - SIZES.rssFirst} more`);
+    const rest = await runLoad(client, payloads, { concurrency: 32, durationMs: 600_000, maxRequests: SIZES.rssTotal - SIZES.rssFirst });
+    const afterTotal = server.rssBytes();
+    return { afterFirstMiB: afterFirst / MiB, afterTotalMiB: afterTotal / MiB, growth: afterTotal / afterFirst - 1, errors: first.errors + rest.errors };
+  } finally {
+    client.close();
+    await server.stop();
+  }
+}
+
+/** Process start (spawn of main.js) to the first successful RunFunction response. */
+async function coldStarts(payload: Buffer): Promise<number[]> {
+  const times: number[] = [];
+  for (let i = 0; i < SIZES.coldStarts; i++) {
+    const t0 = performance.now();
+    const server = await startServerProcess(MAIN_JS);
+    const client = rawClient(server.address);
+    try {
+      const rsp = RunFunctionResponse.decode(await client.call(payload, 10_000));
+      times.push(performance.now() - t0);
+      if (fatalOf(rsp)) throw new Error(`cold start: Fatal result: ${fatalOf(rsp)}`);
+    } finally {
+      client.close();
+      await server.stop();
+    }
+  }
+  return times;
+}
+
+async function main(): Promise<void> {
+  const started = performance.now();
+
+  log('starting our server and the echo baseline');
+  const [ours, echo] = await Promise.all([startServerProcess(MAIN_JS), startServerProcess(ECHO_JS)]);
+  let runs: Throughput[];
+  let batch: Awaited<ReturnType<typeof batchRender>>;
+  try {
+    runs = await throughput(ours, echo);
+    await echo.stop();
+    log(`batch render of ${SIZES.batchClaims} generated claims`);
+    batch = await batchRender(ours);
+  } finally {
+    await Promise.allSettled([ours.stop(), echo.stop()]);
+  }
+  log('memory');
+  const rss = await memory();
+  log('cold start');
+  const firstExample = (await exampleRequests(root))[0]!.request;
+  const cold = await coldStarts(encodeRequest(firstExample));
+  log(`synth of ${SIZES.synthConsumers} consumers`);
+  const synth = measureSynth(root, SIZES.synthConsumers);
+
+  const worstRatio = Math.min(...runs.filter((r) => r.concurrency === 32).map((r) => r.ratio));
+  const coldMs = median(cold);
+  const rows: Row[] = [];
+  for (const r of runs) {
+    const fmt = (l: LoadResult): string => `${Math.round(l.perSecond)} req/s  p50 ${round(l.p50Ms, 2)}  p99 ${round(l.p99Ms, 2)} ms`;
+    rows.push({
+      metric: `RunFunction ${r.claim} c=${r.concurrency}`,
+      value: `ours ${fmt(r.ours)} | echo ${fmt(r.echo)} | ours/echo ${round(r.ratio, 2)}`,
+      target: r.concurrency === 32 ? `ours/echo >= ${TARGETS.ratioAt32}` : '',
+      met: r.concurrency === 32 ? r.ratio >= TARGETS.ratioAt32 : undefined,
+    });
+  }
+  rows.push(
+    { metric: `batch render, ${batch.claims} distinct claims`, value: `${round(batch.seconds, 2)} s, ${Math.round(batch.perSecond)} claims/s, ${batch.failed} failed`, target: `< ${TARGETS.batchSeconds} s, 0 failed`, met: batch.seconds < TARGETS.batchSeconds && batch.claims >= 10_000 && batch.failed === 0 },
+    { metric: `RSS after ${SIZES.rssFirst} requests`, value: `${round(rss.afterFirstMiB)} MiB`, target: `< ${TARGETS.rssMiB} MiB`, met: rss.afterFirstMiB < TARGETS.rssMiB },
+    { metric: `RSS after ${SIZES.rssTotal} requests`, value: `${round(rss.afterTotalMiB)} MiB (growth ${round(rss.growth * 100)} %, ${rss.errors} errors)`, target: `< ${TARGETS.rssMiB} MiB, growth < ${TARGETS.rssGrowth * 100} %`, met: rss.afterTotalMiB < TARGETS.rssMiB && rss.growth < TARGETS.rssGrowth && rss.errors === 0 },
+    { metric: `cold start (median of ${cold.length})`, value: `${Math.round(coldMs)} ms (min ${Math.round(Math.min(...cold))}, max ${Math.round(Math.max(...cold))})`, target: `< ${TARGETS.coldStartMs} ms`, met: coldMs < TARGETS.coldStartMs },
+    { metric: `synth, ${synth.consumers} consumers`, value: `${round(synth.seconds, 2)} s (${synth.claims} claims, ${synth.files} files)`, target: '', met: undefined },
+  );
+  const totalSeconds = (performance.now() - started) / 1000;
+  process.stdout.write(`${formatTable(rows)}\nheadline: ours/echo at concurrency 32 = ${round(worstRatio, 2)} (worst example claim); bench took ${Math.round(totalSeconds)} s${quick ? ' (--quick: reduced sizes)' : ''}\n`);
+
+  const results = {
+    when: new Date().toISOString(),
+    machine: { node: process.version, cpus: (await import('node:os')).cpus().length },
+    quick,
+    targets: TARGETS,
+    throughput: runs.map((r) => ({
+      claim: r.claim,
+      concurrency: r.concurrency,
+      ours: { perSecond: round(r.ours.perSecond), p50Ms: round(r.ours.p50Ms, 3), p99Ms: round(r.ours.p99Ms, 3), requests: r.ours.requests, errors: r.ours.errors },
+      echo: { perSecond: round(r.echo.perSecond), p50Ms: round(r.echo.p50Ms, 3), p99Ms: round(r.echo.p99Ms, 3), requests: r.echo.requests, errors: r.echo.errors },
+      ratio: round(r.ratio, 3),
+    })),
+    batchRender: { claims: batch.claims, failed: batch.failed, seconds: round(batch.seconds, 3), perSecond: round(batch.perSecond) },
+    rss: { afterRequests: SIZES.rssFirst, afterMiB: round(rss.afterFirstMiB), totalRequests: SIZES.rssTotal, totalMiB: round(rss.afterTotalMiB), growth: round(rss.growth, 4), errors: rss.errors },
+    coldStartMs: { median: round(coldMs), all: cold.map((t) => round(t)) },
+    synth,
+    totalSeconds: round(totalSeconds),
+  };
+  writeFileSync(path.join(root, 'bench/results.json'), `${JSON.stringify(results, null, 2)}\n`);
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    process.stderr.write(`bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exit(1);
+  },
+);
