@@ -5,13 +5,13 @@ import { describe, expect, it } from '@jest/globals';
 import { getSchemaRegistry } from '../lib/schema-validator.js';
 import { desiredResources, environmentConfig, exampleClaim, exampleClaims, podIdentityDedicatedEndpoint, renderTwoPasses } from '../lib/function-fixtures.js';
 
-const platforms = [
+const platforms: Array<[string, ReturnType<typeof environmentConfig>]> = [
   ['IRSA + shared endpoint', environmentConfig()],
   ['Pod Identity + dedicated endpoint', environmentConfig(podIdentityDedicatedEndpoint)],
-] as const;
+];
 
 describe.each(platforms)('rendered resources validate (%s)', (_platform, env) => {
-  it.each(exampleClaims().map((c) => [c.file, c.claim] as const))('%s', async (_file, claim) => {
+  it.each(exampleClaims().map((c): [string, typeof c.claim] => [c.file, c.claim]))('%s', async (_file, claim) => {
     const registry = getSchemaRegistry();
     const { first, converged } = await renderTwoPasses(claim, env);
     const errors: string[] = [];

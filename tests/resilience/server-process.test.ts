@@ -87,11 +87,11 @@ describe('hostile bytes on the gRPC port', () => {
     await expectServing(server.client);
   });
 
-  it.each([
+  it.each<[string, () => Buffer, grpc.status | undefined]>([
     ['a message cut short (prefix says 1000 bytes, 100 sent, stream ended)', () => grpcMessage(randomBytes(100), { declaredLength: 1000 }), undefined],
     ['bytes that are not a RunFunctionRequest', () => grpcMessage(Buffer.alloc(64, 0xff)), undefined],
     ['a length prefix of 2 GiB', () => grpcMessage(Buffer.alloc(16), { declaredLength: 0x7fffffff }), grpc.status.RESOURCE_EXHAUSTED],
-  ] as const)('answers %s with an error status', async (_label, message, code) => {
+  ])('answers %s with an error status', async (_label, message, code) => {
     const outcome = await sendStream(server.address, [message()]);
     expect(outcome.grpcStatus).toBeDefined();
     expect(outcome.grpcStatus).not.toBe(grpc.status.OK);

@@ -57,11 +57,11 @@ describe('mTLS', () => {
   });
 
   // The handshake fails, so the call never reaches the handler: UNAVAILABLE, handler untouched.
-  it.each([
+  it.each<[string, 'foreignClient' | 'expiredClient' | undefined]>([
     ['no client certificate', undefined],
     ['a certificate from another CA', 'foreignClient'],
     ['an expired certificate from the right CA', 'expiredClient'],
-  ] as const)('refuses a client with %s', async (_label, pairName) => {
+  ])('refuses a client with %s', async (_label, pairName) => {
     const before = handled;
     const client = clientWith(pairName === undefined ? undefined : pki[pairName]);
     await expectGrpcError(client.runFunction(requestWithPayload('refused'), 5000), grpc.status.UNAVAILABLE);

@@ -54,10 +54,10 @@ function crossplaneCrd(file: string) {
 }
 
 describe('validated by Crossplane v2.3 CRDs', () => {
-  it.each([
+  it.each<[string, string, object]>([
     ['the XRD', 'apiextensions.crossplane.io_compositeresourcedefinitions.yaml', xrd],
     ['the Composition', 'apiextensions.crossplane.io_compositions.yaml', composition],
-  ] as const)('%s passes the schema and CEL rules of its CRD (v1)', (_name, file, object) => {
+  ])('%s passes the schema and CEL rules of its CRD (v1)', (_name, file, object) => {
     const schema = versionSchema(crossplaneCrd(file), 'v1');
     const { schemaErrors, celViolations } = validateLikeApiserver(compileSchema(schema), schema, object);
     expect(schemaErrors).toEqual([]);

@@ -117,11 +117,11 @@ describe('Crossplane carries the schema into the generated CRDs unchanged', () =
     spec: ['type', 'required', 'x-kubernetes-preserve-unknown-fields', 'x-kubernetes-validations', 'oneOf', 'description', 'properties'],
     status: ['type', 'required', 'x-kubernetes-validations', 'description', 'oneOf', 'properties'],
   };
-  it.each([
+  it.each<[string, object]>([
     ['root', root],
     ['spec', spec],
     ['status', status],
-  ] as const)('%s uses only keywords Crossplane copies', (name, node) => {
+  ])('%s uses only keywords Crossplane copies', (name, node) => {
     expect(Object.keys(node).filter((k) => !carried[name]!.includes(k))).toEqual([]);
   });
 

@@ -1,5 +1,5 @@
 // The bucket itself and the two controls that are never optional: no public access, no ACLs.
-import { managed } from './resources.js';
+import { managed, OUTLIVES_CLAIM } from './resources.js';
 import type { RenderContext } from './context.js';
 import type { ManagedResource } from './types.js';
 
@@ -25,10 +25,10 @@ export function bucketResources(ctx: RenderContext): Record<string, ManagedResou
       blockPublicPolicy: true,
       ignorePublicAcls: true,
       restrictPublicBuckets: true,
-    }),
+    }, OUTLIVES_CLAIM),
     'bucket-ownership-controls': managed(identity, `${S3}/v1beta2`, 'BucketOwnershipControls', 'ownership-controls', {
       ...bucketRef,
       rule: { objectOwnership: 'BucketOwnerEnforced' },
-    }),
+    }, OUTLIVES_CLAIM),
   };
 }

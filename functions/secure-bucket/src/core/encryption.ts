@@ -5,7 +5,7 @@ import { KMS_KEY, type RenderContext } from './context.js';
 import { kmsAliasName } from './naming.js';
 import { replicationKeyDecryptPrincipals } from './replication.js';
 import { policy, renderPolicy, type Statement } from './policy.js';
-import { managed, sameXrSelector } from './resources.js';
+import { managed, OUTLIVES_CLAIM, sameXrSelector } from './resources.js';
 import type { ManagedResource } from './types.js';
 
 /** Administration without use: these never include Decrypt, Encrypt or GenerateDataKey. */
@@ -119,6 +119,6 @@ export function encryptionResources(ctx: RenderContext): Record<string, ManagedR
           blockedEncryptionTypes: ['SSE-C'],
         },
       ],
-    }),
+    }, OUTLIVES_CLAIM),
   };
 }

@@ -4,6 +4,7 @@
 import type { RenderContext, ResolvedConsumer } from './context.js';
 import { s3ViaService } from './encryption.js';
 import { serviceAccountSubject } from './naming.js';
+import { governanceBypassStatement } from './object-lock.js';
 import { policy, renderPolicy, type PolicyDocument, type Statement } from './policy.js';
 import { managed } from './resources.js';
 import type { AccessLevel, ManagedResource } from './types.js';
@@ -86,6 +87,8 @@ export function accessPolicyDocument(ctx: RenderContext, consumer: ResolvedConsu
       Condition: { StringLike: { 's3:prefix': consumer.prefixes.map((p) => `${p}*`) } },
     });
   }
+  const bypass = governanceBypassStatement(ctx, consumer);
+  if (bypass) statements.push(bypass);
   if (ctx.keyArn !== undefined) {
     // Multipart uploads decrypt too, so writers get Decrypt; readers never get GenerateDataKey.
     const kmsActions = consumer.access === 'Read' ? ['kms:Decrypt'] : ['kms:Decrypt', 'kms:GenerateDataKey'];

@@ -4,7 +4,7 @@
 import type { RenderContext, ResolvedConsumer } from './context.js';
 import { isObject } from './fields.js';
 import type { Statement } from './policy.js';
-import { managed } from './resources.js';
+import { managed, OUTLIVES_CLAIM } from './resources.js';
 import { ClaimError, type LockMode, type ManagedResource, type ObjectLock } from './types.js';
 
 export const OBJECT_LOCK = 'bucket-object-lock';
@@ -113,7 +113,7 @@ export function objectLockResources(ctx: RenderContext): Record<string, ManagedR
       bucket: ctx.bucketName,
       objectLockEnabled: 'Enabled',
       rule: { defaultRetention: defaultRetention(lock) },
-    }),
+    }, OUTLIVES_CLAIM),
   };
 }
 

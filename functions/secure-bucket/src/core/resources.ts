@@ -9,6 +9,13 @@ export interface ManagedOptions {
   keepOnDelete?: boolean;
 }
 
+/**
+ * For the bucket's hardening (public access block, ownership, encryption, policy, versioning,
+ * lock): the bucket outlives its claim, so these must outlive it too, or an orphaned bucket
+ * would lose its public access block and TLS-only policy.
+ */
+export const OUTLIVES_CLAIM: ManagedOptions = { keepOnDelete: true };
+
 /** Label that tells composed resources apart for matchControllerRef selectors. */
 export const COMPONENT_LABEL = 'platform.example.org/component';
 
