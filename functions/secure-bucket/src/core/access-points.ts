@@ -42,12 +42,17 @@ export function accessPointPolicy(ctx: RenderContext, consumer: ResolvedConsumer
   return renderPolicy(policy(statements));
 }
 
+/** The composition resource name of a consumer's access point (status reads its alias back). */
+export function accessPointResourceName(consumer: Pick<ResolvedConsumer, 'name'>): string {
+  return `consumer-${consumer.name}-access-point`;
+}
+
 export function accessPointResources(ctx: RenderContext): Record<string, ManagedResource> {
   const out: Record<string, ManagedResource> = {};
   for (const consumer of ctx.consumers) {
     if (!consumer.accessPointName) continue;
     // No external name: provider-aws identifies access points by an id it assigns itself.
-    out[`consumer-${consumer.name}-access-point`] = managed(
+    out[accessPointResourceName(consumer)] = managed(
       ctx.identity,
       's3control.aws.upbound.io/v1beta2',
       'AccessPoint',

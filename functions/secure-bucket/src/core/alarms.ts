@@ -1,8 +1,8 @@
 // Metrics and alarms: S3 request metrics only when the claim wants metrics or alarms (they are
 // billed per metric), CloudWatch alarms on deletions and errors, and alerts on every change to the
 // bucket's protection (policy, ACL, lifecycle, encryption, lock, public access) from CloudTrail.
-import { boundedName } from './bounded-names.js';
 import type { RenderContext } from './context.js';
+import { boundedName } from './naming.js';
 import { canonicalJson } from './policy.js';
 import { managed } from './resources.js';
 import { ClaimError, type ManagedResource } from './types.js';

@@ -1,9 +1,9 @@
 // The bucket policy: explicit denies that hold for everybody (TLS, encryption, network path), and
 // the delegation to this account's access points. Consumers get their allows from their roles.
 import type { RenderContext } from './context.js';
-import { replicationRoleName, roleArn } from './naming.js';
 import { objectLockBucketPolicyStatements } from './object-lock.js';
 import { policy, renderPolicy, type Statement } from './policy.js';
+import { replicationPrincipals } from './replication.js';
 import { managed, OUTLIVES_CLAIM } from './resources.js';
 import type { ManagedResource, TlsVersion } from './types.js';
 
@@ -72,7 +72,7 @@ export function bucketPolicyStatements(ctx: RenderContext): Statement[] {
   const exempt = [env.access.providerRoleArn, ...env.access.breakGlassPrincipalArns];
   // S3 itself reads the source for replication, from outside any VPC endpoint, as the replication
   // role: a role only s3.amazonaws.com may assume for this bucket, allowed only replication reads.
-  if (spec.replication) exempt.push(roleArn(env, replicationRoleName(ctx.identity, env)));
+  exempt.push(...replicationPrincipals(ctx));
   statements.push({
     Sid: 'DenyOutsideVpcEndpoint',
     Effect: 'Deny',

@@ -1,6 +1,6 @@
 // The pure core: (XR, platform environment, observed resources) -> desired resources + status.
 // No I/O, no SDK types: the gRPC adapter and the tests call this the same way.
-import { accessPointResources } from './access-points.js';
+import { accessPointResourceName, accessPointResources } from './access-points.js';
 import { alarmResources } from './alarms.js';
 import { auditResources } from './audit.js';
 import { bucketResources } from './bucket.js';
@@ -85,7 +85,7 @@ function compositeStatus(ctx: RenderContext): CompositeStatus {
     objectLock: lock ? `${lock.mode}/${lock.days !== undefined ? `${lock.days}d` : `${lock.years}y`}` : 'Off',
     consumers: ctx.consumers.map((c) => {
       const entry: { name: string; roleArn: string; accessPointAlias?: string } = { name: c.name, roleArn: c.roleArn };
-      const alias = ctx.observed[`consumer-${c.name}-access-point`]?.resource.status?.atProvider?.['alias'];
+      const alias = ctx.observed[accessPointResourceName(c)]?.resource.status?.atProvider?.['alias'];
       if (typeof alias === 'string') entry.accessPointAlias = alias;
       return entry;
     }),

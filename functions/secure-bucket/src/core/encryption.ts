@@ -3,7 +3,7 @@
 // separates administrators from users: nobody may decrypt except through S3.
 import { KMS_KEY, type RenderContext } from './context.js';
 import { kmsAliasName } from './naming.js';
-import { replicationKeyDecryptPrincipals } from './replication.js';
+import { replicationPrincipals } from './replication.js';
 import { policy, renderPolicy, type Statement } from './policy.js';
 import { managed, OUTLIVES_CLAIM, sameXrSelector } from './resources.js';
 import type { ManagedResource } from './types.js';
@@ -39,7 +39,7 @@ export function keyUsers(ctx: RenderContext): { decrypt: string[]; generate: str
   const writers = ctx.consumers.filter((c) => c.access !== 'Read').map((c) => c.roleArn);
   // Break-glass principals may read in an emergency; they never get to write new data keys.
   // The replication role reads source objects to copy them (S3 decrypts on its behalf).
-  return { decrypt: [...readers, ...ctx.env.access.breakGlassPrincipalArns, ...replicationKeyDecryptPrincipals(ctx)], generate: writers };
+  return { decrypt: [...readers, ...ctx.env.access.breakGlassPrincipalArns, ...replicationPrincipals(ctx)], generate: writers };
 }
 
 /** Who may administer (never use) the key: the root user, the platform's key admins, the provider. */

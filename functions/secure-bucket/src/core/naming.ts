@@ -8,10 +8,13 @@ export function shortHash(...parts: string[]): string {
   return createHash('sha256').update(parts.join('\u0000')).digest('hex').slice(0, 8);
 }
 
-/** `readable` cut to fit `max` together with `-<hash>`; never ends in a hyphen. */
-function withHash(readable: string, max: number, hash: string): string {
-  const room = max - hash.length - 1;
-  const cut = readable.slice(0, room).replace(/-+$/, '');
+/**
+ * An AWS name with a length limit: `readable` cut to fit `max`, then a short hash of what makes
+ * the name unique, so two long names never collide after the cut. Never ends the cut in '-' or '.'.
+ */
+export function boundedName(readable: string, max: number, ...uniqueParts: string[]): string {
+  const hash = shortHash(...uniqueParts);
+  const cut = readable.slice(0, max - hash.length - 1).replace(/[-.]+$/, '');
   return `${cut}-${hash}`;
 }
 
@@ -23,13 +26,13 @@ function withHash(readable: string, max: number, hash: string): string {
 export function bucketName(identity: ClaimIdentity, spec: Pick<BucketSpec, 'naming'>, env: PlatformEnvironment): string {
   if (spec.naming.strategy === 'Fixed') return spec.naming.name;
   const readable = `${env.bucketNamePrefix}-${identity.claimNamespace}-${identity.claimName}`.toLowerCase();
-  return withHash(readable, 63, shortHash(env.accountId, identity.claimNamespace, identity.claimName));
+  return boundedName(readable, 63, env.accountId, identity.claimNamespace, identity.claimName);
 }
 
 /** IAM role name of one consumer (IAM allows 64 characters). */
 export function consumerRoleName(identity: ClaimIdentity, consumer: Pick<Consumer, 'name'>, env: PlatformEnvironment): string {
   const readable = `${env.clusterName}-${identity.claimNamespace}-${identity.claimName}-${consumer.name}`;
-  return withHash(readable, 64, shortHash(env.clusterName, identity.claimNamespace, identity.claimName, consumer.name));
+  return boundedName(readable, 64, env.clusterName, identity.claimNamespace, identity.claimName, consumer.name);
 }
 
 export function roleArn(env: PlatformEnvironment, roleName: string): string {
@@ -43,7 +46,7 @@ export function consumerRoleArn(identity: ClaimIdentity, consumer: Pick<Consumer
 /** Access point names: 3-50 characters, unique per account and region. */
 export function accessPointName(identity: ClaimIdentity, consumer: Pick<Consumer, 'name'>, env: PlatformEnvironment): string {
   const readable = `${identity.claimNamespace}-${identity.claimName}-${consumer.name}`.toLowerCase();
-  return withHash(readable, 50, shortHash(env.accountId, identity.claimNamespace, identity.claimName, consumer.name));
+  return boundedName(readable, 50, env.accountId, identity.claimNamespace, identity.claimName, consumer.name);
 }
 
 export function accessPointArn(env: PlatformEnvironment, region: string, name: string): string {
@@ -61,7 +64,7 @@ export function kmsAliasName(bucket: string): string {
 /** Replication role: one per bucket, only when the claim replicates. */
 export function replicationRoleName(identity: ClaimIdentity, env: PlatformEnvironment): string {
   const readable = `${env.clusterName}-${identity.claimNamespace}-${identity.claimName}-replication`;
-  return withHash(readable, 64, shortHash(env.clusterName, identity.claimNamespace, identity.claimName, 'replication'));
+  return boundedName(readable, 64, env.clusterName, identity.claimNamespace, identity.claimName, 'replication');
 }
 
 /** The Kubernetes subject a consumer's IRSA trust names: always the claim's own namespace. */

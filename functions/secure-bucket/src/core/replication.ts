@@ -2,11 +2,10 @@
 // the same hardening as the source and its own KMS key in its region; S3 replicates through a role
 // that can do exactly the replication actions and nothing else. Replica modifications and delete
 // markers are not replicated: a delete on the source never reaches the copy.
-import { boundedName } from './bounded-names.js';
 import { transportStatements } from './bucket-policy.js';
 import type { RenderContext } from './context.js';
 import { KEY_ADMIN_ACTIONS, s3ViaService } from './encryption.js';
-import { bucketArn, kmsAliasName, replicationRoleName, roleArn } from './naming.js';
+import { boundedName, bucketArn, kmsAliasName, replicationRoleName, roleArn } from './naming.js';
 import { defaultRetention } from './object-lock.js';
 import { policy, renderPolicy, type PolicyDocument, type Statement } from './policy.js';
 import { managed, observedString, sameXrSelector, type ManagedOptions } from './resources.js';
@@ -53,8 +52,11 @@ export function replicationTarget(ctx: RenderContext): ReplicationTarget | undef
   return target;
 }
 
-/** For encryption.ts: principals the source key must let decrypt via S3 (the replication role). */
-export function replicationKeyDecryptPrincipals(ctx: RenderContext): string[] {
+/**
+ * The replication role, when the claim replicates: the source key lets it decrypt via S3, and the
+ * bucket policy lets it past the endpoint deny (S3 reads the source from outside any VPC).
+ */
+export function replicationPrincipals(ctx: RenderContext): string[] {
   const target = replicationTarget(ctx);
   return target ? [target.roleArn] : [];
 }
