@@ -30,6 +30,13 @@ describe('requirements: the function asks Crossplane for the platform Environmen
     expect(fatalOf(rsp)).toBeUndefined();
   });
 
+  it.each([[' '], ['Platform_Env'], [42], ['a'.repeat(254)]])('Fatal naming the step input for environmentConfigName %p, asking for nothing', async (name) => {
+    const rsp = await call({ composite, input: { environmentConfigName: name } });
+    expect(fatalOf(rsp)).toMatch(/^input\.environmentConfigName: .* is not a Kubernetes object name\. Fix: /);
+    expect(rsp.results[0]?.reason).toBe('InvalidInput');
+    expect(rsp.requirements).toBeUndefined();
+  });
+
   it('defaults to the secure-bucket-platform EnvironmentConfig without input', async () => {
     const rsp = await call({ composite });
     expect(rsp.requirements?.resources[ENVIRONMENT_REQUIREMENT]?.matchName).toBe('secure-bucket-platform');

@@ -8,15 +8,14 @@ import { canonicalJson } from '../../functions/secure-bucket/src/core/policy.js'
 export type Json = Record<string, unknown>;
 
 /**
- * `<field path>: <problem>. Fix: <fix>`, the path rooted where the bad value lives. Keys are the
- * claim's own and may hold any character, so the path is `root` or `root.…`/`root[…`.
+ * Each Fatal reason with the message it must carry: `<field path>: <problem>. Fix: <fix>`, the path
+ * rooted where the bad value lives (the claim's own keys may hold any character).
  */
-const NAMES_A_FIELD = /^(spec|metadata|EnvironmentConfig data)([.[].*)?: \S.*\. Fix: \S/s;
-
 const EXPECTED_FATALS: Record<string, RegExp> = {
-  InvalidClaim: NAMES_A_FIELD,
-  // The name comes from the step input verbatim (any string, see the report on issue 7).
-  EnvironmentMissing: /^EnvironmentConfig .* not found or has no data\. Fix: /s,
+  InvalidClaim: /^(spec|metadata)([.[].*)?: \S.*\. Fix: \S/s,
+  InvalidEnvironment: /^EnvironmentConfig data([.[].*)?: \S.*\. Fix: \S/s,
+  InvalidInput: /^input\.environmentConfigName: \S.*\. Fix: \S/s,
+  EnvironmentMissing: /^EnvironmentConfig [a-z0-9.-]+ not found or has no data\. Fix: /s,
   BadRequest: /^request has no observed composite resource$/,
 };
 
@@ -38,7 +37,7 @@ function policyStrings(forProvider: Json): string[] {
 export function expectWellFormed(rsp: RunFunctionResponse, what: string): boolean {
   const fatal = fatals(rsp);
   if (fatal.length > 0) {
-    expect({ what, fatal }).toEqual({ what, fatal: [expect.objectContaining({ reason: expect.stringMatching(/^(InvalidClaim|EnvironmentMissing|BadRequest)$/) })] });
+    expect({ what, fatal }).toEqual({ what, fatal: [expect.objectContaining({ reason: expect.stringMatching(/^(InvalidClaim|InvalidEnvironment|InvalidInput|EnvironmentMissing|BadRequest)$/) })] });
     expect({ what, message: fatal[0]!.message }).toEqual({ what, message: expect.stringMatching(EXPECTED_FATALS[fatal[0]!.reason]!) });
     return false;
   }

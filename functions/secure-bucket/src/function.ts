@@ -23,9 +23,27 @@ function fatalResponse(rsp: RunFunctionResponse, message: string, reason: string
   return rsp;
 }
 
+const K8S_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+/** The Composition's step input is not validated by the apiserver: check the name before asking for it. */
 function environmentConfigName(req: RunFunctionRequest): string {
   const name = req.input?.['environmentConfigName'];
-  return typeof name === 'string' && name !== '' ? name : DEFAULT_ENVIRONMENT_CONFIG;
+  if (name === undefined || name === null || name === '') return DEFAULT_ENVIRONMENT_CONFIG;
+  if (typeof name !== 'string' || name.length > 253 || !K8S_NAME.test(name)) {
+    throw new ClaimError(
+      'input.environmentConfigName',
+      `${JSON.stringify(name).slice(0, 80)} is not a Kubernetes object name`,
+      "set the Composition step's input.environmentConfigName to the EnvironmentConfig's metadata.name",
+    );
+  }
+  return name;
+}
+
+/** Who has to fix it: the platform team (input, EnvironmentConfig) or the tenant (claim). */
+function reasonFor(err: ClaimError): string {
+  if (err.field.startsWith('input.')) return 'InvalidInput';
+  if (err.field.startsWith('EnvironmentConfig')) return 'InvalidEnvironment';
+  return 'InvalidClaim';
 }
 
 /** The EnvironmentConfig's data once Crossplane has supplied it; undefined on the first call. */
@@ -83,7 +101,7 @@ export async function runFunction(req: RunFunctionRequest): Promise<RunFunctionR
     for (const note of out.notes) rsp.results.push({ severity: Severity.SEVERITY_NORMAL, message: note });
     return rsp;
   } catch (err) {
-    if (err instanceof ClaimError) return fatalResponse(rsp, err.message, 'InvalidClaim');
+    if (err instanceof ClaimError) return fatalResponse(rsp, err.message, reasonFor(err));
     // A bug of ours must not take the server down or leak internals: report it and move on.
     return fatalResponse(rsp, `internal error rendering the bucket: ${err instanceof Error ? err.message : String(err)}`, 'InternalError');
   }
