@@ -1,9 +1,8 @@
 // Shared by the protection and controls tests: render a claim through RunFunction until the desired
 // state stops changing (the provider's status fed back each pass), or get the Fatal it answers.
-import { compositeForClaim, type Claim } from '../../functions/secure-bucket/src/render/composite.js';
-import { observeAll } from '../../functions/secure-bucket/src/render/fake-provider.js';
-import { canonicalJson } from '../../functions/secure-bucket/src/core/policy.js';
-import { call, desiredResources, desiredStatus, environmentConfig, fatalOf, forProvider, type Json } from '../lib/function-fixtures.js';
+import type { Claim } from '../../functions/secure-bucket/src/render/composite.js';
+import { renderClaim } from '../../functions/secure-bucket/src/render/session.js';
+import { environmentConfig, forProvider, inProcessClient, type Json } from '../lib/function-fixtures.js';
 
 export interface Rendered {
   resources: Record<string, Json>;
@@ -12,27 +11,13 @@ export interface Rendered {
 }
 
 /**
- * Renders `claim` pass after pass. `observedOverride` stands for what AWS already holds (merged over
- * what the fake provider reports), e.g. a bucket created with object lock by an earlier claim.
+ * Renders `claim` pass after pass until nothing changes, like `render --converge`. `observedOverride`
+ * stands for what AWS already holds (it wins over the fake provider's report), e.g. a bucket created
+ * with object lock by an earlier claim.
  */
 export async function render(claim: Claim, environment: Json = environmentConfig(), observedOverride: Record<string, Json> = {}): Promise<Rendered> {
-  const composite = compositeForClaim(claim);
-  const account = { accountId: String((environment['data'] as Json)['accountId']), partition: 'aws' };
-  let observed: Record<string, Json> = { ...observedOverride };
-  let status: Json = {};
-  let previous = '';
-  for (let pass = 1; pass <= 6; pass++) {
-    const rsp = await call({ composite: { ...composite, status }, environment, observed });
-    const fatal = fatalOf(rsp);
-    if (fatal !== undefined) return { resources: {}, passes: pass, fatal };
-    const resources = desiredResources(rsp);
-    const now = canonicalJson(resources);
-    if (now === previous) return { resources, passes: pass - 1 };
-    previous = now;
-    status = desiredStatus(rsp);
-    observed = { ...observeAll(resources, account), ...observedOverride };
-  }
-  throw new Error(`${claim.metadata.name}: no convergence in 6 passes`);
+  const out = await renderClaim(inProcessClient, claim, { clusterObjects: [environment], converge: true, maxPasses: 6, preexisting: observedOverride });
+  return out.fatal !== undefined ? { resources: {}, passes: out.passes, fatal: out.fatal } : { resources: out.resources, passes: out.passes };
 }
 
 /** Renders and insists on success. */

@@ -6,6 +6,7 @@ import { RunFunctionRequest, Severity, type RunFunctionResponse } from '@crosspl
 import { ENVIRONMENT_REQUIREMENT, runFunction } from '../../functions/secure-bucket/src/function.js';
 import { asClaim, compositeForClaim, type Claim } from '../../functions/secure-bucket/src/render/composite.js';
 import { observeAll } from '../../functions/secure-bucket/src/render/fake-provider.js';
+import type { FunctionClient } from '../../functions/secure-bucket/src/client.js';
 import { loadYamlDocuments, repoRoot } from './repo.js';
 
 export type Json = Record<string, unknown>;
@@ -71,6 +72,9 @@ export async function call(c: Call): Promise<RunFunctionResponse> {
   });
   return runFunction(req);
 }
+
+/** The function called in-process behind the FunctionClient interface render uses over gRPC. */
+export const inProcessClient: FunctionClient = { runFunction: (req) => runFunction(req), close: () => {} };
 
 export function fatalOf(rsp: RunFunctionResponse): string | undefined {
   return rsp.results.find((r) => r.severity === Severity.SEVERITY_FATAL)?.message;

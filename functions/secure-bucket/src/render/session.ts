@@ -15,6 +15,8 @@ export interface RenderOptions {
   input?: Json;
   converge?: boolean;
   maxPasses?: number;
+  /** What AWS already holds before the first pass (e.g. a bucket locked by an earlier claim); it wins over the fake provider's report. */
+  preexisting?: Record<string, Json>;
 }
 
 export interface RenderedClaim {
@@ -65,35 +67,36 @@ export async function renderClaim(client: FunctionClient, claim: Claim, opts: Re
   const envData = (env?.['data'] ?? {}) as Json;
   const account = { accountId: String(envData['accountId'] ?? '000000000000'), partition: String(envData['partition'] ?? 'aws') };
   const maxPasses = opts.converge ? (opts.maxPasses ?? 10) : 1;
+  const preexisting = opts.preexisting ?? {};
 
-  let observed: Record<string, Json> = {};
-  let observedComposite: Json = composite;
-  let previous = '';
-  let finalPass = 1;
-  let last: RenderedClaim | undefined;
+  let observed: Record<string, Json> = { ...preexisting };
+  let status: Json = {};
+  let previous: RenderedClaim | undefined;
+  let previousFingerprint = '';
   for (let pass = 1; pass <= maxPasses; pass++) {
     const base = {
       meta: { tag: `render-pass-${pass}` },
-      observed: { composite: { resource: observedComposite }, resources: Object.fromEntries(Object.entries(observed).map(([k, v]) => [k, { resource: v }])) },
+      observed: {
+        composite: { resource: pass === 1 ? composite : { ...composite, status } },
+        resources: Object.fromEntries(Object.entries(observed).map(([k, v]) => [k, { resource: v }])),
+      },
       desired: { resources: {} },
       input: opts.input,
     };
     const rsp = await reconcileOnce(client, base, opts);
     const resources: Record<string, Json> = {};
     for (const [name, r] of Object.entries(rsp.desired?.resources ?? {})) if (r.resource) resources[name] = r.resource as Json;
-    const status = ((rsp.desired?.composite?.resource as Json | undefined)?.['status'] ?? {}) as Json;
+    status = ((rsp.desired?.composite?.resource as Json | undefined)?.['status'] ?? {}) as Json;
     const results = rsp.results.map((r) => ({ severity: severityName(r.severity), message: r.message, ...(r.reason ? { reason: r.reason } : {}) }));
     const fatal = rsp.results.find((r) => r.severity === Severity.SEVERITY_FATAL);
-    last = { composite, resources, status, results, passes: finalPass, ...(fatal ? { fatal: fatal.message } : {}) };
-    if (fatal) return last;
+    const rendered: RenderedClaim = { composite, resources, status, results, passes: pass, ...(fatal ? { fatal: fatal.message } : {}) };
+    if (fatal || !opts.converge) return rendered;
+    // Converged when a pass changes nothing: the previous pass already held the final state.
     const fingerprint = canonicalJson({ resources, status });
-    if (fingerprint === previous) return { ...last, passes: finalPass };
-    previous = fingerprint;
-    finalPass = pass;
-    last.passes = pass;
-    if (!opts.converge) return last;
-    observed = observeAll(resources, account);
-    observedComposite = { ...composite, status };
+    if (previous !== undefined && fingerprint === previousFingerprint) return previous;
+    previous = rendered;
+    previousFingerprint = fingerprint;
+    observed = { ...observeAll(resources, account), ...preexisting };
   }
   throw new Error(`${claim.metadata.namespace}/${claim.metadata.name}: desired state still changing after ${maxPasses} passes`);
 }
