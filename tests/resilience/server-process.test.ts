@@ -81,8 +81,8 @@ describe('hostile bytes on the gRPC port', () => {
   it.each(attacks)('survives %s, ten times over', async (_label, bytes) => {
     const outcomes = await Promise.all(Array.from({ length: 10 }, () => sendRaw(server.address, bytes(), { halfClose: true, waitMs: 3000 })));
     ourPorts.push(...outcomes.flatMap((o) => (o.localPort === undefined ? [] : [o.localPort])));
-    // The server refuses every one: it hangs up or answers with a GOAWAY. (It does not always
-    // hang up: a peer that stays silent keeps its socket; see the report on issue 7.)
+    // The server refuses every one: it hangs up or answers with a GOAWAY. A peer that stays silent
+    // keeps its socket until the keepalive or idle limit (tests/server/connections.test.ts).
     expect(outcomes.filter((o) => !o.closedByServer && o.bytesReceived === 0)).toEqual([]);
     await expectServing(server.client);
   });

@@ -232,16 +232,13 @@ describe('the compiled server as a child process', () => {
     if (!compiled.hasFunction) {
       throw new Error('functions/secure-bucket/src/function.ts does not exist yet: main.js has no function to serve');
     }
-    const t0 = performance.now();
     const proc = startProcess(compiled.mainJs, ['--insecure', '--address', '127.0.0.1:0']);
     const c = connectFunction(await listeningAddress(proc));
     try {
       // The step input reaches the function: it asks Crossplane for the EnvironmentConfig it names.
       const req = RunFunctionRequest.fromPartial({ ...requestWithPayload('real'), input: { environmentConfigName: 'custom-env' } });
       const rsp = await c.runFunction(req, 10_000);
-      const coldStartMs = Math.round(performance.now() - t0);
-      console.log(`cold start (spawn -> first RunFunction response, real function, insecure): ${coldStartMs} ms`);
-      expect(coldStartMs).toBeLessThan(5000); // well inside Crossplane's default 20 s step timeout
+      // Cold start is a figure for `make bench`, not an assertion here.
       expect(rsp.meta?.tag).toBe('real');
       expect(JSON.stringify(rsp.requirements)).toContain('"matchName":"custom-env"');
     } finally {

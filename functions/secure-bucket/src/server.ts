@@ -35,11 +35,23 @@ export interface FunctionServerOptions {
   handle: RunFunctionHandler;
   logger?: Logger;
   maxMessageBytes?: number;
+  /** Extra channel options (tests shorten the connection limits below). */
+  channelOptions?: grpc.ChannelOptions;
 }
+
+/**
+ * Connection hygiene: ping idle peers and drop dead or silent ones, so a client that opens a
+ * connection and never finishes a request cannot hold a socket forever. Crossplane reconnects.
+ */
+export const CONNECTION_LIMITS: grpc.ChannelOptions = {
+  'grpc.keepalive_time_ms': 60_000,
+  'grpc.keepalive_timeout_ms': 20_000,
+  'grpc.max_connection_idle_ms': 300_000,
+};
 
 export function createFunctionServer(opts: FunctionServerOptions): grpc.Server {
   const logger = opts.logger ?? silentLogger;
-  const server = new grpc.Server(messageLimits(opts.maxMessageBytes));
+  const server = new grpc.Server({ ...CONNECTION_LIMITS, ...messageLimits(opts.maxMessageBytes), ...opts.channelOptions });
   const runFunction: grpc.handleUnaryCall<RunFunctionRequest, RunFunctionResponse> = (call, callback) => {
     // invokeSafely never rejects; the catch covers a throwing callback, so no unhandled rejection.
     invokeSafely(opts.handle, call.request, logger)
