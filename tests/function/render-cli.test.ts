@@ -2,10 +2,12 @@
 // Crossplane would apply. Needs the compiled CLI (`make test` builds it first).
 import { describe, expect, it, beforeAll } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { loadAll } from 'js-yaml';
+import { readEnvironment } from '../../functions/secure-bucket/src/core/environment.js';
+import { endpointPolicy } from '../../functions/secure-bucket/src/core/network.js';
 import { repoRoot } from '../lib/repo.js';
 
 const cli = path.join(repoRoot, 'dist/functions/secure-bucket/src/render.js');
@@ -45,6 +47,14 @@ describe('render', () => {
     expect(run.status).toBe(1);
     expect(run.stderr).toMatch(/team-sales\/bad: spec\.consumers\[0\]\.prefixes\[0\]: '\*' is not allowed\. Fix: /);
     expect(run.stdout).toBe('');
+  });
+
+  it('--endpoint-policy prints the shared endpoint\'s policy for the environment, canonical', () => {
+    const run = render(['--endpoint-policy', '--environment', 'compositions/examples/environment.yaml']);
+    expect(run.status).toBe(0);
+    const env = readEnvironment((loadAll(readFileSync(path.join(repoRoot, 'compositions/examples/environment.yaml'), 'utf8'))[0] as { data: unknown }).data);
+    expect(run.stdout.trim()).toBe(endpointPolicy(env, 'us-east-1'));
+    expect(JSON.parse(run.stdout).Statement.map((s: { Sid: string }) => s.Sid)).toContain('EcrImageLayers');
   });
 
   it('a file that is not a claim is refused with its name', () => {

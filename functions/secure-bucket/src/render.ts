@@ -6,11 +6,16 @@ import { parseArgs } from 'node:util';
 import { dump, loadAll } from 'js-yaml';
 import { startLocalFunction } from './client.js';
 import { isObject, type Json } from './core/fields.js';
+import { readEnvironment } from './core/environment.js';
+import { endpointPolicy } from './core/network.js';
 import { DEFAULT_ENVIRONMENT_CONFIG, runFunction } from './function.js';
 import { asClaim, compositeForClaim, type Claim } from './render/composite.js';
 import { renderClaim, type RenderedClaim } from './render/session.js';
 
-const USAGE = 'usage: render [--converge] [--output yaml|json] [--summary] [--emit-xr] [--explain-access] [--environment FILE] [--composition FILE] CLAIM.yaml...';
+const USAGE = [
+  'usage: render [--converge] [--output yaml|json] [--summary] [--emit-xr] [--explain-access] [--environment FILE] [--composition FILE] CLAIM.yaml...',
+  'usage: render --endpoint-policy [--environment FILE]',
+].join('\n');
 
 export function readYamlDocuments(file: string): unknown[] {
   return loadAll(readFileSync(file, 'utf8')).filter((d) => d !== null && d !== undefined);
@@ -68,6 +73,21 @@ async function explainAccessOf(claims: Claim[], clusterObjects: Json[], input: J
   return 0;
 }
 
+/**
+ * The policy of the platform's shared S3 gateway endpoint (Shared mode: no claim creates it), for
+ * the platform team to attach: `aws ec2 modify-vpc-endpoint --policy-document file://...`.
+ */
+function printEndpointPolicy(environmentFile: string): number {
+  const config = readYamlDocuments(environmentFile).find((d) => isObject(d) && d['kind'] === 'EnvironmentConfig');
+  if (!isObject(config)) {
+    process.stderr.write(`${environmentFile}: no EnvironmentConfig in it\n`);
+    return 1;
+  }
+  const env = readEnvironment(config['data']);
+  process.stdout.write(`${endpointPolicy(env, env.region)}\n`);
+  return 0;
+}
+
 export async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
@@ -78,11 +98,13 @@ export async function main(argv: string[]): Promise<number> {
       summary: { type: 'boolean', default: false },
       'emit-xr': { type: 'boolean', default: false },
       'explain-access': { type: 'boolean', default: false },
+      'endpoint-policy': { type: 'boolean', default: false },
       environment: { type: 'string', default: 'compositions/examples/environment.yaml' },
       composition: { type: 'string', default: 'compositions/composition.yaml' },
       help: { type: 'boolean', default: false },
     },
   });
+  if (values['endpoint-policy']) return printEndpointPolicy(values.environment);
   if (values.help || positionals.length === 0) {
     process.stderr.write(`${USAGE}\n`);
     return values.help ? 0 : 2;
