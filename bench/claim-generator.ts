@@ -97,8 +97,8 @@ function objectLockFor(names: string[]): fc.Arbitrary<Spec | undefined> {
   );
 }
 
-/** A valid claim spec for a cluster in `region`; `namespace` scopes a Fixed bucket name. */
-export function validSpec(region: string, namespace: string): fc.Arbitrary<Spec> {
+/** A valid claim spec for a cluster in `region`; a Fixed bucket name starts with `fixedNamePrefix` (platform prefix + namespace). */
+export function validSpec(region: string, fixedNamePrefix: string): fc.Arbitrary<Spec> {
   return consumers.chain((cs) =>
     fc
       .record(
@@ -106,7 +106,7 @@ export function validSpec(region: string, namespace: string): fc.Arbitrary<Spec>
           region: fc.constant(region),
           naming: fc.oneof(
             fc.constant({ strategy: 'Generated' }),
-            word([...LOWER, ...DIGITS], [...LOWER, ...DIGITS], 19).map((n) => ({ strategy: 'Fixed', name: `${namespace}-${n}` })),
+            word([...LOWER, ...DIGITS], [...LOWER, ...DIGITS], 19).map((n) => ({ strategy: 'Fixed', name: `${fixedNamePrefix}-${n}` })),
           ),
           tls: fc.record({ minimumVersion: fc.constantFrom('1.2', '1.3') }),
           versioning: fc.constantFrom('Auto', 'Enabled'),
@@ -133,13 +133,13 @@ export function claimOf(name: string, namespace: string, spec: Spec): Claim {
 }
 
 /** `count` distinct valid claims (distinct names, varied specs), the same ones for the same seed. */
-export function generateClaims(count: number, opts: { region: string; seed?: number; namespaces?: number }): Claim[] {
+export function generateClaims(count: number, opts: { region: string; bucketNamePrefix: string; seed?: number; namespaces?: number }): Claim[] {
   const namespaces = opts.namespaces ?? 50;
   const specsPerNamespace = Array.from({ length: namespaces }, (_, n) => `team-${n}`);
   const claims: Claim[] = [];
   const perNs = Math.ceil(count / namespaces);
   specsPerNamespace.forEach((namespace, n) => {
-    const specs = fc.sample(validSpec(opts.region, namespace), { seed: (opts.seed ?? 42) + n, numRuns: Math.min(perNs, count - claims.length) });
+    const specs = fc.sample(validSpec(opts.region, `${opts.bucketNamePrefix}-${namespace}`), { seed: (opts.seed ?? 42) + n, numRuns: Math.min(perNs, count - claims.length) });
     specs.forEach((spec, i) => claims.push(claimOf(`bucket-${i}`, namespace, spec)));
   });
   return claims;

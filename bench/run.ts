@@ -15,6 +15,11 @@ import { measureSynth } from './synth.js';
 import { formatTable, type Row } from './table.js';
 import { exampleEnvironment, exampleRequests, fatalOf, repoRoot, requestFor } from './workload.js';
 
+/** The platform's bucket-name prefix: fixed names in generated claims start with it. */
+function prefixOf(environment: Record<string, unknown>): string {
+  return String((environment['data'] as Record<string, unknown>)['bucketNamePrefix']);
+}
+
 const quick = process.argv.includes('--quick');
 const root = repoRoot();
 const MAIN_JS = path.join(root, 'dist/functions/secure-bucket/src/main.js');
@@ -76,7 +81,7 @@ const encodeRequest = (req: RunFunctionRequest): Buffer => Buffer.from(RunFuncti
 async function batchRender(server: ServerProcess): Promise<{ claims: number; failed: number; seconds: number; perSecond: number }> {
   const environment = exampleEnvironment(root);
   const region = String((environment['data'] as Record<string, unknown>)['region']);
-  const claims = generateClaims(SIZES.batchClaims, { region, seed: 7 });
+  const claims = generateClaims(SIZES.batchClaims, { region, bucketNamePrefix: prefixOf(environment), seed: 7 });
   const client = connectFunction(server.address);
   let next = 0;
   let failed = 0;
@@ -108,7 +113,7 @@ async function batchRender(server: ServerProcess): Promise<{ claims: number; fai
 async function memory(): Promise<{ afterFirstMiB: number; afterTotalMiB: number; growth: number; errors: number }> {
   const environment = exampleEnvironment(root);
   const region = String((environment['data'] as Record<string, unknown>)['region']);
-  const payloads = generateClaims(Math.min(SIZES.rssFirst, 10_000), { region, seed: 11 }).map((claim, i) =>
+  const payloads = generateClaims(Math.min(SIZES.rssFirst, 10_000), { region, bucketNamePrefix: prefixOf(environment), seed: 11 }).map((claim, i) =>
     encodeRequest(requestFor(`rss-${i}`, compositeForClaim(claim), environment)),
   );
   const server = await startServerProcess(MAIN_JS);

@@ -44,9 +44,9 @@ describe('audit trail', () => {
   });
 
   it('a fixed name equal to the platform log bucket is refused', async () => {
-    const env = environmentConfig((d) => ((d['audit'] as Json)['logBucket'] = 'team-inventory-logs'));
-    const out = await render(withSpec(scratch, (s) => (s['naming'] = { strategy: 'Fixed', name: 'team-inventory-logs' })), env);
-    expect(out.fatal).toMatch(/^spec\.naming\.name: 'team-inventory-logs' is the platform's audit bucket/);
+    const env = environmentConfig((d) => ((d['audit'] as Json)['logBucket'] = 'acme-stg-team-inventory-logs'));
+    const out = await render(withSpec(scratch, (s) => (s['naming'] = { strategy: 'Fixed', name: 'acme-stg-team-inventory-logs' })), env);
+    expect(out.fatal).toMatch(/^spec\.naming\.name: 'acme-stg-team-inventory-logs' is the platform's audit bucket/);
   });
 });
 
@@ -59,7 +59,7 @@ describe('request metrics and alarms', () => {
 
   it('audit-archive (metrics only): the whole-bucket request-metrics filter, no alarms', async () => {
     const r = await renderOk(archive);
-    expect(fp(r, 'bucket-request-metrics')).toEqual({ region: 'us-east-1', bucket: 'team-inventory-audit-archive', name: 'EntireBucket' });
+    expect(fp(r, 'bucket-request-metrics')).toEqual({ region: 'us-east-1', bucket: 'acme-stg-team-inventory-audit-archive', name: 'EntireBucket' });
     expect(kindsOf(r)).not.toContain('MetricAlarm');
   });
 

@@ -9,7 +9,7 @@ import { allowAll, evaluateKms, evaluateS3, paths, policySetFor, type Caller, ty
 import { fp, kindsOf, list, render, renderOk, statementsOf } from './protection-fixtures.js';
 
 const archive = exampleClaim('audit-archive');
-const SOURCE = 'team-inventory-audit-archive';
+const SOURCE = 'acme-stg-team-inventory-audit-archive';
 const SOURCE_ARN = `arn:aws:s3:::${SOURCE}`;
 
 function withoutBucket(forProvider: Json): Json {
@@ -123,7 +123,7 @@ describe('audit-archive: the replication role and configuration', () => {
     });
     expect(cfg['role']).toMatch(/^arn:aws:iam::111122223333:role\/secure-bucket\/staging-team-inventory-audit-archive-replication-/);
     expect(((rule['destination'] as Json)['encryptionConfiguration'] as Json)['replicaKmsKeyId']).toMatch(/^arn:aws:kms:eu-west-1:111122223333:key\//);
-    expect((rule['destination'] as Json)['bucket']).toMatch(/^arn:aws:s3:::team-inventory-audit-archive-eu-west-1-/);
+    expect((rule['destination'] as Json)['bucket']).toMatch(/^arn:aws:s3:::acme-stg-team-inventory-audit-archive-eu-west-1-/);
   });
 });
 

@@ -1,5 +1,5 @@
-// The S3 gateway endpoint's policy: this account's principals on this account's buckets and access
-// points, and still what EKS needs through the same endpoint (ECR image layers live in S3).
+// The S3 gateway endpoint's policy: this account's principals on this platform's buckets (owned by
+// this account) and access points, and still what EKS needs through the same endpoint (ECR layers).
 import { describe, expect, it } from '@jest/globals';
 import { allowAll, examplePolicySets, simulate, type Caller, type PolicySet } from '../lib/simulate.js';
 
@@ -46,6 +46,15 @@ describe.each([...examplePolicySets('irsa-shared-endpoint'), ...examplePolicySet
       expect(await throughEndpoint(set, node, 's3:GetObject', `${set.bucketArn}/x`, set.env.accountId)).toMatchObject({ allowed: true });
       const ap = set.consumers.find((c) => c.accessPointArn)?.accessPointArn;
       if (ap) expect(await throughEndpoint(set, node, 's3:GetObject', `${ap}/object/x`, set.env.accountId)).toMatchObject({ allowed: true });
+    });
+
+    it("a bucket of this account outside the platform's prefix is denied: only this platform's buckets", async () => {
+      expect(await throughEndpoint(set, node, 's3:GetObject', 'arn:aws:s3:::payroll-exports/x', set.env.accountId)).toMatchObject({ allowed: false, decidedBy: 'endpoint:no-allow' });
+    });
+
+    it("a look-alike bucket with the platform's prefix in another account is denied", async () => {
+      const lookAlike = `arn:aws:s3:::${set.env.bucketNamePrefix}-exfil/x`;
+      expect(await throughEndpoint(set, node, 's3:PutObject', lookAlike, OTHER_ACCOUNT)).toMatchObject({ allowed: false, decidedBy: 'endpoint:no-allow' });
     });
 
     it("another account's bucket is denied (no copying data out through the endpoint)", async () => {

@@ -50,14 +50,12 @@ export function composeSecureBucket(input: ComposeInput): RenderOutput {
       `remove spec.region or set it to ${environment.region}`,
     );
   }
-  if (spec.naming.strategy === 'Fixed' && !spec.naming.name.startsWith(`${identity.claimNamespace}-`)) {
+  const fixedPrefix = `${environment.bucketNamePrefix}-${identity.claimNamespace}-`;
+  if (spec.naming.strategy === 'Fixed' && !spec.naming.name.startsWith(fixedPrefix)) {
     // Crossplane adopts an existing bucket with the same external name: a fixed name outside the
-    // team's own namespace prefix could take over another tenant's bucket.
-    throw new ClaimError(
-      'spec.naming.name',
-      `'${spec.naming.name}' does not start with '${identity.claimNamespace}-'`,
-      `start a fixed name with '${identity.claimNamespace}-', or use strategy Generated`,
-    );
+    // team's own prefix could take over another tenant's bucket, and one outside the platform's
+    // prefix would not be reachable through the endpoint policy.
+    throw new ClaimError('spec.naming.name', `'${spec.naming.name}' does not start with '${fixedPrefix}'`, `start a fixed name with '${fixedPrefix}', or use strategy Generated`);
   }
   const ctx = buildContext(identity, spec, environment, input.observed);
   const resources: Record<string, ManagedResource> = {};

@@ -7,21 +7,22 @@ import { managed, sameXrSelector } from './resources.js';
 import type { ManagedResource, PlatformEnvironment } from './types.js';
 
 /**
- * The endpoint policy: this account's principals on buckets and access points this account owns,
- * plus what EKS itself fetches through the same endpoint (ECR keeps image layers in S3: an
- * endpoint policy that forgets them breaks every image pull on the nodes behind it).
- * Ownership, not a name pattern: fixed bucket names carry the tenant's namespace, not the
- * platform's prefix, and a name pattern would let data out to a look-alike bucket elsewhere.
+ * The endpoint policy: this account's principals on this platform's buckets (every bucket name
+ * starts with the platform's prefix, fixed names included) and access points, plus what EKS itself
+ * fetches through the same endpoint (ECR keeps image layers in S3: an endpoint policy that forgets
+ * them breaks every image pull on the nodes behind it). The name pattern and ownership together:
+ * a pattern alone would let data out to a look-alike bucket in another account.
  */
 export function endpointPolicyDocument(env: PlatformEnvironment, region: string): PolicyDocument {
   const p = env.partition;
+  const buckets = [`${env.bucketNamePrefix}-*`, env.audit.logBucket, env.audit.inventoryBucket].flatMap((b) => (b ? [`arn:${p}:s3:::${b}`, `arn:${p}:s3:::${b}/*`] : []));
   return policy([
     {
-      Sid: 'ThisAccountsBucketsAndAccessPoints',
+      Sid: 'PlatformBucketsAndAccessPoints',
       Effect: 'Allow',
       Principal: '*',
       Action: 's3:*',
-      Resource: [`arn:${p}:s3:::*`, `arn:${p}:s3:${region}:${env.accountId}:accesspoint/*`],
+      Resource: [...buckets, `arn:${p}:s3:${region}:${env.accountId}:accesspoint/*`],
       Condition: { StringEquals: { 'aws:PrincipalAccount': env.accountId, 'aws:ResourceAccount': env.accountId } },
     },
     {
