@@ -1,8 +1,10 @@
 // Audit trail (access logs, inventory) only where the platform has the buckets; request metrics only
 // with metrics or alarms; alarms and CloudTrail change alerts to the right topic.
 import { describe, expect, it } from '@jest/globals';
-import { CIS_BUCKET_POLICY_CHANGE_EVENTS } from '../../functions/secure-bucket/src/core/alarms.js';
-import { environmentConfig, exampleClaim, withSpec, type Json } from '../lib/function-fixtures.js';
+import { CIS_BUCKET_POLICY_CHANGE_EVENTS, EMAIL_SUBSCRIPTION } from '../../functions/secure-bucket/src/core/alarms.js';
+import { renderClaim } from '../../functions/secure-bucket/src/render/session.js';
+import { environmentConfig, exampleClaim, inProcessClient, withSpec, type Json } from '../lib/function-fixtures.js';
+import { getSchemaRegistry } from '../lib/schema-validator.js';
 import { fp, kindsOf, render, renderOk } from './protection-fixtures.js';
 
 const scratch = exampleClaim('scratch');
@@ -63,7 +65,7 @@ describe('request metrics and alarms', () => {
     expect(kindsOf(r)).not.toContain('MetricAlarm');
   });
 
-  it('sales-events (alarms by email): deletes, 4xx and 5xx alarms on the request metrics, to the platform topic, address tagged', async () => {
+  it('sales-events (alarms by email): deletes, 4xx and 5xx alarms on the request metrics, to the platform topic', async () => {
     const r = await renderOk(sales);
     expect(r['bucket-request-metrics']).toBeDefined();
     const alarms = Object.entries(r).filter(([, v]) => v['kind'] === 'MetricAlarm');
@@ -72,7 +74,7 @@ describe('request metrics and alarms', () => {
       const a = forProviderOf(alarm);
       expect(a).toMatchObject({ namespace: 'AWS/S3', statistic: 'Sum', alarmActions: [PLATFORM_TOPIC], actionsEnabled: true, treatMissingData: 'notBreaching' });
       expect(a['dimensions']).toMatchObject({ FilterId: 'EntireBucket' });
-      expect((a['tags'] as Json)['platform.example.org/alarm-email']).toBe('sales-oncall@example.com');
+      expect(a['tags'] as Json).not.toHaveProperty('platform.example.org/alarm-email');
     }
     // sales-api may delete: only a burst of deletes alarms.
     expect(fp(r, 'alarm-delete-requests')['threshold']).toBe(100);
@@ -124,3 +126,66 @@ describe('change alerts from CloudTrail', () => {
 function forProviderOf(r: Json): Json {
   return ((r['spec'] as Json)['forProvider'] ?? {}) as Json;
 }
+
+/**
+ * SNS subscription filter policies, as SNS evaluates them on a JSON message body (exact strings,
+ * nested keys, a top-level `$or`): enough to prove which messages reach the address.
+ */
+function filterMatches(policy: Json, message: Json): boolean {
+  if (Array.isArray(policy['$or'])) return (policy['$or'] as Json[]).some((branch) => filterMatches(branch, message));
+  return Object.entries(policy).every(([key, want]) => {
+    const got = message[key];
+    if (Array.isArray(want)) return typeof got === 'string' && (want as unknown[]).includes(got);
+    return typeof got === 'object' && got !== null && filterMatches(want as Json, got as Json);
+  });
+}
+
+describe('alarm e-mail subscription', () => {
+  const renderSales = (observed: Record<string, Json> = {}) =>
+    renderClaim(inProcessClient, sales, { clusterObjects: [environmentConfig()], converge: true, maxPasses: 6, preexisting: observed });
+
+  it('subscribes the address to the topic the alarms use, validates upstream, and is deleted with the claim', async () => {
+    const r = await renderOk(sales);
+    const sub = r[EMAIL_SUBSCRIPTION]!;
+    expect(sub['kind']).toBe('TopicSubscription');
+    expect(fp(r, EMAIL_SUBSCRIPTION)).toMatchObject({ protocol: 'email', endpoint: 'sales-oncall@example.com', topicArn: PLATFORM_TOPIC, region: 'us-east-1', filterPolicyScope: 'MessageBody' });
+    expect(fp(r, 'alarm-delete-requests')['alarmActions']).toEqual([fp(r, EMAIL_SUBSCRIPTION)['topicArn']]);
+    expect(fp(r, 'bucket-change-alerts-target')['arn']).toBe(fp(r, EMAIL_SUBSCRIPTION)['topicArn']);
+    expect((sub['spec'] as Json)['deletionPolicy']).toBe('Delete');
+    expect(getSchemaRegistry().validate(sub).errors).toEqual([]);
+  });
+
+  it('no subscription without an address (a claim topic or the platform topic alone)', async () => {
+    expect(kindsOf(await renderOk(archive))).not.toContain('TopicSubscription');
+    const own = withSpec(sales, (s) => (s['alarms'] = { snsTopicArn: 'arn:aws:sns:us-east-1:111122223333:team-sales-alerts' }));
+    expect(kindsOf(await renderOk(own))).not.toContain('TopicSubscription');
+  });
+
+  it('the address gets this bucket\'s alarms and change alerts only, not those of a bucket whose name extends it', async () => {
+    const r = await renderOk(sales);
+    const policy = JSON.parse(String(fp(r, EMAIL_SUBSCRIPTION)['filterPolicy'])) as Json;
+    const bucket = String(fp(r, 'bucket-request-metrics')['bucket']);
+    const alarmNames = Object.values(r).filter((v) => v['kind'] === 'MetricAlarm').map((v) => String(((v['metadata'] as Json)['annotations'] as Json)['crossplane.io/external-name']));
+    expect(alarmNames).toHaveLength(3);
+    const alarmMessage = (name: string): Json => ({ AlarmName: name, NewStateValue: 'ALARM', Trigger: { Namespace: 'AWS/S3' } });
+    const changeEvent = (b: string): Json => ({ source: 'aws.s3', detail: { eventName: 'PutBucketPolicy', requestParameters: { bucketName: b } } });
+    for (const name of alarmNames) expect(filterMatches(policy, alarmMessage(name))).toBe(true);
+    expect(filterMatches(policy, changeEvent(bucket))).toBe(true);
+    // Another tenant's messages on the same platform topic.
+    const other = `${bucket}-x`;
+    for (const name of alarmNames) expect(filterMatches(policy, alarmMessage(name.replace(bucket, other)))).toBe(false);
+    expect(filterMatches(policy, changeEvent(other))).toBe(false);
+    expect(filterMatches(policy, changeEvent('acme-stg-team-inventory-audit-archive'))).toBe(false);
+  });
+
+  it('a pending confirmation is in the status and a Normal result; a confirmed one is quiet', async () => {
+    const pending = await renderSales();
+    expect(pending.status['alarmEmailSubscription']).toBe('PendingConfirmation');
+    expect(pending.results).toContainEqual(expect.objectContaining({ severity: 'Normal', message: expect.stringMatching(/sales-oncall@example\.com is PendingConfirmation: no alert arrives until its owner confirms/) }));
+    const confirmed = await renderSales({
+      [EMAIL_SUBSCRIPTION]: { status: { atProvider: { arn: 'arn:aws:sns:us-east-1:111122223333:platform-s3-alerts:1', pendingConfirmation: false } } },
+    });
+    expect(confirmed.status['alarmEmailSubscription']).toBe('Confirmed');
+    expect(confirmed.results.filter((x) => /subscription/.test(x.message))).toEqual([]);
+  });
+});

@@ -110,24 +110,6 @@ export const NOT_VALIDATED_AS_OBJECTS: readonly NotAnApiObject[] = [
   { path: /^cdk8s\/s3-ranges\.yaml$/, why: 'input data of the cdk8s app (S3 address ranges generated from AWS ip-ranges.json)' },
 ];
 
-/**
- * API kinds the repo applies for which ../shared/schemas has no schema, and which must not be
- * hand-written. Named here on purpose, never skipped silently: tests assert each is still absent
- * (so the entry goes once shared/ gains the CRD) and check what they can by hand.
- */
-export const MISSING_UPSTREAM_SCHEMAS: ReadonlyArray<{ apiVersion: string; kind: string; why: string }> = [
-  {
-    apiVersion: 'aws.upbound.io/v1beta1',
-    kind: 'ProviderConfig',
-    why: 'installed by provider-family-aws; its CRD (package/crds/aws.upbound.io_providerconfigs.yaml of provider-upjet-aws v2.6.0) is not in shared/schemas yet',
-  },
-];
-
-export function isMissingUpstreamSchema(obj: unknown): boolean {
-  const { apiVersion, kind } = typeMeta(obj);
-  return MISSING_UPSTREAM_SCHEMAS.some((k) => k.apiVersion === apiVersion && k.kind === kind);
-}
-
 function allowListedDocument(apiVersion: string | undefined, kind: string | undefined): NotAnApiObject | undefined {
   return NOT_VALIDATED_AS_OBJECTS.find((entry) => 'kind' in entry && entry.apiVersion === apiVersion && entry.kind === kind);
 }

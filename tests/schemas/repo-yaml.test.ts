@@ -6,7 +6,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { listCommittedYamlFiles, loadYamlDocuments } from '../lib/repo.js';
-import { getSchemaRegistry, isMissingUpstreamSchema, isNonApiDocument, isNonApiFile } from '../lib/schema-validator.js';
+import { getSchemaRegistry, isNonApiDocument, isNonApiFile } from '../lib/schema-validator.js';
 
 type Doc = { [key: string]: unknown };
 const isObject = (value: unknown): value is Doc => typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -62,13 +62,6 @@ function problemsOf(file: string): string[] {
     const where = `${file}#${index + 1}`;
     if (isObject(doc) && isNonApiDocument(doc)) {
       return isPackageMetadata(doc) ? packageMetadataProblems(doc).map((problem) => `${where} ${problem}`) : [];
-    }
-    if (isObject(doc) && isMissingUpstreamSchema(doc)) {
-      // Named in MISSING_UPSTREAM_SCHEMAS: once shared/ has the schema, validate it for real.
-      const { apiVersion, kind } = doc as { apiVersion: string; kind: string };
-      if (registry.has(apiVersion, kind)) return [`${where} ${kind}: shared/schemas now has its schema; remove it from MISSING_UPSTREAM_SCHEMAS`];
-      const name = isObject(doc['metadata']) ? doc['metadata']['name'] : undefined;
-      return typeof name === 'string' && name !== '' ? [] : [`${where} ${kind}: metadata.name is required`];
     }
     const inputErrors = (isObject(doc) ? pipelineInputs(doc) : []).flatMap(({ at, input }) =>
       registry.validate(input).errors.map((error) => `${where} ${at}: ${error}`),

@@ -163,6 +163,7 @@ const statusFields: Presence<CompositeStatus> = {
   endpointId: 'optional',
   consumers: 'optional',
   pendingValues: 'optional',
+  alarmEmailSubscription: 'optional',
 };
 
 const at = (node: Schema, ...path: string[]): Schema =>

@@ -12,6 +12,7 @@ export const REQUEST_METRICS = 'bucket-request-metrics';
 export const METRICS_FILTER_ID = 'EntireBucket';
 export const CHANGE_RULE = 'bucket-change-alerts';
 export const CHANGE_TARGET = 'bucket-change-alerts-target';
+export const EMAIL_SUBSCRIPTION = 'alarm-email-subscription';
 
 /**
  * CloudTrail event names of calls that change how the bucket is protected. Covers the CIS
@@ -110,9 +111,7 @@ export function alarmResources(ctx: RenderContext): Record<string, ManagedResour
       'set spec.alarms.snsTopicArn to a topic of this account, or ask the platform team to configure alarms.snsTopicArn',
     );
   }
-  // The platform topic has no per-claim subscription (sns TopicSubscription has no schema here): the
-  // address travels as a tag so the platform's subscription automation can route to it.
-  const tags = spec.alarms?.email !== undefined ? { ...ctx.tags, 'platform.example.org/alarm-email': spec.alarms.email } : ctx.tags;
+  const alarms = spec.alarms !== undefined ? alarmSpecs(ctx) : [];
 
   if (requestMetricsEnabled(ctx)) {
     out[REQUEST_METRICS] = managed(identity, 's3.aws.upbound.io/v1beta2', 'BucketMetric', 'request-metrics', {
@@ -121,34 +120,32 @@ export function alarmResources(ctx: RenderContext): Record<string, ManagedResour
       name: METRICS_FILTER_ID,
     });
   }
-  if (spec.alarms !== undefined && topic !== undefined) {
-    for (const a of alarmSpecs(ctx)) {
-      out[`alarm-${a.key}`] = managed(
-        identity,
-        'cloudwatch.aws.upbound.io/v1beta2',
-        'MetricAlarm',
-        'alarm',
-        {
-          region,
-          alarmDescription: `s3://${bucketName}: ${a.description} (${a.metricName} >= ${a.threshold} in 5 minutes)`,
-          namespace: 'AWS/S3',
-          metricName: a.metricName,
-          dimensions: { BucketName: bucketName, FilterId: METRICS_FILTER_ID },
-          statistic: 'Sum',
-          period: 300,
-          evaluationPeriods: 1,
-          threshold: a.threshold,
-          comparisonOperator: 'GreaterThanOrEqualToThreshold',
-          // Request metrics report nothing while nobody calls the bucket: that is healthy.
-          treatMissingData: 'notBreaching',
-          actionsEnabled: true,
-          alarmActions: [topic],
-          okActions: [topic],
-          tags,
-        },
-        { externalName: `${bucketName}-${a.key}` },
-      );
-    }
+  if (topic !== undefined) for (const a of alarms) {
+    out[`alarm-${a.key}`] = managed(
+      identity,
+      'cloudwatch.aws.upbound.io/v1beta2',
+      'MetricAlarm',
+      'alarm',
+      {
+        region,
+        alarmDescription: `s3://${bucketName}: ${a.description} (${a.metricName} >= ${a.threshold} in 5 minutes)`,
+        namespace: 'AWS/S3',
+        metricName: a.metricName,
+        dimensions: { BucketName: bucketName, FilterId: METRICS_FILTER_ID },
+        statistic: 'Sum',
+        period: 300,
+        evaluationPeriods: 1,
+        threshold: a.threshold,
+        comparisonOperator: 'GreaterThanOrEqualToThreshold',
+        // Request metrics report nothing while nobody calls the bucket: that is healthy.
+        treatMissingData: 'notBreaching',
+        actionsEnabled: true,
+        alarmActions: [topic],
+        okActions: [topic],
+        tags: ctx.tags,
+      },
+      { externalName: alarmName(bucketName, a) },
+    );
   }
   if (topic !== undefined) {
     const ruleName = changeRuleName(bucketName);
@@ -162,7 +159,7 @@ export function alarmResources(ctx: RenderContext): Record<string, ManagedResour
         description: `Changes to the protection of s3://${bucketName} (CloudTrail management events)`,
         eventPattern: changeEventPattern(bucketName),
         state: 'ENABLED',
-        tags,
+        tags: ctx.tags,
       },
       { externalName: ruleName },
     );
@@ -173,5 +170,40 @@ export function alarmResources(ctx: RenderContext): Record<string, ManagedResour
       arn: topic,
     });
   }
+  const email = spec.alarms?.email;
+  if (email !== undefined && topic !== undefined) {
+    out[EMAIL_SUBSCRIPTION] = managed(identity, 'sns.aws.upbound.io/v1beta1', 'TopicSubscription', 'alarm-email', {
+      region,
+      topicArn: topic,
+      protocol: 'email',
+      endpoint: email,
+      filterPolicyScope: 'MessageBody',
+      filterPolicy: emailFilterPolicy(bucketName, alarms.map((a) => alarmName(bucketName, a))),
+    });
+  }
   return out;
+}
+
+function alarmName(bucketName: string, alarm: AlarmSpec): string {
+  return `${bucketName}-${alarm.key}`;
+}
+
+/**
+ * The platform topic carries every tenant's alarms and alerts: an address subscribed to it gets only
+ * the messages about this bucket. Alarm notifications carry `AlarmName`, EventBridge events carry the
+ * bucket in `detail.requestParameters.bucketName`; exact matches only, so a bucket whose name starts
+ * with ours gets nothing through this subscription.
+ */
+export function emailFilterPolicy(bucketName: string, alarmNames: string[]): string {
+  return canonicalJson({ $or: [{ AlarmName: alarmNames }, { detail: { requestParameters: { bucketName: [bucketName] } } }] });
+}
+
+export type EmailSubscriptionState = 'Requested' | 'PendingConfirmation' | 'Confirmed';
+
+/** Where the claim's e-mail subscription stands: AWS sends nothing to it until its owner confirms. */
+export function emailSubscriptionState(ctx: RenderContext): EmailSubscriptionState | undefined {
+  if (ctx.spec.alarms?.email === undefined) return undefined;
+  const seen = ctx.observed[EMAIL_SUBSCRIPTION]?.resource.status?.atProvider;
+  if (seen === undefined || typeof seen['arn'] !== 'string') return 'Requested';
+  return seen['pendingConfirmation'] === false ? 'Confirmed' : 'PendingConfirmation';
 }

@@ -1,7 +1,7 @@
 // The pure core: (XR, platform environment, observed resources) -> desired resources + status.
 // No I/O, no SDK types: the gRPC adapter and the tests call this the same way.
 import { accessPointResourceName, accessPointResources } from './access-points.js';
-import { alarmResources } from './alarms.js';
+import { alarmResources, emailSubscriptionState } from './alarms.js';
 import { auditResources } from './audit.js';
 import { bucketResources } from './bucket.js';
 import { bucketPolicyResources } from './bucket-policy.js';
@@ -71,7 +71,13 @@ function pending(ctx: RenderContext): string[] {
 }
 
 function pendingNotes(ctx: RenderContext): string[] {
-  return pending(ctx).map((v) => `waiting for the provider to report ${v}; the bucket policy and consumer roles tighten once it is known`);
+  const notes = pending(ctx).map((v) => `waiting for the provider to report ${v}; the bucket policy and consumer roles tighten once it is known`);
+  const subscription = emailSubscriptionState(ctx);
+  if (subscription !== undefined && subscription !== 'Confirmed') {
+    // AWS delivers nothing to an e-mail address until its owner clicks the link AWS sent it.
+    notes.push(`alarm e-mail subscription for ${ctx.spec.alarms?.email ?? ''} is ${subscription}: no alert arrives until its owner confirms the e-mail from AWS Notifications`);
+  }
+  return notes;
 }
 
 function compositeStatus(ctx: RenderContext): CompositeStatus {
@@ -91,5 +97,7 @@ function compositeStatus(ctx: RenderContext): CompositeStatus {
   };
   if (ctx.keyArn !== undefined) status.kmsKeyArn = ctx.keyArn;
   if (ctx.endpointId !== undefined) status.endpointId = ctx.endpointId;
+  const subscription = emailSubscriptionState(ctx);
+  if (subscription !== undefined) status.alarmEmailSubscription = subscription;
   return status;
 }

@@ -145,6 +145,8 @@ export interface CompositeStatus {
   endpointId?: string;
   consumers?: Array<{ name: string; roleArn: string; accessPointAlias?: string }>;
   pendingValues?: string[];
+  /** Requested, PendingConfirmation or Confirmed: AWS sends no alert to the address before it is confirmed. */
+  alarmEmailSubscription?: string;
 }
 
 export interface RenderOutput {

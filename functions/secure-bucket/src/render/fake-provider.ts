@@ -36,6 +36,9 @@ function atProviderFor(name: string, resource: Json, account: Account): Json {
       const apName = forProvider['name'] as string;
       return { id: `${accountId}:${apName}`, arn: `arn:${partition}:s3:${region}:${accountId}:accesspoint/${apName}`, alias: `${apName.slice(0, 20)}-${fakeId(seed, 22)}-s3alias` };
     }
+    case 'TopicSubscription':
+      // An e-mail subscription stays pending until a person confirms it: the fake never does.
+      return { arn: `${String(forProvider['topicArn'])}:${fakeId(seed, 8)}-${fakeId(seed + 'a', 4)}`, pendingConfirmation: forProvider['protocol'] === 'email' };
     default:
       return { id: externalName };
   }
