@@ -132,10 +132,14 @@ export function claimOf(name: string, namespace: string, spec: Spec): Claim {
   return { apiVersion: XR_API_VERSION, kind: 'XSecureBucketClaim', metadata: { name, namespace }, spec };
 }
 
+const MAX_NAMESPACES = 50;
+/** The namespaces generated claims live in (the bench and the fuzz tests register them as tenants). */
+export const GENERATED_NAMESPACES = [...Array.from({ length: MAX_NAMESPACES }, (_, n) => `team-${n}`), 'team-fuzz'];
+
 /** `count` distinct valid claims (distinct names, varied specs), the same ones for the same seed. */
 export function generateClaims(count: number, opts: { region: string; bucketNamePrefix: string; seed?: number; namespaces?: number }): Claim[] {
-  const namespaces = opts.namespaces ?? 50;
-  const specsPerNamespace = Array.from({ length: namespaces }, (_, n) => `team-${n}`);
+  const namespaces = Math.min(opts.namespaces ?? MAX_NAMESPACES, MAX_NAMESPACES);
+  const specsPerNamespace = GENERATED_NAMESPACES.slice(0, namespaces);
   const claims: Claim[] = [];
   const perNs = Math.ceil(count / namespaces);
   specsPerNamespace.forEach((namespace, n) => {

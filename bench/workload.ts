@@ -9,7 +9,8 @@ import { RunFunctionRequest, Severity, type RunFunctionResponse } from '@crosspl
 import { ENVIRONMENT_REQUIREMENT, runFunction } from '../functions/secure-bucket/src/function.js';
 import { isObject, type Json } from '../functions/secure-bucket/src/core/fields.js';
 import { asClaim, compositeForClaim, type Claim } from '../functions/secure-bucket/src/render/composite.js';
-import { observeAll } from '../functions/secure-bucket/src/render/fake-provider.js';
+import { FakeAccount } from '../functions/secure-bucket/src/render/fake-provider.js';
+import { GENERATED_NAMESPACES } from './claim-generator.js';
 
 /** The repo root, from bench/*.ts (ts-jest) or dist/bench/*.js (compiled). */
 export function repoRoot(): string {
@@ -29,9 +30,15 @@ export function exampleClaims(root = repoRoot()): Claim[] {
     .flatMap((f) => yamlDocs(path.join(dir, f)).map((d) => asClaim(d, f)));
 }
 
+/**
+ * The example EnvironmentConfig, with the generated claims' namespaces registered as tenants (the
+ * function names nothing for an unregistered namespace).
+ */
 export function exampleEnvironment(root = repoRoot()): Json {
   const env = yamlDocs(path.join(root, 'compositions/examples/environment.yaml')).find(isObject);
   if (!env) throw new Error('compositions/examples/environment.yaml holds no EnvironmentConfig');
+  const data = env['data'] as Json;
+  data['tenants'] = { ...(data['tenants'] as Json), ...Object.fromEntries(GENERATED_NAMESPACES.map((ns) => [ns, {}])) };
   return env;
 }
 
@@ -56,18 +63,27 @@ function desired(rsp: RunFunctionResponse): { resources: Record<string, Json>; s
 }
 
 /**
- * The request of a reconcile after the provider reported every resource: pass 1 renders, the
- * fake provider observes, pass 2's request is returned. Rejects a claim the function refuses.
+ * The request of a reconcile once the claim has converged: the function's desired state fed to the
+ * fake provider pass after pass until nothing changes, that last request returned. Rejects a claim
+ * the function refuses.
  */
-export async function steadyStateRequest(tag: string, claim: Claim, environment: Json): Promise<RunFunctionRequest> {
+export async function steadyStateRequest(tag: string, claim: Claim, environment: Json, maxPasses = 8): Promise<RunFunctionRequest> {
   const composite = compositeForClaim(claim);
-  const first = await runFunction(requestFor(tag, composite, environment));
-  const fatal = fatalOf(first);
-  if (fatal) throw new Error(`${claim.metadata.namespace}/${claim.metadata.name}: ${fatal}`);
-  const { resources, status } = desired(first);
   const data = environment['data'] as Json;
-  const observed = observeAll(resources, { accountId: String(data['accountId']), partition: String(data['partition'] ?? 'aws') });
-  return requestFor(tag, { ...composite, status }, environment, observed);
+  const provider = new FakeAccount({ accountId: String(data['accountId']), partition: String(data['partition'] ?? 'aws') }).providerFor(String((composite['metadata'] as Json)['name']));
+  let request = requestFor(tag, composite, environment);
+  let previous = '';
+  for (let pass = 1; pass <= maxPasses; pass++) {
+    const rsp = await runFunction(request);
+    const fatal = fatalOf(rsp);
+    if (fatal) throw new Error(`${claim.metadata.namespace}/${claim.metadata.name}: ${fatal}`);
+    const { resources, status } = desired(rsp);
+    const now = JSON.stringify(resources);
+    if (now === previous) return request;
+    previous = now;
+    request = requestFor(tag, { ...composite, status }, environment, provider.reconcile(resources));
+  }
+  throw new Error(`${claim.metadata.namespace}/${claim.metadata.name}: did not converge in ${maxPasses} passes`);
 }
 
 /** Steady-state requests for the example claims, tagged with the claim's name. */

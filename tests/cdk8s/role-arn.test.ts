@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from '@jest/globals';
 import { IRSA_ROLE_ANNOTATION } from '../../cdk8s/chart.js';
 import { claimObjects } from '../../cdk8s/synth.js';
-import { composeSecureBucket } from '../../functions/secure-bucket/src/core/compose.js';
+import { convergeCore } from '../../functions/secure-bucket/src/explain/policy-set.js';
 import { asClaim, compositeForClaim } from '../../functions/secure-bucket/src/render/composite.js';
 import { loadYamlDocuments } from '../lib/repo.js';
 import { exampleModels } from './models.js';
@@ -32,7 +32,7 @@ describe('role ARNs: cdk8s and the function agree', () => {
     const models = exampleModels({ mode: 'IRSA' });
     expect(models.length).toBeGreaterThanOrEqual(3);
     for (const m of models) {
-      const out = composeSecureBucket({ composite: compositeOf(m.claim.file), environmentData: environmentData('IRSA'), observed: {} });
+      const { out } = convergeCore(compositeOf(m.claim.file), environmentData('IRSA'));
       const accounts = (claimObjects(m).objects as Obj[]).filter((o) => o.kind === 'ServiceAccount');
       expect(accounts.map((a) => a.metadata.name)).toEqual(m.spec.consumers.map((c) => c.serviceAccount));
       for (const consumer of m.spec.consumers) {
@@ -52,7 +52,7 @@ describe('role ARNs: cdk8s and the function agree', () => {
 
   it('Pod Identity: the function associates each generated ServiceAccount with the consumer role', () => {
     for (const m of exampleModels({ mode: 'PodIdentity' })) {
-      const out = composeSecureBucket({ composite: compositeOf(m.claim.file), environmentData: environmentData('PodIdentity'), observed: {} });
+      const { out } = convergeCore(compositeOf(m.claim.file), environmentData('PodIdentity'));
       const accounts = (claimObjects(m).objects as Obj[]).filter((o) => o.kind === 'ServiceAccount');
       for (const consumer of m.spec.consumers) {
         const association = out.resources[`consumer-${consumer.name}-pod-identity`]?.spec['forProvider'] as { namespace: string; serviceAccount: string; roleArn: string } | undefined;

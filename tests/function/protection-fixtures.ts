@@ -1,6 +1,7 @@
 // Shared by the protection and controls tests: render a claim through RunFunction until the desired
 // state stops changing (the provider's status fed back each pass), or get the Fatal it answers.
 import type { Claim } from '../../functions/secure-bucket/src/render/composite.js';
+import { FakeAccount, type AccountState } from '../../functions/secure-bucket/src/render/fake-provider.js';
 import { renderClaim } from '../../functions/secure-bucket/src/render/session.js';
 import { environmentConfig, forProvider, inProcessClient, type Json } from '../lib/function-fixtures.js';
 
@@ -10,19 +11,24 @@ export interface Rendered {
   fatal?: string;
 }
 
+/** The AWS account of the example environment, holding `state` (e.g. what an earlier claim left behind). */
+export function accountHolding(state: AccountState = {}, environment: Json = environmentConfig()): FakeAccount {
+  return new FakeAccount({ accountId: String((environment['data'] as Json)['accountId']), partition: 'aws' }, state);
+}
+
 /**
- * Renders `claim` pass after pass until nothing changes, like `render --converge`. `observedOverride`
- * stands for what AWS already holds (it wins over the fake provider's report), e.g. a bucket created
- * with object lock by an earlier claim.
+ * Renders `claim` pass after pass until nothing changes, like `render --converge`, against `account`
+ * (a fresh one by default): what AWS already holds is observed before anything is managed.
  */
-export async function render(claim: Claim, environment: Json = environmentConfig(), observedOverride: Record<string, Json> = {}): Promise<Rendered> {
-  const out = await renderClaim(inProcessClient, claim, { clusterObjects: [environment], converge: true, maxPasses: 6, preexisting: observedOverride });
+export async function render(claim: Claim, environment: Json = environmentConfig(), account: AccountState | FakeAccount = {}): Promise<Rendered> {
+  const aws = account instanceof FakeAccount ? account : accountHolding(account, environment);
+  const out = await renderClaim(inProcessClient, claim, { clusterObjects: [environment], converge: true, maxPasses: 8, account: aws });
   return out.fatal !== undefined ? { resources: {}, passes: out.passes, fatal: out.fatal } : { resources: out.resources, passes: out.passes };
 }
 
 /** Renders and insists on success. */
-export async function renderOk(claim: Claim, environment?: Json, observedOverride?: Record<string, Json>): Promise<Record<string, Json>> {
-  const out = await render(claim, environment, observedOverride);
+export async function renderOk(claim: Claim, environment?: Json, account?: AccountState | FakeAccount): Promise<Record<string, Json>> {
+  const out = await render(claim, environment, account);
   if (out.fatal !== undefined) throw new Error(`unexpected Fatal: ${out.fatal}`);
   return out.resources;
 }

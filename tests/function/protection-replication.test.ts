@@ -4,7 +4,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { REPLICATION_ACTIONS } from '../../functions/secure-bucket/src/core/replication.js';
 import { compositeForClaim } from '../../functions/secure-bucket/src/render/composite.js';
-import { call, desiredResources, environmentConfig, exampleClaim, withSpec, type Json } from '../lib/function-fixtures.js';
+import { call, desiredResources, renderPasses, environmentConfig, exampleClaim, withSpec, type Json } from '../lib/function-fixtures.js';
 import { allowAll, evaluateKms, evaluateS3, paths, policySetFor, type Caller, type PolicyJson } from '../lib/simulate.js';
 import { fp, kindsOf, list, render, renderOk, statementsOf } from './protection-fixtures.js';
 
@@ -110,7 +110,7 @@ describe('audit-archive: the replication role and configuration', () => {
   });
 
   it('configuration waits for both keys, then replicates KMS objects, no replica modifications, no delete markers', async () => {
-    const first = desiredResources(await call({ composite: compositeForClaim(archive), environment: environmentConfig() }));
+    const first = desiredResources((await renderPasses(archive)).first);
     expect(first['replication-role']).toBeDefined();
     expect(first['bucket-replication']).toBeUndefined();
     const r = await renderOk(archive);

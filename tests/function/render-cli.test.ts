@@ -26,17 +26,26 @@ describe('render', () => {
     expect(run.stderr).toBe('');
     expect(run.status).toBe(0);
     const out = JSON.parse(run.stdout) as { resources: Array<Record<string, unknown>>; status: Record<string, unknown>; passes: number; results: unknown[] };
-    expect(out.passes).toBe(2);
+    // Pass 1 observes what AWS holds, pass 2 takes over and creates, pass 3 pins the key ARN.
+    expect(out.passes).toBe(3);
     expect(out.status['kmsKeyArn']).toMatch(/^arn:aws:kms:/);
     expect(out.resources.map((r) => r['kind'])).toEqual(expect.arrayContaining(['Bucket', 'BucketPolicy', 'Key', 'Role', 'AccessPoint']));
   });
 
   it('YAML by default: one document per resource, each named after its composition resource', () => {
-    const run = render(['compositions/examples/claims/scratch.yaml']);
+    const run = render(['--converge', 'compositions/examples/claims/scratch.yaml']);
     expect(run.status).toBe(0);
     const docs = loadAll(run.stdout) as Array<{ metadata: { annotations: Record<string, string> } }>;
     expect(docs.length).toBeGreaterThanOrEqual(8);
     expect(docs.map((d) => d.metadata.annotations['crossplane.io/composition-resource-name'])).toContain('bucket-policy');
+  });
+
+  it('without --converge: the first reconcile, which only observes what may already exist in AWS', () => {
+    const run = render(['compositions/examples/claims/scratch.yaml']);
+    expect(run.status).toBe(0);
+    const docs = loadAll(run.stdout) as Array<{ kind: string; spec: { managementPolicies?: string[]; deletionPolicy: string } }>;
+    expect(docs.map((d) => d.kind)).toEqual(expect.arrayContaining(['Bucket', 'Key', 'BucketPolicy']));
+    for (const d of docs) expect([d.kind, d.spec.managementPolicies, d.spec.deletionPolicy]).toEqual([d.kind, ['Observe'], 'Orphan']);
   });
 
   it('an invalid claim exits 1 with the field and the fix on stderr', () => {

@@ -3,7 +3,7 @@
 // (unknown fields rejected).
 import { describe, expect, it } from '@jest/globals';
 import { getSchemaRegistry } from '../lib/schema-validator.js';
-import { desiredResources, environmentConfig, exampleClaim, exampleClaims, podIdentityDedicatedEndpoint, renderTwoPasses } from '../lib/function-fixtures.js';
+import { desiredResources, environmentConfig, exampleClaim, exampleClaims, podIdentityDedicatedEndpoint, renderPasses } from '../lib/function-fixtures.js';
 
 const platforms: Array<[string, ReturnType<typeof environmentConfig>]> = [
   ['IRSA + shared endpoint', environmentConfig()],
@@ -13,7 +13,7 @@ const platforms: Array<[string, ReturnType<typeof environmentConfig>]> = [
 describe.each(platforms)('rendered resources validate (%s)', (_platform, env) => {
   it.each(exampleClaims().map((c): [string, typeof c.claim] => [c.file, c.claim]))('%s', async (_file, claim) => {
     const registry = getSchemaRegistry();
-    const { first, converged } = await renderTwoPasses(claim, env);
+    const { first, converged } = await renderPasses(claim, env);
     const errors: string[] = [];
     let count = 0;
     for (const rsp of [first, converged]) {
@@ -29,7 +29,7 @@ describe.each(platforms)('rendered resources validate (%s)', (_platform, env) =>
 });
 
 it('a misspelt field in a rendered resource would be caught (the check is not vacuous)', async () => {
-  const { converged } = await renderTwoPasses(exampleClaim('scratch'));
+  const { converged } = await renderPasses(exampleClaim('scratch'));
   const bucket = structuredClone(desiredResources(converged)['bucket']!) as { spec: { forProvider: Record<string, unknown> } };
   bucket.spec.forProvider['forceDestory'] = false;
   const result = getSchemaRegistry().validate(bucket);

@@ -15,7 +15,7 @@ import {
   fatalOf,
   forProvider,
   podIdentityDedicatedEndpoint,
-  renderTwoPasses,
+  renderPasses,
   withSpec,
   type Json,
 } from '../lib/function-fixtures.js';
@@ -118,7 +118,7 @@ describe('invalid claims get a Fatal result naming the field and the fix, never 
 
 describe('what one claim renders', () => {
   it('sales-events: the bucket, its hardening, key, policy, roles and access points', async () => {
-    const { converged } = await renderTwoPasses(exampleClaim('sales-events'));
+    const { converged } = await renderPasses(exampleClaim('sales-events'));
     const resources = desiredResources(converged);
     const keys = Object.keys(resources);
     expect(keys).toEqual(
@@ -151,7 +151,7 @@ describe('what one claim renders', () => {
 
   it('every resource of every example claim is for the claim\'s region and carries its owner labels', async () => {
     for (const { claim } of exampleClaims()) {
-      const { converged } = await renderTwoPasses(claim);
+      const { converged } = await renderPasses(claim);
       for (const [name, r] of Object.entries(desiredResources(converged))) {
         const labels = (r['metadata'] as Json)['labels'] as Json;
         expect([name, labels['platform.example.org/claim-namespace']]).toEqual([name, claim.metadata.namespace]);
@@ -163,7 +163,7 @@ describe('what one claim renders', () => {
   });
 
   it('versioning only where something requires it', async () => {
-    const has = async (claim: ReturnType<typeof exampleClaim>) => 'bucket-versioning' in desiredResources((await renderTwoPasses(claim)).converged);
+    const has = async (claim: ReturnType<typeof exampleClaim>) => 'bucket-versioning' in desiredResources((await renderPasses(claim)).converged);
     expect(await has(exampleClaim('scratch'))).toBe(false);
     expect(await has(exampleClaim('audit-archive'))).toBe(true); // object lock + replication
     expect(await has(withSpec(exampleClaim('scratch'), (s) => (s['versioning'] = 'Enabled')))).toBe(true);
@@ -172,7 +172,7 @@ describe('what one claim renders', () => {
 
   it('Pod Identity and a dedicated endpoint: associations, the endpoint and its route tables', async () => {
     const env = environmentConfig(podIdentityDedicatedEndpoint);
-    const { first, converged } = await renderTwoPasses(exampleClaim('sales-events'), env);
+    const { first, converged } = await renderPasses(exampleClaim('sales-events'), env);
     const resources = desiredResources(converged);
     expect(forProvider(resources['vpc-endpoint'])).toMatchObject({ vpcEndpointType: 'Gateway', serviceName: 'com.amazonaws.us-east-1.s3', vpcId: 'vpc-0a1b2c3d4e5f60718' });
     expect(Object.keys(resources).filter((k) => k.startsWith('vpc-endpoint-route-'))).toHaveLength(2);
@@ -190,7 +190,7 @@ describe('what one claim renders', () => {
 describe('multi-pass rendering: values known only after creation', () => {
   it('pass 1 waits for the key ARN; pass 2 pins uploads and roles to it; pass 3 changes nothing', async () => {
     const claim = exampleClaim('sales-events');
-    const { first, converged } = await renderTwoPasses(claim);
+    const { first, converged } = await renderPasses(claim);
     const policyOf = (rsp: typeof first) => forProvider(desiredResources(rsp)['bucket-policy'])['policy'] as string;
     expect(desiredStatus(first)['pendingValues']).toEqual(['kmsKeyArn']);
     expect(first.conditions[0]).toMatchObject({ type: 'SecureBucketComplete', status: Status.STATUS_CONDITION_FALSE, reason: 'WaitingForProvider' });
@@ -204,13 +204,13 @@ describe('multi-pass rendering: values known only after creation', () => {
     const rolePolicy = ((forProvider(desiredResources(converged)['consumer-sales-api-role'])['inlinePolicy'] as Json[])[0]!['policy']) as string;
     expect(JSON.parse(rolePolicy).Statement.find((s: Json) => s['Sid'] === 'BucketKeyViaS3').Resource).toBe(keyArn);
 
-    const third = await renderTwoPasses(claim);
+    const third = await renderPasses(claim);
     expect(canonicalJson(desiredResources(third.converged))).toBe(canonicalJson(desiredResources(converged)));
   });
 
   it('every policy document is emitted canonically: sorted keys, statements by Sid, stable bytes', async () => {
     for (const { claim } of exampleClaims()) {
-      const { converged } = await renderTwoPasses(claim);
+      const { converged } = await renderPasses(claim);
       const policies: string[] = [];
       for (const r of Object.values(desiredResources(converged))) {
         const fp = forProvider(r);

@@ -4,7 +4,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
-import { desiredResources, environmentConfig, exampleClaims, podIdentityDedicatedEndpoint, renderTwoPasses, withSpec, type Json } from '../lib/function-fixtures.js';
+import { desiredResources, environmentConfig, exampleClaims, podIdentityDedicatedEndpoint, renderPasses, withSpec, type Json } from '../lib/function-fixtures.js';
 import { loadYamlDocuments, schemasDir } from '../lib/repo.js';
 
 /** apiVersion group + kind -> the CRD name (<plural>.<group>) from the upstream CRD files. */
@@ -31,7 +31,7 @@ describe('the activation policy covers everything the function renders', () => {
     for (const env of [environmentConfig(), environmentConfig(podIdentityDedicatedEndpoint)]) {
       for (const { claim } of exampleClaims()) {
         for (const variant of [claim, withSpec(claim, everything)]) {
-          const { converged } = await renderTwoPasses(variant, env);
+          const { converged } = await renderPasses(variant, env);
           for (const r of Object.values(desiredResources(converged))) {
             const group = String(r['apiVersion']).split('/')[0];
             const crd = names.get(`${group}/${String(r['kind'])}`);

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { RunFunctionRequest, Severity, type RunFunctionResponse } from '@crossplane-org/function-sdk-typescript';
 import { ENVIRONMENT_REQUIREMENT, runFunction } from '../../functions/secure-bucket/src/function.js';
 import { asClaim, compositeForClaim, type Claim } from '../../functions/secure-bucket/src/render/composite.js';
-import { observeAll } from '../../functions/secure-bucket/src/render/fake-provider.js';
+import { FakeAccount } from '../../functions/secure-bucket/src/render/fake-provider.js';
 import type { FunctionClient } from '../../functions/secure-bucket/src/client.js';
 import { loadYamlDocuments, repoRoot } from './repo.js';
 
@@ -91,18 +91,32 @@ export function desiredStatus(rsp: RunFunctionResponse): Json {
 }
 
 export interface Passes {
+  /** Pass 1: only what may already exist in AWS, Observe-only. */
+  observing: RunFunctionResponse;
+  /** The pass that takes over and renders everything (values the provider has not reported yet still pending). */
   first: RunFunctionResponse;
+  /** The pass after which nothing changes. */
   converged: RunFunctionResponse;
 }
 
-/** Pass 1 with nothing observed, then pass 2 with the provider's status fed back. */
-export async function renderTwoPasses(claim: Claim, environment: Json = environmentConfig()): Promise<Passes> {
+/** Pass after pass against a fresh fake account, the provider's reports fed back, until nothing changes. */
+export async function renderPasses(claim: Claim, environment: Json = environmentConfig(), maxPasses = 8): Promise<Passes> {
   const composite = compositeForClaim(claim);
-  const first = await call({ composite, environment });
   const data = environment['data'] as Json;
-  const observed = observeAll(desiredResources(first), { accountId: String(data['accountId']), partition: 'aws' });
-  const converged = await call({ composite: { ...composite, status: desiredStatus(first) }, environment, observed });
-  return { first, converged };
+  const provider = new FakeAccount({ accountId: String(data['accountId']), partition: 'aws' }).providerFor(String((composite['metadata'] as Json)['name']));
+  const responses: RunFunctionResponse[] = [];
+  let observed: Record<string, Json> = {};
+  let status: Json = {};
+  for (let pass = 1; pass <= maxPasses; pass++) {
+    const rsp = await call({ composite: { ...composite, status }, environment, observed });
+    const previous = responses.at(-1);
+    responses.push(rsp);
+    if (fatalOf(rsp) !== undefined || (previous && JSON.stringify(desiredResources(previous)) === JSON.stringify(desiredResources(rsp)))) break;
+    status = desiredStatus(rsp);
+    observed = provider.reconcile(desiredResources(rsp));
+  }
+  const first = responses.find((r) => !(desiredStatus(r)['pendingValues'] as string[] | undefined)?.includes('observedState')) ?? responses.at(-1)!;
+  return { observing: responses[0]!, first, converged: responses.at(-1)! };
 }
 
 export function forProvider(resource: Json | undefined): Json {

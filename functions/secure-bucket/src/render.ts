@@ -1,7 +1,7 @@
 // The render CLI: claim files in, the managed resources our function desires out. It starts the
 // real function on loopback and talks gRPC to it, exactly as Crossplane would.
 //   npm run -s render -- [--converge] [--output yaml|json] [--summary] [--environment FILE] CLAIM.yaml...
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { dump, loadAll } from 'js-yaml';
 import { startLocalFunction } from './client.js';
@@ -10,11 +10,19 @@ import { readEnvironment } from './core/environment.js';
 import { endpointPolicy } from './core/network.js';
 import { DEFAULT_ENVIRONMENT_CONFIG, runFunction } from './function.js';
 import { asClaim, compositeForClaim, type Claim } from './render/composite.js';
+import { FakeAccount, type AccountState } from './render/fake-provider.js';
 import { renderClaim, type RenderedClaim } from './render/session.js';
 
 const USAGE = [
-  'usage: render [--converge] [--output yaml|json] [--summary] [--emit-xr] [--explain-access] [--environment FILE] [--composition FILE] CLAIM.yaml...',
+  'usage: render [--converge] [--output yaml|json] [--summary] [--emit-xr] [--explain-access] [--environment FILE] [--composition FILE]',
+  '              [--account-state FILE] [--save-account-state FILE] [--delete] CLAIM.yaml...',
   'usage: render --endpoint-policy [--environment FILE]',
+  '',
+  '  --converge                 feed the fake provider\'s reports back pass after pass until nothing changes',
+  '  --account-state FILE       start from what the AWS account already holds: YAML or JSON, kind -> external name -> settings',
+  '                             (as status.atProvider reports them, tags included), e.g. a bucket an earlier claim left behind',
+  '  --save-account-state FILE  write what the account holds once every claim is rendered (with --converge)',
+  '  --delete                   after converging, delete each claim as Crossplane would: AWS keeps only what is Orphan',
 ].join('\n');
 
 export function readYamlDocuments(file: string): unknown[] {
@@ -45,6 +53,24 @@ function printable(rendered: RenderedClaim, name: string, resource: Json): Json 
       annotations: { ...((metadata['annotations'] as Json | undefined) ?? {}), 'crossplane.io/composition-resource-name': name },
     },
   };
+}
+
+/** The account the fake provider works in: the one the EnvironmentConfig names. */
+function accountOf(clusterObjects: Json[]): { accountId: string; partition: string } {
+  const env = clusterObjects.find((o) => o['kind'] === 'EnvironmentConfig');
+  const data = isObject(env?.['data']) ? env['data'] : {};
+  return { accountId: String(data['accountId'] ?? '000000000000'), partition: String(data['partition'] ?? 'aws') };
+}
+
+/** --account-state: kind -> external name -> settings; refused with the file's name when it is not. */
+export function readAccountState(file: string): AccountState {
+  if (!existsSync(file)) throw new Error(`--account-state ${file}: no such file`);
+  const docs = readYamlDocuments(file);
+  const state = docs[0] ?? {};
+  if (docs.length > 1 || !isObject(state) || !Object.values(state).every((byName) => isObject(byName) && Object.values(byName).every(isObject))) {
+    throw new Error(`--account-state ${file}: expected one mapping of kind -> external name -> settings (e.g. Bucket: { my-bucket: { tags: {...} } })`);
+  }
+  return state as AccountState;
 }
 
 export function summarise(claim: Claim, r: RenderedClaim): string {
@@ -101,6 +127,9 @@ export async function main(argv: string[]): Promise<number> {
       'endpoint-policy': { type: 'boolean', default: false },
       environment: { type: 'string', default: 'compositions/examples/environment.yaml' },
       composition: { type: 'string', default: 'compositions/composition.yaml' },
+      'account-state': { type: 'string' },
+      'save-account-state': { type: 'string' },
+      delete: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
   });
@@ -128,12 +157,17 @@ export async function main(argv: string[]): Promise<number> {
   }
   if (values['explain-access']) return explainAccessOf(claims, clusterObjects, input);
 
+  if ((values['save-account-state'] !== undefined || values.delete) && !values.converge) {
+    process.stderr.write(`--save-account-state and --delete need --converge: the account holds what the provider applied\n${USAGE}\n`);
+    return 2;
+  }
+  const aws = new FakeAccount(accountOf(clusterObjects), values['account-state'] === undefined ? {} : readAccountState(values['account-state']));
   const fn = await startLocalFunction(runFunction);
   let failed = 0;
   const outputs: Array<{ claim: Claim; rendered: RenderedClaim }> = [];
   try {
     for (const claim of claims) {
-      const rendered = await renderClaim(fn.client, claim, { clusterObjects, converge: values.converge, ...(input ? { input } : {}) });
+      const rendered = await renderClaim(fn.client, claim, { clusterObjects, converge: values.converge, account: aws, deleteAfter: values.delete, ...(input ? { input } : {}) });
       outputs.push({ claim, rendered });
       if (rendered.fatal) {
         failed++;
@@ -143,6 +177,7 @@ export async function main(argv: string[]): Promise<number> {
   } finally {
     await fn.stop();
   }
+  if (values['save-account-state'] !== undefined) writeFileSync(values['save-account-state'], `${JSON.stringify(aws.state, null, 2)}\n`);
   const ok = outputs.filter((o) => !o.rendered.fatal);
   if (values.output === 'json') {
     const asJson = ok.map(({ rendered }) => ({

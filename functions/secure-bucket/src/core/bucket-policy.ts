@@ -4,7 +4,7 @@ import type { RenderContext } from './context.js';
 import { objectLockBucketPolicyStatements } from './object-lock.js';
 import { policy, renderPolicy, type Statement } from './policy.js';
 import { replicationPrincipals } from './replication.js';
-import { managed, OUTLIVES_CLAIM } from './resources.js';
+import { bucketConfiguration, managed } from './resources.js';
 import type { ManagedResource, TlsVersion } from './types.js';
 
 /** TLS only, at the claim's minimum version: the source bucket and its replica share these. */
@@ -123,6 +123,6 @@ export function bucketPolicyResources(ctx: RenderContext): Record<string, Manage
       region: ctx.spec.region,
       bucket: ctx.bucketName,
       policy: bucketPolicyDocument(ctx),
-    }, OUTLIVES_CLAIM),
+    }, bucketConfiguration(ctx.bucketName)),
   };
 }

@@ -1,9 +1,20 @@
 // The bucket itself and the two controls that are never optional: no public access, no ACLs.
-import { managed, OUTLIVES_CLAIM } from './resources.js';
+import { heldInAws } from './adoption.js';
 import type { RenderContext } from './context.js';
+import { bucketConfiguration, managed } from './resources.js';
 import type { ManagedResource } from './types.js';
 
 const S3 = 's3.aws.upbound.io';
+
+/**
+ * `Bucket.objectLockEnabled` is replace-only (upjet refuses the update and the Bucket stays
+ * Synced=False): a bucket AWS already holds keeps what it has, and lock added later goes through
+ * the lock configuration (object-lock.ts). Only a bucket about to be created takes the claim's.
+ */
+export function objectLockEnabledAtCreation(ctx: RenderContext, component: string, bucket: string): boolean {
+  const held = heldInAws(ctx, component, bucket);
+  return held !== undefined ? held['objectLockEnabled'] === true : ctx.spec.objectLock !== undefined;
+}
 
 export function bucketResources(ctx: RenderContext): Record<string, ManagedResource> {
   const { identity, spec, bucketName } = ctx;
@@ -16,7 +27,7 @@ export function bucketResources(ctx: RenderContext): Record<string, ManagedResou
       `${S3}/v1beta2`,
       'Bucket',
       'bucket',
-      { region, forceDestroy: false, objectLockEnabled: spec.objectLock !== undefined, tags: ctx.tags },
+      { region, forceDestroy: false, objectLockEnabled: objectLockEnabledAtCreation(ctx, 'bucket', bucketName), tags: ctx.tags },
       { externalName: bucketName, keepOnDelete: true },
     ),
     'bucket-public-access-block': managed(identity, `${S3}/v1beta1`, 'BucketPublicAccessBlock', 'public-access-block', {
@@ -25,10 +36,10 @@ export function bucketResources(ctx: RenderContext): Record<string, ManagedResou
       blockPublicPolicy: true,
       ignorePublicAcls: true,
       restrictPublicBuckets: true,
-    }, OUTLIVES_CLAIM),
+    }, bucketConfiguration(bucketName)),
     'bucket-ownership-controls': managed(identity, `${S3}/v1beta2`, 'BucketOwnershipControls', 'ownership-controls', {
       ...bucketRef,
       rule: { objectOwnership: 'BucketOwnerEnforced' },
-    }, OUTLIVES_CLAIM),
+    }, bucketConfiguration(bucketName)),
   };
 }

@@ -1,6 +1,7 @@
 // The pure core: (XR, platform environment, observed resources) -> desired resources + status.
 // No I/O, no SDK types: the gRPC adapter and the tests call this the same way.
 import { accessPointResourceName, accessPointResources } from './access-points.js';
+import { observeBeforeManage, type Adoption } from './adoption.js';
 import { alarmResources, emailSubscriptionState } from './alarms.js';
 import { auditResources } from './audit.js';
 import { bucketResources } from './bucket.js';
@@ -11,6 +12,7 @@ import { encryptionResources } from './encryption.js';
 import { readEnvironment } from './environment.js';
 import type { Json } from './fields.js';
 import { identityResources } from './identity.js';
+import { tenantBucketPrefix } from './naming.js';
 import { lifecycleResources } from './lifecycle.js';
 import { networkResources } from './network.js';
 import { protectionResources } from './protection.js';
@@ -50,28 +52,37 @@ export function composeSecureBucket(input: ComposeInput): RenderOutput {
       `remove spec.region or set it to ${environment.region}`,
     );
   }
-  const fixedPrefix = `${environment.bucketNamePrefix}-${identity.claimNamespace}-`;
+  const fixedPrefix = tenantBucketPrefix(identity, environment);
   if (spec.naming.strategy === 'Fixed' && !spec.naming.name.startsWith(fixedPrefix)) {
     // Crossplane adopts an existing bucket with the same external name: a fixed name outside the
-    // team's own prefix could take over another tenant's bucket, and one outside the platform's
-    // prefix would not be reachable through the endpoint policy.
+    // tenant's registered prefix could take over another tenant's bucket, and one outside the
+    // platform's prefix would not be reachable through the endpoint policy.
     throw new ClaimError('spec.naming.name', `'${spec.naming.name}' does not start with '${fixedPrefix}'`, `start a fixed name with '${fixedPrefix}', or use strategy Generated`);
   }
   const ctx = buildContext(identity, spec, environment, input.observed);
   const resources: Record<string, ManagedResource> = {};
   for (const concern of CONCERNS) Object.assign(resources, concern(ctx));
-  return { resources, status: compositeStatus(ctx), notes: pendingNotes(ctx) };
+  const adoption = observeBeforeManage(ctx, resources);
+  return { resources, status: compositeStatus(ctx, adoption), notes: pendingNotes(ctx, adoption) };
 }
 
-function pending(ctx: RenderContext): string[] {
+/** Until AWS's report on what may already exist is in, nothing else is final. */
+const OBSERVED_STATE = 'observedState';
+
+function pending(ctx: RenderContext, adoption: Adoption): string[] {
   const out: string[] = [];
+  if (adoption.observing.length > 0) out.push(OBSERVED_STATE);
   if (ctx.keyArn === undefined) out.push('kmsKeyArn');
   if (ctx.endpointId === undefined) out.push('endpointId');
   return out;
 }
 
-function pendingNotes(ctx: RenderContext): string[] {
-  const notes = pending(ctx).map((v) => `waiting for the provider to report ${v}; the bucket policy and consumer roles tighten once it is known`);
+function pendingNotes(ctx: RenderContext, adoption: Adoption): string[] {
+  const notes = pending(ctx, adoption).map((v) =>
+    v === OBSERVED_STATE
+      ? `observing what AWS already holds (${adoption.observing.join(', ')}) before managing it: taken over once the provider reports it absent or this namespace's, refused if it is another's or stronger than the claim`
+      : `waiting for the provider to report ${v}; the bucket policy and consumer roles tighten once it is known`,
+  );
   const subscription = emailSubscriptionState(ctx);
   if (subscription !== undefined && subscription !== 'Confirmed') {
     // AWS delivers nothing to an e-mail address until its owner clicks the link AWS sent it.
@@ -80,7 +91,7 @@ function pendingNotes(ctx: RenderContext): string[] {
   return notes;
 }
 
-function compositeStatus(ctx: RenderContext): CompositeStatus {
+function compositeStatus(ctx: RenderContext, adoption: Adoption): CompositeStatus {
   const lock = ctx.spec.objectLock;
   const status: CompositeStatus = {
     bucketName: ctx.bucketName,
@@ -93,7 +104,7 @@ function compositeStatus(ctx: RenderContext): CompositeStatus {
       if (typeof alias === 'string') entry.accessPointAlias = alias;
       return entry;
     }),
-    pendingValues: pending(ctx),
+    pendingValues: pending(ctx, adoption),
   };
   if (ctx.keyArn !== undefined) status.kmsKeyArn = ctx.keyArn;
   if (ctx.endpointId !== undefined) status.endpointId = ctx.endpointId;

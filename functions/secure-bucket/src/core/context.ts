@@ -6,6 +6,7 @@ import {
   bucketArn,
   bucketName,
   consumerRoleName,
+  ownerLabels,
   roleArn,
 } from './naming.js';
 import { observedString } from './resources.js';
@@ -61,8 +62,7 @@ export function buildContext(
       return resolved;
     }),
     tags: {
-      'platform.example.org/claim-name': identity.claimName,
-      'platform.example.org/claim-namespace': identity.claimNamespace,
+      ...ownerLabels(identity),
       'platform.example.org/cluster': env.clusterName,
       'platform.example.org/managed-by': 'function-secure-bucket',
     },

@@ -5,8 +5,10 @@ import { KMS_KEY, type RenderContext } from './context.js';
 import { kmsAliasName } from './naming.js';
 import { replicationPrincipals } from './replication.js';
 import { policy, renderPolicy, type Statement } from './policy.js';
-import { managed, OUTLIVES_CLAIM, sameXrSelector } from './resources.js';
-import type { ManagedResource } from './types.js';
+import { externalNameOf, heldInAws } from './adoption.js';
+import { isObject } from './fields.js';
+import { bucketConfiguration, managed, sameXrSelector, type ManagedOptions } from './resources.js';
+import { ClaimError, type ManagedResource } from './types.js';
 
 /** Administration without use: these never include Decrypt, Encrypt or GenerateDataKey. */
 export const KEY_ADMIN_ACTIONS = [
@@ -103,7 +105,7 @@ export function encryptionResources(ctx: RenderContext): Record<string, ManagedR
         policy: keyPolicy(ctx),
         tags: ctx.tags,
       },
-      { keepOnDelete: true },
+      keyToKeep(ctx, KMS_KEY, 'bucket-encryption', bucketName, region),
     ),
     'kms-alias': managed(identity, 'kms.aws.upbound.io/v1beta1', 'Alias', 'kms-alias', {
       region,
@@ -119,6 +121,35 @@ export function encryptionResources(ctx: RenderContext): Record<string, ManagedR
           blockedEncryptionTypes: ['SSE-C'],
         },
       ],
-    }, OUTLIVES_CLAIM),
+    }, bucketConfiguration(bucketName)),
   };
+}
+
+/** The KMS key a bucket's default encryption names in AWS, if any. */
+function keyOfEncryption(held: Record<string, unknown> | undefined): { algorithm?: unknown; keyId?: unknown } {
+  const rules = held?.['rule'];
+  const rule = Array.isArray(rules) ? rules[0] : rules;
+  const byDefault = isObject(rule) && isObject(rule['applyServerSideEncryptionByDefault']) ? rule['applyServerSideEncryptionByDefault'] : {};
+  return { algorithm: byDefault['sseAlgorithm'], keyId: byDefault['kmsMasterKeyId'] };
+}
+
+/**
+ * Orphan, and named so the bucket's data never moves off the key that encrypts it: the key this
+ * composed Key already is, else the key the bucket's encryption names in AWS (a re-created claim
+ * takes over its orphaned key instead of creating a second one), else a new key.
+ */
+export function keyToKeep(ctx: RenderContext, component: string, encryptionComponent: string, bucket: string, region: string): ManagedOptions {
+  const current = externalNameOf(ctx.observed[component]?.resource);
+  if (current !== undefined) return { externalName: current, keepOnDelete: true };
+  const { algorithm, keyId } = keyOfEncryption(heldInAws(ctx, encryptionComponent, bucket));
+  if (algorithm !== 'aws:kms' || typeof keyId !== 'string') return { keepOnDelete: true };
+  const own = new RegExp(`^arn:${ctx.env.partition}:kms:${region}:${ctx.env.accountId}:key/([0-9a-f-]{36})$`).exec(keyId);
+  if (own === null) {
+    throw new ClaimError(
+      ctx.spec.naming.strategy === 'Fixed' ? 'spec.naming.name' : 'spec.naming',
+      `s3://${bucket} is encrypted in AWS with ${keyId}, not a key of account ${ctx.env.accountId} in ${region}: the platform never moves a bucket off the key that encrypts its objects; nothing was changed`,
+      'choose another bucket name, or ask the platform team to move the bucket to a key of this account',
+    );
+  }
+  return { externalName: own[1]!, keepOnDelete: true };
 }

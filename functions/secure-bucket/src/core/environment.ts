@@ -1,6 +1,7 @@
 // Reads the platform's EnvironmentConfig `data` into PlatformEnvironment. A mistake here is the
 // platform team's, so the error names the EnvironmentConfig field, not the claim.
 import { arrayAt, enumAt, objectAt, requiredString, stringAt, integerAt, type Json } from './fields.js';
+import { ACCESS_POINT_NAME_ROOM, BUCKET_NAME_ROOM, ROLE_NAME_ROOM } from './naming.js';
 import { ClaimError, type PlatformEnvironment } from './types.js';
 
 const ACCOUNT = /^[0-9]{12}$/;
@@ -60,9 +61,11 @@ export function readEnvironment(data: unknown, where = 'EnvironmentConfig data')
       breakGlassPrincipalArns: arns(access['breakGlassPrincipalArns'], 'access.breakGlassPrincipalArns'),
       providerRoleArn: requiredString(access['providerRoleArn'], f('access.providerRoleArn'), { pattern: IAM_ARN }),
     },
+    tenants: {},
     audit: {},
     alarms: {},
   };
+  env.tenants = readTenants(objectAt(d['tenants'], f('tenants'), true) as Json, env, f('tenants'));
   if (oidcIssuer !== undefined) env.identity.oidcIssuer = oidcIssuer;
   const nodeRoleArn = stringAt(access['nodeRoleArn'], f('access.nodeRoleArn'), { pattern: IAM_ARN });
   if (nodeRoleArn !== undefined) env.access.nodeRoleArn = nodeRoleArn;
@@ -77,4 +80,52 @@ export function readEnvironment(data: unknown, where = 'EnvironmentConfig data')
     throw new ClaimError(f('network.endpoint.routeTableIds'), 'is empty: a dedicated endpoint needs a route table', 'list the route tables of the VPC that should reach S3');
   }
   return env;
+}
+
+/** A namespace, and a name segment: a DNS label, as Kubernetes namespaces are. */
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+
+/**
+ * The cut points of the length-limited names (naming.ts): the part of each name that says whose it
+ * is must survive the cut, or two tenants' long names could meet after it.
+ */
+function namePrefixesOf(env: Pick<PlatformEnvironment, 'bucketNamePrefix' | 'clusterName'>, segment: string): Array<{ what: string; prefix: string; room: number }> {
+  return [
+    { what: 'bucket names', prefix: `${env.bucketNamePrefix}-${segment}-`, room: BUCKET_NAME_ROOM },
+    { what: 'IAM role names', prefix: `${env.clusterName}-${segment}-`, room: ROLE_NAME_ROOM },
+    { what: 'access point names', prefix: `${segment}-`, room: ACCESS_POINT_NAME_ROOM },
+  ];
+}
+
+function readTenants(tenants: Json, env: Pick<PlatformEnvironment, 'bucketNamePrefix' | 'clusterName'>, where: string): Record<string, { nameSegment: string }> {
+  const out: Record<string, { nameSegment: string }> = {};
+  const entries = Object.entries(tenants);
+  if (entries.length === 0) throw new ClaimError(where, 'lists no tenant', 'register each tenant namespace under tenants (clusters/README.md, "Add a tenant")');
+  for (const [namespace, value] of entries) {
+    const at = `${where}.${namespace}`;
+    if (!DNS_LABEL.test(namespace)) throw new ClaimError(where, `'${namespace}' is not a namespace name`, 'use the tenant namespace as the key');
+    const entry = value === null ? {} : (objectAt(value, at, true) as Json);
+    const nameSegment = stringAt(entry['nameSegment'], `${at}.nameSegment`, { pattern: DNS_LABEL, hint: 'use lowercase letters, digits and inner hyphens' }) ?? namespace;
+    for (const { what, prefix, room } of namePrefixesOf(env, nameSegment)) {
+      if (prefix.length > room) {
+        throw new ClaimError(`${at}.nameSegment`, `'${nameSegment}' makes ${what} start with '${prefix}', longer than the ${room} characters kept before a long name is cut`, 'give the tenant a shorter nameSegment');
+      }
+    }
+    out[namespace] = { nameSegment };
+  }
+  const registered = Object.entries(out);
+  for (const [a, { nameSegment: sa }] of registered) {
+    for (const [b, { nameSegment: sb }] of registered) {
+      if (a === b) continue;
+      // 'team' and 'team-sales': 'team's names would start like 'team-sales's names do.
+      if (sa === sb || sb.startsWith(`${sa}-`)) {
+        throw new ClaimError(
+          `${where}.${a}.nameSegment`,
+          sa === sb ? `'${sa}' is also the name segment of ${b}` : `'${sa}' is a hyphen-prefix of ${b}'s segment '${sb}': ${a}'s names could equal ${b}'s`,
+          `give ${a} a nameSegment that is neither equal to nor a hyphen-prefix of another tenant's (e.g. '${sa}0')`,
+        );
+      }
+    }
+  }
+  return out;
 }

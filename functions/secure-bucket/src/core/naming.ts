@@ -1,11 +1,20 @@
 // Names and ARNs, shared by the function and cdk8s/: the ServiceAccount's role ARN must be
 // exactly the role the function creates, so both sides call these.
 import { createHash } from 'node:crypto';
-import type { BucketSpec, ClaimIdentity, Consumer, PlatformEnvironment } from './types.js';
+import { ClaimError, type BucketSpec, type ClaimIdentity, type Consumer, type PlatformEnvironment } from './types.js';
+
+const HASH_LENGTH = 8;
+const BUCKET_NAME_MAX = 63;
+const ROLE_NAME_MAX = 64;
+const ACCESS_POINT_NAME_MAX = 50;
+/** How much of a readable name survives boundedName's cut (the rest is '-' and the hash). */
+export const BUCKET_NAME_ROOM = BUCKET_NAME_MAX - HASH_LENGTH - 1;
+export const ROLE_NAME_ROOM = ROLE_NAME_MAX - HASH_LENGTH - 1;
+export const ACCESS_POINT_NAME_ROOM = ACCESS_POINT_NAME_MAX - HASH_LENGTH - 1;
 
 /** Short, stable hash: keeps names unique where the readable part is ambiguous or cut. */
 export function shortHash(...parts: string[]): string {
-  return createHash('sha256').update(parts.join('\u0000')).digest('hex').slice(0, 8);
+  return createHash('sha256').update(parts.join('\u0000')).digest('hex').slice(0, HASH_LENGTH);
 }
 
 /**
@@ -19,20 +28,42 @@ export function boundedName(readable: string, max: number, ...uniqueParts: strin
 }
 
 /**
+ * The segment that stands for the claim's namespace in every AWS name: registered by the platform
+ * (EnvironmentConfig tenants), never a hyphen-prefix of another tenant's, so two tenants' names
+ * always differ within the part no cut removes. An unregistered namespace gets no name at all.
+ */
+export function tenantSegment(identity: Pick<ClaimIdentity, 'claimNamespace'>, env: Pick<PlatformEnvironment, 'tenants'>): string {
+  const tenant = env.tenants[identity.claimNamespace];
+  if (tenant === undefined) {
+    throw new ClaimError(
+      'EnvironmentConfig data.tenants',
+      `has no entry for namespace ${identity.claimNamespace}: the platform names buckets, roles and access points only for registered tenants`,
+      `the platform team registers ${identity.claimNamespace} under data.tenants (clusters/README.md, "Add a tenant")`,
+    );
+  }
+  return tenant.nameSegment;
+}
+
+/** Every bucket name of a tenant starts with this, Fixed or Generated. */
+export function tenantBucketPrefix(identity: Pick<ClaimIdentity, 'claimNamespace'>, env: PlatformEnvironment): string {
+  return `${env.bucketNamePrefix}-${tenantSegment(identity, env)}-`;
+}
+
+/**
  * The S3 bucket name. Generated names always carry a hash of (account, namespace, claim):
- * `team-a` + `b-c` and `team-a-b` + `c` read alike, and two tenants must never share a name,
- * because Crossplane would adopt the other tenant's bucket through its external name.
+ * `team-a` + `b-c` and `team-a-b` + `c` read alike within a tenant; across tenants the registered
+ * segment keeps names apart, because Crossplane adopts any bucket with the same external name.
  */
 export function bucketName(identity: ClaimIdentity, spec: Pick<BucketSpec, 'naming'>, env: PlatformEnvironment): string {
   if (spec.naming.strategy === 'Fixed') return spec.naming.name;
-  const readable = `${env.bucketNamePrefix}-${identity.claimNamespace}-${identity.claimName}`.toLowerCase();
-  return boundedName(readable, 63, env.accountId, identity.claimNamespace, identity.claimName);
+  const readable = `${tenantBucketPrefix(identity, env)}${identity.claimName}`.toLowerCase();
+  return boundedName(readable, BUCKET_NAME_MAX, env.accountId, identity.claimNamespace, identity.claimName);
 }
 
 /** IAM role name of one consumer (IAM allows 64 characters). */
 export function consumerRoleName(identity: ClaimIdentity, consumer: Pick<Consumer, 'name'>, env: PlatformEnvironment): string {
-  const readable = `${env.clusterName}-${identity.claimNamespace}-${identity.claimName}-${consumer.name}`;
-  return boundedName(readable, 64, env.clusterName, identity.claimNamespace, identity.claimName, consumer.name);
+  const readable = `${env.clusterName}-${tenantSegment(identity, env)}-${identity.claimName}-${consumer.name}`;
+  return boundedName(readable, ROLE_NAME_MAX, env.clusterName, identity.claimNamespace, identity.claimName, consumer.name);
 }
 
 export function roleArn(env: PlatformEnvironment, roleName: string): string {
@@ -45,8 +76,8 @@ export function consumerRoleArn(identity: ClaimIdentity, consumer: Pick<Consumer
 
 /** Access point names: 3-50 characters, unique per account and region. */
 export function accessPointName(identity: ClaimIdentity, consumer: Pick<Consumer, 'name'>, env: PlatformEnvironment): string {
-  const readable = `${identity.claimNamespace}-${identity.claimName}-${consumer.name}`.toLowerCase();
-  return boundedName(readable, 50, env.accountId, identity.claimNamespace, identity.claimName, consumer.name);
+  const readable = `${tenantSegment(identity, env)}-${identity.claimName}-${consumer.name}`.toLowerCase();
+  return boundedName(readable, ACCESS_POINT_NAME_MAX, env.accountId, identity.claimNamespace, identity.claimName, consumer.name);
 }
 
 export function accessPointArn(env: PlatformEnvironment, region: string, name: string): string {
@@ -63,8 +94,8 @@ export function kmsAliasName(bucket: string): string {
 
 /** Replication role: one per bucket, only when the claim replicates. */
 export function replicationRoleName(identity: ClaimIdentity, env: PlatformEnvironment): string {
-  const readable = `${env.clusterName}-${identity.claimNamespace}-${identity.claimName}-replication`;
-  return boundedName(readable, 64, env.clusterName, identity.claimNamespace, identity.claimName, 'replication');
+  const readable = `${env.clusterName}-${tenantSegment(identity, env)}-${identity.claimName}-replication`;
+  return boundedName(readable, ROLE_NAME_MAX, env.clusterName, identity.claimNamespace, identity.claimName, 'replication');
 }
 
 /** The Kubernetes subject a consumer's IRSA trust names: always the claim's own namespace. */
@@ -72,10 +103,14 @@ export function serviceAccountSubject(identity: ClaimIdentity, consumer: Pick<Co
   return `system:serviceaccount:${identity.claimNamespace}:${consumer.serviceAccount}`;
 }
 
+/** Tag (and label) naming the namespace that owns a resource: adoption.ts trusts nothing else. */
+export const OWNER_NAMESPACE_TAG = 'platform.example.org/claim-namespace';
+export const OWNER_NAME_TAG = 'platform.example.org/claim-name';
+
 /** Labels the core puts on every composed resource, so selectors and audits can find them. */
 export function ownerLabels(identity: ClaimIdentity): Record<string, string> {
   return {
-    'platform.example.org/claim-name': identity.claimName,
-    'platform.example.org/claim-namespace': identity.claimNamespace,
+    [OWNER_NAME_TAG]: identity.claimName,
+    [OWNER_NAMESPACE_TAG]: identity.claimNamespace,
   };
 }

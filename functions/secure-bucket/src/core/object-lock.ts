@@ -1,10 +1,12 @@
 // WORM: object lock with a default retention. AWS lets a bucket gain object lock later but never
-// lose it, and COMPLIANCE retention cannot be shortened by anyone: a claim edit that would do
-// either is refused (read from what the provider observed), never silently ignored.
+// lose it; the platform never moves COMPLIANCE to GOVERNANCE nor shortens a default retention. A
+// claim that would do either is refused, read from what AWS holds (an Observe-only report for a
+// re-created claim, adoption.ts), never silently ignored.
 import type { RenderContext, ResolvedConsumer } from './context.js';
+import { heldInAws } from './adoption.js';
 import { isObject } from './fields.js';
 import type { Statement } from './policy.js';
-import { managed, OUTLIVES_CLAIM } from './resources.js';
+import { bucketConfiguration, managed } from './resources.js';
 import { ClaimError, type LockMode, type ManagedResource, type ObjectLock } from './types.js';
 
 export const OBJECT_LOCK = 'bucket-object-lock';
@@ -40,14 +42,10 @@ function numberOrUndefined(value: unknown): number | undefined {
   return typeof value === 'number' ? value : undefined;
 }
 
-/** What AWS has (status.atProvider), or failing that what we last applied (spec.forProvider). */
+/** A field of what AWS holds for a bucket's composed resource (status.atProvider). */
 function observedField(ctx: RenderContext, name: string, read: (fields: Record<string, unknown>) => unknown): unknown {
-  const resource = ctx.observed[name]?.resource;
-  if (!resource) return undefined;
-  const fromAws = read(resource.status?.atProvider ?? {});
-  if (fromAws !== undefined) return fromAws;
-  const spec = isObject(resource['spec']) ? resource['spec'] : {};
-  return read(isObject(spec['forProvider']) ? spec['forProvider'] : {});
+  const held = heldInAws(ctx, name, ctx.bucketName);
+  return held === undefined ? undefined : read(held);
 }
 
 export function observedLock(ctx: RenderContext): ObservedLock {
@@ -72,7 +70,7 @@ function describeRetention(r: { mode: string; days?: number | undefined; years?:
   return `${r.mode} ${r.days !== undefined ? `${r.days} days` : `${r.years} years`}`;
 }
 
-/** Throws when the claim would remove object lock or weaken a COMPLIANCE default retention. */
+/** Throws when the claim would remove object lock, turn COMPLIANCE into GOVERNANCE, or shorten the default retention. */
 export function guardObjectLock(ctx: RenderContext): void {
   const seen = observedLock(ctx);
   const lock = ctx.spec.objectLock;
@@ -84,9 +82,9 @@ export function guardObjectLock(ctx: RenderContext): void {
       'restore spec.objectLock with the same mode and at least the same retention',
     );
   }
-  if (lock === undefined || seen.retention?.mode !== 'COMPLIANCE') return;
   const before = seen.retention;
-  if (lock.mode !== 'Compliance') {
+  if (lock === undefined || before === undefined) return;
+  if (before.mode === 'COMPLIANCE' && lock.mode !== 'Compliance') {
     throw new ClaimError(
       'spec.objectLock.mode',
       `would change the default retention from COMPLIANCE to GOVERNANCE, which lets principals bypass it`,
@@ -97,8 +95,8 @@ export function guardObjectLock(ctx: RenderContext): void {
     const unit = lock.days !== undefined ? 'days' : 'years';
     throw new ClaimError(
       `spec.objectLock.${unit}`,
-      `would shorten the COMPLIANCE default retention from ${describeRetention(before)} to ${describeRetention(defaultRetention(lock))}`,
-      `keep the retention at ${before.days !== undefined ? `days: ${before.days}` : `years: ${before.years}`} or longer; COMPLIANCE retention can only grow`,
+      `would shorten the ${before.mode} default retention from ${describeRetention(before)} to ${describeRetention(defaultRetention(lock))}`,
+      `keep the retention at ${before.days !== undefined ? `days: ${before.days}` : `years: ${before.years}`} or longer; a default retention can only grow`,
     );
   }
 }
@@ -113,7 +111,7 @@ export function objectLockResources(ctx: RenderContext): Record<string, ManagedR
       bucket: ctx.bucketName,
       objectLockEnabled: 'Enabled',
       rule: { defaultRetention: defaultRetention(lock) },
-    }, OUTLIVES_CLAIM),
+    }, bucketConfiguration(ctx.bucketName)),
   };
 }
 

@@ -3,7 +3,7 @@
 // both require it, or when the claim asks; the lifecycle then expires noncurrent versions.
 import type { RenderContext } from './context.js';
 import { objectLockResources } from './object-lock.js';
-import { managed, OUTLIVES_CLAIM } from './resources.js';
+import { bucketConfiguration, managed } from './resources.js';
 import type { BucketSpec, ManagedResource } from './types.js';
 
 export const VERSIONING = 'bucket-versioning';
@@ -20,7 +20,7 @@ export function protectionResources(ctx: RenderContext): Record<string, ManagedR
       region: ctx.spec.region,
       bucket: ctx.bucketName,
       versioningConfiguration: { status: 'Enabled' },
-    }, OUTLIVES_CLAIM);
+    }, bucketConfiguration(ctx.bucketName));
   }
   return { ...out, ...objectLockResources(ctx) };
 }

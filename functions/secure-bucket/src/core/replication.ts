@@ -2,13 +2,14 @@
 // the same hardening as the source and its own KMS key in its region; S3 replicates through a role
 // that can do exactly the replication actions and nothing else. Replica modifications and delete
 // markers are not replicated: a delete on the source never reaches the copy.
+import { objectLockEnabledAtCreation } from './bucket.js';
 import { transportStatements } from './bucket-policy.js';
 import type { RenderContext } from './context.js';
-import { KEY_ADMIN_ACTIONS, s3ViaService } from './encryption.js';
+import { KEY_ADMIN_ACTIONS, keyToKeep, s3ViaService } from './encryption.js';
 import { boundedName, bucketArn, kmsAliasName, replicationRoleName, roleArn } from './naming.js';
 import { defaultRetention } from './object-lock.js';
 import { policy, renderPolicy, type PolicyDocument, type Statement } from './policy.js';
-import { managed, observedString, sameXrSelector, type ManagedOptions } from './resources.js';
+import { bucketConfiguration, managed, observedString, sameXrSelector } from './resources.js';
 import type { ManagedResource } from './types.js';
 
 export const REPLICA_KMS_KEY = 'replica-kms-key';
@@ -130,7 +131,7 @@ function replicaBucketResources(ctx: RenderContext, target: ReplicationTarget): 
   const ref = { bucket: target.bucketName, region: target.region };
   // Orphan, like the source bucket and key: dropping replication later must leave the copy (and its
   // hardening) in place, never delete data or open the orphaned bucket.
-  const keep: ManagedOptions = { keepOnDelete: true };
+  const keep = bucketConfiguration(target.bucketName);
   const out: Record<string, ManagedResource> = {
     'replica-bucket': managed(
       identity,
@@ -138,7 +139,7 @@ function replicaBucketResources(ctx: RenderContext, target: ReplicationTarget): 
       'Bucket',
       'replica-bucket',
       // A locked source replicates only into a locked destination (DstBucketObjectLockConfigMissing).
-      { region: target.region, forceDestroy: false, objectLockEnabled: ctx.spec.objectLock !== undefined, tags: ctx.tags },
+      { region: target.region, forceDestroy: false, objectLockEnabled: objectLockEnabledAtCreation(ctx, 'replica-bucket', target.bucketName), tags: ctx.tags },
       { externalName: target.bucketName, keepOnDelete: true },
     ),
     'replica-public-access-block': managed(
@@ -164,7 +165,7 @@ function replicaBucketResources(ctx: RenderContext, target: ReplicationTarget): 
         policy: replicaKeyPolicy(ctx, target),
         tags: ctx.tags,
       },
-      keep,
+      keyToKeep(ctx, REPLICA_KMS_KEY, 'replica-encryption', target.bucketName, target.region),
     ),
     'replica-kms-alias': managed(identity, 'kms.aws.upbound.io/v1beta1', 'Alias', 'replica-kms-alias', { region: target.region, targetKeyIdSelector: sameXrSelector(REPLICA_KMS_KEY) }, {
       externalName: kmsAliasName(target.bucketName),

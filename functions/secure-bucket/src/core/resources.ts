@@ -10,11 +10,14 @@ export interface ManagedOptions {
 }
 
 /**
- * For the bucket's hardening (public access block, ownership, encryption, policy, versioning,
- * lock): the bucket outlives its claim, so these must outlive it too, or an orphaned bucket
- * would lose its public access block and TLS-only policy.
+ * For a bucket's configuration (public access block, ownership, encryption, policy, versioning,
+ * lock): the bucket outlives its claim, so these must outlive it too, or an orphaned bucket would
+ * lose its public access block and TLS-only policy. AWS names each after its bucket, so a re-created
+ * claim observes (adoption.ts) exactly the configuration its bucket holds.
  */
-export const OUTLIVES_CLAIM: ManagedOptions = { keepOnDelete: true };
+export function bucketConfiguration(bucket: string): ManagedOptions {
+  return { externalName: bucket, keepOnDelete: true };
+}
 
 /** Label that tells composed resources apart for matchControllerRef selectors. */
 export const COMPONENT_LABEL = 'platform.example.org/component';

@@ -80,6 +80,11 @@ export interface PlatformEnvironment {
   region: string;
   clusterName: string;
   bucketNamePrefix: string;
+  /**
+   * Registered tenants: namespace -> the segment that stands for it in every AWS name. No segment
+   * is another's hyphen-prefix, so no tenant can render a name another tenant renders or could.
+   */
+  tenants: Record<string, { nameSegment: string }>;
   identity: {
     mode: IdentityMode;
     /** IRSA: the cluster's OIDC issuer host and path, e.g. oidc.eks.us-east-1.amazonaws.com/id/ABC. */

@@ -152,11 +152,14 @@ export function policiesOf(set: PolicySet): Array<{ name: string; policy: Policy
 }
 
 /** Policy documents anywhere in a resource's spec (`policy`, `assumeRolePolicy`, inline policies). */
+/** SNS subscription fields that end in "Policy" but are not IAM policy documents. */
+const NOT_IAM_POLICIES = new Set(['filterPolicy', 'deliveryPolicy', 'redrivePolicy', 'replayPolicy']);
+
 function policyStrings(value: unknown, path: string, out: Array<{ name: string; text: string }>): void {
   if (Array.isArray(value)) value.forEach((v, i) => policyStrings(v, `${path}[${i}]`, out));
   else if (value !== null && typeof value === 'object') {
     for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
-      if (typeof v === 'string' && /policy$/i.test(k) && v.trimStart().startsWith('{')) out.push({ name: `${path}.${k}`, text: v });
+      if (typeof v === 'string' && /policy$/i.test(k) && !NOT_IAM_POLICIES.has(k) && v.trimStart().startsWith('{')) out.push({ name: `${path}.${k}`, text: v });
       else policyStrings(v, `${path}.${k}`, out);
     }
   }

@@ -38,7 +38,9 @@ export function principalsOf(set: PolicySet): Principal[] {
   if (first) {
     // The same consumer and ServiceAccount name in another namespace, its role holding the very
     // same IAM policy as ours (as if copied by mistake): only our resource policies can stop it.
-    const arn = consumerRoleArn({ ...set.identity, claimNamespace: OTHER_NAMESPACE }, first, env);
+    // The intruder's namespace is a registered tenant too: its role is a platform role like ours.
+    const withIntruder = { ...env, tenants: { ...env.tenants, [OTHER_NAMESPACE]: { nameSegment: OTHER_NAMESPACE } } };
+    const arn = consumerRoleArn({ ...set.identity, claimNamespace: OTHER_NAMESPACE }, first, withIntruder);
     out.push({
       kind: 'other-namespace',
       label: `${OTHER_NAMESPACE}/${first.serviceAccount}`,

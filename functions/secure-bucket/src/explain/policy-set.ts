@@ -8,7 +8,7 @@ import { readEnvironment } from '../core/environment.js';
 import type { Json } from '../core/fields.js';
 import { endpointPolicy } from '../core/network.js';
 import type { AccessLevel, ClaimIdentity, ManagedResource, ObservedResource, PlatformEnvironment, RenderOutput } from '../core/types.js';
-import { observeAll } from '../render/fake-provider.js';
+import { FakeAccount } from '../render/fake-provider.js';
 
 /** A policy document as JSON (what AWS stores), not the core's typed builder. */
 export type PolicyJson = { Version: string; Statement: Array<Record<string, unknown>> };
@@ -100,21 +100,28 @@ export function policySetOf(input: ComposeInput, out: RenderOutput): PolicySet {
 }
 
 /**
- * Renders the claim pass after pass, feeding back what the provider would report (key ARN,
- * endpoint id), until nothing changes: the policies AWS ends up with.
+ * The pure core pass after pass against a fresh fake account, fed back what the provider would
+ * report (observed state, key ARN, endpoint id), until nothing changes: what AWS ends up with.
  */
-export function convergedPolicySet(composite: Json, environmentData: unknown, maxPasses = 5): PolicySet {
+export function convergeCore(composite: Json, environmentData: unknown, maxPasses = 8): { input: ComposeInput; out: RenderOutput } {
   const env = readEnvironment(environmentData);
+  const provider = new FakeAccount(env).providerFor(String((composite['metadata'] as Json)['name']));
   let observed: Record<string, ObservedResource> = {};
   let previous = '';
   for (let pass = 1; pass <= maxPasses; pass++) {
     const input: ComposeInput = { composite, environmentData, observed };
     const out = composeSecureBucket(input);
     const now = JSON.stringify(out.resources);
-    if (now === previous) return policySetOf(input, out);
+    if (now === previous) return { input, out };
     previous = now;
-    const reported = observeAll(out.resources as unknown as Record<string, Json>, env);
+    const reported = provider.reconcile(out.resources as unknown as Record<string, Json>);
     observed = Object.fromEntries(Object.entries(reported).map(([name, resource]) => [name, { resource } as ObservedResource]));
   }
   throw new Error(`render did not converge in ${maxPasses} passes`);
+}
+
+/** The policies AWS ends up with for the claim. */
+export function convergedPolicySet(composite: Json, environmentData: unknown): PolicySet {
+  const { input, out } = convergeCore(composite, environmentData);
+  return policySetOf(input, out);
 }

@@ -6,7 +6,7 @@ import type { FunctionClient } from '../client.js';
 import { canonicalJson } from '../core/policy.js';
 import { isObject, type Json } from '../core/fields.js';
 import { compositeForClaim, type Claim } from './composite.js';
-import { observeAll } from './fake-provider.js';
+import { FakeAccount } from './fake-provider.js';
 
 export interface RenderOptions {
   /** Objects the "cluster" holds for the function's requirements (e.g. the EnvironmentConfig). */
@@ -15,8 +15,10 @@ export interface RenderOptions {
   input?: Json;
   converge?: boolean;
   maxPasses?: number;
-  /** What AWS already holds before the first pass (e.g. a bucket locked by an earlier claim); it wins over the fake provider's report. */
-  preexisting?: Record<string, Json>;
+  /** The AWS account the fake provider reconciles against (default: a fresh, empty one). */
+  account?: FakeAccount;
+  /** After converging, delete the claim as Crossplane would: AWS keeps only what is Orphan. */
+  deleteAfter?: boolean;
 }
 
 export interface RenderedClaim {
@@ -65,11 +67,11 @@ export async function renderClaim(client: FunctionClient, claim: Claim, opts: Re
   const composite = compositeForClaim(claim);
   const env = opts.clusterObjects.find((o) => o['kind'] === 'EnvironmentConfig');
   const envData = (env?.['data'] ?? {}) as Json;
-  const account = { accountId: String(envData['accountId'] ?? '000000000000'), partition: String(envData['partition'] ?? 'aws') };
+  const aws = opts.account ?? new FakeAccount({ accountId: String(envData['accountId'] ?? '000000000000'), partition: String(envData['partition'] ?? 'aws') });
+  const provider = aws.providerFor(String((composite['metadata'] as Json)['name']));
   const maxPasses = opts.converge ? (opts.maxPasses ?? 10) : 1;
-  const preexisting = opts.preexisting ?? {};
 
-  let observed: Record<string, Json> = { ...preexisting };
+  let observed: Record<string, Json> = {};
   let status: Json = {};
   let previous: RenderedClaim | undefined;
   let previousFingerprint = '';
@@ -90,13 +92,17 @@ export async function renderClaim(client: FunctionClient, claim: Claim, opts: Re
     const results = rsp.results.map((r) => ({ severity: severityName(r.severity), message: r.message, ...(r.reason ? { reason: r.reason } : {}) }));
     const fatal = rsp.results.find((r) => r.severity === Severity.SEVERITY_FATAL);
     const rendered: RenderedClaim = { composite, resources, status, results, passes: pass, ...(fatal ? { fatal: fatal.message } : {}) };
+    // A Fatal changes nothing in AWS: Crossplane applies no desired state from a failed pipeline.
     if (fatal || !opts.converge) return rendered;
     // Converged when a pass changes nothing: the previous pass already held the final state.
     const fingerprint = canonicalJson({ resources, status });
-    if (previous !== undefined && fingerprint === previousFingerprint) return previous;
+    if (previous !== undefined && fingerprint === previousFingerprint) {
+      if (opts.deleteAfter) provider.deleteComposite();
+      return previous;
+    }
     previous = rendered;
     previousFingerprint = fingerprint;
-    observed = { ...observeAll(resources, account), ...preexisting };
+    observed = provider.reconcile(resources);
   }
   throw new Error(`${claim.metadata.namespace}/${claim.metadata.name}: desired state still changing after ${maxPasses} passes`);
 }

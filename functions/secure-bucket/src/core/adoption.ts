@@ -1,0 +1,119 @@
+// Observe before you manage. The bucket, its key and its hardening outlive a claim (Orphan), and a
+// Fixed name may name a bucket that already exists: Crossplane takes over whatever AWS holds under
+// an external name. So every resource that may already exist is first composed Observe-only; the
+// function manages it only once the provider reported that it does not exist, or that it carries
+// this namespace's ownership tag (resources without tags follow their bucket). The guards in
+// object-lock.ts and encryption.ts read the same reports and refuse anything weaker than AWS holds.
+import type { RenderContext } from './context.js';
+import { isObject } from './fields.js';
+import { OWNER_NAMESPACE_TAG } from './naming.js';
+import { ClaimError, type ManagedResource, type ObservedResource } from './types.js';
+
+export const OBSERVE_ONLY = ['Observe'];
+export const EXTERNAL_NAME = 'crossplane.io/external-name';
+/** crossplane-runtime's condition message for an Observe-only resource AWS does not hold. */
+const NOT_EXIST = /external resource does not exist/;
+
+export type Observation = { state: 'unreported' } | { state: 'absent' } | { state: 'present'; atProvider: Record<string, unknown> };
+
+export function externalNameOf(resource: unknown): string | undefined {
+  const metadata = isObject(resource) && isObject(resource['metadata']) ? resource['metadata'] : {};
+  const annotations = isObject(metadata['annotations']) ? metadata['annotations'] : {};
+  const name = annotations[EXTERNAL_NAME];
+  return typeof name === 'string' && name !== '' ? name : undefined;
+}
+
+function managementPolicies(resource: unknown): unknown {
+  return isObject(resource) && isObject(resource['spec']) ? resource['spec']['managementPolicies'] : undefined;
+}
+
+function isObserveOnly(policies: unknown): boolean {
+  return Array.isArray(policies) && policies.length === 1 && policies[0] === 'Observe';
+}
+
+/** The composed resource exists and the function already manages it (taken over on an earlier pass). */
+export function isManaged(observed: Record<string, ObservedResource>, name: string): boolean {
+  const resource = observed[name]?.resource;
+  return resource !== undefined && !isObserveOnly(managementPolicies(resource));
+}
+
+/**
+ * What the provider reported for composed resource `name`, counted only when it looked under the
+ * external name we desire now: a report about another name (or none) says nothing about this one.
+ */
+export function observation(observed: Record<string, ObservedResource>, name: string, externalName: string | undefined): Observation {
+  const resource = observed[name]?.resource;
+  if (resource === undefined || externalNameOf(resource) !== externalName) return { state: 'unreported' };
+  const conditions = resource.status?.conditions ?? [];
+  const synced = conditions.find((c) => c.type === 'Synced') as { status: string; message?: string } | undefined;
+  if (synced?.status === 'False' && NOT_EXIST.test(synced.message ?? '')) return { state: 'absent' };
+  const atProvider = resource.status?.atProvider;
+  if (synced?.status === 'True' && atProvider !== undefined && Object.keys(atProvider).length > 0) return { state: 'present', atProvider };
+  return { state: 'unreported' };
+}
+
+/** What AWS holds for `name`: reported by the provider, whether we observe or manage it. */
+export function heldInAws(ctx: RenderContext, name: string, externalName: string | undefined): Record<string, unknown> | undefined {
+  if (isManaged(ctx.observed, name)) return ctx.observed[name]?.resource.status?.atProvider;
+  const seen = observation(ctx.observed, name, externalName);
+  return seen.state === 'present' ? seen.atProvider : undefined;
+}
+
+function tagsOf(atProvider: Record<string, unknown>): Record<string, unknown> | undefined {
+  const tags = atProvider['tags'] ?? atProvider['tagsAll'];
+  return isObject(tags) ? tags : undefined;
+}
+
+/** Kinds that carry the platform's ownership tags; the rest (a bucket's configurations) follow their bucket. */
+const TAGGED_KINDS = new Set(['Bucket', 'Key']);
+
+/** Refuses a resource AWS holds that is not this namespace's. */
+function guardOwnership(ctx: RenderContext, name: string, resource: ManagedResource, atProvider: Record<string, unknown>): void {
+  if (!TAGGED_KINDS.has(resource.kind)) return;
+  const owner = tagsOf(atProvider)?.[OWNER_NAMESPACE_TAG];
+  if (owner === ctx.identity.claimNamespace) return;
+  const what = resource.kind === 'Bucket' ? `s3://${externalNameOf(resource)}` : `the ${resource.kind} ${externalNameOf(resource)} (${name})`;
+  const whose = typeof owner === 'string' ? `belongs to namespace ${owner}` : 'carries no platform ownership tag';
+  const fixed = ctx.spec.naming.strategy === 'Fixed';
+  throw new ClaimError(
+    fixed ? 'spec.naming.name' : 'spec.naming',
+    `${what} already exists in AWS and ${whose}: the platform never takes over what another namespace or nobody it knows owns; nothing was changed`,
+    fixed ? 'choose another fixed name, or use strategy Generated' : `ask the platform team: AWS holds a resource under this claim's generated name that is not ${ctx.identity.claimNamespace}'s`,
+  );
+}
+
+export interface Adoption {
+  /** Composed resources not yet taken over: still Observe-only. */
+  observing: string[];
+  /** True once the bucket itself is managed: from then on everything else is rendered too. */
+  bucketManaged: boolean;
+}
+
+/**
+ * Applies observe-before-manage to the rendered resources: each one that outlives its claim
+ * (deletionPolicy Orphan) stays Observe-only until AWS's report clears it. Until the bucket is taken
+ * over, only those observers are composed: no policy, lifecycle or role touches a bucket whose owner
+ * is not proven yet. All of them are taken over in the same pass.
+ */
+export function observeBeforeManage(ctx: RenderContext, resources: Record<string, ManagedResource>): Adoption {
+  const adoptable = Object.entries(resources).filter(([, r]) => r.spec['deletionPolicy'] === 'Orphan');
+  const observing: string[] = [];
+  for (const [name, resource] of adoptable) {
+    if (isManaged(ctx.observed, name)) continue;
+    const seen = observation(ctx.observed, name, externalNameOf(resource));
+    if (seen.state === 'present') guardOwnership(ctx, name, resource, seen.atProvider);
+    if (seen.state === 'unreported') observing.push(name);
+  }
+  const bucketManaged = isManaged(ctx.observed, 'bucket');
+  if (observing.length === 0) return { observing, bucketManaged };
+  const held = new Set(adoptable.map(([name]) => name));
+  for (const [name, resource] of Object.entries(resources)) {
+    if (held.has(name)) resource.spec['managementPolicies'] = OBSERVE_ONLY;
+    else if (!bucketManaged) delete resources[name];
+  }
+  if (bucketManaged) {
+    // Only the newcomers wait; what is already managed stays managed.
+    for (const [name, resource] of adoptable) if (isManaged(ctx.observed, name)) delete resource.spec['managementPolicies'];
+  }
+  return { observing: bucketManaged ? observing : adoptable.map(([name]) => name), bucketManaged };
+}
