@@ -1,5 +1,5 @@
 // One claim's consumer objects: per consumer a ServiceAccount and a NetworkPolicy, and in mesh
-// namespaces the Istio policies and the S3 egress route through the egress gateway.
+// namespaces the Istio policies and the tenant's half of the S3 egress route (mesh.ts).
 import { Chart } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import type { Construct } from 'constructs';

@@ -3,11 +3,13 @@
 // The application speaks plain HTTP to the S3 host on port 80 inside the pod; its sidecar wraps it
 // in mesh mTLS to the egress gateway, which opens TLS to S3 and checks S3's certificate. Forcing
 // mesh mTLS onto S3 itself breaks it: S3 has no client certificates (SigV4 authenticates).
+// Two owners: the tenant applies what its role allows (beside the claim); the platform applies
+// the Sidecar, Gateway and VirtualService (clusters/<cluster>/mesh/generated), which tenants may not.
 import { ApiObject, Chart } from 'cdk8s';
 import type { Construct } from 'constructs';
 import type { Consumer } from '../functions/secure-bucket/src/core/types.js';
 import type { ClaimModel } from './chart.js';
-import { consumerPodLabels, objectName } from './labels.js';
+import { consumerPodLabels, generatedLabels, objectName } from './labels.js';
 import { hostKey, s3Hosts, stsHost } from './s3-hosts.js';
 
 const NETWORKING = 'networking.istio.io/v1';
@@ -29,12 +31,14 @@ export function authorizationPolicy(chart: Chart, model: ClaimModel, consumer: C
   new ApiObject(chart, `authz-${consumer.name}`, { apiVersion: SECURITY, kind: 'AuthorizationPolicy', metadata: { name: objectName(model.identity, consumer.name) }, spec });
 }
 
-/** ServiceEntry, Gateway, and per S3 host a VirtualService and an originating DestinationRule. */
+/**
+ * The tenant's half of the S3 egress route (applied with the claim, tenants may create these):
+ * the ServiceEntry naming the S3 hosts and, per host, the DestinationRule with which the gateway
+ * originates TLS to S3.
+ */
 export function s3EgressRoute(chart: Chart, model: ClaimModel): void {
-  const { identity, network } = model;
-  const gateway = network.mesh.egressGateway;
+  const { identity } = model;
   const hosts = s3Hosts(identity, model.spec, model.env);
-  const gatewayName = objectName(identity, 'egress');
   new ApiObject(chart, 's3-service-entry', {
     apiVersion: NETWORKING,
     kind: 'ServiceEntry',
@@ -50,37 +54,8 @@ export function s3EgressRoute(chart: Chart, model: ClaimModel): void {
       ],
     },
   });
-  new ApiObject(chart, 's3-gateway', {
-    apiVersion: NETWORKING,
-    kind: 'Gateway',
-    metadata: { name: gatewayName },
-    spec: {
-      selector: gateway.podLabels,
-      servers: [{ port: { number: gateway.servicePort, name: 'https-mesh', protocol: 'HTTPS' }, hosts, tls: { mode: 'ISTIO_MUTUAL' } }],
-    },
-  });
   for (const host of hosts) {
     const key = hostKey(host);
-    new ApiObject(chart, `s3-route-${key}`, {
-      apiVersion: NETWORKING,
-      kind: 'VirtualService',
-      metadata: { name: objectName(identity, key) },
-      spec: {
-        hosts: [host],
-        gateways: [MESH, gatewayName],
-        exportTo: exportToGateway(model),
-        http: [
-          {
-            match: [{ gateways: [MESH], port: APP_PORT }],
-            route: [{ destination: { host: gateway.serviceHost, subset: key, port: { number: gateway.servicePort } } }],
-          },
-          {
-            match: [{ gateways: [gatewayName], port: gateway.servicePort }],
-            route: [{ destination: { host, port: { number: S3_PORT } } }],
-          },
-        ],
-      },
-    });
     new ApiObject(chart, `s3-tls-${key}`, {
       apiVersion: NETWORKING,
       kind: 'DestinationRule',
@@ -91,6 +66,68 @@ export function s3EgressRoute(chart: Chart, model: ClaimModel): void {
         trafficPolicy: { portLevelSettings: [{ port: { number: S3_PORT }, tls: { mode: 'SIMPLE', sni: host } }] },
       },
     });
+  }
+}
+
+/**
+ * The platform's half of one claim's route, in the claim's namespace: the Gateway server on the
+ * shared egress gateway and per S3 host the VirtualService (sidecar -> gateway -> S3). Tenants get
+ * no rights on these kinds: a Gateway may select the shared gateway pods from any namespace and a
+ * VirtualService can take over hosts, so the platform's `tenants` stage applies them.
+ */
+export class EgressGatewayRouteChart extends Chart {
+  constructor(scope: Construct, id: string, model: ClaimModel) {
+    super(scope, id, { namespace: model.identity.claimNamespace, disableResourceNameHashes: true, labels: generatedLabels(model.identity) });
+    const { identity, network } = model;
+    const gateway = network.mesh.egressGateway;
+    const hosts = s3Hosts(identity, model.spec, model.env);
+    const gatewayName = objectName(identity, 'egress');
+    new ApiObject(this, 's3-gateway', {
+      apiVersion: NETWORKING,
+      kind: 'Gateway',
+      metadata: { name: gatewayName },
+      spec: {
+        selector: gateway.podLabels,
+        servers: [{ port: { number: gateway.servicePort, name: 'https-mesh', protocol: 'HTTPS' }, hosts, tls: { mode: 'ISTIO_MUTUAL' } }],
+      },
+    });
+    for (const host of hosts) {
+      const key = hostKey(host);
+      new ApiObject(this, `s3-route-${key}`, {
+        apiVersion: NETWORKING,
+        kind: 'VirtualService',
+        metadata: { name: objectName(identity, key) },
+        spec: {
+          hosts: [host],
+          gateways: [MESH, gatewayName],
+          exportTo: exportToGateway(model),
+          http: [
+            {
+              match: [{ gateways: [MESH], port: APP_PORT }],
+              route: [{ destination: { host: gateway.serviceHost, subset: key, port: { number: gateway.servicePort } } }],
+            },
+            {
+              match: [{ gateways: [gatewayName], port: gateway.servicePort }],
+              route: [{ destination: { host, port: { number: S3_PORT } } }],
+            },
+          ],
+        },
+      });
+    }
+  }
+}
+
+/**
+ * The namespace's Sidecar, platform-owned like the Gateway: the sidecars pass only hosts of the
+ * service registry (services and ServiceEntries), so an unknown external host is dropped by the
+ * proxy instead of leaving the pod; S3 is reachable only by the route through the egress gateway.
+ * No egress host list: the namespace's other pods may still call services of other namespaces.
+ * The NetworkPolicy stays the hard limit (traffic a pod keeps out of its sidecar never sees this).
+ */
+export class NamespaceSidecarChart extends Chart {
+  constructor(scope: Construct, id: string, namespace: string, labels: Record<string, string>) {
+    super(scope, id, { namespace, disableResourceNameHashes: true, labels });
+    new ApiObject(this, 'sidecar', { apiVersion: NETWORKING, kind: 'Sidecar', metadata: { name: 'default' }, spec: { outboundTrafficPolicy: { mode: 'REGISTRY_ONLY' } } });
   }
 }
 

@@ -2,17 +2,14 @@
 // the generated labels, and the ServiceAccounts and example Deployments have the settings the
 // design asks for.
 import { describe, expect, it } from '@jest/globals';
-import { inMesh, IRSA_ROLE_ANNOTATION } from '../../cdk8s/chart.js';
+import { IRSA_ROLE_ANNOTATION } from '../../cdk8s/chart.js';
 import { consumerPodLabels, MANAGED_BY, MANAGED_BY_LABEL } from '../../cdk8s/labels.js';
-import { claimObjects, loadModels, namespaceObjects } from '../../cdk8s/synth.js';
-import { repoRoot } from '../lib/repo.js';
+import { claimObjects, namespaceObjects, platformMeshObjects } from '../../cdk8s/synth.js';
+import { listCommittedYamlFiles, loadYamlDocuments, relativeToRepo } from '../lib/repo.js';
 import { getSchemaRegistry } from '../lib/schema-validator.js';
 import { exampleModels, VARIANTS } from './models.js';
 
 type Obj = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> }; spec?: any; automountServiceAccountToken?: boolean };
-
-/** Kinds whose CRDs shared/schemas does not carry yet (see cdk8s/README.md). */
-const MISSING_ISTIO = ['Gateway', 'VirtualService'];
 
 function everything(variant: (typeof VARIANTS)[number]): Obj[] {
   const models = exampleModels(variant);
@@ -23,7 +20,7 @@ function everything(variant: (typeof VARIANTS)[number]): Obj[] {
   }
   for (const ns of Object.keys(variant.mesh ?? {})) {
     const group = models.filter((m) => m.identity.claimNamespace === ns);
-    if (group.length > 0) out.push(...(namespaceObjects(ns, group) as Obj[]));
+    if (group.length > 0) out.push(...(namespaceObjects(ns, group) as Obj[]), ...(platformMeshObjects(ns, group) as Obj[]));
   }
   return out;
 }
@@ -33,10 +30,13 @@ describe.each(VARIANTS)('generated objects, $name', (variant) => {
 
   it('validate against ../shared/schemas, unknown fields included', () => {
     const registry = getSchemaRegistry();
-    const errors = objects.filter((o) => !MISSING_ISTIO.includes(o.kind)).flatMap((o) => registry.validate(o).errors);
+    const errors = objects.flatMap((o) => registry.validate(o).errors);
     expect(errors).toEqual([]);
     expect(objects.map((o) => o.kind)).toEqual(expect.arrayContaining(['ServiceAccount', 'NetworkPolicy', 'Deployment']));
-    if (variant.mesh) expect(objects.map((o) => o.kind)).toEqual(expect.arrayContaining(['PeerAuthentication', 'AuthorizationPolicy', 'ServiceEntry', 'DestinationRule']));
+    if (variant.mesh) {
+      const meshKinds = ['PeerAuthentication', 'AuthorizationPolicy', 'ServiceEntry', 'DestinationRule', 'Gateway', 'VirtualService', 'Sidecar'];
+      expect(objects.map((o) => o.kind)).toEqual(expect.arrayContaining(meshKinds));
+    }
   });
 
   it('all carry the managed-by label and name their claim namespace', () => {
@@ -116,20 +116,21 @@ describe.each(VARIANTS)('generated objects, $name', (variant) => {
         expect(gatewayRule?.spec.subsets.find((s: { name: string }) => s.name === subset)?.trafficPolicy.portLevelSettings[0].tls.sni).toBe(vs.spec.hosts[0]);
       }
     });
-
-    // shared/schemas/istio carries four Istio CRDs; Gateway and VirtualService are missing. Until they
-    // are added, no cluster may turn the mesh on (its files would hold unvalidated objects); once
-    // they are, every generated Gateway and VirtualService must validate.
-    it(`mesh: ${MISSING_ISTIO.join(' and ')} validate, or no committed cluster uses the mesh while their CRDs are missing`, () => {
-      const registry = getSchemaRegistry();
-      const missing = MISSING_ISTIO.filter((kind) => !registry.has('networking.istio.io/v1', kind));
-      if (missing.length > 0) {
-        const meshClaims = loadModels({ repoRoot }).filter(inMesh).map((m) => m.claim.file);
-        expect({ missingCrds: missing, claimsInMesh: meshClaims }).toEqual({ missingCrds: missing, claimsInMesh: [] });
-        return;
-      }
-      const errors = objects.filter((o) => MISSING_ISTIO.includes(o.kind)).flatMap((o) => registry.validate(o).errors);
-      expect(errors).toEqual([]);
-    });
   }
+});
+
+// The committed example Deployments (not applied by Flux, so the cluster builds never see them).
+describe('committed *.example.yaml files', () => {
+  const files = listCommittedYamlFiles().filter((f) => /\/generated\/[^/]+\.example\.yaml$/.test(relativeToRepo(f)));
+
+  it('every example Deployment validates against the Kubernetes 1.30 apps/v1 document (unknown fields rejected)', () => {
+    const registry = getSchemaRegistry();
+    const docs = files.flatMap((f) => loadYamlDocuments(f).map((doc) => ({ file: relativeToRepo(f), doc: doc as Obj })));
+    // Examples for the examples and both clusters: 3 claim files each.
+    expect(files.length).toBeGreaterThanOrEqual(9);
+    expect(docs.length).toBeGreaterThanOrEqual(files.length);
+    expect(docs.filter(({ doc }) => doc.kind !== 'Deployment').map(({ file }) => file)).toEqual([]);
+    expect(registry.originOf('apps/v1', 'Deployment')).toBe('shared/schemas/kubernetes/k8s-1.30_apis__apps__v1_openapi.json');
+    expect(docs.flatMap(({ file, doc }) => registry.validate(doc).errors.map((e) => `${file}: ${e}`))).toEqual([]);
+  });
 });

@@ -9,6 +9,7 @@ import { checkFiles, writeFiles } from '../../cdk8s/synth.js';
 import { repoRoot } from '../lib/repo.js';
 
 const GENERATED = 'compositions/examples/claims/generated';
+const PLATFORM_MESH = 'compositions/examples/mesh/generated';
 
 function runCheck(root: string): { code: number; stderr: string } {
   const original = process.stderr.write.bind(process.stderr);
@@ -60,6 +61,9 @@ describe('stale generated files', () => {
       writeFileSync(handWritten, 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: notes}\n');
       expect(checkFiles({ repoRoot: root }).stale).toEqual([
         { file: `${GENERATED}/scratch.example.yaml`, reason: 'missing' },
+        // team-inventory is in the (staging) mesh: its namespace files lose the claim's hosts.
+        { file: `${GENERATED}/mesh-namespace.team-inventory.yaml`, reason: 'differs' },
+        { file: `${PLATFORM_MESH}/team-inventory.yaml`, reason: 'differs' },
         { file: `${GENERATED}/kustomization.yaml`, reason: 'differs' },
         { file: `${GENERATED}/audit-archive.example.yaml`, reason: 'orphan' },
         { file: `${GENERATED}/audit-archive.yaml`, reason: 'orphan' },
@@ -69,6 +73,18 @@ describe('stale generated files', () => {
       expect(existsSync(handWritten)).toBe(true);
       expect(checkFiles({ repoRoot: root }).stale).toEqual([]);
     });
+  });
+
+  it('a platform mesh file of a namespace no longer in the mesh is an orphan, in its own folder too', () => {
+    const root = mkdtempSync(path.join(tmpdir(), 'cdk8s-stale-mesh-'));
+    try {
+      cpSync(path.join(repoRoot, 'compositions/examples'), path.join(root, 'compositions/examples'), { recursive: true });
+      const stray = path.join(root, PLATFORM_MESH, 'team-gone.yaml');
+      writeFileSync(stray, readFileSync(path.join(root, PLATFORM_MESH, 'team-sales.yaml'), 'utf8'));
+      expect(checkFiles({ repoRoot: root }).stale).toEqual([{ file: `${PLATFORM_MESH}/team-gone.yaml`, reason: 'orphan' }]);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 
   it('every generated file says it is generated, by what command and from which claim', () => {

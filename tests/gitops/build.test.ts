@@ -51,6 +51,18 @@ describe.each(clusterNames().map((c) => [c]))('cluster %s: objects validate agai
     expect(failures).toEqual([]);
   });
 
+  it('every Deployment, RBAC object and PodDisruptionBudget validates against the Kubernetes 1.30 documents in shared/schemas', () => {
+    const kinds = new Set(['Deployment', 'Role', 'RoleBinding', 'ClusterRole', 'ClusterRoleBinding', 'PodDisruptionBudget']);
+    const workloadsAndRbac = applied.filter(({ object }) => kinds.has(object.kind));
+    // The tenant ClusterRole and one RoleBinding per tenant at least: the check cannot pass empty.
+    expect(workloadsAndRbac.filter(({ object }) => object.kind === 'RoleBinding').length).toBeGreaterThanOrEqual(2);
+    expect(workloadsAndRbac.some(({ object }) => object.kind === 'ClusterRole')).toBe(true);
+    for (const { object } of workloadsAndRbac) {
+      expect({ kind: object.kind, origin: registry.originOf(object.apiVersion, object.kind) }).toEqual({ kind: object.kind, origin: expect.stringMatching(/^shared\/schemas\/kubernetes\//) });
+    }
+    expect(workloadsAndRbac.flatMap(({ object }) => registry.validate(object).errors)).toEqual([]);
+  });
+
   it('the provider-aws ProviderConfig is applied and has its upstream schema', () => {
     const configs = applied.filter(({ object }) => object.apiVersion === 'aws.upbound.io/v1beta1' && object.kind === 'ProviderConfig');
     expect(configs.length).toBeGreaterThan(0);

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { dump } from 'js-yaml';
 import { repoRoot } from '../lib/repo.js';
+import { getSchemaRegistry } from '../lib/schema-validator.js';
 import { type FluxStage, type K8sObject, appliedObjects, clusterNames, fluxSpec, groupOf, kustomizeBuild, reconcileCluster } from '../lib/kustomize.js';
 
 const TENANTS = ['team-inventory', 'team-sales'];
@@ -116,6 +117,14 @@ describe.each(clusterNames().map((c) => [c]))('cluster %s: tenants', (cluster) =
       }
     });
 
+    it('has no rights on Sidecars, Gateways or VirtualServices (the platform applies those), and its folder holds none', () => {
+      const rules = grantsOf(everything, tenant, 'flux-reconciler').flatMap((g) => g.rules ?? []);
+      const istioNetworking = rules.filter((r) => (r.apiGroups ?? []).includes('networking.istio.io')).flatMap((r) => r.resources ?? []);
+      expect(istioNetworking.length).toBeGreaterThan(0);
+      for (const resource of ['sidecars', 'gateways', 'virtualservices']) expect(istioNetworking).not.toContain(resource);
+      expect(stage.objects.filter((o) => ['Sidecar', 'Gateway', 'VirtualService'].includes(o.kind)).map((o) => o.metadata.name)).toEqual([]);
+    });
+
     it("its folder holds only allowed kinds, all in its own namespace, including its claims", () => {
       const outside = stage.objects.filter((o) => (o.metadata.namespace ?? tenant) !== tenant || !(ALLOWED[groupOf(o.apiVersion)] ?? []).includes(RESOURCE_OF[o.kind] ?? ''));
       expect(outside.map((o) => `${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`)).toEqual([]);
@@ -163,6 +172,12 @@ describe.each(clusterNames().map((c) => [c]))('cluster %s: Flux multi-tenancy lo
   it('keeps the controllers\' own arguments and leaves source-controller alone', () => {
     expect(argsOf('kustomize-controller').slice(0, 2)).toEqual(['--watch-all-namespaces=true', '--log-level=info']);
     expect(argsOf('source-controller')).toEqual(['--watch-all-namespaces=true', '--log-level=info']);
+  });
+
+  it('the patched controller Deployments still validate against the apps/v1 document (unknown fields rejected)', () => {
+    const deployments = built.filter((o) => o.kind === 'Deployment');
+    expect(deployments.map((d) => d.metadata.name).sort()).toEqual([...CONTROLLERS].sort());
+    expect(deployments.flatMap((d) => getSchemaRegistry().validate(d).errors)).toEqual([]);
   });
 
   it('the flux-system sync itself still runs as kustomize-controller', () => {

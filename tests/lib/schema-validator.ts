@@ -55,31 +55,23 @@ const CRD_FOLDERS = ['crossplane', 'flux', 'istio', 'provider-aws', 'provider-aw
 const KUBERNETES_DOCUMENTS = [
   { id: 'k8s-core', group: '', file: 'kubernetes/k8s-1.30_api__v1_openapi.json' },
   { id: 'k8s-networking', group: 'networking.k8s.io', file: 'kubernetes/k8s-1.30_apis__networking.k8s.io__v1_openapi.json' },
+  { id: 'k8s-apps', group: 'apps', file: 'kubernetes/k8s-1.30_apis__apps__v1_openapi.json' },
+  { id: 'k8s-rbac', group: 'rbac.authorization.k8s.io', file: 'kubernetes/k8s-1.30_apis__rbac.authorization.k8s.io__v1_openapi.json' },
+  { id: 'k8s-policy', group: 'policy', file: 'kubernetes/k8s-1.30_apis__policy__v1_openapi.json' },
 ];
 
 /** Every object's metadata is checked with the real ObjectMeta (unknown fields rejected). */
 const OBJECT_META_REF = 'k8s-core#/components/schemas/io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta';
 
 // ---------------------------------------------------------------------------------------------
-// Kinds the project needs that ../shared/schemas does not carry (it has only core v1 and
-// networking.k8s.io/v1 of Kubernetes). Their schemas come from npm packages generated from the
-// upstream OpenAPI, never written by hand:
-//  - `kubernetes-models` (a dependency of the function SDK; Kubernetes 1.27 OpenAPI) ships
-//    ajv-precompiled validators: types, enums, required fields, nested ObjectMeta.
+// The one kind the project needs that ../shared/schemas does not carry: CustomResourceDefinition
+// (the function's Input CRD, and any other CRD the repo ships, is itself an object to check).
+// Its schema comes from npm packages generated from the upstream OpenAPI, never written by hand:
+//  - `kubernetes-models` (a dependency of the function SDK; Kubernetes 1.27 OpenAPI) ships an
+//    ajv-precompiled validator: types, enums, required fields, nested ObjectMeta.
 //  - Precompiled code cannot take `additionalProperties: false`, so unknown fields are found with
 //    the property lists of `@kubernetes/client-node`'s generated models (OpenAPI v1.34).
 const NPM_FALLBACK_KINDS = [
-  { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', validator: 'IoK8sApiRbacV1Role', model: 'V1Role' },
-  { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', validator: 'IoK8sApiRbacV1RoleBinding', model: 'V1RoleBinding' },
-  { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', validator: 'IoK8sApiRbacV1ClusterRole', model: 'V1ClusterRole' },
-  {
-    apiVersion: 'rbac.authorization.k8s.io/v1',
-    kind: 'ClusterRoleBinding',
-    validator: 'IoK8sApiRbacV1ClusterRoleBinding',
-    model: 'V1ClusterRoleBinding',
-  },
-  { apiVersion: 'apps/v1', kind: 'Deployment', validator: 'IoK8sApiAppsV1Deployment', model: 'V1Deployment' },
-  // The function's Input CRD (and any other CRD the repo ships) is itself an object to check.
   {
     apiVersion: 'apiextensions.k8s.io/v1',
     kind: 'CustomResourceDefinition',

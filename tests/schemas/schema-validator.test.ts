@@ -142,45 +142,97 @@ describe('Kubernetes 1.30 OpenAPI kinds', () => {
   });
 });
 
-describe('npm fallback kinds (RBAC, Deployment, CRD)', () => {
+describe('Kubernetes 1.30 apps, RBAC and policy documents (Deployment, Role..., PodDisruptionBudget)', () => {
   const role = {
     apiVersion: 'rbac.authorization.k8s.io/v1',
     kind: 'Role',
     metadata: { name: 'claims-editor', namespace: 'team-sales' },
     rules: [{ apiGroups: ['platform.example.org'], resources: ['xsecurebucketclaims'], verbs: ['get', 'list', 'create'] }],
   };
+  const binding = {
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'RoleBinding',
+    metadata: { name: 'b', namespace: 'team-sales' },
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'secure-bucket-tenant' },
+    subjects: [{ kind: 'ServiceAccount', name: 'flux-reconciler', namespace: 'team-sales' }],
+  };
+  const deployment = {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: 'fn' },
+    spec: {
+      selector: { matchLabels: { app: 'fn' } },
+      template: {
+        metadata: { labels: { app: 'fn' } },
+        spec: { containers: [{ name: 'fn', image: 'fn:1.0.0', ports: [{ containerPort: 9443 }], resources: { limits: { memory: '128Mi' } } }] },
+      },
+    },
+  };
+
+  it('take their schemas from shared/schemas, not from an npm package', () => {
+    expect(registry.originOf('apps/v1', 'Deployment')).toBe('shared/schemas/kubernetes/k8s-1.30_apis__apps__v1_openapi.json');
+    for (const kind of ['Role', 'RoleBinding', 'ClusterRole', 'ClusterRoleBinding']) {
+      expect(registry.originOf('rbac.authorization.k8s.io/v1', kind)).toBe('shared/schemas/kubernetes/k8s-1.30_apis__rbac.authorization.k8s.io__v1_openapi.json');
+    }
+    expect(registry.originOf('policy/v1', 'PodDisruptionBudget')).toBe('shared/schemas/kubernetes/k8s-1.30_apis__policy__v1_openapi.json');
+  });
 
   it('accepts a valid Role and rejects an unknown field and a wrong type in it', () => {
     expect(registry.validate(role).errors).toEqual([]);
     const bad = { ...role, rules: [{ apiGroups: [''], resources: ['secrets'], verb: ['get'], verbs: 'get' }] };
-    expect(registry.validate(bad).errors).toEqual([
-      'Role/claims-editor: /rules/0/verbs must be array',
+    expect(registry.validate(bad).errors.sort()).toEqual([
       'Role/claims-editor: /rules/0 must NOT have additional properties: unknown field "verb"',
+      'Role/claims-editor: /rules/0/verbs must be array',
     ]);
   });
 
-  it('rejects a RoleBinding without roleRef', () => {
-    const binding = { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata: { name: 'b' }, subjects: [{ kind: 'ServiceAccount', name: 'flux' }] };
-    expect(onlyError(binding)).toBe("RoleBinding/b: / must have required property 'roleRef'");
+  it('accepts a valid RoleBinding and rejects an unknown field, a wrong type, a missing roleRef', () => {
+    expect(registry.validate(binding).errors).toEqual([]);
+    expect(onlyError({ ...binding, subjects: [{ ...binding.subjects[0], namepsace: 'team-sales' }] })).toBe(
+      'RoleBinding/b: /subjects/0 must NOT have additional properties: unknown field "namepsace"',
+    );
+    expect(onlyError({ ...binding, subjects: binding.subjects[0] })).toBe('RoleBinding/b: /subjects must be array');
+    const { roleRef: _, ...withoutRoleRef } = binding;
+    expect(onlyError(withoutRoleRef)).toBe("RoleBinding/b: / must have required property 'roleRef'");
   });
 
-  it('walks deep into a Deployment (pod template, containers) for unknown fields', () => {
-    const deployment = {
-      apiVersion: 'apps/v1',
-      kind: 'Deployment',
-      metadata: { name: 'fn' },
+  it('walks deep into a Deployment (pod template, containers) for unknown fields and wrong types', () => {
+    expect(registry.validate(deployment).errors).toEqual([]);
+    const withContainers = (containers: unknown[]) => ({ ...deployment, spec: { ...deployment.spec, template: { ...deployment.spec.template, spec: { containers } } } });
+    expect(onlyError(withContainers([{ name: 'fn', image: 'fn:1.0.0', imagePullPolcy: 'Always' }]))).toBe(
+      'Deployment/fn: /spec/template/spec/containers/0 must NOT have additional properties: unknown field "imagePullPolcy"',
+    );
+    expect(onlyError(withContainers([{ name: 'fn', image: 'fn:1.0.0', securityContext: { runAsNonRoot: 'true' } }]))).toBe(
+      'Deployment/fn: /spec/template/spec/containers/0/securityContext/runAsNonRoot must be boolean',
+    );
+    expect(onlyError({ ...deployment, spec: { ...deployment.spec, replicas: '0' } })).toBe('Deployment/fn: /spec/replicas must be integer');
+  });
+
+  it('rejects a PodDisruptionBudget with an unknown field', () => {
+    const pdb = { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', metadata: { name: 'p' }, spec: { minAvailable: 1, selector: { matchLabels: { app: 'fn' } } } };
+    expect(registry.validate(pdb).errors).toEqual([]);
+    expect(onlyError({ ...pdb, spec: { ...pdb.spec, maxUnavailabel: 1 } })).toBe('PodDisruptionBudget/p: /spec must NOT have additional properties: unknown field "maxUnavailabel"');
+  });
+});
+
+describe('npm fallback kind (CustomResourceDefinition)', () => {
+  it('is the only kind checked from npm packages, and rejects an unknown field', () => {
+    expect(registry.originOf('apiextensions.k8s.io/v1', 'CustomResourceDefinition')).toMatch(/^npm kubernetes-models/);
+    const crd = {
+      apiVersion: 'apiextensions.k8s.io/v1',
+      kind: 'CustomResourceDefinition',
+      metadata: { name: 'widgets.test.example.org' },
       spec: {
-        selector: { matchLabels: { app: 'fn' } },
-        template: {
-          metadata: { labels: { app: 'fn' } },
-          spec: { containers: [{ name: 'fn', image: 'fn:1.0.0', ports: [{ containerPort: 9443 }], resources: { limits: { memory: '128Mi' } } }] },
-        },
+        group: 'test.example.org',
+        scope: 'Namespaced',
+        names: { kind: 'Widget', plural: 'widgets' },
+        versions: [{ name: 'v1', served: true, storage: true, schema: { openAPIV3Schema: { type: 'object' } } }],
       },
     };
-    expect(registry.validate(deployment).errors).toEqual([]);
-    const containers = [{ name: 'fn', image: 'fn:1.0.0', imagePullPolcy: 'Always' }];
-    const bad = { ...deployment, spec: { ...deployment.spec, template: { spec: { containers } } } };
-    expect(onlyError(bad)).toBe('Deployment/fn: /spec/template/spec/containers/0 must NOT have additional properties: unknown field "imagePullPolcy"');
+    expect(registry.validate(crd).errors).toEqual([]);
+    expect(onlyError({ ...crd, spec: { ...crd.spec, scoep: 'Cluster' } })).toBe(
+      'CustomResourceDefinition/widgets.test.example.org: /spec must NOT have additional properties: unknown field "scoep"',
+    );
   });
 });
 
