@@ -66,6 +66,10 @@ export function consumerRoleName(identity: ClaimIdentity, consumer: Pick<Consume
   return boundedName(readable, ROLE_NAME_MAX, env.clusterName, identity.claimNamespace, identity.claimName, consumer.name);
 }
 
+export function clusterArn(env: PlatformEnvironment): string {
+  return `arn:${env.partition}:eks:${env.region}:${env.accountId}:cluster/${env.clusterName}`;
+}
+
 export function roleArn(env: PlatformEnvironment, roleName: string): string {
   return `arn:${env.partition}:iam::${env.accountId}:role${env.identity.rolePath}${roleName}`;
 }

@@ -105,7 +105,8 @@ export interface PlatformEnvironment {
     /** The EKS node role: named so the access matrix can prove it gets nothing. */
     nodeRoleArn?: string;
   };
-  audit: { logBucket?: string; inventoryBucket?: string };
+  /** logBucket is in the platform's region; S3 logs only within a region, so replicas elsewhere log to logBucketsByRegion. */
+  audit: { logBucket?: string; inventoryBucket?: string; logBucketsByRegion: Record<string, string> };
   alarms: { snsTopicArn?: string };
 }
 
