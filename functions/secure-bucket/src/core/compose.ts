@@ -60,7 +60,17 @@ export function composeSecureBucket(input: ComposeInput): RenderOutput {
   const ctx = buildContext(identity, spec, environment, input.observed);
   const resources: Record<string, ManagedResource> = {};
   for (const concern of CONCERNS) Object.assign(resources, concern(ctx));
-  return { resources, status: compositeStatus(ctx), notes: pendingNotes(ctx) };
+  return { resources, status: compositeStatus(ctx), notes: pendingNotes(ctx), warnings: claimWarnings(ctx) };
+}
+
+function claimWarnings(ctx: RenderContext): RenderOutput['warnings'] {
+  if (ctx.consumers.length > 0) return [];
+  return [
+    {
+      reason: 'NoConsumers',
+      message: `spec.consumers is empty: no workload can reach s3://${ctx.bucketName}, only the platform's break-glass principals (and the provider role that manages it). Fix: list the workloads that use the bucket in spec.consumers`,
+    },
+  ];
 }
 
 function pending(ctx: RenderContext): string[] {
