@@ -36,7 +36,7 @@ render: build
 
 ## test: typecheck, build, then every test; ends with 'N passed, N failed'.
 test: typecheck build check-shared
-	@NODE_OPTIONS=--experimental-vm-modules $(NODE_BIN)/jest --json --outputFile=.test-results.json $(JEST_ARGS); status=$$?; \
+	@NODE_OPTIONS="--experimental-vm-modules --disable-warning=ExperimentalWarning" $(NODE_BIN)/jest --json --outputFile=.test-results.json $(JEST_ARGS); status=$$?; \
 	node -e 'const r=require("./.test-results.json"); console.log(`$${r.numPassedTests} passed, $${r.numFailedTests} failed`)' || true; \
 	exit $$status
 
