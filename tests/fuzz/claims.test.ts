@@ -1,8 +1,8 @@
 // Property-based fuzzing of claims (fast-check): valid claims drawn from the whole claim API all
 // render; the same claims with hostile edits (wrong types, odd strings, platform-owned or unknown
 // keys, deleted fields, replaced subtrees) render or fail with exactly one Fatal naming the field.
-// Never an exception, a rejection or an InternalError. Prints how many cases it ran.
-import { afterAll, describe, expect, it } from '@jest/globals';
+// Never an exception, a rejection or an InternalError.
+import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import { runFunction } from '../../functions/secure-bucket/src/function.js';
 import { compositeForClaim } from '../../functions/secure-bucket/src/render/composite.js';
@@ -17,8 +17,6 @@ const environment = exampleEnvironment();
 const REGION = String((environment['data'] as Json)['region']);
 const NAMESPACE = 'team-fuzz';
 const FIXED_NAME_PREFIX = `${String((environment['data'] as Json)['bucketNamePrefix'])}-${NAMESPACE}`;
-let cases = 0;
-afterAll(() => console.log(`fuzz (claims): ${cases} cases run`));
 
 /** The XR Crossplane would make of a claim whose spec may not even be an object. */
 function compositeWithSpec(spec: unknown): Json {
@@ -29,7 +27,6 @@ function compositeWithSpec(spec: unknown): Json {
 }
 
 async function render(spec: unknown): Promise<boolean> {
-  cases++;
   const rsp = await resolvesWithoutThrowing(() => runFunction(requestFor('fuzz', compositeWithSpec(spec), environment)));
   return expectWellFormed(rsp, JSON.stringify(spec)?.slice(0, 2000) ?? String(spec));
 }
@@ -52,7 +49,6 @@ describe('claims, property-based', () => {
       }),
       { numRuns: MUTATED_RUNS },
     );
-    console.log(`fuzz (claims): ${refused} of ${MUTATED_RUNS} hostile claims refused with a Fatal naming the field, the rest rendered`);
     // The edits must actually bite: a generator that only produced harmless edits would prove nothing.
     expect(refused).toBeGreaterThan(MUTATED_RUNS / 4);
   });

@@ -3,6 +3,7 @@
 // namespaces' service accounts, widening prefixes and out-of-range values are refused; and
 // the schema has exactly the fields of the function's contract (core/types.ts).
 import { describe, it, expect } from '@jest/globals';
+import { exampleClaimNames } from '../lib/repo.js';
 import { compileSchema, readYaml, validateLikeApiserver, versionSchema, type Schema } from '../lib/cel.js';
 import type { Alarms, BucketSpec, CompositeStatus, Consumer, Lifecycle, LifecycleRule, ObjectLock, Transition } from '../../functions/secure-bucket/src/core/types.js';
 
@@ -19,7 +20,7 @@ const root = versionSchema(xrd, 'v1alpha1');
 const spec = root.properties?.['spec'] as Schema;
 const status = root.properties?.['status'] as Schema;
 const validate = compileSchema(spec);
-const claims = ['audit-archive', 'sales-events', 'scratch'].map((name) => [name, readYaml<Claim>(`compositions/examples/claims/${name}.yaml`)] as const);
+const claims = exampleClaimNames().map((name) => [name, readYaml<Claim>(`compositions/examples/claims/${name}.yaml`)] as const);
 
 const admit = (claim: Spec) => validateLikeApiserver(validate, spec, claim, undefined, 'spec');
 

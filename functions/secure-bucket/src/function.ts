@@ -5,6 +5,7 @@ import {
   Requirements,
   Severity,
   Status,
+  Target,
   type RunFunctionRequest,
   type RunFunctionResponse,
   to,
@@ -99,6 +100,10 @@ export async function runFunction(req: RunFunctionRequest): Promise<RunFunctionR
       message: pending.length === 0 ? `s3://${out.status.bucketName} rendered with all controls` : `waiting for ${pending.join(', ')}`,
     });
     for (const note of out.notes) rsp.results.push({ severity: Severity.SEVERITY_NORMAL, message: note });
+    // Warnings are the tenant's to act on: they reach the claim, not only the XR.
+    for (const { reason, message } of out.warnings) {
+      rsp.results.push({ severity: Severity.SEVERITY_WARNING, message, reason, target: Target.TARGET_COMPOSITE_AND_CLAIM });
+    }
     return rsp;
   } catch (err) {
     if (err instanceof ClaimError) return fatalResponse(rsp, err.message, reasonFor(err));

@@ -161,4 +161,6 @@ export interface RenderOutput {
   status: CompositeStatus;
   /** Informational messages (e.g. values still waiting on the provider). */
   notes: string[];
+  /** What the tenant should know even though the claim renders (e.g. no consumer can reach the bucket). */
+  warnings: Array<{ reason: string; message: string }>;
 }
