@@ -5,7 +5,7 @@ RENDER := node dist/functions/secure-bucket/src/render.js
 CLAIMS := $(wildcard compositions/examples/claims/*.yaml)
 export SHARED_DIR ?= $(abspath ../shared)
 
-.PHONY: all deps build build-if-stale typecheck render test synth bench clean check-shared serve-dev explain access-diff cost
+.PHONY: all deps build build-if-stale typecheck render test synth platform-iam bench clean check-shared serve-dev explain access-diff cost
 
 all: test
 
@@ -52,6 +52,10 @@ access-diff: build
 ## cost: the monthly cost estimate of every example claim (GB=N: data written a month, default 100).
 cost: build
 	$(RENDER) --cost $(if $(GB),--gb-per-month $(GB)) $(CLAIMS)
+
+## platform-iam: regenerate each cluster's permissions boundaries (clusters/<cluster>/platform/iam-boundaries.yaml).
+platform-iam: build
+	node dist/tools/platform-iam.js
 
 ## synth: regenerate the consumers' Kubernetes objects (generated/ beside each claim).
 synth: build

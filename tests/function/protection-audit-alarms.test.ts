@@ -78,8 +78,9 @@ describe('request metrics and alarms', () => {
       expect(a['dimensions']).toMatchObject({ FilterId: 'EntireBucket' });
       expect(a['tags'] as Json).not.toHaveProperty('platform.example.org/alarm-email');
     }
-    // sales-api may delete: only a burst of deletes alarms.
-    expect(fp(r, 'alarm-delete-requests')['threshold']).toBe(100);
+    // sales-api may delete: only a burst alarms, counted in requests (one DeleteObjects removes up to 1,000 keys).
+    expect(fp(r, 'alarm-delete-requests')['threshold']).toBe(20);
+    expect(fp(r, 'alarm-delete-requests')['alarmDescription']).toMatch(/one DeleteObjects request removes up to 1,000 objects/);
   });
 
   it('any delete alarms where no consumer may delete', async () => {

@@ -70,7 +70,8 @@ const platformStages = (cluster: string): FluxStage[] => reconcileCluster(cluste
  * Generated from the tenants' per-cluster claims and mesh settings (the platform-owned mesh
  * objects the `tenants` stage applies): they differ between clusters by design.
  */
-const fromClaims = (o: K8sObject): boolean => o.metadata.labels?.['app.kubernetes.io/managed-by'] === 'cdk8s-secure-bucket';
+/** Generated per cluster from its claims (cdk8s) or its EnvironmentConfig (the IAM boundaries): compared by their generators' tests. */
+const fromClaims = (o: K8sObject): boolean => ['cdk8s-secure-bucket', 'platform-iam'].includes(o.metadata.labels?.['app.kubernetes.io/managed-by'] ?? '');
 
 interface Environment {
   accountId: string;

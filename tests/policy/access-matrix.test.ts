@@ -5,7 +5,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { explainMatrix, FAMILIES, FAMILY_ACTION, formatMatrix, principalsOf, spotsFor, targetFor, type Family, type Place, type Principal } from '../../functions/secure-bucket/src/explain/matrix.js';
 import { exampleClaim, withSpec } from '../lib/function-fixtures.js';
-import { evaluateS3, examplePolicySets, paths, PLATFORM_BOUNDARY, policySetFor, type Caller, type ConsumerPolicies, type Path, type PolicySet, type TlsVersion } from '../lib/simulate.js';
+import { evaluateS3, exampleBucketSets, examplePolicySets, paths, platformBoundary, policySetFor, type Caller, type ConsumerPolicies, type Path, type PolicySet, type TlsVersion } from '../lib/simulate.js';
 
 // ---- The rule set --------------------------------------------------------------------------
 const FAMILIES_OF_ACCESS: Record<ConsumerPolicies['access'], Family[]> = {
@@ -45,6 +45,9 @@ function expectedAllowed(set: PolicySet, c: Case): boolean {
       return false;
     case 'break-glass':
       return via === undefined && c.family !== 'write';
+    case 'provider':
+      // The bucket's configuration, from anywhere the provider runs; never the data.
+      return via === undefined && c.family === 'policy-admin';
     case 'consumer': {
       const me = c.principal.consumer as ConsumerPolicies;
       if (!c.path.viaEndpoint) return false;
@@ -81,7 +84,7 @@ function casesFor(set: PolicySet): Case[] {
 const describeCase = (c: Case): string => `${c.principal.label} ${c.family} ${c.place}(${c.prefix || '/'}) via ${c.path.id}`;
 
 
-describe.each(examplePolicySets())('access matrix of $file', ({ file, set }) => {
+describe.each(exampleBucketSets())('access matrix of $file', ({ set }) => {
   it('matches the rule set in every request context: no unexpected allow, no unexpected deny', async () => {
     const cases = casesFor(set);
     const unexpected: string[] = [];
@@ -94,7 +97,8 @@ describe.each(examplePolicySets())('access matrix of $file', ({ file, set }) => 
     }
     expect(cases.length).toBeGreaterThanOrEqual(100);
     // Every principal kind and every family appears, and some requests are allowed: not vacuous.
-    expect(new Set(cases.map((c) => c.principal.kind))).toEqual(new Set(['consumer', 'other-namespace', 'node', 'break-glass', 'anonymous']));
+    const kinds = ['node', 'provider', 'break-glass', 'anonymous', ...(set.consumers.length > 0 ? ['consumer', 'other-namespace'] : [])];
+    expect(new Set(cases.map((c) => c.principal.kind))).toEqual(new Set(kinds));
     expect(allowed).toBeGreaterThan(0);
     expect(unexpected).toEqual([]);
   });
@@ -109,7 +113,7 @@ describe("the seed's access-point scenario (sales-events)", () => {
     if (!c) throw new Error(`no consumer ${name}`);
     return c;
   };
-  const caller = (c: ConsumerPolicies): Caller => ({ id: c.name, arn: c.roleArn, identityPolicies: [{ name: 'bucket-access', policy: c.accessPolicy }], boundary: PLATFORM_BOUNDARY });
+  const caller = (c: ConsumerPolicies): Caller => ({ id: c.name, arn: c.roleArn, identityPolicies: [{ name: 'bucket-access', policy: c.accessPolicy }], boundary: platformBoundary(set.env) });
   const put = (c: ConsumerPolicies, key: string, path: Path) => evaluateS3(set, { caller: caller(c), action: 's3:PutObject', target: { kind: 'object', key }, path });
 
   it.each([
@@ -159,11 +163,13 @@ describe('the printed matrix (render --explain-access)', () => {
 });
 
 describe('a claim without consumers', () => {
-  it('only break-glass reaches the bucket (as the Warning says)', async () => {
+  it('only break-glass reaches the data (as the Warning says); the provider only the configuration', async () => {
     const set = policySetFor(withSpec(exampleClaim('scratch'), (s) => (s['consumers'] = [])));
     const rows = await explainMatrix(set);
-    const allowedBy = new Set(rows.filter((r) => r.decision.allowed).map((r) => r.principal.kind));
-    expect(allowedBy).toEqual(new Set(['break-glass']));
+    const dataAllowedBy = new Set(rows.filter((r) => r.decision.allowed && r.family !== 'policy-admin').map((r) => r.principal.kind));
+    expect(dataAllowedBy).toEqual(new Set(['break-glass']));
+    const configAllowedBy = new Set(rows.filter((r) => r.decision.allowed && r.family === 'policy-admin').map((r) => r.principal.kind));
+    expect(configAllowedBy).toEqual(new Set(['break-glass', 'provider']));
     expect(rows.some((r) => r.family === 'read' && r.place !== 'bucket-root')).toBe(true);
   });
 });

@@ -4,9 +4,9 @@
 // requests against expectations of their own.
 import { consumerRoleArn } from '../core/naming.js';
 import type { ConsumerPolicies, PolicyJson, PolicySet } from './policy-set.js';
-import { PLATFORM_BOUNDARY, anonymous, evaluateS3, paths, type Caller, type Decision, type Path, type Target, type TlsVersion } from './simulate.js';
+import { platformBoundary, anonymous, evaluateKms, evaluateS3, paths, type Caller, type Decision, type Path, type Target, type TlsVersion } from './simulate.js';
 
-export type PrincipalKind = 'consumer' | 'other-namespace' | 'node' | 'break-glass' | 'anonymous';
+export type PrincipalKind = 'consumer' | 'other-namespace' | 'node' | 'provider' | 'break-glass' | 'anonymous';
 
 export interface Principal {
   kind: PrincipalKind;
@@ -31,7 +31,7 @@ export function principalsOf(set: PolicySet): Principal[] {
     kind: 'consumer' as const,
     label: c.name,
     consumer: c,
-    caller: { id: c.name, arn: c.roleArn, identityPolicies: [{ name: 'bucket-access', policy: c.accessPolicy }], boundary: PLATFORM_BOUNDARY },
+    caller: { id: c.name, arn: c.roleArn, identityPolicies: [{ name: 'bucket-access', policy: c.accessPolicy }], boundary: platformBoundary(set.env) },
     note: `${c.access} on ${c.prefixes.join(', ')}${c.accessPointArn ? ', through its access point' : ''}`,
   }));
   const first = set.consumers[0];
@@ -45,7 +45,7 @@ export function principalsOf(set: PolicySet): Principal[] {
       kind: 'other-namespace',
       label: `${OTHER_NAMESPACE}/${first.serviceAccount}`,
       consumer: first,
-      caller: { id: 'other-namespace', arn, identityPolicies: [{ name: 'copied-access', policy: first.accessPolicy }], boundary: PLATFORM_BOUNDARY },
+      caller: { id: 'other-namespace', arn, identityPolicies: [{ name: 'copied-access', policy: first.accessPolicy }], boundary: platformBoundary(set.env) },
       note: `role of ServiceAccount ${first.serviceAccount} in namespace ${OTHER_NAMESPACE}, with a copy of ${first.name}'s IAM policy`,
     });
   }
@@ -55,6 +55,12 @@ export function principalsOf(set: PolicySet): Principal[] {
     label: 'node role',
     caller: { id: 'node', arn: nodeRole, identityPolicies: [{ name: 'over-granted', policy: allow('EverythingS3AndKms', ['s3:*', 'kms:*']) }] },
     note: `${nodeRole}, assumed over-granted: s3:* and kms:* on *`,
+  });
+  out.push({
+    kind: 'provider',
+    label: 'provider role',
+    caller: { id: 'provider', arn: env.access.providerRoleArn, identityPolicies: [{ name: 'provider', policy: allow('ProviderEverything', ['s3:*', 'kms:*']) }] },
+    note: `${env.access.providerRoleArn} (Crossplane's provider), with s3:* and kms:* on *: configuration only, never data`,
   });
   const breakGlass = env.access.breakGlassPrincipalArns[0];
   if (breakGlass !== undefined) {
@@ -189,6 +195,53 @@ export function formatMatrix(set: PolicySet, rows: MatrixRow[]): string {
       lines.push(`  ${pad(label, first)}${cells.join('')}`.trimEnd());
     }
     lines.push(`  ${legend.map((l, i) => `[${i + 1}] ${l}`).join('  ')}`);
+  }
+  return lines.join('\n');
+}
+
+/** What a reviewer asks of a key: use it through S3, or change whether and for whom it works. */
+export const KEY_REQUESTS: Array<{ label: string; action: string; viaS3: boolean }> = [
+  { label: 'decrypt via S3', action: 'kms:Decrypt', viaS3: true },
+  { label: 'new data key via S3', action: 'kms:GenerateDataKey', viaS3: true },
+  { label: 'decrypt directly', action: 'kms:Decrypt', viaS3: false },
+  { label: 'put key policy', action: 'kms:PutKeyPolicy', viaS3: false },
+  { label: 'disable key', action: 'kms:DisableKey', viaS3: false },
+  { label: 'schedule deletion', action: 'kms:ScheduleKeyDeletion', viaS3: false },
+];
+
+export interface KeyRow {
+  principal: Principal;
+  request: (typeof KEY_REQUESTS)[number];
+  decision: Decision;
+}
+
+/** The key's matrix: the same principals (with kms:* where they are over-granted) against the key policy. */
+export async function explainKeyMatrix(set: PolicySet): Promise<KeyRow[]> {
+  if (set.keyArn === undefined) return [];
+  const admins = set.env.kms.keyAdminArns.map((arn): Principal => ({
+    kind: 'break-glass',
+    label: 'key admin',
+    caller: { id: 'key-admin', arn, identityPolicies: [{ name: 'kms-admin', policy: allow('KmsEverything', ['kms:*']) }] },
+    note: `${arn}, with kms:* on *`,
+  }));
+  const rows: KeyRow[] = [];
+  for (const principal of [...principalsOf(set).filter((p) => p.kind !== 'anonymous'), ...admins]) {
+    for (const request of KEY_REQUESTS) {
+      const decision = await evaluateKms(set, principal.caller, request.action, request.viaS3 ? `s3.${set.region}.amazonaws.com` : undefined);
+      rows.push({ principal, request, decision });
+    }
+  }
+  return rows;
+}
+
+export function formatKeyMatrix(set: PolicySet, rows: KeyRow[]): string {
+  if (rows.length === 0) return `Key of s3://${set.bucketName}: not created yet`;
+  const width = Math.max(...rows.map((r) => r.principal.label.length)) + 2;
+  const cell = Math.max(...KEY_REQUESTS.map((r) => r.label.length)) + 2;
+  const lines = [`Key matrix: ${set.keyArn} (s3://${set.bucketName})`, `  ${pad('principal', width)}${KEY_REQUESTS.map((r) => pad(r.label, cell)).join('')}`.trimEnd()];
+  for (const principal of [...new Set(rows.map((r) => r.principal))]) {
+    const mine = rows.filter((r) => r.principal === principal);
+    lines.push(`  ${pad(principal.label, width)}${KEY_REQUESTS.map((q) => pad(mine.find((r) => r.request === q)?.decision.allowed ? 'ALLOW' : 'deny', cell)).join('')}`.trimEnd());
   }
   return lines.join('\n');
 }
