@@ -16,7 +16,7 @@ const MUTATED_RUNS = 5_000;
 const environment = exampleEnvironment();
 const REGION = String((environment['data'] as Json)['region']);
 const NAMESPACE = 'team-fuzz';
-const FIXED_NAME_PREFIX = `${String((environment['data'] as Json)['bucketNamePrefix'])}-${NAMESPACE}`;
+const BUCKET_PREFIX = String((environment['data'] as Json)['bucketNamePrefix']);
 
 /** The XR Crossplane would make of a claim whose spec may not even be an object. */
 function compositeWithSpec(spec: unknown): Json {
@@ -34,7 +34,7 @@ async function render(spec: unknown): Promise<boolean> {
 describe('claims, property-based', () => {
   it(`renders every valid claim (${VALID_RUNS} generated)`, async () => {
     await fc.assert(
-      fc.asyncProperty(validSpec(REGION, FIXED_NAME_PREFIX), async (spec) => {
+      fc.asyncProperty(validSpec(REGION, BUCKET_PREFIX, NAMESPACE), async (spec) => {
         expect(await render(spec)).toBe(true);
       }),
       { numRuns: VALID_RUNS, seed: 20_240_601 },
@@ -44,7 +44,7 @@ describe('claims, property-based', () => {
   it(`renders or names the field for every hostile edit of a valid claim (${MUTATED_RUNS} generated)`, async () => {
     let refused = 0;
     await fc.assert(
-      fc.asyncProperty(validSpec(REGION, FIXED_NAME_PREFIX), fc.array(mutation, { minLength: 1, maxLength: 3 }), async (spec, edits) => {
+      fc.asyncProperty(validSpec(REGION, BUCKET_PREFIX, NAMESPACE), fc.array(mutation, { minLength: 1, maxLength: 3 }), async (spec, edits) => {
         if (!(await render(mutate(spec, edits)))) refused++;
       }),
       { numRuns: MUTATED_RUNS },

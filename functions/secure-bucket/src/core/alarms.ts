@@ -2,7 +2,7 @@
 // billed per metric), CloudWatch alarms on deletions and errors, and alerts on every change to the
 // bucket's protection (policy, ACL, lifecycle, encryption, lock, public access) from CloudTrail.
 import type { RenderContext } from './context.js';
-import { boundedName } from './naming.js';
+import { boundedName, tenantSegment } from './naming.js';
 import { canonicalJson } from './policy.js';
 import { managed } from './resources.js';
 import { ClaimError, type ManagedResource } from './types.js';
@@ -68,7 +68,7 @@ interface AlarmSpec {
 export function alertTopicArn(ctx: RenderContext): string | undefined {
   const claimed = ctx.spec.alarms?.snsTopicArn;
   if (claimed !== undefined) {
-    const [, , , region, account] = claimed.split(':');
+    const [, , , region, account, topicName] = claimed.split(':');
     if (account !== ctx.env.accountId || region !== ctx.spec.region) {
       // Bucket names, deleters and policy changes must not be published to somebody else's topic.
       throw new ClaimError(
@@ -76,6 +76,11 @@ export function alertTopicArn(ctx: RenderContext): string | undefined {
         `'${claimed}' is not in this account (${ctx.env.accountId}) and region (${ctx.spec.region})`,
         `name a topic of account ${ctx.env.accountId} in ${ctx.spec.region}, or use spec.alarms.email`,
       );
+    }
+    const segment = tenantSegment(ctx.identity, ctx.env);
+    if (topicName === undefined || !topicName.startsWith(`${segment}-`)) {
+      // Another team's pager topic would receive this bucket's alarms (and its alarms' noise).
+      throw new ClaimError('spec.alarms.snsTopicArn', `topic '${String(topicName)}' is not one of this tenant's (its name must start with '${segment}-')`, `name a topic of your own, e.g. ${segment}-alerts, or use spec.alarms.email`);
     }
     return claimed;
   }

@@ -157,8 +157,11 @@ function keyOfEncryption(held: Record<string, unknown> | undefined): { algorithm
  * takes over its orphaned key instead of creating a second one), else a new key.
  */
 export function keyToKeep(ctx: RenderContext, component: string, encryptionComponent: string, bucket: string, region: string): ManagedOptions {
-  const current = externalNameOf(ctx.observed[component]?.resource);
-  if (current !== undefined) return { externalName: current, keepOnDelete: true };
+  const seen = ctx.observed[component]?.resource;
+  const current = externalNameOf(seen);
+  const seenArn = seen?.status?.atProvider?.['arn'];
+  // A key is regional: one of another region (a replica moved elsewhere) is not this bucket's key.
+  if (current !== undefined && (typeof seenArn !== 'string' || seenArn.includes(`:kms:${region}:`))) return { externalName: current, keepOnDelete: true };
   const { algorithm, keyId } = keyOfEncryption(heldInAws(ctx, encryptionComponent, bucket));
   if (algorithm !== 'aws:kms' || typeof keyId !== 'string') return { keepOnDelete: true };
   const own = new RegExp(`^arn:${ctx.env.partition}:kms:${region}:${ctx.env.accountId}:key/([0-9a-f-]{36})$`).exec(keyId);
