@@ -138,19 +138,14 @@ describe('names that cannot collide: the cases', () => {
   });
 });
 
-describe('a managed resource pointed at another AWS name is observed again, never trusted on the old report', () => {
-  it('re-pointing the replica to another region: the new replica bucket and its configurations are Observe-only until AWS reports them', () => {
+describe('a managed replica is never re-pointed at another AWS name', () => {
+  it('changing replication.destinationRegion of a replicating claim is a Fatal: the copy stays where it is', () => {
     const archive = compositeForClaim(exampleClaim('audit-archive'));
     const { input } = convergeCore(archive, environmentConfig()['data']);
     const moved = structuredClone(archive);
     ((moved['spec'] as Json)['replication'] as Json)['destinationRegion'] = 'eu-central-1';
-    const out = composeSecureBucket({ composite: moved, environmentData: environmentConfig()['data'], observed: input.observed });
-    expect(out.resources['replica-bucket']?.metadata.annotations?.['crossplane.io/external-name']).toMatch(/-eu-central-1-/);
-    for (const name of ['replica-bucket', 'replica-object-lock', 'replica-encryption', 'replica-kms-key']) expect([name, out.resources[name]?.spec['managementPolicies']]).toEqual([name, ['Observe']]);
-    // The eu-west-1 key is not reused for a bucket in eu-central-1.
-    expect(out.resources['replica-kms-key']?.metadata.annotations?.['crossplane.io/external-name']).toBeUndefined();
-    // The source, already managed under the same name, stays managed.
-    expect(out.resources['bucket']?.spec['managementPolicies']).toBeUndefined();
-    expect(out.status.pendingValues).toContain('observedState');
+    expect(() => composeSecureBucket({ composite: moved, environmentData: environmentConfig()['data'], observed: input.observed })).toThrow(
+      /^spec\.replication\.destinationRegion: would move the replica from s3:\/\/acme-stg-team-inventory-audit-archive-eu-west-1-[0-9a-f]{8} to a new bucket in eu-central-1/,
+    );
   });
 });

@@ -2,6 +2,7 @@
 // the same hardening as the source and its own KMS key in its region; S3 replicates through a role
 // that can do exactly the replication actions and nothing else. Replica modifications and delete
 // markers are not replicated: a delete on the source never reaches the copy.
+import { externalNameOf } from './adoption.js';
 import { accessLoggingFor } from './audit.js';
 import { bucketResourcesFor } from './bucket.js';
 import { bucketPolicyResourcesFor } from './bucket-policy.js';
@@ -13,7 +14,7 @@ import { REPLICA_PARTS, replicaBucket, reportedKeyArn } from './owned-bucket.js'
 import { protectionResourcesFor } from './protection.js';
 import { policy, renderPolicy, type PolicyDocument, type Statement } from './policy.js';
 import { managed } from './resources.js';
-import type { ManagedResource } from './types.js';
+import { ClaimError, type ManagedResource } from './types.js';
 
 export const REPLICATION_ROLE = 'replication-role';
 export const REPLICATION = 'bucket-replication';
@@ -48,6 +49,16 @@ export function replicationTarget(ctx: RenderContext): ReplicationTarget | undef
   const region = ctx.spec.replication?.destinationRegion;
   if (region === undefined) return undefined;
   const name = replicaBucketName(ctx.bucketName, region);
+  const current = externalNameOf(ctx.observed[REPLICA_PARTS.bucket.name]?.resource);
+  if (current !== undefined && current !== name) {
+    // The composed replica, its key and configurations are regional: re-pointing them would leave
+    // the copy behind unmanaged and start a second, empty one.
+    throw new ClaimError(
+      'spec.replication.destinationRegion',
+      `would move the replica from s3://${current} to a new bucket in ${region}`,
+      `keep the replica's region; to replicate elsewhere, ask the platform team (the existing replica keeps its data)`,
+    );
+  }
   const roleName = replicationRoleName(ctx.identity, ctx.env);
   const target: ReplicationTarget = { region, bucketName: name, bucketArn: bucketArn(ctx.env, name), roleName, roleArn: roleArn(ctx.env, roleName) };
   const keyArn = reportedKeyArn(ctx, REPLICA_PARTS);
