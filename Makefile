@@ -5,7 +5,7 @@ RENDER := node dist/functions/secure-bucket/src/render.js
 CLAIMS := $(wildcard compositions/examples/claims/*.yaml)
 export SHARED_DIR ?= $(abspath ../shared)
 
-.PHONY: all deps build build-if-stale typecheck render test synth platform-iam bench clean check-shared serve-dev explain access-diff cost
+.PHONY: all deps build build-if-stale typecheck render test synth platform-iam golden bench clean check-shared serve-dev explain access-diff cost
 
 all: test
 
@@ -56,6 +56,10 @@ cost: build
 ## platform-iam: regenerate each cluster's permissions boundaries (clusters/<cluster>/platform/iam-boundaries.yaml).
 platform-iam: build
 	node dist/tools/platform-iam.js
+
+## golden: re-record what every example claim renders (tests/golden/); the golden test compares byte for byte.
+golden: build
+	@for f in $(CLAIMS); do node dist/functions/secure-bucket/src/render.js --converge $$f > tests/golden/$$(basename $$f); done
 
 ## synth: regenerate the consumers' Kubernetes objects (generated/ beside each claim).
 synth: build
