@@ -1,7 +1,7 @@
 # Every target installs what it needs: a fresh clone with ../shared beside it is enough.
 SHELL := /bin/bash
 NODE_BIN := node_modules/.bin
-RENDER := node dist/functions/secure-bucket/src/render.js
+RENDER := node dist/functions/secure-bucket/cli/render.js
 CLAIMS := $(wildcard compositions/examples/claims/*.yaml)
 export SHARED_DIR ?= $(abspath ../shared)
 
@@ -24,7 +24,7 @@ build: deps
 
 # build only when a source is newer than its output (npm run render calls this on every run).
 build-if-stale:
-	@if [ ! -f dist/.build-stamp ] || [ -n "$$(find functions/*/src cdk8s bench tools tsconfig.json tsconfig.build.json package-lock.json -newer dist/.build-stamp \( -name '*.ts' -o -name '*.json' \) -print -quit 2>/dev/null)" ]; then \
+	@if [ ! -f dist/.build-stamp ] || [ -n "$$(find functions/*/src functions/*/cli cdk8s bench tools tsconfig.json tsconfig.build.json package-lock.json -newer dist/.build-stamp \( -name '*.ts' -o -name '*.json' \) -print -quit 2>/dev/null)" ]; then \
 	  $(MAKE) -s build; fi
 
 typecheck: deps
@@ -59,7 +59,7 @@ platform-iam: build
 
 ## golden: re-record what every example claim renders (tests/golden/); the golden test compares byte for byte.
 golden: build
-	@for f in $(CLAIMS); do node dist/functions/secure-bucket/src/render.js --converge $$f > tests/golden/$$(basename $$f); done
+	@for f in $(CLAIMS); do node dist/functions/secure-bucket/cli/render.js --converge $$f > tests/golden/$$(basename $$f); done
 
 ## synth: regenerate the consumers' Kubernetes objects (generated/ beside each claim).
 synth: build

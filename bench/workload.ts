@@ -8,8 +8,8 @@ import { loadAll } from 'js-yaml';
 import { RunFunctionRequest, Severity, type RunFunctionResponse } from '@crossplane-org/function-sdk-typescript';
 import { ENVIRONMENT_REQUIREMENT, runFunction } from '../functions/secure-bucket/src/function.js';
 import { isObject, type Json } from '../functions/secure-bucket/src/core/fields.js';
-import { asClaim, compositeForClaim, type Claim } from '../functions/secure-bucket/src/render/composite.js';
-import { FakeAccount } from '../functions/secure-bucket/src/render/fake-provider.js';
+import { asClaim, compositeForClaim, type Claim } from '../functions/secure-bucket/cli/control-plane/composite.js';
+import { FakeAccount } from '../functions/secure-bucket/cli/control-plane/fake-provider.js';
 import { GENERATED_NAMESPACES } from './claim-generator.js';
 
 /** The repo root, from bench/*.ts (ts-jest) or dist/bench/*.js (compiled). */

@@ -11,7 +11,7 @@ import { dump } from 'js-yaml';
 import { EnvironmentResolver, ENVIRONMENT_CONFIG_NAME } from '../cdk8s/environment-source.js';
 
 const repoRoot = process.cwd();
-const render = path.join(repoRoot, 'dist/functions/secure-bucket/src/render.js');
+const render = path.join(repoRoot, 'dist/functions/secure-bucket/cli/render.js');
 const CLAIM_ROOTS = ['compositions/examples/claims', 'clusters'];
 
 function git(args: string[]): string {

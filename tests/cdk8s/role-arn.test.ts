@@ -4,8 +4,8 @@ import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from '@jest/globals';
 import { IRSA_ROLE_ANNOTATION } from '../../cdk8s/chart.js';
 import { claimObjects } from '../../cdk8s/synth.js';
-import { convergeCore } from '../../functions/secure-bucket/src/explain/policy-set.js';
-import { asClaim, compositeForClaim } from '../../functions/secure-bucket/src/render/composite.js';
+import { convergeCore } from '../../functions/secure-bucket/cli/explain/policy-set.js';
+import { asClaim, compositeForClaim } from '../../functions/secure-bucket/cli/control-plane/composite.js';
 import { loadYamlDocuments } from '../lib/repo.js';
 import { exampleModels } from './models.js';
 

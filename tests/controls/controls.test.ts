@@ -8,7 +8,7 @@ import { readEnvironment } from '../../functions/secure-bucket/src/core/environm
 import { readSpec } from '../../functions/secure-bucket/src/core/claim.js';
 import { versioningRequired } from '../../functions/secure-bucket/src/core/protection.js';
 import type { BucketSpec, PlatformEnvironment } from '../../functions/secure-bucket/src/core/types.js';
-import { compositeForClaim } from '../../functions/secure-bucket/src/render/composite.js';
+import { compositeForClaim } from '../../functions/secure-bucket/cli/control-plane/composite.js';
 import { repoRoot } from '../lib/repo.js';
 import { environmentConfig, exampleClaims, type Json } from '../lib/function-fixtures.js';
 import { fp, list, renderOk, statementsOf, type PolicyStatement } from '../function/protection-fixtures.js';

@@ -6,8 +6,8 @@ import path from 'node:path';
 import { claimsDir, exampleClaims } from '../lib/function-fixtures.js';
 import { assertBuilt, render } from '../lib/render-cli.js';
 import { repoRoot } from '../lib/repo.js';
-import { DEFAULT_ASSUMPTIONS, estimateCost, staysOf } from '../../functions/secure-bucket/src/render/cost.js';
-import { DEFAULT_PRICE_TABLE, pricesFor, readPriceTable } from '../../functions/secure-bucket/src/render/prices.js';
+import { DEFAULT_ASSUMPTIONS, estimateCost, staysOf } from '../../functions/secure-bucket/cli/cost.js';
+import { DEFAULT_PRICE_TABLE, pricesFor, readPriceTable } from '../../functions/secure-bucket/cli/prices.js';
 import type { Lifecycle } from '../../functions/secure-bucket/src/core/types.js';
 
 beforeAll(assertBuilt);

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { repoRoot } from '../lib/repo.js';
 import { claimsDir } from '../lib/function-fixtures.js';
 
-const cli = path.join(repoRoot, 'dist/functions/secure-bucket/src/render.js');
+const cli = path.join(repoRoot, 'dist/functions/secure-bucket/cli/render.js');
 const claims = readdirSync(claimsDir).filter((f) => f.endsWith('.yaml')).sort();
 
 describe('golden renders of the example claims', () => {

@@ -3,8 +3,8 @@
 import { describe, expect, it } from '@jest/globals';
 import { CIS_BUCKET_POLICY_CHANGE_EVENTS, EMAIL_SUBSCRIPTION } from '../../functions/secure-bucket/src/core/alarms.js';
 import { composeSecureBucket } from '../../functions/secure-bucket/src/core/compose.js';
-import { compositeForClaim } from '../../functions/secure-bucket/src/render/composite.js';
-import { renderClaim } from '../../functions/secure-bucket/src/render/session.js';
+import { compositeForClaim } from '../../functions/secure-bucket/cli/control-plane/composite.js';
+import { renderClaim } from '../../functions/secure-bucket/cli/control-plane/converge.js';
 import { environmentConfig, exampleClaim, inProcessClient, withSpec, type Json } from '../lib/function-fixtures.js';
 import { getSchemaRegistry } from '../lib/schema-validator.js';
 import { fp, kindsOf, render, renderOk } from './protection-fixtures.js';

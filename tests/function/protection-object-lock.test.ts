@@ -5,10 +5,10 @@ import { governanceBypassStatement } from '../../functions/secure-bucket/src/cor
 import { buildContext } from '../../functions/secure-bucket/src/core/context.js';
 import { readEnvironment } from '../../functions/secure-bucket/src/core/environment.js';
 import { readIdentity, readSpec } from '../../functions/secure-bucket/src/core/claim.js';
-import { compositeForClaim } from '../../functions/secure-bucket/src/render/composite.js';
+import { compositeForClaim } from '../../functions/secure-bucket/cli/control-plane/composite.js';
 import { environmentConfig, exampleClaim, withSpec, type Json } from '../lib/function-fixtures.js';
 import { evaluateS3, paths, policySetFor, type Caller } from '../lib/simulate.js';
-import type { AccountState } from '../../functions/secure-bucket/src/render/fake-provider.js';
+import type { AccountState } from '../../functions/secure-bucket/cli/control-plane/fake-provider.js';
 import { fp, render, renderOk, statementsOf } from './protection-fixtures.js';
 
 const archive = exampleClaim('audit-archive');

@@ -3,7 +3,7 @@
 // outside the VPC endpoint without opening anything else.
 import { describe, expect, it } from '@jest/globals';
 import { REPLICATION_ACTIONS } from '../../functions/secure-bucket/src/core/replication.js';
-import { compositeForClaim } from '../../functions/secure-bucket/src/render/composite.js';
+import { compositeForClaim } from '../../functions/secure-bucket/cli/control-plane/composite.js';
 import { call, desiredResources, renderPasses, environmentConfig, exampleClaim, withSpec, type Json } from '../lib/function-fixtures.js';
 import { allowAll, evaluateKms, evaluateS3, paths, policySetFor, type Caller, type PolicyJson } from '../lib/simulate.js';
 import { fp, kindsOf, list, render, renderOk, statementsOf } from './protection-fixtures.js';
@@ -199,7 +199,7 @@ describe('the replication role gets past the VPC-endpoint deny, and nothing else
 
 describe('every policy document this module renders names real actions and condition keys', () => {
   it.each(['replication-role', 'replica-kms-key', 'replica-bucket-policy', 'bucket-policy'])('%s', async (name) => {
-    const { lintPolicy } = await import('../../functions/secure-bucket/src/explain/lint.js');
+    const { lintPolicy } = await import('../../functions/secure-bucket/cli/explain/lint.js');
     const r = await renderOk(withSpec(archive, (s) => (s['objectLock'] = { mode: 'Governance', days: 30, governanceBypassConsumers: ['audit-writer'] })));
     const f = fp(r, name);
     const docs: Array<[string, unknown]> =

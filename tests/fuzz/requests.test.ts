@@ -6,9 +6,9 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import { RunFunctionRequest } from '@crossplane-org/function-sdk-typescript';
-import { startLocalFunction, type LocalFunction } from '../../functions/secure-bucket/src/client.js';
+import { startLocalFunction, type LocalFunction } from '../../functions/secure-bucket/cli/control-plane/client.js';
 import { ENVIRONMENT_REQUIREMENT, runFunction } from '../../functions/secure-bucket/src/function.js';
-import { compositeForClaim } from '../../functions/secure-bucket/src/render/composite.js';
+import { compositeForClaim } from '../../functions/secure-bucket/cli/control-plane/composite.js';
 import { claimOf, validSpec } from '../../bench/claim-generator.js';
 import { exampleEnvironment } from '../../bench/workload.js';
 import { hostileValue, mutate, mutation } from './hostile.js';

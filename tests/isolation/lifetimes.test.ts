@@ -8,12 +8,12 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { loadAll } from 'js-yaml';
-import type { AccountState } from '../../functions/secure-bucket/src/render/fake-provider.js';
+import type { AccountState } from '../../functions/secure-bucket/cli/control-plane/fake-provider.js';
 import { exampleClaim, withSpec, type Json } from '../lib/function-fixtures.js';
 import { getSchemaRegistry } from '../lib/schema-validator.js';
 import { repoRoot } from '../lib/repo.js';
 
-const cli = path.join(repoRoot, 'dist/functions/secure-bucket/src/render.js');
+const cli = path.join(repoRoot, 'dist/functions/secure-bucket/cli/render.js');
 const dir = mkdtempSync(path.join(tmpdir(), 'lifetimes-'));
 const ARCHIVE = 'acme-stg-team-inventory-audit-archive';
 

@@ -7,8 +7,8 @@ import fc from 'fast-check';
 import { composeSecureBucket } from '../../functions/secure-bucket/src/core/compose.js';
 import { readEnvironment } from '../../functions/secure-bucket/src/core/environment.js';
 import { ClaimError, type ManagedResource } from '../../functions/secure-bucket/src/core/types.js';
-import { convergeCore } from '../../functions/secure-bucket/src/explain/policy-set.js';
-import { compositeForClaim } from '../../functions/secure-bucket/src/render/composite.js';
+import { convergeCore } from '../../functions/secure-bucket/cli/explain/policy-set.js';
+import { compositeForClaim } from '../../functions/secure-bucket/cli/control-plane/composite.js';
 import { claimOf } from '../../bench/claim-generator.js';
 import { environmentConfig, exampleClaim, type Json } from '../lib/function-fixtures.js';
 

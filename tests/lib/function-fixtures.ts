@@ -4,9 +4,9 @@ import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { RunFunctionRequest, Severity, type RunFunctionResponse } from '@crossplane-org/function-sdk-typescript';
 import { ENVIRONMENT_REQUIREMENT, runFunction } from '../../functions/secure-bucket/src/function.js';
-import { asClaim, compositeForClaim, type Claim } from '../../functions/secure-bucket/src/render/composite.js';
-import { FakeAccount } from '../../functions/secure-bucket/src/render/fake-provider.js';
-import type { FunctionClient } from '../../functions/secure-bucket/src/client.js';
+import { asClaim, compositeForClaim, type Claim } from '../../functions/secure-bucket/cli/control-plane/composite.js';
+import { FakeAccount } from '../../functions/secure-bucket/cli/control-plane/fake-provider.js';
+import type { FunctionClient } from '../../functions/secure-bucket/cli/control-plane/client.js';
 import { loadYamlDocuments, repoRoot } from './repo.js';
 
 export type Json = Record<string, unknown>;

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { repoRoot } from './repo.js';
 
-export const renderCli = path.join(repoRoot, 'dist/functions/secure-bucket/src/render.js');
+export const renderCli = path.join(repoRoot, 'dist/functions/secure-bucket/cli/render.js');
 
 export function assertBuilt(): void {
   if (!existsSync(renderCli)) throw new Error(`${renderCli} is missing: run 'make build' (make test does it) before these tests`);

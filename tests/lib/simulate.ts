@@ -1,12 +1,12 @@
 // Test-side entry to the policy simulator: the converged policies of an example claim, and the
 // evaluation model of functions/secure-bucket/src/explain/simulate.ts (documented there). Tests
 // state their expectations themselves; they only borrow the machinery that asks the simulator.
-import { compositeForClaim, type Claim } from '../../functions/secure-bucket/src/render/composite.js';
-import { convergedPolicySet, type PolicySet } from '../../functions/secure-bucket/src/explain/policy-set.js';
+import { compositeForClaim, type Claim } from '../../functions/secure-bucket/cli/control-plane/composite.js';
+import { convergedPolicySet, type PolicySet } from '../../functions/secure-bucket/cli/explain/policy-set.js';
 import { environmentConfig, exampleClaims, podIdentityDedicatedEndpoint, type Json } from './function-fixtures.js';
 
-export * from '../../functions/secure-bucket/src/explain/simulate.js';
-export type { ConsumerPolicies, PolicyJson, PolicySet } from '../../functions/secure-bucket/src/explain/policy-set.js';
+export * from '../../functions/secure-bucket/cli/explain/simulate.js';
+export type { ConsumerPolicies, PolicyJson, PolicySet } from '../../functions/secure-bucket/cli/explain/policy-set.js';
 
 export type EnvironmentVariant = 'irsa-shared-endpoint' | 'pod-identity-dedicated-endpoint';
 

@@ -5,7 +5,7 @@
 import { beforeAll, describe, expect, it } from '@jest/globals';
 import { claimsDir, exampleClaims, withSpec } from '../lib/function-fixtures.js';
 import { assertBuilt, render, scratchDir, writeClaimFile } from '../lib/render-cli.js';
-import { compareMatrices, compareResources, differingFields } from '../../functions/secure-bucket/src/explain/access-diff.js';
+import { compareMatrices, compareResources, differingFields } from '../../functions/secure-bucket/cli/explain/access-diff.js';
 
 beforeAll(assertBuilt);
 

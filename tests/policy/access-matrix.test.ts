@@ -3,7 +3,7 @@
 // compared with an expectation derived from the short rule set below (written from the issue, not
 // from the policies under test). Zero unexpected allows, zero unexpected denies.
 import { describe, expect, it } from '@jest/globals';
-import { explainMatrix, FAMILIES, FAMILY_ACTION, formatMatrix, principalsOf, spotsFor, targetFor, type Family, type Place, type Principal } from '../../functions/secure-bucket/src/explain/matrix.js';
+import { explainMatrix, FAMILIES, FAMILY_ACTION, formatMatrix, principalsOf, spotsFor, targetFor, type Family, type Place, type Principal } from '../../functions/secure-bucket/cli/explain/matrix.js';
 import { exampleClaim, withSpec } from '../lib/function-fixtures.js';
 import { evaluateS3, exampleBucketSets, examplePolicySets, paths, platformBoundary, policySetFor, type Caller, type ConsumerPolicies, type Path, type PolicySet, type TlsVersion } from '../lib/simulate.js';
 

@@ -1,7 +1,7 @@
 // Catalogue lint of every policy we emit: the simulator ignores misspelt operators, unknown
 // actions and unknown condition keys, so a policy only counts as proven once it passes this.
 import { describe, expect, it } from '@jest/globals';
-import { allPoliciesOf, lintPolicy, lintPolicySet, policiesOf } from '../../functions/secure-bucket/src/explain/lint.js';
+import { allPoliciesOf, lintPolicy, lintPolicySet, policiesOf } from '../../functions/secure-bucket/cli/explain/lint.js';
 import { examplePolicySets, type PolicyJson } from '../lib/simulate.js';
 
 const all = [...examplePolicySets('irsa-shared-endpoint'), ...examplePolicySets('pod-identity-dedicated-endpoint')];

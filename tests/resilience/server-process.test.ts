@@ -13,7 +13,7 @@ import { runFunction } from '../../functions/secure-bucket/src/function.js';
 import { claimOf } from '../../bench/claim-generator.js';
 import { rawClient, type RawClient } from '../../bench/load.js';
 import { exampleEnvironment, exampleRequests, requestFor } from '../../bench/workload.js';
-import { compositeForClaim } from '../../functions/secure-bucket/src/render/composite.js';
+import { compositeForClaim } from '../../functions/secure-bucket/cli/control-plane/composite.js';
 import { compileServer, listeningAddress, sleep, startProcess, type CompiledServer, type RunningProcess } from '../server/harness.js';
 import { FLAG, FRAME, frame, grpcMessage, HTTP2_PREFACE, sendRaw, sendStream } from './wire.js';
 

@@ -102,11 +102,11 @@ function compiledMainPath(): string {
 }
 
 describe('Dockerfile', () => {
-  it('is multi-stage and ends on distroless Node 20 (nonroot variant)', () => {
+  it('is multi-stage and ends on distroless Node 22, a supported LTS (nonroot variant)', () => {
     expect(stages.length).toBeGreaterThanOrEqual(2);
-    expect(final.base).toBe('gcr.io/distroless/nodejs20-debian12:nonroot');
-    // Build stages run the same Node major as the runtime, and package.json allows it.
-    for (const s of stages.slice(0, -1)) expect(s.base).toMatch(/^node:20[-.]/);
+    expect(final.base).toBe('gcr.io/distroless/nodejs22-debian12:nonroot');
+    // Build stages run the same Node major as the runtime, and package.json allows it (and this machine's 20 for the tooling).
+    for (const s of stages.slice(0, -1)) expect(s.base).toMatch(/^node:22[-.]/);
     const engines = (JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { engines: { node: string } }).engines.node;
     expect(Number(/>=\s*(\d+)/.exec(engines)?.[1])).toBeLessThanOrEqual(20);
   });
@@ -177,6 +177,12 @@ describe('what the image runs', () => {
   const program = ts.createProgram([join(FUNCTION_DIR, 'src/main.ts')], options);
   const ours = program.getSourceFiles().filter((f) => !f.fileName.includes('/node_modules/'));
   const packageJson = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
+
+  it('holds the server alone: no render CLI, explain, fake provider or simulator in its sources', () => {
+    const all = ts.sys.readDirectory(join(FUNCTION_DIR, 'src'), ['.ts'], ['**/*.d.ts']).map((f) => relative(FUNCTION_DIR, f));
+    expect(all.filter((f) => !/^src\/(main|server|function|logger)\.ts$|^src\/core\//.test(f))).toEqual([]);
+    for (const f of ours) expect([relative(REPO_ROOT, f.fileName), /iam-simulate|fake-provider|explain/.test(f.text.slice(0, 2000))]).toEqual([relative(REPO_ROOT, f.fileName), false]);
+  });
 
   it('reaches function.ts', () => {
     expect(ours.map((f) => relative(REPO_ROOT, f.fileName))).toContain('functions/secure-bucket/src/function.ts');

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { RunFunctionRequest, to } from '@crossplane-org/function-sdk-typescript';
-import { connectFunction, type FunctionClient } from '../../functions/secure-bucket/src/client.js';
+import { connectFunction, type FunctionClient } from '../../functions/secure-bucket/cli/control-plane/client.js';
 import { createLogger } from '../../functions/secure-bucket/src/logger.js';
 import { DEFAULT_ADDRESS, EXIT, parseMainArgs, runMain, UsageError, type RunMainOptions } from '../../functions/secure-bucket/src/main.js';
 import type { RunFunctionHandler } from '../../functions/secure-bucket/src/server.js';

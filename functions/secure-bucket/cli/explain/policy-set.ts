@@ -1,15 +1,15 @@
 // Every policy document one claim puts into AWS, read back from the rendered resources (the
 // exact JSON the provider would apply), together with who the principals are. The simulator,
 // the linter and `render --explain-access` all work on this one set.
-import { readIdentity, readSpec } from '../core/claim.js';
-import { composeSecureBucket, type ComposeInput } from '../core/compose.js';
-import { buildContext } from '../core/context.js';
-import { readEnvironment } from '../core/environment.js';
-import type { Json } from '../core/fields.js';
-import { endpointPolicy } from '../core/network.js';
-import type { AccessLevel, ClaimIdentity, ManagedResource, ObservedResource, PlatformEnvironment, RenderOutput } from '../core/types.js';
-import { REPLICA_PARTS } from '../core/owned-bucket.js';
-import { FakeAccount } from '../render/fake-provider.js';
+import { readIdentity, readSpec } from '../../src/core/claim.js';
+import { composeSecureBucket, type ComposeInput } from '../../src/core/compose.js';
+import { buildContext } from '../../src/core/context.js';
+import { readEnvironment } from '../../src/core/environment.js';
+import type { Json } from '../../src/core/fields.js';
+import { endpointPolicy } from '../../src/core/network.js';
+import type { AccessLevel, ClaimIdentity, ManagedResource, ObservedResource, PlatformEnvironment, RenderOutput } from '../../src/core/types.js';
+import { REPLICA_PARTS } from '../../src/core/owned-bucket.js';
+import { FakeAccount } from '../control-plane/fake-provider.js';
 
 /** A policy document as JSON (what AWS stores), not the core's typed builder. */
 export type PolicyJson = { Version: string; Statement: Array<Record<string, unknown>> };

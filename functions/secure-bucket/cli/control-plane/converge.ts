@@ -2,9 +2,9 @@
 // RunFunctionRequests over gRPC, answers the function's resource requirements, and (converging)
 // feeds back provider status pass after pass until the desired state stops changing.
 import { RunFunctionRequest, Severity, type RunFunctionResponse } from '@crossplane-org/function-sdk-typescript';
-import type { FunctionClient } from '../client.js';
-import { canonicalJson } from '../core/policy.js';
-import { isObject, type Json } from '../core/fields.js';
+import type { FunctionClient } from './client.js';
+import { canonicalJson } from '../../src/core/policy.js';
+import { isObject, type Json } from '../../src/core/fields.js';
 import { compositeForClaim, type Claim } from './composite.js';
 import { FakeAccount } from './fake-provider.js';
 

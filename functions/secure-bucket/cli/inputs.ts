@@ -3,8 +3,8 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { loadAll } from 'js-yaml';
-import { isObject } from '../core/fields.js';
-import { asClaim, type Claim } from './composite.js';
+import { isObject } from '../src/core/fields.js';
+import { asClaim, type Claim } from './control-plane/composite.js';
 
 export interface LoadedClaim {
   claim: Claim;

@@ -1,7 +1,7 @@
 // What Crossplane does with a claim before our function sees it: it creates a cluster-scoped XR
 // with the claim's spec, labels naming the claim, and a claimRef.
 import { createHash } from 'node:crypto';
-import { isObject, type Json } from '../core/fields.js';
+import { isObject, type Json } from '../../src/core/fields.js';
 
 export const XR_API_VERSION = 'platform.example.org/v1alpha1';
 

@@ -4,19 +4,19 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { dump } from 'js-yaml';
-import { isObject, type Json } from './core/fields.js';
-import { readEnvironment } from './core/environment.js';
-import { readSpec } from './core/claim.js';
-import { endpointPolicy } from './core/network.js';
-import { asJson, asYaml, renderAll, type ClaimOutput } from './render/batch.js';
-import { compositeForClaim, type Claim } from './render/composite.js';
-import { DEFAULT_ASSUMPTIONS, estimateCost, formatCost } from './render/cost.js';
-import { environmentData } from './render/environment.js';
-import { FakeAccount, type AccountState } from './render/fake-provider.js';
-import { claimId, loadClaims, readYamlDocuments, type LoadedClaim } from './render/inputs.js';
-import { runCli, write } from './render/output.js';
-import { DEFAULT_PRICE_TABLE, readPriceTable } from './render/prices.js';
-import type { RenderedClaim } from './render/session.js';
+import { isObject, type Json } from '../src/core/fields.js';
+import { readEnvironment } from '../src/core/environment.js';
+import { readSpec } from '../src/core/claim.js';
+import { endpointPolicy } from '../src/core/network.js';
+import { asJson, asYaml, renderAll, type ClaimOutput } from './batch.js';
+import { compositeForClaim, type Claim } from './control-plane/composite.js';
+import { DEFAULT_ASSUMPTIONS, estimateCost, formatCost } from './cost.js';
+import { environmentData } from './environment.js';
+import { FakeAccount, type AccountState } from './control-plane/fake-provider.js';
+import { claimId, loadClaims, readYamlDocuments, type LoadedClaim } from './inputs.js';
+import { runCli, write } from './output.js';
+import { DEFAULT_PRICE_TABLE, readPriceTable } from './prices.js';
+import type { RenderedClaim } from './control-plane/converge.js';
 
 const USAGE = [
   'usage: render [--converge] [--output yaml|json] [--summary] [--emit-xr] [--explain-access] [--environment FILE] [--composition FILE]',

@@ -8,7 +8,7 @@ import {
   RunFunctionRequest,
   RunFunctionResponse,
 } from '@crossplane-org/function-sdk-typescript';
-import type { Logger } from './logger.js';
+import type { Logger } from '../../src/logger.js';
 import {
   boundAddress,
   createFunctionServer,
@@ -16,7 +16,7 @@ import {
   messageLimits,
   shutdownGracefully,
   type RunFunctionHandler,
-} from './server.js';
+} from '../../src/server.js';
 
 export const DEFAULT_DEADLINE_MS = 30_000;
 
