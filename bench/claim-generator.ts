@@ -1,9 +1,8 @@
 // Valid XSecureBucketClaims drawn from the whole claim API (fast-check arbitraries): the bench
 // renders thousands of distinct ones, and the fuzz tests start from them before breaking them.
 import fc from 'fast-check';
-import type { Claim } from '../functions/secure-bucket/cli/control-plane/composite.js';
-import { XR_API_VERSION } from '../functions/secure-bucket/cli/control-plane/composite.js';
-import { ACCESS_LEVELS } from '../functions/secure-bucket/src/core/claim.js';
+import { type Claim, XR_API_VERSION } from '../functions/secure-bucket/cli/control-plane/composite.js';
+import { ACCESS_LEVELS } from '../functions/secure-bucket/src/core/index.js';
 
 type Spec = Record<string, unknown>;
 

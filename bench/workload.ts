@@ -7,9 +7,10 @@ import { fileURLToPath } from 'node:url';
 import { loadAll } from 'js-yaml';
 import { RunFunctionRequest, Severity, type RunFunctionResponse } from '@crossplane-org/function-sdk-typescript';
 import { ENVIRONMENT_REQUIREMENT, runFunction } from '../functions/secure-bucket/src/function.js';
-import { isObject, type Json } from '../functions/secure-bucket/src/core/fields.js';
+import { isObject, type Json } from '../functions/secure-bucket/src/core/index.js';
 import { asClaim, compositeForClaim, type Claim } from '../functions/secure-bucket/cli/control-plane/composite.js';
-import { FakeAccount } from '../functions/secure-bucket/cli/control-plane/fake-provider.js';
+import { converge, requestFor as controlPlaneRequest, suppliedObjects, type Pass } from '../functions/secure-bucket/cli/control-plane/converge.js';
+import { inProcessFunction } from '../functions/secure-bucket/cli/control-plane/client.js';
 import { GENERATED_NAMESPACES } from './claim-generator.js';
 
 /** The repo root, from bench/*.ts (ts-jest) or dist/bench/*.js (compiled). */
@@ -44,46 +45,21 @@ export function exampleEnvironment(root = repoRoot()): Json {
 
 /** A RunFunctionRequest with the EnvironmentConfig supplied, as on every call after the first. */
 export function requestFor(tag: string, composite: Json, environment: Json, observed: Record<string, Json> = {}): RunFunctionRequest {
-  return RunFunctionRequest.fromPartial({
-    meta: { tag },
-    observed: { composite: { resource: composite }, resources: Object.fromEntries(Object.entries(observed).map(([k, v]) => [k, { resource: v }])) },
-    desired: { resources: {} },
-    requiredResources: { [ENVIRONMENT_REQUIREMENT]: { items: [{ resource: environment, connectionDetails: {}, ready: 0 }] } },
-  });
+  return controlPlaneRequest(composite, observed, { tag, supplied: { [ENVIRONMENT_REQUIREMENT]: suppliedObjects([environment]) } });
 }
 
 export function fatalOf(rsp: RunFunctionResponse): string | undefined {
   return rsp.results.find((r) => r.severity === Severity.SEVERITY_FATAL)?.message;
 }
 
-function desired(rsp: RunFunctionResponse): { resources: Record<string, Json>; status: Json } {
-  const resources: Record<string, Json> = {};
-  for (const [k, v] of Object.entries(rsp.desired?.resources ?? {})) if (v.resource) resources[k] = v.resource as Json;
-  return { resources, status: ((rsp.desired?.composite?.resource as Json | undefined)?.['status'] ?? {}) as Json };
-}
-
 /**
- * The request of a reconcile once the claim has converged: the function's desired state fed to the
- * fake provider pass after pass until nothing changes, that last request returned. Rejects a claim
- * the function refuses.
+ * The request of a reconcile once the claim has converged (the simulated control plane, in
+ * process): what Crossplane sends on every steady-state reconcile. Rejects a claim the function refuses.
  */
-export async function steadyStateRequest(tag: string, claim: Claim, environment: Json, maxPasses = 8): Promise<RunFunctionRequest> {
-  const composite = compositeForClaim(claim);
-  const data = environment['data'] as Json;
-  const provider = new FakeAccount({ accountId: String(data['accountId']), partition: String(data['partition'] ?? 'aws') }).providerFor(String((composite['metadata'] as Json)['name']));
-  let request = requestFor(tag, composite, environment);
-  let previous = '';
-  for (let pass = 1; pass <= maxPasses; pass++) {
-    const rsp = await runFunction(request);
-    const fatal = fatalOf(rsp);
-    if (fatal) throw new Error(`${claim.metadata.namespace}/${claim.metadata.name}: ${fatal}`);
-    const { resources, status } = desired(rsp);
-    const now = JSON.stringify(resources);
-    if (now === previous) return request;
-    previous = now;
-    request = requestFor(tag, { ...composite, status }, environment, provider.reconcile(resources));
-  }
-  throw new Error(`${claim.metadata.namespace}/${claim.metadata.name}: did not converge in ${maxPasses} passes`);
+export async function steadyStateRequest(tag: string, claim: Claim, environment: Json): Promise<RunFunctionRequest> {
+  const rendered = await converge(inProcessFunction, compositeForClaim(claim), { clusterObjects: [environment], converge: true, tag });
+  if (rendered.fatal) throw new Error(`${claim.metadata.namespace}/${claim.metadata.name}: ${rendered.fatal}`);
+  return (rendered.history.at(-1) as Pass).request;
 }
 
 /** Steady-state requests for the example claims, tagged with the claim's name. */

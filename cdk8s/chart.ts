@@ -3,8 +3,7 @@
 import { Chart } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import type { Construct } from 'constructs';
-import { consumerRoleArn } from '../functions/secure-bucket/src/core/naming.js';
-import type { BucketSpec, ClaimIdentity, Consumer, PlatformEnvironment } from '../functions/secure-bucket/src/core/types.js';
+import { type BucketSpec, type ClaimIdentity, type Consumer, consumerRoleArn, type PlatformEnvironment } from '../functions/secure-bucket/src/core/index.js';
 import { consumerPodLabels, generatedLabels, objectName } from './labels.js';
 import { authorizationPolicy, s3EgressRoute } from './mesh.js';
 import type { ClusterNetwork, PodPeer } from './platform.js';

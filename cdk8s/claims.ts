@@ -1,16 +1,12 @@
 // Finds the XSecureBucketClaim files committed in the repo and reads each claim with the
 // function's own reader (same defaults, same errors), so both sides see the same request.
 import { readdirSync, readFileSync } from 'node:fs';
+export { CLAIM_KIND, PLATFORM_API_VERSION as CLAIM_API_VERSION } from '../functions/secure-bucket/src/core/index.js';
+import { type BucketSpec, CLAIM_KIND, type ClaimIdentity, isObject, type Json, PLATFORM_API_VERSION as CLAIM_API_VERSION, type PlatformEnvironment, readEnvironment, readSpec, requiredString } from '../functions/secure-bucket/src/core/index.js';
 import path from 'node:path';
 import { loadAll } from 'js-yaml';
-import { readSpec } from '../functions/secure-bucket/src/core/claim.js';
-import { readEnvironment } from '../functions/secure-bucket/src/core/environment.js';
-import { isObject, requiredString, type Json } from '../functions/secure-bucket/src/core/fields.js';
-import type { BucketSpec, ClaimIdentity, PlatformEnvironment } from '../functions/secure-bucket/src/core/types.js';
 import { EnvironmentResolver } from './environment-source.js';
 
-export const CLAIM_KIND = 'XSecureBucketClaim';
-export const CLAIM_API_VERSION = 'platform.example.org/v1alpha1';
 /** Folders whose YAML may hold claims; generated/ folders are our output, never input. */
 export const CLAIM_ROOTS = ['compositions/examples/claims', 'clusters'];
 

@@ -8,9 +8,9 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { loadAll } from 'js-yaml';
-import { isObject, type Json } from '../functions/secure-bucket/src/core/fields.js';
+import { DEFAULT_ENVIRONMENT_CONFIG as ENVIRONMENT_CONFIG_NAME, isObject, type Json } from '../functions/secure-bucket/src/core/index.js';
 
-export const ENVIRONMENT_CONFIG_NAME = 'secure-bucket-platform';
+export { DEFAULT_ENVIRONMENT_CONFIG as ENVIRONMENT_CONFIG_NAME } from '../functions/secure-bucket/src/core/index.js';
 const KUSTOMIZATION_FILES = ['kustomization.yaml', 'kustomization.yml', 'Kustomization'];
 
 export interface EnvironmentSource {

@@ -4,8 +4,7 @@
 import { ApiObject, Chart, Duration, JsonPatch, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import type { Construct } from 'constructs';
-import { accessPointArn, accessPointName, bucketName } from '../functions/secure-bucket/src/core/naming.js';
-import type { Consumer } from '../functions/secure-bucket/src/core/types.js';
+import { accessPointArn, accessPointName, bucketName, type Consumer } from '../functions/secure-bucket/src/core/index.js';
 import { inMesh, type ClaimModel } from './chart.js';
 import { consumerPodLabels, generatedLabels, objectName } from './labels.js';
 import { dnsSuffix } from './s3-hosts.js';

@@ -1,7 +1,6 @@
 // Labels the generated objects carry: who manages them, which claim they came from, and the
 // pod labels that tie a consumer's pods to its NetworkPolicy and mesh policies.
-import { ownerLabels } from '../functions/secure-bucket/src/core/naming.js';
-import type { ClaimIdentity, Consumer } from '../functions/secure-bucket/src/core/types.js';
+import { type ClaimIdentity, type Consumer, ownerLabels } from '../functions/secure-bucket/src/core/index.js';
 
 export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
 export const MANAGED_BY = 'cdk8s-secure-bucket';

@@ -7,7 +7,7 @@
 // the Sidecar, Gateway and VirtualService (clusters/<cluster>/mesh/generated), which tenants may not.
 import { ApiObject, Chart } from 'cdk8s';
 import type { Construct } from 'constructs';
-import type { Consumer } from '../functions/secure-bucket/src/core/types.js';
+import type { Consumer } from '../functions/secure-bucket/src/core/index.js';
 import type { ClaimModel } from './chart.js';
 import { consumerPodLabels, generatedLabels, objectName } from './labels.js';
 import { hostKey, s3Hosts, stsHost } from './s3-hosts.js';

@@ -5,8 +5,7 @@ import { readFileSync } from 'node:fs';
 import { isIPv4, isIPv6 } from 'node:net';
 import path from 'node:path';
 import { load } from 'js-yaml';
-import { arrayAt, integerAt, objectAt, requiredString, type Json } from '../functions/secure-bucket/src/core/fields.js';
-import type { PlatformEnvironment } from '../functions/secure-bucket/src/core/types.js';
+import { arrayAt, integerAt, type Json, objectAt, type PlatformEnvironment, requiredString } from '../functions/secure-bucket/src/core/index.js';
 import type { RegionRanges } from './s3-ranges.js';
 
 export interface PodPeer {

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { dump } from 'js-yaml';
 import { EnvironmentResolver, ENVIRONMENT_CONFIG_NAME } from '../cdk8s/environment-source.js';
+import { ENVIRONMENT_CONFIG_API_VERSION } from '../functions/secure-bucket/src/core/index.js';
 
 const repoRoot = process.cwd();
 const render = path.join(repoRoot, 'dist/functions/secure-bucket/cli/render.js');
@@ -68,7 +69,7 @@ function main(argv: string[]): number {
       }
       const env = resolver.forClaim(path.join(repoRoot, files[0] as string));
       const envFile = path.join(dir, 'environment.yaml');
-      writeFileSync(envFile, dump({ apiVersion: 'apiextensions.crossplane.io/v1beta1', kind: 'EnvironmentConfig', metadata: { name: ENVIRONMENT_CONFIG_NAME }, data: env.data }));
+      writeFileSync(envFile, dump({ apiVersion: ENVIRONMENT_CONFIG_API_VERSION, kind: 'EnvironmentConfig', metadata: { name: ENVIRONMENT_CONFIG_NAME }, data: env.data }));
       process.stdout.write(`<!-- ${rel}: ${files.join(', ')} (environment: ${env.from}) -->\n`);
       const run = spawnSync(process.execPath, [render, '--diff-access', '--environment', envFile, ...passThrough, path.join(dir, 'base'), path.join(dir, 'head')], { cwd: repoRoot, stdio: 'inherit' });
       status = Math.max(status, run.status ?? 1);

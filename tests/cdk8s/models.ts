@@ -1,6 +1,6 @@
 // The example claims as the cdk8s app reads them, in the platform variants the tests cover.
 import path from 'node:path';
-import type { IdentityMode } from '../../functions/secure-bucket/src/core/types.js';
+import type { IdentityMode } from '../../functions/secure-bucket/src/core/index.js';
 import { loadModels, type Model } from '../../cdk8s/synth.js';
 import { repoRoot } from '../lib/repo.js';
 

@@ -3,11 +3,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from '@jest/globals';
-import { CIS_BUCKET_POLICY_CHANGE_EVENTS } from '../../functions/secure-bucket/src/core/alarms.js';
-import { readEnvironment } from '../../functions/secure-bucket/src/core/environment.js';
-import { readSpec } from '../../functions/secure-bucket/src/core/claim.js';
-import { versioningRequired } from '../../functions/secure-bucket/src/core/protection.js';
-import type { BucketSpec, PlatformEnvironment } from '../../functions/secure-bucket/src/core/types.js';
+import { type BucketSpec, CIS_BUCKET_POLICY_CHANGE_EVENTS, type PlatformEnvironment, readEnvironment, readSpec, versioningRequired } from '../../functions/secure-bucket/src/core/index.js';
 import { compositeForClaim } from '../../functions/secure-bucket/cli/control-plane/composite.js';
 import { repoRoot } from '../lib/repo.js';
 import { environmentConfig, exampleClaims, type Json } from '../lib/function-fixtures.js';

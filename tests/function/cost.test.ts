@@ -8,7 +8,7 @@ import { assertBuilt, render } from '../lib/render-cli.js';
 import { repoRoot } from '../lib/repo.js';
 import { DEFAULT_ASSUMPTIONS, estimateCost, staysOf } from '../../functions/secure-bucket/cli/cost.js';
 import { DEFAULT_PRICE_TABLE, pricesFor, readPriceTable } from '../../functions/secure-bucket/cli/prices.js';
-import type { Lifecycle } from '../../functions/secure-bucket/src/core/types.js';
+import type { Lifecycle } from '../../functions/secure-bucket/src/core/index.js';
 
 beforeAll(assertBuilt);
 

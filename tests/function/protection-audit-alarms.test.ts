@@ -1,8 +1,7 @@
 // Audit trail (access logs, inventory) only where the platform has the buckets; request metrics only
 // with metrics or alarms; alarms and CloudTrail change alerts to the right topic.
 import { describe, expect, it } from '@jest/globals';
-import { CIS_BUCKET_POLICY_CHANGE_EVENTS, EMAIL_SUBSCRIPTION } from '../../functions/secure-bucket/src/core/alarms.js';
-import { composeSecureBucket } from '../../functions/secure-bucket/src/core/compose.js';
+import { CIS_BUCKET_POLICY_CHANGE_EVENTS, composeSecureBucket, EMAIL_SUBSCRIPTION } from '../../functions/secure-bucket/src/core/index.js';
 import { compositeForClaim } from '../../functions/secure-bucket/cli/control-plane/composite.js';
 import { renderClaim } from '../../functions/secure-bucket/cli/control-plane/converge.js';
 import { environmentConfig, exampleClaim, inProcessClient, withSpec, type Json } from '../lib/function-fixtures.js';

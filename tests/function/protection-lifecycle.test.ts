@@ -2,7 +2,7 @@
 // on, transitions and expiration as asked; invalid orders rejected with the rule's name and the fix.
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
-import { NONCURRENT_VERSION_DEFAULT_DAYS } from '../../functions/secure-bucket/src/core/lifecycle.js';
+import { NONCURRENT_VERSION_DEFAULT_DAYS } from '../../functions/secure-bucket/src/core/index.js';
 import { exampleClaim, withSpec, type Json } from '../lib/function-fixtures.js';
 import { fp, render, renderOk } from './protection-fixtures.js';
 

@@ -1,10 +1,7 @@
 // Object lock (WORM) and versioning: rendered only for the claims that need them, and a claim
 // change that would remove lock or weaken COMPLIANCE retention is a Fatal read from observed state.
 import { describe, expect, it } from '@jest/globals';
-import { governanceBypassStatement } from '../../functions/secure-bucket/src/core/object-lock.js';
-import { buildContext } from '../../functions/secure-bucket/src/core/context.js';
-import { readEnvironment } from '../../functions/secure-bucket/src/core/environment.js';
-import { readIdentity, readSpec } from '../../functions/secure-bucket/src/core/claim.js';
+import { buildContext, governanceBypassStatement, readEnvironment, readIdentity, readSpec } from '../../functions/secure-bucket/src/core/index.js';
 import { compositeForClaim } from '../../functions/secure-bucket/cli/control-plane/composite.js';
 import { environmentConfig, exampleClaim, withSpec, type Json } from '../lib/function-fixtures.js';
 import { evaluateS3, paths, policySetFor, type Caller } from '../lib/simulate.js';

@@ -2,7 +2,7 @@
 // its region; a role with exactly the replication actions, which the bucket policy lets in from
 // outside the VPC endpoint without opening anything else.
 import { describe, expect, it } from '@jest/globals';
-import { REPLICATION_ACTIONS } from '../../functions/secure-bucket/src/core/replication.js';
+import { REPLICATION_ACTIONS } from '../../functions/secure-bucket/src/core/index.js';
 import { compositeForClaim } from '../../functions/secure-bucket/cli/control-plane/composite.js';
 import { call, desiredResources, renderPasses, environmentConfig, exampleClaim, withSpec, type Json } from '../lib/function-fixtures.js';
 import { allowAll, evaluateKms, evaluateS3, paths, policySetFor, type Caller, type PolicyJson } from '../lib/simulate.js';

@@ -5,8 +5,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { loadAll } from 'js-yaml';
-import { readEnvironment } from '../../functions/secure-bucket/src/core/environment.js';
-import { endpointPolicy } from '../../functions/secure-bucket/src/core/network.js';
+import { endpointPolicy, readEnvironment } from '../../functions/secure-bucket/src/core/index.js';
 import { assertBuilt, render } from '../lib/render-cli.js';
 import { repoRoot } from '../lib/repo.js';
 

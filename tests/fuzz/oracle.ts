@@ -3,7 +3,7 @@
 // every rendered policy in canonical JSON (the provider re-applies anything else forever).
 import { expect } from '@jest/globals';
 import { Severity, type RunFunctionResponse } from '@crossplane-org/function-sdk-typescript';
-import { canonicalJson } from '../../functions/secure-bucket/src/core/policy.js';
+import { canonicalJson } from '../../functions/secure-bucket/src/core/index.js';
 
 export type Json = Record<string, unknown>;
 

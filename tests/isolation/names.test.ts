@@ -4,9 +4,7 @@
 // and names nothing for an unregistered namespace. Property test over such pairs, then the table.
 import { afterAll, describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
-import { composeSecureBucket } from '../../functions/secure-bucket/src/core/compose.js';
-import { readEnvironment } from '../../functions/secure-bucket/src/core/environment.js';
-import { ClaimError, type ManagedResource } from '../../functions/secure-bucket/src/core/types.js';
+import { ClaimError, composeSecureBucket, type ManagedResource, readEnvironment } from '../../functions/secure-bucket/src/core/index.js';
 import { convergeCore } from '../../functions/secure-bucket/cli/explain/policy-set.js';
 import { compositeForClaim } from '../../functions/secure-bucket/cli/control-plane/composite.js';
 import { claimOf } from '../../bench/claim-generator.js';
@@ -147,5 +145,17 @@ describe('a managed replica is never re-pointed at another AWS name', () => {
     expect(() => composeSecureBucket({ composite: moved, environmentData: environmentConfig()['data'], observed: input.observed })).toThrow(
       /^spec\.replication\.destinationRegion: would move the replica from s3:\/\/acme-stg-team-inventory-audit-archive-eu-west-1-[0-9a-f]{8} to a new bucket in eu-central-1/,
     );
+  });
+});
+
+describe('observed state from the wire is never trusted to be well-formed', () => {
+  // Found by tests/fuzz/requests.test.ts: a managed resource reported with atProvider null.
+  it.each([null, 'x', 42, []])('atProvider %p and odd conditions are no report, not a crash', (atProvider) => {
+    const observed = {
+      bucket: { resource: { apiVersion: 'kms.aws.upbound.io/v1beta1', kind: 'Key', status: { atProvider, conditions: ['x', null, { type: 'Synced' }] } } },
+      'bucket-object-lock': { resource: { status: { atProvider, conditions: 'Synced' } } },
+    } as unknown as Parameters<typeof composeSecureBucket>[0]['observed'];
+    const out = composeSecureBucket({ composite: compositeForClaim(exampleClaim('audit-archive')), environmentData: environmentConfig()['data'], observed });
+    expect(out.resources['bucket']).toBeDefined();
   });
 });

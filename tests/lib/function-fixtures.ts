@@ -5,8 +5,8 @@ import path from 'node:path';
 import { RunFunctionRequest, Severity, type RunFunctionResponse } from '@crossplane-org/function-sdk-typescript';
 import { ENVIRONMENT_REQUIREMENT, runFunction } from '../../functions/secure-bucket/src/function.js';
 import { asClaim, compositeForClaim, type Claim } from '../../functions/secure-bucket/cli/control-plane/composite.js';
-import { FakeAccount } from '../../functions/secure-bucket/cli/control-plane/fake-provider.js';
-import type { FunctionClient } from '../../functions/secure-bucket/cli/control-plane/client.js';
+import { converge, requestFor, suppliedObjects } from '../../functions/secure-bucket/cli/control-plane/converge.js';
+import { inProcessFunction, type FunctionClient } from '../../functions/secure-bucket/cli/control-plane/client.js';
 import { loadYamlDocuments, repoRoot } from './repo.js';
 
 export type Json = Record<string, unknown>;
@@ -56,25 +56,13 @@ export interface Call {
 
 /** One RunFunction call with the EnvironmentConfig already supplied (null: supplied but absent). */
 export async function call(c: Call): Promise<RunFunctionResponse> {
-  const required =
-    c.environment === undefined
-      ? {}
-      : { [ENVIRONMENT_REQUIREMENT]: { items: c.environment === null ? [] : [{ resource: c.environment, connectionDetails: {}, ready: 0 }] } };
-  const req = RunFunctionRequest.fromPartial({
-    meta: { tag: 'test' },
-    observed: {
-      composite: { resource: c.composite },
-      resources: Object.fromEntries(Object.entries(c.observed ?? {}).map(([k, v]) => [k, { resource: v }])),
-    },
-    desired: { resources: Object.fromEntries(Object.entries(c.desired ?? {}).map(([k, v]) => [k, { resource: v }])) },
-    input: c.input,
-    requiredResources: required,
-  });
-  return runFunction(req);
+  const supplied: Parameters<typeof requestFor>[2] & object = {};
+  if (c.environment !== undefined) supplied.supplied = { [ENVIRONMENT_REQUIREMENT]: suppliedObjects(c.environment === null ? [] : [c.environment]) };
+  return runFunction(requestFor(c.composite, c.observed ?? {}, { tag: 'test', ...supplied, ...(c.input ? { input: c.input } : {}), ...(c.desired ? { desired: c.desired } : {}) }));
 }
 
 /** The function called in-process behind the FunctionClient interface render uses over gRPC. */
-export const inProcessClient: FunctionClient = { runFunction: (req) => runFunction(req), close: () => {} };
+export const inProcessClient: FunctionClient = inProcessFunction;
 
 export function fatalOf(rsp: RunFunctionResponse): string | undefined {
   return rsp.results.find((r) => r.severity === Severity.SEVERITY_FATAL)?.message;
@@ -99,22 +87,10 @@ export interface Passes {
   converged: RunFunctionResponse;
 }
 
-/** Pass after pass against a fresh fake account, the provider's reports fed back, until nothing changes. */
+/** The simulated control plane, in process, against a fresh account: every pass of the claim until nothing changes. */
 export async function renderPasses(claim: Claim, environment: Json = environmentConfig(), maxPasses = 8): Promise<Passes> {
-  const composite = compositeForClaim(claim);
-  const data = environment['data'] as Json;
-  const provider = new FakeAccount({ accountId: String(data['accountId']), partition: 'aws' }).providerFor(String((composite['metadata'] as Json)['name']));
-  const responses: RunFunctionResponse[] = [];
-  let observed: Record<string, Json> = {};
-  let status: Json = {};
-  for (let pass = 1; pass <= maxPasses; pass++) {
-    const rsp = await call({ composite: { ...composite, status }, environment, observed });
-    const previous = responses.at(-1);
-    responses.push(rsp);
-    if (fatalOf(rsp) !== undefined || (previous && JSON.stringify(desiredResources(previous)) === JSON.stringify(desiredResources(rsp)))) break;
-    status = desiredStatus(rsp);
-    observed = provider.reconcile(desiredResources(rsp));
-  }
+  const rendered = await converge(inProcessFunction, compositeForClaim(claim), { clusterObjects: [environment], converge: true, maxPasses });
+  const responses = rendered.history.map((p) => p.response);
   const first = responses.find((r) => !(desiredStatus(r)['pendingValues'] as string[] | undefined)?.includes('observedState')) ?? responses.at(-1)!;
   return { observing: responses[0]!, first, converged: responses.at(-1)! };
 }

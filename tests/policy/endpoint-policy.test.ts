@@ -1,7 +1,7 @@
 // The S3 gateway endpoint's policy: this account's principals on this platform's buckets (owned by
 // this account) and access points, and still what EKS needs through the same endpoint (ECR layers).
 import { describe, expect, it } from '@jest/globals';
-import { awsManagedReadBuckets } from '../../functions/secure-bucket/src/core/network.js';
+import { awsManagedReadBuckets } from '../../functions/secure-bucket/src/core/index.js';
 import { allowAll, examplePolicySets, simulate, type Caller, type PolicySet } from '../lib/simulate.js';
 
 const OTHER_ACCOUNT = '999988887777';

@@ -83,7 +83,6 @@ export interface CompiledServer {
 // The test handler: a no-op, or sleeps `input.sleepMs` first. Reads the port from the log line.
 const FIXTURE = `
 import { runMain } from './functions/secure-bucket/src/main.js';
-import { to } from '@crossplane-org/function-sdk-typescript';
 const handle = async (req) => {
   const ms = Number(req.input?.sleepMs ?? 0);
   if (ms > 0) await new Promise((r) => setTimeout(r, ms));

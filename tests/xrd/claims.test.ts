@@ -5,7 +5,7 @@
 import { describe, it, expect } from '@jest/globals';
 import { exampleClaimNames } from '../lib/repo.js';
 import { compileSchema, readYaml, validateLikeApiserver, versionSchema, type Schema } from '../lib/cel.js';
-import type { Alarms, BucketSpec, CompositeStatus, Consumer, Lifecycle, LifecycleRule, ObjectLock, Transition } from '../../functions/secure-bucket/src/core/types.js';
+import type { Alarms, BucketSpec, CompositeStatus, Consumer, Lifecycle, LifecycleRule, ObjectLock, Transition } from '../../functions/secure-bucket/src/core/index.js';
 
 type Spec = Record<string, unknown>;
 interface Claim {

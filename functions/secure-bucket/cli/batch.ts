@@ -2,7 +2,7 @@
 // prints the result as YAML or as the JSON document described in the README.
 import { dump } from 'js-yaml';
 import { startLocalFunction } from './control-plane/client.js';
-import type { Json } from '../src/core/fields.js';
+import type { Json } from '../src/core/index.js';
 import { runFunction } from '../src/function.js';
 import { claimId, type LoadError, type LoadedClaim } from './inputs.js';
 import { renderClaim, type RenderedClaim, type RenderOptions } from './control-plane/converge.js';

@@ -2,8 +2,7 @@
 // committed price table, for a given amount of data written a month; and the same traffic
 // through a NAT gateway instead of the S3 gateway endpoint. A model with stated assumptions,
 // not a quote.
-import type { Json } from '../src/core/fields.js';
-import type { BucketSpec, Lifecycle } from '../src/core/types.js';
+import { type BucketSpec, type Json, type Lifecycle } from '../src/core/index.js';
 import { pricesFor, type PriceTable, type PricedClass, type RegionPrices } from './prices.js';
 
 export interface CostAssumptions {

@@ -1,6 +1,6 @@
 // The platform's EnvironmentConfig as the function would get it: the one named in the
 // Composition's step input (or the default), looked up among the --environment file's objects.
-import { isObject, type Json } from '../src/core/fields.js';
+import { isObject, type Json } from '../src/core/index.js';
 import { DEFAULT_ENVIRONMENT_CONFIG } from '../src/function.js';
 
 export function environmentConfigName(input: Json | undefined): string {

@@ -3,7 +3,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { loadAll } from 'js-yaml';
-import { isObject } from '../src/core/fields.js';
+import { isObject } from '../src/core/index.js';
 import { asClaim, type Claim } from './control-plane/composite.js';
 
 export interface LoadedClaim {

@@ -1,7 +1,7 @@
 // The committed price table `render --cost` prices with (pricing/aws-prices.json): AWS list prices
 // per region, with the pages they come from and the date they were taken.
 import { readFileSync } from 'node:fs';
-import type { StorageClass } from '../src/core/types.js';
+import type { StorageClass } from '../src/core/index.js';
 
 export type PricedClass = StorageClass | 'STANDARD' | 'ONEZONE_IA';
 

@@ -4,10 +4,7 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { dump } from 'js-yaml';
-import { isObject, type Json } from '../src/core/fields.js';
-import { readEnvironment } from '../src/core/environment.js';
-import { readSpec } from '../src/core/claim.js';
-import { endpointPolicy } from '../src/core/network.js';
+import { endpointPolicy, isObject, type Json, readEnvironment, readSpec } from '../src/core/index.js';
 import { asJson, asYaml, renderAll, type ClaimOutput } from './batch.js';
 import { compositeForClaim, type Claim } from './control-plane/composite.js';
 import { DEFAULT_ASSUMPTIONS, estimateCost, formatCost } from './cost.js';

@@ -10,14 +10,11 @@ import {
   type RunFunctionResponse,
   to,
 } from '@crossplane-org/function-sdk-typescript';
-import { composeSecureBucket } from './core/compose.js';
-import { isObject, type Json } from './core/fields.js';
-import { ClaimError, type ObservedResource } from './core/types.js';
+import { ClaimError, composeSecureBucket, DEFAULT_ENVIRONMENT_CONFIG, ENVIRONMENT_CONFIG_API_VERSION, isObject, type Json, type ObservedResource } from './core/index.js';
 
 /** The requirement key under which Crossplane returns the EnvironmentConfig. */
 export const ENVIRONMENT_REQUIREMENT = 'platform-environment';
-export const DEFAULT_ENVIRONMENT_CONFIG = 'secure-bucket-platform';
-const ENVIRONMENT_API_VERSION = 'apiextensions.crossplane.io/v1beta1';
+export { DEFAULT_ENVIRONMENT_CONFIG };
 
 function fatalResponse(rsp: RunFunctionResponse, message: string, reason: string): RunFunctionResponse {
   rsp.results.push({ severity: Severity.SEVERITY_FATAL, message, reason });
@@ -63,13 +60,19 @@ function observedComposed(req: RunFunctionRequest): Record<string, ObservedResou
   return out;
 }
 
+/** The gRPC handler: the same answer as runFunctionSync, as the SDK's server expects it. */
 export async function runFunction(req: RunFunctionRequest): Promise<RunFunctionResponse> {
+  return runFunctionSync(req);
+}
+
+/** RunFunction without I/O: the simulated control plane drives it synchronously too (explain). */
+export function runFunctionSync(req: RunFunctionRequest): RunFunctionResponse {
   const rsp = to(req);
   try {
     const envName = environmentConfigName(req);
     // Always restate the requirement: Crossplane calls again until requirements stop changing.
     rsp.requirements = Requirements.fromPartial({
-      resources: { [ENVIRONMENT_REQUIREMENT]: { apiVersion: ENVIRONMENT_API_VERSION, kind: 'EnvironmentConfig', matchName: envName } },
+      resources: { [ENVIRONMENT_REQUIREMENT]: { apiVersion: ENVIRONMENT_CONFIG_API_VERSION, kind: 'EnvironmentConfig', matchName: envName } },
     });
     const environment = suppliedEnvironment(req);
     if (!environment.found) return rsp;

@@ -8,6 +8,7 @@ import {
   RunFunctionRequest,
   RunFunctionResponse,
 } from '@crossplane-org/function-sdk-typescript';
+import { runFunction } from '../../src/function.js';
 import type { Logger } from '../../src/logger.js';
 import {
   boundAddress,
@@ -19,6 +20,9 @@ import {
 } from '../../src/server.js';
 
 export const DEFAULT_DEADLINE_MS = 30_000;
+
+/** The function called in process, behind the same interface: no wire, the same RunFunction. */
+export const inProcessFunction: FunctionClient = { runFunction: (req) => runFunction(req), close: () => {} };
 
 export interface FunctionClient {
   /** Rejects with a grpc.ServiceError (it has a `code`) when the call fails. */

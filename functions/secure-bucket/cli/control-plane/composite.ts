@@ -1,9 +1,9 @@
 // What Crossplane does with a claim before our function sees it: it creates a cluster-scoped XR
 // with the claim's spec, labels naming the claim, and a claimRef.
 import { createHash } from 'node:crypto';
-import { isObject, type Json } from '../../src/core/fields.js';
+import { CLAIM_KIND, COMPOSITE_KIND, isObject, type Json, PLATFORM_API_VERSION as XR_API_VERSION } from '../../src/core/index.js';
 
-export const XR_API_VERSION = 'platform.example.org/v1alpha1';
+export { PLATFORM_API_VERSION as XR_API_VERSION } from '../../src/core/index.js';
 
 export interface Claim {
   apiVersion: string;
@@ -15,7 +15,7 @@ export interface Claim {
 /** Checks the envelope of a claim file; the spec itself is the function's to judge. */
 export function asClaim(doc: unknown, source: string): Claim {
   if (!isObject(doc)) throw new Error(`${source}: not a YAML mapping`);
-  if (doc['kind'] !== 'XSecureBucketClaim') throw new Error(`${source}: kind is ${String(doc['kind'])}, expected XSecureBucketClaim`);
+  if (doc['kind'] !== CLAIM_KIND) throw new Error(`${source}: kind is ${String(doc['kind'])}, expected ${CLAIM_KIND}`);
   if (doc['apiVersion'] !== XR_API_VERSION) throw new Error(`${source}: apiVersion must be ${XR_API_VERSION}`);
   const metadata = isObject(doc['metadata']) ? doc['metadata'] : {};
   const name = metadata['name'];
@@ -24,7 +24,7 @@ export function asClaim(doc: unknown, source: string): Claim {
   if (typeof namespace !== 'string' || namespace === '') {
     throw new Error(`${source}: metadata.namespace is required (a claim always lives in its team's namespace)`);
   }
-  return { apiVersion: XR_API_VERSION, kind: 'XSecureBucketClaim', metadata: { name, namespace }, spec: isObject(doc['spec']) ? doc['spec'] : {} };
+  return { apiVersion: XR_API_VERSION, kind: CLAIM_KIND, metadata: { name, namespace }, spec: isObject(doc['spec']) ? doc['spec'] : {} };
 }
 
 /** The XR Crossplane would create for `claim` (its random name suffix made deterministic). */
@@ -33,7 +33,7 @@ export function compositeForClaim(claim: Claim): Json {
   const name = `${claim.metadata.name}-${suffix}`;
   return {
     apiVersion: XR_API_VERSION,
-    kind: 'XSecureBucket',
+    kind: COMPOSITE_KIND,
     metadata: {
       name,
       labels: {
@@ -44,7 +44,7 @@ export function compositeForClaim(claim: Claim): Json {
     },
     spec: {
       ...claim.spec,
-      claimRef: { apiVersion: XR_API_VERSION, kind: 'XSecureBucketClaim', name: claim.metadata.name, namespace: claim.metadata.namespace },
+      claimRef: { apiVersion: XR_API_VERSION, kind: CLAIM_KIND, name: claim.metadata.name, namespace: claim.metadata.namespace },
       compositionRef: { name: 'secure-bucket' },
     },
   };

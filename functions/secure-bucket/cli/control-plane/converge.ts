@@ -1,10 +1,11 @@
-// Drives a running function the way a Crossplane control plane does for one claim: it sends
-// RunFunctionRequests over gRPC, answers the function's resource requirements, and (converging)
-// feeds back provider status pass after pass until the desired state stops changing.
+// The simulated control plane, one loop for every caller (render, explain, bench, tests): the XR
+// goes to the function in RunFunctionRequests, the function's resource requirements are answered
+// from the "cluster", and (converging) the fake provider's reports are fed back pass after pass
+// until the desired state stops changing. The loop is a generator, so one body serves a function
+// reached over gRPC, in process, or synchronously (runFunctionSync: the pure core behind its adapter).
 import { RunFunctionRequest, Severity, type RunFunctionResponse } from '@crossplane-org/function-sdk-typescript';
+import { canonicalJson, isObject, type Json } from '../../src/core/index.js';
 import type { FunctionClient } from './client.js';
-import { canonicalJson } from '../../src/core/policy.js';
-import { isObject, type Json } from '../../src/core/fields.js';
 import { compositeForClaim, type Claim } from './composite.js';
 import { FakeAccount } from './fake-provider.js';
 
@@ -19,6 +20,14 @@ export interface RenderOptions {
   account?: FakeAccount;
   /** After converging, delete the claim as Crossplane would: AWS keeps only what is Orphan. */
   deleteAfter?: boolean;
+  /** RunFunctionRequest meta.tag (default: render-pass-N). */
+  tag?: string;
+}
+
+/** The last request of one pass (its requirements answered) and the function's response to it. */
+export interface Pass {
+  request: RunFunctionRequest;
+  response: RunFunctionResponse;
 }
 
 export interface RenderedClaim {
@@ -29,10 +38,38 @@ export interface RenderedClaim {
   /** Reconciles until the desired state reached its final value. */
   passes: number;
   fatal?: string;
+  /** Every pass up to the one returned, oldest first. */
+  history: Pass[];
+  /** What the provider reported after the returned pass (the observed state of the next request). */
+  observed: Record<string, Json>;
 }
 
 /** Crossplane resolves requirements at most this many times per reconcile. */
 const MAX_REQUIREMENT_ROUNDS = 5;
+
+type Supplied = Record<string, { items: Array<{ resource: Json; connectionDetails: Record<string, never>; ready: number }> }>;
+
+/** The one RunFunctionRequest builder: the XR, what the provider observed, the requirements answered so far. */
+export function requestFor(
+  composite: Json,
+  observed: Record<string, Json> = {},
+  opts: { tag?: string; input?: Json; supplied?: Supplied; desired?: Record<string, Json> } = {},
+): RunFunctionRequest {
+  const wrap = (resources: Record<string, Json>) => Object.fromEntries(Object.entries(resources).map(([k, v]) => [k, { resource: v }]));
+  return RunFunctionRequest.fromPartial({
+    meta: { tag: opts.tag ?? 'render' },
+    observed: { composite: { resource: composite }, resources: wrap(observed) },
+    // What earlier pipeline steps desired (none here: ours is the first step).
+    desired: { resources: wrap(opts.desired ?? {}) },
+    ...(opts.input !== undefined ? { input: opts.input } : {}),
+    requiredResources: opts.supplied ?? {},
+  });
+}
+
+/** The answer to a requirement: the objects it selects (none: supplied but absent). */
+export function suppliedObjects(objects: Json[]): Supplied[string] {
+  return { items: objects.map((resource) => ({ resource, connectionDetails: {}, ready: 0 })) };
+}
 
 function selects(selector: { apiVersion: string; kind: string; matchName?: string; matchLabels?: { labels: Record<string, string> } }, obj: Json): boolean {
   if (obj['apiVersion'] !== selector.apiVersion || obj['kind'] !== selector.kind) return false;
@@ -42,56 +79,58 @@ function selects(selector: { apiVersion: string; kind: string; matchName?: strin
   return Object.entries(selector.matchLabels?.labels ?? {}).every(([k, v]) => labels[k] === v);
 }
 
-async function reconcileOnce(client: FunctionClient, base: Json, opts: RenderOptions): Promise<RunFunctionResponse> {
-  const supplied: Record<string, { items: Array<{ resource: Json; connectionDetails: Record<string, never>; ready: number }> }> = {};
-  let rsp: RunFunctionResponse | undefined;
-  for (let round = 0; round < MAX_REQUIREMENT_ROUNDS; round++) {
-    const req = RunFunctionRequest.fromPartial({ ...base, requiredResources: supplied });
-    rsp = await client.runFunction(req);
-    const wanted = rsp.requirements?.resources ?? {};
-    const missing = Object.keys(wanted).filter((k) => !(k in supplied));
-    if (missing.length === 0) return rsp;
-    for (const key of missing) {
-      const selector = wanted[key]!;
-      supplied[key] = { items: opts.clusterObjects.filter((o) => selects(selector, o)).map((resource) => ({ resource, connectionDetails: {}, ready: 0 })) };
-    }
-  }
-  return rsp as RunFunctionResponse;
-}
-
 function severityName(s: Severity): string {
   return s === Severity.SEVERITY_FATAL ? 'Fatal' : s === Severity.SEVERITY_WARNING ? 'Warning' : 'Normal';
 }
 
-export async function renderClaim(client: FunctionClient, claim: Claim, opts: RenderOptions): Promise<RenderedClaim> {
-  const composite = compositeForClaim(claim);
-  const env = opts.clusterObjects.find((o) => o['kind'] === 'EnvironmentConfig');
-  const envData = (env?.['data'] ?? {}) as Json;
-  const aws = opts.account ?? new FakeAccount({ accountId: String(envData['accountId'] ?? '000000000000'), partition: String(envData['partition'] ?? 'aws') });
-  const provider = aws.providerFor(String((composite['metadata'] as Json)['name']));
-  const maxPasses = opts.converge ? (opts.maxPasses ?? 10) : 1;
+export function desiredOf(rsp: RunFunctionResponse): { resources: Record<string, Json>; status: Json } {
+  const resources: Record<string, Json> = {};
+  for (const [name, r] of Object.entries(rsp.desired?.resources ?? {})) if (r.resource) resources[name] = r.resource as Json;
+  return { resources, status: ((rsp.desired?.composite?.resource as Json | undefined)?.['status'] ?? {}) as Json };
+}
 
+/** One reconcile: requirement rounds until the function asks for nothing new. */
+function* reconcileOnce(composite: Json, observed: Record<string, Json>, opts: RenderOptions, tag: string): Generator<RunFunctionRequest, Pass, RunFunctionResponse> {
+  const supplied: Supplied = {};
+  let pass: Pass | undefined;
+  for (let round = 0; round < MAX_REQUIREMENT_ROUNDS; round++) {
+    const request = requestFor(composite, observed, { tag, supplied: { ...supplied }, ...(opts.input ? { input: opts.input } : {}) });
+    const response: RunFunctionResponse = yield request;
+    pass = { request, response };
+    const wanted = response.requirements?.resources ?? {};
+    const missing = Object.keys(wanted).filter((k) => !(k in supplied));
+    if (missing.length === 0) return pass;
+    for (const key of missing) supplied[key] = suppliedObjects(opts.clusterObjects.filter((o) => selects(wanted[key]!, o)));
+  }
+  return pass as Pass;
+}
+
+function accountFor(opts: RenderOptions): FakeAccount {
+  if (opts.account) return opts.account;
+  const env = opts.clusterObjects.find((o) => o['kind'] === 'EnvironmentConfig');
+  const data = (env?.['data'] ?? {}) as Json;
+  return new FakeAccount({ accountId: String(data['accountId'] ?? '000000000000'), partition: String(data['partition'] ?? 'aws') });
+}
+
+/** The control plane for one XR: pass after pass until nothing changes (one pass without `converge`). */
+function* reconcile(composite: Json, opts: RenderOptions): Generator<RunFunctionRequest, RenderedClaim, RunFunctionResponse> {
+  const provider = accountFor(opts).providerFor(String((composite['metadata'] as Json)['name']));
+  const maxPasses = opts.converge ? (opts.maxPasses ?? 10) : 1;
+  const history: Pass[] = [];
   let observed: Record<string, Json> = {};
   let status: Json = {};
   let previous: RenderedClaim | undefined;
   let previousFingerprint = '';
   for (let pass = 1; pass <= maxPasses; pass++) {
-    const base = {
-      meta: { tag: `render-pass-${pass}` },
-      observed: {
-        composite: { resource: pass === 1 ? composite : { ...composite, status } },
-        resources: Object.fromEntries(Object.entries(observed).map(([k, v]) => [k, { resource: v }])),
-      },
-      desired: { resources: {} },
-      input: opts.input,
-    };
-    const rsp = await reconcileOnce(client, base, opts);
-    const resources: Record<string, Json> = {};
-    for (const [name, r] of Object.entries(rsp.desired?.resources ?? {})) if (r.resource) resources[name] = r.resource as Json;
-    status = ((rsp.desired?.composite?.resource as Json | undefined)?.['status'] ?? {}) as Json;
+    const xr = pass === 1 ? composite : { ...composite, status };
+    const done = yield* reconcileOnce(xr, observed, opts, opts.tag ?? `render-pass-${pass}`);
+    history.push(done);
+    const rsp = done.response;
+    const { resources } = desiredOf(rsp);
+    status = desiredOf(rsp).status;
     const results = rsp.results.map((r) => ({ severity: severityName(r.severity), message: r.message, ...(r.reason ? { reason: r.reason } : {}) }));
     const fatal = rsp.results.find((r) => r.severity === Severity.SEVERITY_FATAL);
-    const rendered: RenderedClaim = { composite, resources, status, results, passes: pass, ...(fatal ? { fatal: fatal.message } : {}) };
+    const rendered: RenderedClaim = { composite, resources, status, results, passes: pass, history: [...history], observed, ...(fatal ? { fatal: fatal.message } : {}) };
     // A Fatal changes nothing in AWS: Crossplane applies no desired state from a failed pipeline.
     if (fatal || !opts.converge) return rendered;
     // Converged when a pass changes nothing: the previous pass already held the final state.
@@ -103,6 +142,27 @@ export async function renderClaim(client: FunctionClient, claim: Claim, opts: Re
     previous = rendered;
     previousFingerprint = fingerprint;
     observed = provider.reconcile(resources);
+    previous.observed = observed;
   }
-  throw new Error(`${claim.metadata.namespace}/${claim.metadata.name}: desired state still changing after ${maxPasses} passes`);
+  throw new Error(`${String((composite['metadata'] as Json)['name'])}: desired state still changing after ${maxPasses} passes`);
+}
+
+/** Drives the function through a FunctionClient: over gRPC (render) or in process (tests, bench). */
+export async function converge(client: FunctionClient, composite: Json, opts: RenderOptions): Promise<RenderedClaim> {
+  const loop = reconcile(composite, opts);
+  let step = loop.next();
+  while (!step.done) step = loop.next(await client.runFunction(step.value));
+  return step.value;
+}
+
+/** Drives a synchronous RunFunction (runFunctionSync: the adapter and the pure core, no I/O). */
+export function convergeSync(run: (req: RunFunctionRequest) => RunFunctionResponse, composite: Json, opts: RenderOptions): RenderedClaim {
+  const loop = reconcile(composite, opts);
+  let step = loop.next();
+  while (!step.done) step = loop.next(run(step.value));
+  return step.value;
+}
+
+export function renderClaim(client: FunctionClient, claim: Claim, opts: RenderOptions): Promise<RenderedClaim> {
+  return converge(client, compositeForClaim(claim), opts);
 }

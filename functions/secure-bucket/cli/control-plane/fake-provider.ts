@@ -5,9 +5,7 @@
 // a managed one is written to the account first; a composed resource that disappears is deleted
 // from the account unless its deletion policy is Orphan.
 import { createHash } from 'node:crypto';
-import { EXTERNAL_NAME, externalNameOf, OBSERVE_ONLY } from '../../src/core/adoption.js';
-import { isObject, type Json } from '../../src/core/fields.js';
-import { COMPONENT_LABEL } from '../../src/core/resources.js';
+import { COMPONENT_LABEL, EXTERNAL_NAME, externalNameOf, isObject, type Json, OBSERVE_ONLY } from '../../src/core/index.js';
 
 export interface Account {
   accountId: string;

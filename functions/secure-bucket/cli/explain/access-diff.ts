@@ -1,8 +1,7 @@
 // What a change to a claim does to access: both renders' access matrices (the same rows as
 // `--explain-access`, from the IAM simulator), compared request by request, and the rendered
 // resources compared by composition resource name.
-import { canonicalJson } from '../../src/core/policy.js';
-import type { Json } from '../../src/core/fields.js';
+import { canonicalJson, type Json } from '../../src/core/index.js';
 import { explainMatrix, requestLabel, type MatrixRow } from './matrix.js';
 import type { PolicySet } from './policy-set.js';
 

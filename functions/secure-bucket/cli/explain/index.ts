@@ -1,6 +1,6 @@
 // Entry point of `render --explain-access`: loaded with a dynamic import() only when the flag is
 // given, because it pulls in @cloud-copilot/iam-simulate (AGPL, devDependency, never in the image).
-import type { Json } from '../../src/core/fields.js';
+import type { Json } from '../../src/core/index.js';
 import { lintPolicySet } from './lint.js';
 import { explainKeyMatrix, explainMatrix, formatKeyMatrix, formatMatrix } from './matrix.js';
 import { convergedPolicySet } from './policy-set.js';

@@ -2,7 +2,7 @@
 // action family, each place in the bucket, each network path -> the simulator's decision and the
 // statement that made it. `render --explain-access` prints it; the tests evaluate the same
 // requests against expectations of their own.
-import { consumerRoleArn } from '../../src/core/naming.js';
+import { consumerRoleArn } from '../../src/core/index.js';
 import type { ConsumerPolicies, PolicyJson, PolicySet } from './policy-set.js';
 import { platformBoundary, anonymous, evaluateKms, evaluateS3, paths, type Caller, type Decision, type Path, type Target, type TlsVersion } from './simulate.js';
 

@@ -1,15 +1,9 @@
 // Every policy document one claim puts into AWS, read back from the rendered resources (the
 // exact JSON the provider would apply), together with who the principals are. The simulator,
 // the linter and `render --explain-access` all work on this one set.
-import { readIdentity, readSpec } from '../../src/core/claim.js';
-import { composeSecureBucket, type ComposeInput } from '../../src/core/compose.js';
-import { buildContext } from '../../src/core/context.js';
-import { readEnvironment } from '../../src/core/environment.js';
-import type { Json } from '../../src/core/fields.js';
-import { endpointPolicy } from '../../src/core/network.js';
-import type { AccessLevel, ClaimIdentity, ManagedResource, ObservedResource, PlatformEnvironment, RenderOutput } from '../../src/core/types.js';
-import { REPLICA_PARTS } from '../../src/core/owned-bucket.js';
-import { FakeAccount } from '../control-plane/fake-provider.js';
+import { type AccessLevel, buildContext, ClaimError, DEFAULT_ENVIRONMENT_CONFIG, ENVIRONMENT_CONFIG_API_VERSION, type ClaimIdentity, type ComposeInput, endpointPolicy, type Json, type ManagedResource, type ObservedResource, type PlatformEnvironment, readEnvironment, readIdentity, readSpec, type RenderOutput, REPLICA_PARTS } from '../../src/core/index.js';
+import { runFunctionSync } from '../../src/function.js';
+import { convergeSync } from '../control-plane/converge.js';
 
 /** A policy document as JSON (what AWS stores), not the core's typed builder. */
 export type PolicyJson = { Version: string; Statement: Array<Record<string, unknown>> };
@@ -127,24 +121,22 @@ function replicaSetOf(source: PolicySet, observed: ComposeInput['observed']): Po
 }
 
 /**
- * The pure core pass after pass against a fresh fake account, fed back what the provider would
- * report (observed state, key ARN, endpoint id), until nothing changes: what AWS ends up with.
+ * The claim converged by the simulated control plane, synchronously (the function in process, no
+ * I/O): what AWS ends up with, and the observed state that produced it.
  */
 export function convergeCore(composite: Json, environmentData: unknown, maxPasses = 8): { input: ComposeInput; out: RenderOutput } {
-  const env = readEnvironment(environmentData);
-  const provider = new FakeAccount(env).providerFor(String((composite['metadata'] as Json)['name']));
-  let observed: Record<string, ObservedResource> = {};
-  let previous = '';
-  for (let pass = 1; pass <= maxPasses; pass++) {
-    const input: ComposeInput = { composite, environmentData, observed };
-    const out = composeSecureBucket(input);
-    const now = JSON.stringify(out.resources);
-    if (now === previous) return { input, out };
-    previous = now;
-    const reported = provider.reconcile(out.resources as unknown as Record<string, Json>);
-    observed = Object.fromEntries(Object.entries(reported).map(([name, resource]) => [name, { resource } as ObservedResource]));
-  }
-  throw new Error(`render did not converge in ${maxPasses} passes`);
+  const environment = { apiVersion: ENVIRONMENT_CONFIG_API_VERSION, kind: 'EnvironmentConfig', metadata: { name: DEFAULT_ENVIRONMENT_CONFIG }, data: environmentData };
+  const rendered = convergeSync(runFunctionSync, composite, { clusterObjects: [environment], converge: true, maxPasses });
+  if (rendered.fatal !== undefined) throw claimErrorOf(rendered.fatal);
+  const observed = Object.fromEntries(Object.entries(rendered.observed).map(([name, resource]) => [name, { resource } as ObservedResource]));
+  return { input: { composite, environmentData, observed }, out: { resources: rendered.resources as unknown as RenderOutput['resources'], status: rendered.status as unknown as RenderOutput['status'], notes: [], warnings: [] } };
+}
+
+/** A Fatal's message back as the ClaimError it was ("<field>: <problem>. Fix: <fix>"). */
+function claimErrorOf(fatal: string): ClaimError {
+  const field = fatal.slice(0, fatal.indexOf(': '));
+  const [problem, fix] = fatal.slice(field.length + 2).split('. Fix: ');
+  return new ClaimError(field, problem ?? fatal, fix ?? '');
 }
 
 /** The policies AWS ends up with for the claim. */

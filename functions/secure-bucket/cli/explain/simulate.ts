@@ -19,9 +19,7 @@
 // - Object reads and writes need the bucket's KMS key too: S3 calls kms:Decrypt or
 //   kms:GenerateDataKey with the caller's credentials (`kms:ViaService` = S3 in the region).
 import { anonymousPrincipal, getDenialReasons, getGrantReasons, runSimulation, type Simulation } from '@cloud-copilot/iam-simulate';
-import { tenantWorkloadBoundaryDocument } from '../../src/core/boundaries.js';
-import { s3ViaService } from '../../src/core/encryption.js';
-import type { PlatformEnvironment } from '../../src/core/types.js';
+import { type PlatformEnvironment, s3ViaService, tenantWorkloadBoundaryDocument } from '../../src/core/index.js';
 import type { PolicyJson, PolicySet } from './policy-set.js';
 
 export type TlsVersion = '1.0' | '1.1' | '1.2' | '1.3';

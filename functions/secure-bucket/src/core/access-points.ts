@@ -1,3 +1,4 @@
+import { accountRootArn } from './naming.js';
 // An access point per consumer that asks for one: reachable only from the platform's VPC, its
 // policy limited to that consumer's role and prefixes. The bucket policy delegates to it.
 import type { RenderContext, ResolvedConsumer } from './context.js';
@@ -15,7 +16,7 @@ export function accessPointPolicy(ctx: RenderContext, consumer: ResolvedConsumer
     {
       Sid: 'ConsumerObjects',
       Effect: 'Allow',
-      Principal: { AWS: `arn:${ctx.env.partition}:iam::${ctx.env.accountId}:root` },
+      Principal: { AWS: accountRootArn(ctx.env) },
       Action: OBJECT_ACTIONS[consumer.access],
       Resource: consumer.prefixes.map((p) => `${ap}/object/${p}*`),
       Condition: onlyThisRole,
@@ -33,7 +34,7 @@ export function accessPointPolicy(ctx: RenderContext, consumer: ResolvedConsumer
     statements.push({
       Sid: 'ConsumerListsOwnPrefixes',
       Effect: 'Allow',
-      Principal: { AWS: `arn:${ctx.env.partition}:iam::${ctx.env.accountId}:root` },
+      Principal: { AWS: accountRootArn(ctx.env) },
       Action: 's3:ListBucket',
       Resource: ap,
       Condition: { ...onlyThisRole, StringLike: { 's3:prefix': consumer.prefixes.map((p) => `${p}*`) } },

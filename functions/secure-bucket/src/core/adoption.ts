@@ -49,17 +49,22 @@ export function isManaged(observed: Record<string, ObservedResource>, name: stri
 export function observation(observed: Record<string, ObservedResource>, name: string, externalName: string | undefined): Observation {
   const resource = observed[name]?.resource;
   if (resource === undefined || externalNameOf(resource) !== externalName) return { state: 'unreported' };
-  const conditions = resource.status?.conditions ?? [];
-  const synced = conditions.find((c) => c.type === 'Synced') as { status: string; message?: string } | undefined;
+  const reported: unknown = resource.status?.conditions;
+  const conditions = Array.isArray(reported) ? reported.filter(isObject) : [];
+  const synced = conditions.find((c) => c['type'] === 'Synced') as { status: string; message?: string } | undefined;
   if (synced?.status === 'False' && NOT_EXIST.test(synced.message ?? '')) return { state: 'absent' };
   const atProvider = resource.status?.atProvider;
-  if (synced?.status === 'True' && atProvider !== undefined && Object.keys(atProvider).length > 0) return { state: 'present', atProvider };
+  if (synced?.status === 'True' && isObject(atProvider) && Object.keys(atProvider).length > 0) return { state: 'present', atProvider };
   return { state: 'unreported' };
 }
 
 /** What AWS holds for `name`: reported by the provider, whether we observe or manage it. */
 export function heldInAws(ctx: RenderContext, name: string, externalName: string | undefined): Record<string, unknown> | undefined {
-  if (isManaged(ctx.observed, name, externalName)) return ctx.observed[name]?.resource.status?.atProvider;
+  if (isManaged(ctx.observed, name, externalName)) {
+    // Whatever the wire brought: only a mapping is a report (fuzzing sends atProvider: null).
+    const atProvider = ctx.observed[name]?.resource.status?.atProvider;
+    return isObject(atProvider) ? atProvider : undefined;
+  }
   const seen = observation(ctx.observed, name, externalName);
   return seen.state === 'present' ? seen.atProvider : undefined;
 }

@@ -3,6 +3,7 @@
 // bucket's protection (policy, ACL, lifecycle, encryption, lock, public access) from CloudTrail.
 import type { RenderContext } from './context.js';
 import { boundedName, tenantSegment } from './naming.js';
+import { isObject } from './fields.js';
 import { canonicalJson } from './policy.js';
 import { managed } from './resources.js';
 import { ClaimError, type ManagedResource } from './types.js';
@@ -265,6 +266,6 @@ export type EmailSubscriptionState = 'Requested' | 'PendingConfirmation' | 'Conf
 export function emailSubscriptionState(ctx: RenderContext): EmailSubscriptionState | undefined {
   if (ctx.spec.alarms?.email === undefined) return undefined;
   const seen = ctx.observed[EMAIL_SUBSCRIPTION]?.resource.status?.atProvider;
-  if (seen === undefined || typeof seen['arn'] !== 'string') return 'Requested';
+  if (!isObject(seen) || typeof seen['arn'] !== 'string') return 'Requested';
   return seen['pendingConfirmation'] === false ? 'Confirmed' : 'PendingConfirmation';
 }

@@ -3,7 +3,7 @@
 // separates administrators from users: nobody may decrypt except through S3. Every bucket the
 // claim owns (source and replica) gets its key from encryptionResourcesFor.
 import type { RenderContext } from './context.js';
-import { kmsAliasName } from './naming.js';
+import { accountRootArn, kmsAliasName } from './naming.js';
 import { sourceBucket, type OwnedBucket } from './owned-bucket.js';
 import { policy, renderPolicy, type Statement } from './policy.js';
 import { externalNameOf, heldInAws } from './adoption.js';
@@ -56,7 +56,7 @@ export const PROVIDER_KEY_ACTIONS = [
 /** Who administers (never uses) a key: the account's root user and the platform's named key admins. */
 export function keyAdministrators(ctx: RenderContext): string[] {
   const { env } = ctx;
-  return [`arn:${env.partition}:iam::${env.accountId}:root`, ...env.kms.keyAdminArns];
+  return [accountRootArn(env), ...env.kms.keyAdminArns];
 }
 
 /**
@@ -69,7 +69,7 @@ export function keyAdministrators(ctx: RenderContext): string[] {
  */
 export function keyPolicyFor(ctx: RenderContext, b: OwnedBucket): string {
   const { env } = ctx;
-  const root = `arn:${env.partition}:iam::${env.accountId}:root`;
+  const root = accountRootArn(env);
   const named = (sid: string, actions: string[], principals: string[]): Statement => ({
     Sid: sid,
     Effect: 'Allow',

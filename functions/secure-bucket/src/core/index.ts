@@ -1,5 +1,26 @@
-// The core's one public entry: everything outside src/core (the gRPC adapter, render, explain,
-// cdk8s/, bench/, tools/) imports from here, never from a module by deep path.
-export { composeSecureBucket, type ComposeInput } from './compose.js';
+// The core's one public entry: everything outside src/core (the gRPC adapter, the render CLI,
+// explain, cdk8s/, bench/, tools/, the tests) imports from here, never a module by deep path.
+// What is exported here is the core's contract; the rest is free to change.
+export { CLAIM_KIND, COMPOSITE_KIND, DEFAULT_ENVIRONMENT_CONFIG, ENVIRONMENT_CONFIG_API_VERSION, PLATFORM_API_VERSION } from './api.js';
+export { EXTERNAL_NAME, OBSERVE_ONLY, externalNameOf } from './adoption.js';
+export { CIS_BUCKET_POLICY_CHANGE_EVENTS, EMAIL_SUBSCRIPTION } from './alarms.js';
+export { BOUNDARIES_GENERATOR, boundaryResources, nodeBoundaryDocument, nodeBoundaryName, policyPathAndName, tenantWorkloadBoundaryDocument } from './boundaries.js';
+export { ACCESS_LEVELS, readIdentity, readSpec } from './claim.js';
+export { composeSecureBucket } from './compose.js';
+export type { ComposeInput } from './compose.js';
+export { buildContext } from './context.js';
+export { s3ViaService } from './encryption.js';
 export { readEnvironment } from './environment.js';
-export { boundaryResources, nodeBoundaryDocument, nodeBoundaryName, policyPathAndName, tenantWorkloadBoundaryDocument } from './boundaries.js';
+export { arrayAt, integerAt, isObject, objectAt, requiredString } from './fields.js';
+export type { Json } from './fields.js';
+export { NONCURRENT_VERSION_DEFAULT_DAYS } from './lifecycle.js';
+export { accessPointArn, accessPointName, accountRootArn, bucketName, consumerRoleArn, ownerLabels, shortHash } from './naming.js';
+export { awsManagedReadBuckets, endpointPolicy } from './network.js';
+export { governanceBypassStatement } from './object-lock.js';
+export { REPLICA_PARTS } from './owned-bucket.js';
+export { canonicalJson } from './policy.js';
+export { versioningRequired } from './protection.js';
+export { REPLICATION_ACTIONS } from './replication.js';
+export { COMPONENT_LABEL } from './resources.js';
+export { ClaimError } from './types.js';
+export type { AccessLevel, Alarms, BucketSpec, StorageClass, ClaimIdentity, CompositeStatus, Consumer, IdentityMode, Lifecycle, LifecycleRule, ManagedResource, ObjectLock, ObservedResource, PlatformEnvironment, RenderOutput, Transition } from './types.js';

@@ -71,6 +71,11 @@ export function consumerRoleName(identity: ClaimIdentity, consumer: Pick<Consume
   return boundedName(readable, ROLE_NAME_MAX, env.clusterName, identity.claimNamespace, identity.claimName, consumer.name);
 }
 
+/** The account's root principal: key and access-point policies name it, always with a condition. */
+export function accountRootArn(env: Pick<PlatformEnvironment, 'partition' | 'accountId'>): string {
+  return `arn:${env.partition}:iam::${env.accountId}:root`;
+}
+
 export function clusterArn(env: PlatformEnvironment): string {
   return `arn:${env.partition}:eks:${env.region}:${env.accountId}:cluster/${env.clusterName}`;
 }

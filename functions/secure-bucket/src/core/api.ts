@@ -1,0 +1,7 @@
+// The platform API's names: one home for the function, the render CLI, cdk8s and the tools.
+export const PLATFORM_API_VERSION = 'platform.example.org/v1alpha1';
+export const CLAIM_KIND = 'XSecureBucketClaim';
+export const COMPOSITE_KIND = 'XSecureBucket';
+export const ENVIRONMENT_CONFIG_API_VERSION = 'apiextensions.crossplane.io/v1beta1';
+/** The EnvironmentConfig the function asks for when the Composition's step input names none. */
+export const DEFAULT_ENVIRONMENT_CONFIG = 'secure-bucket-platform';
