@@ -2,11 +2,12 @@
 // generated claims (CONSUMERS_PER_CLAIM consumers each, distinct service accounts), then the
 // synth entry (node dist/cdk8s/main.js --root <scratch>) timed as a process, start to exit.
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { dump } from 'js-yaml';
 import { claimOf } from './claim-generator.js';
+import { exampleEnvironment } from './workload.js';
 
 const CONSUMERS_PER_CLAIM = 5;
 const NAMESPACES = 20;
@@ -49,7 +50,8 @@ export function measureSynth(root: string, consumers = 1000): SynthResult {
     const examples = path.join(scratch, 'compositions/examples');
     const claimsDir = path.join(examples, 'claims');
     mkdirSync(claimsDir, { recursive: true });
-    copyFileSync(path.join(root, 'compositions/examples/environment.yaml'), path.join(examples, 'environment.yaml'));
+    // The example environment with the generated namespaces registered as tenants.
+    writeFileSync(path.join(examples, 'environment.yaml'), dump(exampleEnvironment(root)));
     const claims = writeClaims(claimsDir, consumers);
     const before = countFiles(scratch);
     const t0 = performance.now();
