@@ -6,7 +6,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadAll } from 'js-yaml';
 import { RunFunctionRequest, Severity, type RunFunctionResponse } from '@crossplane-org/function-sdk-typescript';
-import { ENVIRONMENT_REQUIREMENT, runFunction } from '../functions/secure-bucket/src/function.js';
+import { ENVIRONMENT_REQUIREMENT } from '../functions/secure-bucket/src/function.js';
 import { isObject, type Json } from '../functions/secure-bucket/src/core/index.js';
 import { asClaim, compositeForClaim, type Claim } from '../functions/secure-bucket/cli/control-plane/composite.js';
 import { converge, requestFor as controlPlaneRequest, suppliedObjects, type Pass } from '../functions/secure-bucket/cli/control-plane/converge.js';

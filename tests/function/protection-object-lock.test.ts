@@ -3,7 +3,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { buildContext, governanceBypassStatement, readEnvironment, readIdentity, readSpec } from '../../functions/secure-bucket/src/core/index.js';
 import { compositeForClaim } from '../../functions/secure-bucket/cli/control-plane/composite.js';
-import { environmentConfig, exampleClaim, withSpec, type Json } from '../lib/function-fixtures.js';
+import { environmentConfig, exampleClaim, withSpec } from '../lib/function-fixtures.js';
 import { evaluateS3, paths, policySetFor, type Caller } from '../lib/simulate.js';
 import type { AccountState } from '../../functions/secure-bucket/cli/control-plane/fake-provider.js';
 import { fp, render, renderOk, statementsOf } from './protection-fixtures.js';

@@ -3,8 +3,7 @@
 // outside the VPC endpoint without opening anything else.
 import { describe, expect, it } from '@jest/globals';
 import { REPLICATION_ACTIONS } from '../../functions/secure-bucket/src/core/index.js';
-import { compositeForClaim } from '../../functions/secure-bucket/cli/control-plane/composite.js';
-import { call, desiredResources, renderPasses, environmentConfig, exampleClaim, withSpec, type Json } from '../lib/function-fixtures.js';
+import { desiredResources, renderPasses, exampleClaim, withSpec, type Json } from '../lib/function-fixtures.js';
 import { allowAll, evaluateKms, evaluateS3, paths, policySetFor, type Caller, type PolicyJson } from '../lib/simulate.js';
 import { fp, kindsOf, list, render, renderOk, statementsOf } from './protection-fixtures.js';
 

@@ -1,7 +1,6 @@
 // Entry point of `render --diff-access BASE HEAD`: loaded on demand (it pulls in the AGPL
 // simulator). Claims are paired by namespace/name across the two sides; a claim only in HEAD is
 // all gains, only in BASE all losses.
-import type { Json } from '../../src/core/index.js';
 import { compositeForClaim } from '../control-plane/composite.js';
 import { claimId, loadClaims, type LoadedClaim } from '../inputs.js';
 import { diffClaim, type ClaimDiff } from './access-diff.js';

@@ -1,7 +1,7 @@
 // The audit trail: server access logs and a weekly S3 Inventory, each to the platform's own
 // bucket (separate, unlocked, owned by the platform) and only when the platform has one.
 import type { RenderContext } from './context.js';
-import { sourceBucket, type OwnedBucket } from './owned-bucket.js';
+import { bucketPart, sourceBucket, type OwnedBucket } from './owned-bucket.js';
 import { managed } from './resources.js';
 import { ClaimError, type ManagedResource } from './types.js';
 
@@ -37,16 +37,12 @@ export function logBucketIn(ctx: RenderContext, region: string): string | undefi
 export function accessLoggingFor(ctx: RenderContext, b: OwnedBucket): Record<string, ManagedResource> {
   const target = logBucketIn(ctx, b.region);
   if (target === undefined) return {};
-  return {
-    [b.parts.logging.name]: managed(ctx.identity, 's3.aws.upbound.io/v1beta2', 'BucketLogging', b.parts.logging.component, {
-      region: b.region,
-      bucket: b.name,
-      targetBucket: target,
-      targetPrefix: accessLogPrefix(b.name),
-      // Date-partitioned keys: Athena and lifecycle rules can then work per day.
-      targetObjectKeyFormat: { partitionedPrefix: { partitionDateSource: 'EventTime' } },
-    }),
-  };
+  return bucketPart(ctx, b, 'logging', 'v1beta2', 'BucketLogging', {
+    targetBucket: target,
+    targetPrefix: accessLogPrefix(b.name),
+    // Date-partitioned keys: Athena and lifecycle rules can then work per day.
+    targetObjectKeyFormat: { partitionedPrefix: { partitionDateSource: 'EventTime' } },
+  }, false);
 }
 
 export function auditResources(ctx: RenderContext): Record<string, ManagedResource> {

@@ -3,8 +3,7 @@
 import type { RenderContext } from './context.js';
 import { objectLockBucketPolicyStatements } from './object-lock.js';
 import { policy, renderPolicy, type Statement } from './policy.js';
-import { sourceBucket, type OwnedBucket } from './owned-bucket.js';
-import { bucketConfiguration, managed } from './resources.js';
+import { bucketPart, sourceBucket, type OwnedBucket } from './owned-bucket.js';
 import type { ManagedResource, TlsVersion } from './types.js';
 
 /** TLS only, at the claim's minimum version: the source bucket and its replica share these. */
@@ -138,13 +137,7 @@ export function bucketPolicyDocumentFor(ctx: RenderContext, b: OwnedBucket): str
 }
 
 export function bucketPolicyResourcesFor(ctx: RenderContext, b: OwnedBucket): Record<string, ManagedResource> {
-  return {
-    [b.parts.policy.name]: managed(ctx.identity, 's3.aws.upbound.io/v1beta1', 'BucketPolicy', b.parts.policy.component, {
-      region: b.region,
-      bucket: b.name,
-      policy: bucketPolicyDocumentFor(ctx, b),
-    }, bucketConfiguration(b.name)),
-  };
+  return bucketPart(ctx, b, 'policy', 'v1beta1', 'BucketPolicy', { policy: bucketPolicyDocumentFor(ctx, b) }, true);
 }
 
 export function bucketPolicyResources(ctx: RenderContext): Record<string, ManagedResource> {

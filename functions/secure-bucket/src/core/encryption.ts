@@ -4,11 +4,11 @@
 // claim owns (source and replica) gets its key from encryptionResourcesFor.
 import type { RenderContext } from './context.js';
 import { accountRootArn, kmsAliasName } from './naming.js';
-import { sourceBucket, type OwnedBucket } from './owned-bucket.js';
+import { bucketPart, sourceBucket, type OwnedBucket } from './owned-bucket.js';
 import { policy, renderPolicy, type Statement } from './policy.js';
 import { externalNameOf, heldInAws } from './adoption.js';
 import { isObject } from './fields.js';
-import { bucketConfiguration, managed, sameXrSelector, type ManagedOptions } from './resources.js';
+import { managed, sameXrSelector, type ManagedOptions } from './resources.js';
 import { ClaimError, type ManagedResource } from './types.js';
 
 /** Administration without use: these never include Decrypt, Encrypt or GenerateDataKey. */
@@ -125,9 +125,7 @@ export function encryptionResourcesFor(ctx: RenderContext, b: OwnedBucket): Reco
       region: b.region,
       targetKeyIdSelector: sameXrSelector(parts.key.component),
     }, { externalName: kmsAliasName(b.name) }),
-    [parts.encryption.name]: managed(identity, 's3.aws.upbound.io/v1beta2', 'BucketServerSideEncryptionConfiguration', parts.encryption.component, {
-      region: b.region,
-      bucket: b.name,
+    ...bucketPart(ctx, b, 'encryption', 'v1beta2', 'BucketServerSideEncryptionConfiguration', {
       rule: [
         {
           applyServerSideEncryptionByDefault: { sseAlgorithm: 'aws:kms', kmsMasterKeyIdSelector: sameXrSelector(parts.key.component) },
@@ -135,7 +133,7 @@ export function encryptionResourcesFor(ctx: RenderContext, b: OwnedBucket): Reco
           blockedEncryptionTypes: ['SSE-C'],
         },
       ],
-    }, bucketConfiguration(b.name)),
+    }, true),
   };
 }
 

@@ -3,8 +3,7 @@
 // without bound; transitions and expiration as the claim asks, checked against AWS's rules.
 import type { RenderContext } from './context.js';
 import { versioningRequired } from './protection.js';
-import { sourceBucket, type OwnedBucket } from './owned-bucket.js';
-import { managed } from './resources.js';
+import { bucketPart, sourceBucket, type OwnedBucket } from './owned-bucket.js';
 import { ClaimError, type BucketSpec, type ManagedResource, type StorageClass, type Transition } from './types.js';
 
 /** Noncurrent versions are kept this long when the claim does not say (a quarter: time to notice a bad overwrite). */
@@ -142,13 +141,7 @@ export function lifecycleRules(ctx: RenderContext, b: OwnedBucket): Array<Record
 }
 
 export function lifecycleResourcesFor(ctx: RenderContext, b: OwnedBucket): Record<string, ManagedResource> {
-  return {
-    [b.parts.lifecycle.name]: managed(ctx.identity, 's3.aws.upbound.io/v1beta1', 'BucketLifecycleConfiguration', b.parts.lifecycle.component, {
-      region: b.region,
-      bucket: b.name,
-      rule: lifecycleRules(ctx, b),
-    }),
-  };
+  return bucketPart(ctx, b, 'lifecycle', 'v1beta1', 'BucketLifecycleConfiguration', { rule: lifecycleRules(ctx, b) }, false);
 }
 
 export function lifecycleResources(ctx: RenderContext): Record<string, ManagedResource> {

@@ -6,8 +6,7 @@ import type { RenderContext, ResolvedConsumer } from './context.js';
 import { heldInAws } from './adoption.js';
 import { isObject } from './fields.js';
 import type { Statement } from './policy.js';
-import type { OwnedBucket } from './owned-bucket.js';
-import { bucketConfiguration, managed } from './resources.js';
+import { bucketPart, type OwnedBucket } from './owned-bucket.js';
 import { ClaimError, type LockMode, type ManagedResource, type ObjectLock } from './types.js';
 
 
@@ -105,14 +104,7 @@ export function objectLockResourcesFor(ctx: RenderContext, b: OwnedBucket): Reco
   guardObjectLock(ctx, b);
   const lock = ctx.spec.objectLock;
   if (!lock) return {};
-  return {
-    [b.parts.objectLock.name]: managed(ctx.identity, 's3.aws.upbound.io/v1beta2', 'BucketObjectLockConfiguration', b.parts.objectLock.component, {
-      region: b.region,
-      bucket: b.name,
-      objectLockEnabled: 'Enabled',
-      rule: { defaultRetention: defaultRetention(lock) },
-    }, bucketConfiguration(b.name)),
-  };
+  return bucketPart(ctx, b, 'objectLock', 'v1beta2', 'BucketObjectLockConfiguration', { objectLockEnabled: 'Enabled', rule: { defaultRetention: defaultRetention(lock) } }, true);
 }
 
 /** Principals allowed to bypass GOVERNANCE retention: the named consumers and break-glass. None for COMPLIANCE. */

@@ -6,7 +6,8 @@ import { KMS_KEY, type RenderContext } from './context.js';
 import { governanceBypassPrincipals } from './object-lock.js';
 import { versioningRequired } from './protection.js';
 import { replicationTarget, type ReplicationTarget } from './replication.js';
-import { observedString } from './resources.js';
+import { bucketConfiguration, managed, observedString } from './resources.js';
+import type { ManagedResource } from './types.js';
 
 /** Composition resource name and component label of each part of a bucket. */
 interface Part {
@@ -125,4 +126,21 @@ export function replicaBucket(ctx: RenderContext, target: ReplicationTarget): Ow
   };
   if (target.keyArn !== undefined) b.keyArn = target.keyArn;
   return b;
+}
+
+/**
+ * One of an owned bucket's configurations (s3.aws.upbound.io): named after its part, in the
+ * bucket's region, on the bucket. `outlivesClaim` for what protects the data (Orphan, like the bucket).
+ */
+export function bucketPart(
+  ctx: RenderContext,
+  b: OwnedBucket,
+  part: keyof BucketParts,
+  version: string,
+  kind: string,
+  fields: Record<string, unknown>,
+  outlivesClaim: boolean,
+): Record<string, ManagedResource> {
+  const { name, component } = b.parts[part];
+  return { [name]: managed(ctx.identity, `s3.aws.upbound.io/${version}`, kind, component, { region: b.region, bucket: b.name, ...fields }, outlivesClaim ? bucketConfiguration(b.name) : {}) };
 }

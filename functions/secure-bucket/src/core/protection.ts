@@ -3,8 +3,7 @@
 // both require it, or when the claim asks; the lifecycle then expires noncurrent versions.
 import type { RenderContext } from './context.js';
 import { objectLockResourcesFor } from './object-lock.js';
-import { sourceBucket, type OwnedBucket } from './owned-bucket.js';
-import { bucketConfiguration, managed } from './resources.js';
+import { bucketPart, sourceBucket, type OwnedBucket } from './owned-bucket.js';
 import type { BucketSpec, ManagedResource } from './types.js';
 
 
@@ -17,11 +16,7 @@ export function versioningRequired(ctx: { spec: Pick<BucketSpec, 'objectLock' | 
 export function protectionResourcesFor(ctx: RenderContext, b: OwnedBucket): Record<string, ManagedResource> {
   const out: Record<string, ManagedResource> = {};
   if (b.versioned) {
-    out[b.parts.versioning.name] = managed(ctx.identity, 's3.aws.upbound.io/v1beta2', 'BucketVersioning', b.parts.versioning.component, {
-      region: b.region,
-      bucket: b.name,
-      versioningConfiguration: { status: 'Enabled' },
-    }, bucketConfiguration(b.name));
+    Object.assign(out, bucketPart(ctx, b, 'versioning', 'v1beta2', 'BucketVersioning', { versioningConfiguration: { status: 'Enabled' } }, true));
   }
   return { ...out, ...objectLockResourcesFor(ctx, b) };
 }
