@@ -5,7 +5,7 @@ RENDER := node dist/functions/secure-bucket/src/render.js
 CLAIMS := $(wildcard compositions/examples/claims/*.yaml)
 export SHARED_DIR ?= $(abspath ../shared)
 
-.PHONY: all deps build typecheck render test synth bench clean check-shared serve-dev explain
+.PHONY: all deps build typecheck render test synth xrds bench clean check-shared serve-dev explain
 
 all: test
 
@@ -42,6 +42,10 @@ explain: build
 ## synth: regenerate the consumers' Kubernetes objects (generated/ beside each claim).
 synth: build
 	node dist/cdk8s/main.js
+
+## xrds: copy compositions/schema/secure-bucket.yaml into both XRDs (v1 claim API, v2 namespaced API).
+xrds: build
+	node dist/compositions/generate-xrds.js
 
 ## bench: throughput, latency, memory and cold start of the function server; writes bench/results.json.
 bench: build
