@@ -11,7 +11,8 @@ import { endpointPolicy } from './core/network.js';
 import { DEFAULT_ENVIRONMENT_CONFIG, runFunction } from './function.js';
 import { asClaim, compositeForClaim, type Claim } from './render/composite.js';
 import { FakeAccount, type AccountState } from './render/fake-provider.js';
-import { renderClaim, type RenderedClaim } from './render/session.js';
+import { functionInputFrom, stepRequirementsFrom } from './render/composition.js';
+import { renderClaim, type RenderedClaim, type RequiredResourceSelector } from './render/session.js';
 
 const USAGE = [
   'usage: render [--converge] [--output yaml|json] [--summary] [--emit-xr] [--explain-access] [--environment FILE] [--composition FILE]',
@@ -27,18 +28,6 @@ const USAGE = [
 
 export function readYamlDocuments(file: string): unknown[] {
   return loadAll(readFileSync(file, 'utf8')).filter((d) => d !== null && d !== undefined);
-}
-
-/** The input our step gets in the Composition, so render feeds the function what Crossplane does. */
-export function functionInputFrom(compositionFile: string): Json | undefined {
-  for (const doc of readYamlDocuments(compositionFile)) {
-    const pipeline = isObject(doc) && isObject(doc['spec']) ? doc['spec']['pipeline'] : undefined;
-    if (!Array.isArray(pipeline)) continue;
-    for (const step of pipeline) {
-      if (isObject(step) && isObject(step['functionRef']) && step['functionRef']['name'] === 'function-secure-bucket' && isObject(step['input'])) return step['input'];
-    }
-  }
-  return undefined;
 }
 
 /** The resource as `crossplane render` prints it: named after its composition resource name. */
@@ -144,10 +133,12 @@ export async function main(argv: string[]): Promise<number> {
   }
   const clusterObjects = readYamlDocuments(values.environment).filter(isObject);
   let input: Json | undefined;
+  let requiredResources: RequiredResourceSelector[] = [];
   try {
     input = functionInputFrom(values.composition);
+    requiredResources = stepRequirementsFrom(values.composition);
   } catch {
-    input = undefined; // no Composition yet: the function falls back to its default input
+    input = undefined; // no Composition yet: the function falls back to its default input and asks
   }
   const claims = positionals.flatMap((file) => readYamlDocuments(file).map((doc) => asClaim(doc, file)));
   if (values['emit-xr']) {
@@ -167,7 +158,7 @@ export async function main(argv: string[]): Promise<number> {
   const outputs: Array<{ claim: Claim; rendered: RenderedClaim }> = [];
   try {
     for (const claim of claims) {
-      const rendered = await renderClaim(fn.client, claim, { clusterObjects, converge: values.converge, account: aws, deleteAfter: values.delete, ...(input ? { input } : {}) });
+      const rendered = await renderClaim(fn.client, claim, { clusterObjects, converge: values.converge, account: aws, deleteAfter: values.delete, requiredResources, ...(input ? { input } : {}) });
       outputs.push({ claim, rendered });
       if (rendered.fatal) {
         failed++;

@@ -1,6 +1,7 @@
 // Drives a running function the way a Crossplane control plane does for one claim: it sends
-// RunFunctionRequests over gRPC, answers the function's resource requirements, and (converging)
-// feeds back provider status pass after pass until the desired state stops changing.
+// RunFunctionRequests over gRPC, supplies the resources the Composition step declares before the
+// first call, answers the function's own requirements, and (converging) feeds back provider
+// status pass after pass until the desired state stops changing.
 import { RunFunctionRequest, Severity, type RunFunctionResponse } from '@crossplane-org/function-sdk-typescript';
 import type { FunctionClient } from '../client.js';
 import { canonicalJson } from '../core/policy.js';
@@ -13,6 +14,8 @@ export interface RenderOptions {
   clusterObjects: Json[];
   /** The function step's input from the Composition. */
   input?: Json;
+  /** The step's requirements.requiredResources: supplied before the first call, as Crossplane does. */
+  requiredResources?: RequiredResourceSelector[];
   converge?: boolean;
   maxPasses?: number;
   /** The AWS account the fake provider reconciles against (default: a fresh, empty one). */
@@ -31,10 +34,22 @@ export interface RenderedClaim {
   fatal?: string;
 }
 
-/** Crossplane resolves requirements at most this many times per reconcile. */
-const MAX_REQUIREMENT_ROUNDS = 5;
+/** One entry of a Composition step's requirements.requiredResources (Composition CRD, v1). */
+export interface RequiredResourceSelector {
+  requirementName: string;
+  apiVersion: string;
+  kind: string;
+  name?: string;
+  matchLabels?: Record<string, string>;
+}
 
-function selects(selector: { apiVersion: string; kind: string; matchName?: string; matchLabels?: { labels: Record<string, string> } }, obj: Json): boolean {
+/** Crossplane v2.3 (internal/xfn MaxRequirementsIterations): calls after the first. */
+const MAX_REQUIREMENT_ITERATIONS = 5;
+
+type Selector = { apiVersion: string; kind: string; matchName?: string; matchLabels?: { labels: Record<string, string> } };
+type Supplied = Record<string, { items: Array<{ resource: Json; connectionDetails: Record<string, never>; ready: number }> }>;
+
+function selects(selector: Selector, obj: Json): boolean {
   if (obj['apiVersion'] !== selector.apiVersion || obj['kind'] !== selector.kind) return false;
   const metadata = isObject(obj['metadata']) ? obj['metadata'] : {};
   if (selector.matchName !== undefined) return metadata['name'] === selector.matchName;
@@ -42,21 +57,35 @@ function selects(selector: { apiVersion: string; kind: string; matchName?: strin
   return Object.entries(selector.matchLabels?.labels ?? {}).every(([k, v]) => labels[k] === v);
 }
 
-async function reconcileOnce(client: FunctionClient, base: Json, opts: RenderOptions): Promise<RunFunctionResponse> {
-  const supplied: Record<string, { items: Array<{ resource: Json; connectionDetails: Record<string, never>; ready: number }> }> = {};
-  let rsp: RunFunctionResponse | undefined;
-  for (let round = 0; round < MAX_REQUIREMENT_ROUNDS; round++) {
-    const req = RunFunctionRequest.fromPartial({ ...base, requiredResources: supplied });
-    rsp = await client.runFunction(req);
-    const wanted = rsp.requirements?.resources ?? {};
-    const missing = Object.keys(wanted).filter((k) => !(k in supplied));
-    if (missing.length === 0) return rsp;
-    for (const key of missing) {
-      const selector = wanted[key]!;
-      supplied[key] = { items: opts.clusterObjects.filter((o) => selects(selector, o)).map((resource) => ({ resource, connectionDetails: {}, ready: 0 })) };
-    }
+function fetchFrom(objects: Json[], selector: Selector): Supplied[string] {
+  return { items: objects.filter((o) => selects(selector, o)).map((resource) => ({ resource, connectionDetails: {}, ready: 0 })) };
+}
+
+/**
+ * One reconcile's calls of our step, as Crossplane's FetchingFunctionRunner makes them: the
+ * declared resources go into the first request; the function is called again while the
+ * requirements it returns differ from the previous call's (none before the first call), each
+ * time with the declared resources plus what it asked for.
+ */
+export async function reconcileOnce(client: FunctionClient, base: Json, opts: RenderOptions): Promise<RunFunctionResponse> {
+  const declared: Supplied = {};
+  for (const r of opts.requiredResources ?? []) {
+    const selector: Selector = { apiVersion: r.apiVersion, kind: r.kind, ...(r.name !== undefined ? { matchName: r.name } : { matchLabels: { labels: r.matchLabels ?? {} } }) };
+    declared[r.requirementName] = fetchFrom(opts.clusterObjects, selector);
   }
-  return rsp as RunFunctionResponse;
+  let previous = canonicalJson(null);
+  let req = RunFunctionRequest.fromPartial({ ...base, requiredResources: declared });
+  for (let iteration = 0; iteration <= MAX_REQUIREMENT_ITERATIONS; iteration++) {
+    const rsp = await client.runFunction(req);
+    if (rsp.results.some((r) => r.severity === Severity.SEVERITY_FATAL)) return rsp;
+    const requirements = canonicalJson(rsp.requirements ?? null);
+    if (requirements === previous) return rsp;
+    previous = requirements;
+    const supplied: Supplied = { ...declared };
+    for (const [key, selector] of Object.entries(rsp.requirements?.resources ?? {})) supplied[key] = fetchFrom(opts.clusterObjects, selector);
+    req = RunFunctionRequest.fromPartial({ ...base, requiredResources: supplied, ...(rsp.context ? { context: rsp.context } : {}) });
+  }
+  throw new Error(`requirements didn't stabilize after the maximum number of iterations (${MAX_REQUIREMENT_ITERATIONS})`);
 }
 
 function severityName(s: Severity): string {
