@@ -1,5 +1,6 @@
-// Finds the XSecureBucketClaim files committed in the repo and reads each claim with the
-// function's own reader (same defaults, same errors), so both sides see the same request.
+// Finds the bucket requests committed in the repo (XSecureBucketClaims and the namespaced v2
+// XSecureBuckets) and reads each with the function's own reader (same defaults, same errors),
+// so both sides see the same request. Both name their namespace in metadata.namespace.
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { loadAll } from 'js-yaml';
@@ -11,6 +12,9 @@ import { EnvironmentResolver } from './environment-source.js';
 
 export const CLAIM_KIND = 'XSecureBucketClaim';
 export const CLAIM_API_VERSION = 'platform.example.org/v1alpha1';
+/** The v2 API: a namespaced XR, no claim (compositions/definition-v2.yaml). */
+export const NAMESPACED_XR_KIND = 'XSecureBucket';
+export const NAMESPACED_XR_API_VERSION = 'storage.platform.example.org/v1alpha1';
 /** Folders whose YAML may hold claims; generated/ folders are our output, never input. */
 export const CLAIM_ROOTS = ['compositions/examples/claims', 'clusters'];
 
@@ -40,8 +44,10 @@ function yamlFiles(dir: string): string[] {
   });
 }
 
+/** A claim, or a v2 XR (which is the tenant's request itself). */
 export function isClaim(doc: unknown): doc is Json {
-  return isObject(doc) && doc['kind'] === CLAIM_KIND && doc['apiVersion'] === CLAIM_API_VERSION;
+  if (!isObject(doc)) return false;
+  return (doc['kind'] === CLAIM_KIND && doc['apiVersion'] === CLAIM_API_VERSION) || (doc['kind'] === NAMESPACED_XR_KIND && doc['apiVersion'] === NAMESPACED_XR_API_VERSION);
 }
 
 /** Every claim document under the claim roots, in path order. */
@@ -49,7 +55,7 @@ export function findClaimDocuments(repoRoot: string): Array<{ file: string; doc:
   const files = CLAIM_ROOTS.flatMap((root) => yamlFiles(path.join(repoRoot, root))).sort();
   return files.flatMap((file) => {
     const text = readFileSync(file, 'utf8');
-    if (!text.includes(CLAIM_KIND)) return [];
+    if (!text.includes(NAMESPACED_XR_KIND)) return []; // a substring of CLAIM_KIND too
     return loadAll(text).filter(isClaim).map((doc) => ({ file, doc }));
   });
 }
@@ -64,7 +70,7 @@ export function claimIdentity(doc: Json, where: string): ClaimIdentity {
   return {
     compositeName: '',
     claimName: requiredString(metadata['name'], `${where}: metadata.name`),
-    claimNamespace: requiredString(metadata['namespace'], `${where}: metadata.namespace`, { hint: 'claims are namespaced: set metadata.namespace' }),
+    claimNamespace: requiredString(metadata['namespace'], `${where}: metadata.namespace`, { hint: 'claims and v2 XSecureBuckets are namespaced: set metadata.namespace' }),
   };
 }
 

@@ -1,6 +1,7 @@
 // Crossplane v2 serves a provider kind only when a ManagedResourceActivationPolicy activates it:
 // every kind the function renders must be in the platform's one activation list, or claims
-// would fail on a real cluster with "no matches for kind".
+// would fail on a real cluster with "no matches for kind". The v2 XSecureBuckets compose the
+// same kinds namespaced (*.aws.m.upbound.io): the list activates both.
 import { describe, expect, it } from '@jest/globals';
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
@@ -42,5 +43,27 @@ describe('the activation policy covers everything the function renders', () => {
     }
     expect([...rendered].filter((name) => !activated.includes(name)).sort()).toEqual([]);
     expect(rendered.size).toBeGreaterThanOrEqual(12);
+  });
+});
+
+describe('the activation policy covers the namespaced family of the v2 API', () => {
+  const clusterScoped = activated.filter((name) => name.endsWith('.aws.upbound.io'));
+  const namespaced = activated.filter((name) => name.endsWith('.aws.m.upbound.io'));
+
+  it('activates every cluster-scoped kind namespaced too, and nothing else', () => {
+    expect(clusterScoped.length).toBeGreaterThanOrEqual(12);
+    expect([...namespaced].sort()).toEqual(clusterScoped.map((name) => name.replace(/\.aws\.upbound\.io$/, '.aws.m.upbound.io')).sort());
+    expect(clusterScoped.length + namespaced.length).toBe(activated.length);
+  });
+
+  it('names Namespaced CRDs of shared/schemas/provider-aws-namespaced', () => {
+    const dir = path.join(schemasDir, 'provider-aws-namespaced');
+    const scopes = new Map(
+      readdirSync(dir).map((file) => {
+        const crd = loadYamlDocuments(path.join(dir, file))[0] as { metadata: { name: string }; spec: { scope: string } };
+        return [crd.metadata.name, crd.spec.scope] as const;
+      }),
+    );
+    for (const name of namespaced) expect({ name, scope: scopes.get(name) }).toEqual({ name, scope: 'Namespaced' });
   });
 });
