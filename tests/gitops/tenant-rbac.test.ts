@@ -6,36 +6,14 @@
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from '@jest/globals';
+import { type Binding, ruleAllows, type Rule, type Subject } from '../lib/rbac.js';
 import { loadYamlDocuments, schemasDir } from '../lib/repo.js';
 import { type K8sObject, appliedObjects, clusterNames } from '../lib/kustomize.js';
-
-interface Rule {
-  apiGroups?: string[];
-  resources?: string[];
-  verbs?: string[];
-  resourceNames?: string[];
-  nonResourceURLs?: string[];
-}
-interface Subject {
-  kind: string;
-  name: string;
-  namespace?: string;
-}
-interface Binding extends K8sObject {
-  roleRef: { kind: string; name: string };
-  subjects?: Subject[];
-}
 
 const WRITE_VERBS = ['create', 'update', 'patch', 'delete', 'deletecollection'];
 const READ_VERBS = ['get', 'list', 'watch'];
 /** Groups every tenant identity belongs to: a binding to one of them binds every tenant. */
 const EVERYONE = ['system:authenticated', 'system:unauthenticated', 'system:serviceaccounts'];
-
-/** Does one rule grant verb on group/resource? (rbac/v1 RuleAllows: '*' matches anything; resourceNames narrow only.) */
-function ruleAllows(rule: Rule, group: string, resource: string, verb: string): boolean {
-  const has = (list: string[] | undefined, value: string) => (list ?? []).includes('*') || (list ?? []).includes(value);
-  return has(rule.apiGroups, group) && has(rule.resources, resource) && has(rule.verbs, verb);
-}
 
 /** (group, resource) of every CRD in a shared/schemas folder. */
 function crdResources(folder: string): Array<{ group: string; resource: string }> {

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { dump } from 'js-yaml';
+import { type Binding, type Rule } from '../lib/rbac.js';
 import { repoRoot } from '../lib/repo.js';
 import { getSchemaRegistry } from '../lib/schema-validator.js';
 import { type FluxStage, type K8sObject, appliedObjects, clusterNames, fluxSpec, groupOf, kustomizeBuild, reconcileCluster } from '../lib/kustomize.js';
@@ -40,17 +41,6 @@ const RESOURCE_OF: Record<string, string> = {
   ServiceEntry: 'serviceentries',
 };
 
-interface Rule {
-  apiGroups?: string[];
-  resources?: string[];
-  verbs?: string[];
-  resourceNames?: string[];
-  nonResourceURLs?: string[];
-}
-interface Binding extends K8sObject {
-  roleRef: { kind: string; name: string };
-  subjects?: Array<{ kind: string; name: string; namespace?: string }>;
-}
 
 /** What a service account may do, resolved from every (Cluster)RoleBinding the cluster applies. */
 function grantsOf(objects: K8sObject[], namespace: string, serviceAccount: string) {
