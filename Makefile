@@ -5,7 +5,7 @@ RENDER := node dist/functions/secure-bucket/src/render.js
 CLAIMS := $(wildcard compositions/examples/claims/*.yaml)
 export SHARED_DIR ?= $(abspath ../shared)
 
-.PHONY: all deps build typecheck render test synth xrds bench clean check-shared serve-dev explain
+.PHONY: all deps build build-if-stale typecheck render test synth xrds platform-iam bench clean check-shared serve-dev explain access-diff cost
 
 all: test
 
@@ -20,7 +20,12 @@ check-shared:
 	@test -d "$(SHARED_DIR)/schemas" || { echo "error: $(SHARED_DIR)/schemas not found: clone the shared folder beside this repo (../shared) or set SHARED_DIR" >&2; exit 1; }
 
 build: deps
-	$(NODE_BIN)/tsc -p tsconfig.build.json
+	$(NODE_BIN)/tsc -p tsconfig.build.json && touch dist/.build-stamp
+
+# build only when a source is newer than its output (npm run render calls this on every run).
+build-if-stale:
+	@if [ ! -f dist/.build-stamp ] || [ -n "$$(find functions/*/src cdk8s bench tools tsconfig.json tsconfig.build.json package-lock.json -newer dist/.build-stamp \( -name '*.ts' -o -name '*.json' \) -print -quit 2>/dev/null)" ]; then \
+	  $(MAKE) -s build; fi
 
 typecheck: deps
 	$(NODE_BIN)/tsc -p tsconfig.json
@@ -31,13 +36,26 @@ render: build
 
 ## test: typecheck, build, then every test; ends with 'N passed, N failed'.
 test: typecheck build check-shared
-	@NODE_OPTIONS=--experimental-vm-modules $(NODE_BIN)/jest --json --outputFile=.test-results.json $(JEST_ARGS); status=$$?; \
+	@NODE_OPTIONS="--experimental-vm-modules --disable-warning=ExperimentalWarning" $(NODE_BIN)/jest --json --outputFile=.test-results.json $(JEST_ARGS); status=$$?; \
 	node -e 'const r=require("./.test-results.json"); console.log(`$${r.numPassedTests} passed, $${r.numFailedTests} failed`)' || true; \
 	exit $$status
 
 ## explain: the access matrix of every example claim, from the IAM policy simulator.
 explain: build
 	$(RENDER) --explain-access $(CLAIMS)
+
+## access-diff: who gains and loses access through the claims changed since BASE (Markdown); FAIL_ON_WIDENING=1 exits 3 on a gain.
+access-diff: build
+	@test -n "$(BASE)" || { echo "usage: make access-diff BASE=<git ref> [FAIL_ON_WIDENING=1]" >&2; exit 2; }
+	@node dist/tools/access-diff.js "$(BASE)" $(if $(FAIL_ON_WIDENING),--fail-on-widening)
+
+## cost: the monthly cost estimate of every example claim (GB=N: data written a month, default 100).
+cost: build
+	$(RENDER) --cost $(if $(GB),--gb-per-month $(GB)) $(CLAIMS)
+
+## platform-iam: regenerate each cluster's permissions boundaries (clusters/<cluster>/platform/iam-boundaries.yaml).
+platform-iam: build
+	node dist/tools/platform-iam.js
 
 ## synth: regenerate the consumers' Kubernetes objects (generated/ beside each claim).
 synth: build

@@ -97,8 +97,9 @@ function objectLockFor(names: string[]): fc.Arbitrary<Spec | undefined> {
   );
 }
 
-/** A valid claim spec for a cluster in `region`; a Fixed bucket name starts with `fixedNamePrefix` (platform prefix + namespace). */
-export function validSpec(region: string, fixedNamePrefix: string): fc.Arbitrary<Spec> {
+/** A valid claim spec of `namespace` in `region`: Fixed names start with `<platform prefix>-<namespace>-`, the alert topic is the tenant's own. */
+export function validSpec(region: string, bucketNamePrefix: string, namespace: string): fc.Arbitrary<Spec> {
+  const fixedNamePrefix = `${bucketNamePrefix}-${namespace}`;
   return consumers.chain((cs) =>
     fc
       .record(
@@ -112,7 +113,7 @@ export function validSpec(region: string, fixedNamePrefix: string): fc.Arbitrary
           versioning: fc.constantFrom('Auto', 'Enabled'),
           lifecycle,
           metrics: fc.boolean(),
-          alarms: fc.oneof(fc.constant({ email: 'oncall@example.com' }), fc.constant({ snsTopicArn: `arn:aws:sns:${region}:111122223333:team-alerts` })),
+          alarms: fc.oneof(fc.constant({ email: 'oncall@example.com' }), fc.constant({ snsTopicArn: `arn:aws:sns:${region}:111122223333:${namespace}-alerts` })),
           replication: fc.constant({ destinationRegion: region === 'eu-west-1' ? 'us-east-1' : 'eu-west-1' }),
           objectLock: objectLockFor(cs.map((c) => c.name)),
         },
@@ -143,7 +144,7 @@ export function generateClaims(count: number, opts: { region: string; bucketName
   const claims: Claim[] = [];
   const perNs = Math.ceil(count / namespaces);
   specsPerNamespace.forEach((namespace, n) => {
-    const specs = fc.sample(validSpec(opts.region, `${opts.bucketNamePrefix}-${namespace}`), { seed: (opts.seed ?? 42) + n, numRuns: Math.min(perNs, count - claims.length) });
+    const specs = fc.sample(validSpec(opts.region, opts.bucketNamePrefix, namespace), { seed: (opts.seed ?? 42) + n, numRuns: Math.min(perNs, count - claims.length) });
     specs.forEach((spec, i) => claims.push(claimOf(`bucket-${i}`, namespace, spec)));
   });
   return claims;

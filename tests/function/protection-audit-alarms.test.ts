@@ -78,8 +78,9 @@ describe('request metrics and alarms', () => {
       expect(a['dimensions']).toMatchObject({ FilterId: 'EntireBucket' });
       expect(a['tags'] as Json).not.toHaveProperty('platform.example.org/alarm-email');
     }
-    // sales-api may delete: only a burst of deletes alarms.
-    expect(fp(r, 'alarm-delete-requests')['threshold']).toBe(100);
+    // sales-api may delete: only a burst alarms, counted in requests (one DeleteObjects removes up to 1,000 keys).
+    expect(fp(r, 'alarm-delete-requests')['threshold']).toBe(20);
+    expect(fp(r, 'alarm-delete-requests')['alarmDescription']).toMatch(/one DeleteObjects request removes up to 1,000 objects/);
   });
 
   it('any delete alarms where no consumer may delete', async () => {
@@ -141,6 +142,34 @@ function filterMatches(policy: Json, message: Json): boolean {
     return typeof got === 'object' && got !== null && filterMatches(want as Json, got as Json);
   });
 }
+
+describe('alerts that cannot be silenced quietly', () => {
+  it('the bucket rule also watches the configurations that feed the alarms and the audit (metrics, inventory, notification, tags)', async () => {
+    const r = await renderOk(sales);
+    const detail = (JSON.parse(String(fp(r, 'bucket-change-alerts')['eventPattern'])) as Json)['detail'] as Json;
+    expect(detail['eventName']).toEqual(expect.arrayContaining(['DeleteBucketMetricsConfiguration', 'PutBucketMetricsConfiguration', 'DeleteBucketInventoryConfiguration', 'PutBucketNotification', 'DeleteBucketTagging']));
+  });
+
+  it('the access points\' policies and the key\'s state and policy each have a rule to the same topic', async () => {
+    const r = await renderOk(sales);
+    const ap = JSON.parse(String(fp(r, 'access-point-change-alerts')['eventPattern'])) as Json;
+    const apNames = Object.values(r).filter((v) => v['kind'] === 'AccessPoint').map((v) => String(((v['spec'] as Json)['forProvider'] as Json)['name']));
+    expect(apNames.length).toBeGreaterThan(0);
+    expect((ap['detail'] as Json)['eventName']).toEqual(expect.arrayContaining(['PutAccessPointPolicy', 'DeleteAccessPointPolicy']));
+    const branches = (ap['detail'] as Json)['$or'] as Json[];
+    expect(((branches[0]!['requestParameters'] as Json)['name'] as string[]).sort()).toEqual(apNames.sort());
+    const key = JSON.parse(String(fp(r, 'key-change-alerts')['eventPattern'])) as Json;
+    const keyArn = String((((r['kms-key']!['metadata'] as Json)['annotations'] as Json)['crossplane.io/external-name']));
+    expect(key['source']).toEqual(['aws.kms']);
+    expect((key['detail'] as Json)['eventName']).toEqual(expect.arrayContaining(['DisableKey', 'ScheduleKeyDeletion', 'PutKeyPolicy']));
+    expect(JSON.stringify((key['detail'] as Json)['resources'])).toContain(keyArn);
+    for (const rule of ['access-point-change-alerts', 'key-change-alerts']) expect(fp(r, `${rule}-target`)['arn']).toBe(PLATFORM_TOPIC);
+  });
+
+  it('no access points, no access-point rule', async () => {
+    expect(Object.keys(await renderOk(scratch))).not.toContain('access-point-change-alerts');
+  });
+});
 
 describe('alarm e-mail subscription', () => {
   const renderSales = () => renderClaim(inProcessClient, sales, { clusterObjects: [environmentConfig()], converge: true, maxPasses: 8 });

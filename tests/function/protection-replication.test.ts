@@ -56,10 +56,16 @@ describe('audit-archive: the replica', () => {
     expect(sse).toMatchObject({ bucketKeyEnabled: true, applyServerSideEncryptionByDefault: { sseAlgorithm: 'aws:kms', kmsMasterKeyIdSelector: { matchLabels: { 'platform.example.org/component': 'replica-kms-key' } } } });
     expect(fp(r, 'replica-versioning')['versioningConfiguration']).toEqual({ status: 'Enabled' });
     expect(fp(r, 'replica-object-lock')['rule']).toEqual(fp(r, 'bucket-object-lock')['rule']);
+    // The same builder as the source: every deny the source has, only no access-point delegation
+    // (nobody but S3 writes the replica).
     const sids = statementsOf(fp(r, 'replica-bucket-policy')['policy']).map((s) => s.Sid);
-    expect(sids).toEqual(['DenyInsecureTransport', 'DenyOutdatedTls']);
+    const sourceSids = statementsOf(fp(r, 'bucket-policy')['policy']).map((s) => s.Sid);
+    expect(sids).toEqual(sourceSids.filter((sid) => sid !== 'DelegateToAccessPointsOfThisAccount'));
     const tls = statementsOf(fp(r, 'replica-bucket-policy')['policy']).find((s) => s.Sid === 'DenyOutdatedTls');
     expect(tls?.Condition).toEqual({ NumericLessThan: { 's3:TlsVersion': '1.3' } });
+    // Its lifecycle expires what the source's expires, current and noncurrent versions.
+    expect(fp(r, 'replica-lifecycle')['rule']).toEqual(fp(r, 'bucket-lifecycle')['rule']);
+    expect(fp(r, 'replica-logging')).toMatchObject({ region: 'eu-west-1', targetBucket: 'acme-stg-s3-access-logs-eu-west-1' });
   });
 
   it('its key lets only the replication role encrypt, via S3 in eu-west-1; break-glass may decrypt', async () => {
@@ -67,10 +73,15 @@ describe('audit-archive: the replica', () => {
     const role = fp(r, 'replication-role');
     const roleArn = `arn:aws:iam::111122223333:role${String(role['path'])}${String(((r['replication-role']!['metadata'] as Json)['annotations'] as Json)['crossplane.io/external-name'])}`;
     const key = statementsOf(fp(r, 'replica-kms-key')['policy']);
-    const encrypt = key.find((s) => s.Sid === 'ReplicationRoleEncryptsViaS3');
+    const encrypt = key.find((s) => s.Sid === 'EncryptViaS3');
     expect(encrypt).toMatchObject({ Action: 'kms:Encrypt', Condition: { ArnEquals: { 'aws:PrincipalArn': roleArn }, StringEquals: { 'kms:ViaService': 's3.eu-west-1.amazonaws.com' } } });
     const usage = key.filter((s) => list(s.Action).some((a) => ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey'].includes(a)));
-    expect(usage.map((s) => s.Sid).sort()).toEqual(['BreakGlassDecryptsViaS3', 'ReplicationRoleEncryptsViaS3']);
+    expect(usage.map((s) => s.Sid).sort()).toEqual(['DecryptViaS3', 'EncryptViaS3']);
+    expect(key.find((s) => s.Sid === 'DecryptViaS3')?.Condition?.['ArnEquals']?.['aws:PrincipalArn']).toBe('arn:aws:iam::111122223333:role/platform-break-glass');
+    // The same administration as the source key, from the same builder: no unconditioned root.
+    const sourceKey = statementsOf(fp(r, 'kms-key')['policy']);
+    for (const sid of ['KeyAdministrators', 'ProviderManagesKey']) expect(key.find((s) => s.Sid === sid)).toEqual(sourceKey.find((s) => s.Sid === sid));
+    for (const st of key) expect([st.Sid, st.Condition]).toEqual([st.Sid, expect.anything()]);
   });
 });
 

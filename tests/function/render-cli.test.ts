@@ -1,31 +1,26 @@
 // The render CLI end to end: it starts the real function, speaks gRPC to it, and prints what
 // Crossplane would apply. Needs the compiled CLI (`make test` builds it first).
 import { describe, expect, it, beforeAll } from '@jest/globals';
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { loadAll } from 'js-yaml';
 import { readEnvironment } from '../../functions/secure-bucket/src/core/environment.js';
 import { endpointPolicy } from '../../functions/secure-bucket/src/core/network.js';
+import { assertBuilt, render } from '../lib/render-cli.js';
 import { repoRoot } from '../lib/repo.js';
 
-const cli = path.join(repoRoot, 'dist/functions/secure-bucket/src/render.js');
-
-function render(args: string[]) {
-  return spawnSync(process.execPath, [cli, ...args], { cwd: repoRoot, encoding: 'utf8', timeout: 60_000 });
-}
-
-beforeAll(() => {
-  if (!existsSync(cli)) throw new Error(`${cli} is missing: run 'make build' (make test does it) before these tests`);
-});
+beforeAll(assertBuilt);
 
 describe('render', () => {
   it('--converge --output json: resources, status, results and the passes it took', () => {
     const run = render(['--converge', '--output', 'json', 'compositions/examples/claims/sales-events.yaml']);
     expect(run.stderr).toBe('');
     expect(run.status).toBe(0);
-    const out = JSON.parse(run.stdout) as { resources: Array<Record<string, unknown>>; status: Record<string, unknown>; passes: number; results: unknown[] };
+    const doc = JSON.parse(run.stdout) as { claims: Array<{ resources: Array<Record<string, unknown>>; status: Record<string, unknown>; passes: number; results: unknown[] }>; errors: unknown[] };
+    expect(doc.errors).toEqual([]);
+    expect(doc.claims).toHaveLength(1);
+    const out = doc.claims[0]!;
     // Pass 1 observes what AWS holds, pass 2 takes over and creates, pass 3 pins the key ARN.
     expect(out.passes).toBe(3);
     expect(out.status['kmsKeyArn']).toMatch(/^arn:aws:kms:/);

@@ -18,8 +18,6 @@ const IN_PROCESS_RUNS = 3_000;
 const GRPC_RUNS = 500;
 const environment = exampleEnvironment();
 const REGION = String((environment['data'] as Json)['region']);
-let cases = 0;
-afterAll(() => console.log(`fuzz (raw RunFunctionRequests): ${cases} cases run`));
 
 const anyObject = fc.dictionary(fc.string({ maxLength: 10 }), fc.jsonValue({ maxDepth: 3 }), { maxKeys: 6 });
 /** A valid value, the same with 1-3 hostile edits, or arbitrary JSON. */
@@ -31,7 +29,7 @@ const hostileVersionOf = <T>(valid: fc.Arbitrary<T>): fc.Arbitrary<unknown> =>
     { weight: 1, arbitrary: anyObject },
   );
 
-const composite = hostileVersionOf(validSpec(REGION, `${String((environment['data'] as Json)['bucketNamePrefix'])}-team-fuzz`).map((spec) => compositeForClaim(claimOf('fuzzed', 'team-fuzz', spec))));
+const composite = hostileVersionOf(validSpec(REGION, String((environment['data'] as Json)['bucketNamePrefix']), 'team-fuzz').map((spec) => compositeForClaim(claimOf('fuzzed', 'team-fuzz', spec))));
 const environmentItem = hostileVersionOf(fc.constant(environment));
 const observedResource = hostileVersionOf(
   fc.record({
@@ -81,7 +79,6 @@ describe('raw RunFunctionRequests, property-based', () => {
     const outcomes = { rendered: 0, refused: 0, requirementOnly: 0 };
     await fc.assert(
       fc.asyncProperty(rawRequest, async (req) => {
-        cases++;
         const rsp = await resolvesWithoutThrowing(() => runFunction(req));
         const rendered = expectWellFormed(rsp, JSON.stringify(RunFunctionRequest.toJSON(req)).slice(0, 3000));
         // The requirement is restated on every call unless the step declared it (then none: one
@@ -96,7 +93,6 @@ describe('raw RunFunctionRequests, property-based', () => {
       }),
       { numRuns: IN_PROCESS_RUNS },
     );
-    console.log(`fuzz (raw RunFunctionRequests): ${JSON.stringify(outcomes)}`);
     // Each path must be exercised, or the generator has drifted from what the function accepts.
     for (const n of Object.values(outcomes)) expect(n).toBeGreaterThan(IN_PROCESS_RUNS / 50);
   });
@@ -113,7 +109,6 @@ describe('raw RunFunctionRequests, property-based', () => {
     it(`answers every request with a well-formed response (${GRPC_RUNS} requests)`, async () => {
       await fc.assert(
         fc.asyncProperty(rawRequest, async (req) => {
-          cases++;
           const rsp = await fn.client.runFunction(req, 10_000);
           expect(rsp.meta?.tag).toBe(req.meta?.tag);
           expectWellFormed(rsp, JSON.stringify(RunFunctionRequest.toJSON(req)).slice(0, 3000));

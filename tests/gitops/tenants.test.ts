@@ -9,9 +9,9 @@ import { dump } from 'js-yaml';
 import { type Binding, type Rule } from '../lib/rbac.js';
 import { repoRoot } from '../lib/repo.js';
 import { getSchemaRegistry } from '../lib/schema-validator.js';
-import { type FluxStage, type K8sObject, appliedObjects, clusterNames, fluxSpec, groupOf, kustomizeBuild, reconcileCluster } from '../lib/kustomize.js';
+import { type FluxStage, type K8sObject, appliedObjects, clusterNames, fluxSpec, groupOf, kustomizeBuild, reconcileCluster, tenantNames } from '../lib/kustomize.js';
 
-const TENANTS = ['team-inventory', 'team-sales'];
+const TENANTS = tenantNames();
 const VERBS = ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'];
 /** group -> resources a tenant's reconciler may write: the claim or v2 XR and the cdk8s consumer objects. */
 const ALLOWED: Record<string, string[]> = {

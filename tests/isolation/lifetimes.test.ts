@@ -154,3 +154,42 @@ describe('--account-state input is checked', () => {
     expect(bad.stderr).toMatch(/bad\.yaml: expected one mapping of kind -> external name -> settings/);
   });
 });
+
+describe('a second live claim of the same namespace cannot take over the first one\'s bucket', () => {
+  it('the bucket tagged as claim scratch is refused to claim twin; the same claim re-created takes it over', () => {
+    const saved = path.join(dir, 'twin.json');
+    const fixed = withSpec(exampleClaim('scratch'), (s) => (s['naming'] = { strategy: 'Fixed', name: 'acme-stg-team-inventory-ledger' }));
+    expect(render(['--converge', '--save-account-state', saved, file('ledger.yaml', fixed)]).status).toBe(0);
+    const twin = { ...fixed, metadata: { name: 'twin', namespace: 'team-inventory' }, spec: { ...fixed.spec, lifecycle: { expireAfterDays: 1 } } };
+    const run = render(['--converge', '--account-state', saved, file('twin.yaml', twin)]);
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain('spec.naming.name: s3://acme-stg-team-inventory-ledger already exists in AWS and belongs to claim scratch of this namespace');
+    expect(render(['--converge', '--account-state', saved, file('ledger-again.yaml', fixed)]).status).toBe(0);
+  });
+});
+
+describe('names a claim cannot get wrong', () => {
+  it('a dotted claim name renders names without dots (dots break TLS and access points refuse them)', () => {
+    const dotted = { ...exampleClaim('sales-events'), metadata: { name: 'sales.v2', namespace: 'team-sales' } };
+    const run = render(['--converge', file('dotted.yaml', dotted)]);
+    expect(run.status).toBe(0);
+    for (const d of byName(run.stdout).values()) {
+      if (d.kind === 'Bucket') expect(d.metadata.annotations['crossplane.io/external-name']).not.toContain('.');
+      if (d.kind === 'AccessPoint') expect(String(d.spec.forProvider['name'])).not.toContain('.');
+    }
+  });
+
+  it('a consumer named replication is refused: the replication role would share its IAM name', () => {
+    const clash = withSpec(exampleClaim('audit-archive'), (s) => ((s['consumers'] as Json[])[0]!['name'] = 'replication'));
+    const run = render([file('clash.yaml', clash)]);
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain("spec.consumers[0].name: 'replication' is reserved for the bucket's replication role");
+  });
+
+  it('alarms go to the tenant\'s own topics only: another team\'s pager topic is refused', () => {
+    const pager = withSpec(exampleClaim('sales-events'), (s) => (s['alarms'] = { snsTopicArn: 'arn:aws:sns:us-east-1:111122223333:team-inventory-pager' }));
+    const run = render([file('pager.yaml', pager)]);
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain("spec.alarms.snsTopicArn: topic 'team-inventory-pager' is not one of this tenant's (its name must start with 'team-sales-')");
+  });
+});

@@ -137,3 +137,15 @@ describe('names that cannot collide: the cases', () => {
     expect(names).toEqual([`Bucket:${salesBucket}`, 'Bucket:acme-stg-team-inventory-scratch-1028279b', 'Bucket:acme-stg-team-inventory-audit-archive']);
   });
 });
+
+describe('a managed replica is never re-pointed at another AWS name', () => {
+  it('changing replication.destinationRegion of a replicating claim is a Fatal: the copy stays where it is', () => {
+    const archive = compositeForClaim(exampleClaim('audit-archive'));
+    const { input } = convergeCore(archive, environmentConfig()['data']);
+    const moved = structuredClone(archive);
+    ((moved['spec'] as Json)['replication'] as Json)['destinationRegion'] = 'eu-central-1';
+    expect(() => composeSecureBucket({ composite: moved, environmentData: environmentConfig()['data'], observed: input.observed })).toThrow(
+      /^spec\.replication\.destinationRegion: would move the replica from s3:\/\/acme-stg-team-inventory-audit-archive-eu-west-1-[0-9a-f]{8} to a new bucket in eu-central-1/,
+    );
+  });
+});

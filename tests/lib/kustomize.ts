@@ -5,7 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { loadAll } from 'js-yaml';
-import { relativeToRepo, repoRoot } from './repo.js';
+import { loadYamlDocuments, relativeToRepo, repoRoot } from './repo.js';
 
 export interface K8sObject {
   apiVersion: string;
@@ -183,4 +183,14 @@ export function reconcileCluster(cluster: string): FluxStage[] {
 /** Every object a cluster's Flux applies, with the stage that applies it. */
 export function appliedObjects(cluster: string): Array<{ stage: FluxStage; object: K8sObject }> {
   return reconcileCluster(cluster).flatMap((stage) => stage.objects.map((object) => ({ stage, object })));
+}
+
+/**
+ * The tenants the platform onboards: the folders clusters/base/tenants/kustomization.yaml lists
+ * (clusters/README.md, "A new tenant"), so a new tenant is tested without editing any test.
+ */
+export function tenantNames(): string[] {
+  const dir = path.join(repoRoot, 'clusters/base/tenants');
+  const k = loadYamlDocuments(path.join(dir, KUSTOMIZATION_FILE))[0] as { resources?: string[] };
+  return (k.resources ?? []).filter((r) => existsSync(path.join(dir, r, KUSTOMIZATION_FILE))).sort();
 }

@@ -1,6 +1,6 @@
 // Small helpers every test uses to find the repository, the shared folder and the repo's YAML.
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadAll } from 'js-yaml';
@@ -56,5 +56,13 @@ export function listCommittedYamlFiles(): string[] {
   return [...files]
     .filter((file) => !GENERATED_OR_VENDORED.test(file))
     .filter((file) => existsSync(path.join(repoRoot, file)))
+    .sort();
+}
+
+/** The example claims' names (compositions/examples/claims/<name>.yaml), sorted: tests derive from these, never a fixed list. */
+export function exampleClaimNames(): string[] {
+  return readdirSync(path.join(repoRoot, 'compositions/examples/claims'))
+    .filter((f) => f.endsWith('.yaml'))
+    .map((f) => f.replace(/\.yaml$/, ''))
     .sort();
 }

@@ -24,6 +24,11 @@ export function examplePolicySets(variant: EnvironmentVariant = 'irsa-shared-end
   return exampleClaims().map(({ file, claim }) => ({ file, claim, set: policySetFor(claim, variant) }));
 }
 
+/** Every bucket the example claims create, replicas included, each with its own policy and key. */
+export function exampleBucketSets(variant: EnvironmentVariant = 'irsa-shared-endpoint'): Array<{ file: string; claim: Claim; set: PolicySet }> {
+  return examplePolicySets(variant).flatMap((x) => (x.set.replica ? [x, { ...x, file: `${x.file} (replica in ${x.set.replica.region})`, set: x.set.replica }] : [x]));
+}
+
 /** A policy allowing `actions` on everything: the worst-case IAM policy of an outsider. */
 export function allowAll(name: string, actions: string[]): { name: string; policy: { Version: string; Statement: Array<Record<string, unknown>> } } {
   return { name, policy: { Version: '2012-10-17', Statement: [{ Sid: name, Effect: 'Allow', Action: actions, Resource: '*' }] } };

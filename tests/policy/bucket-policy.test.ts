@@ -8,7 +8,8 @@ import {
   evaluateS3,
   examplePolicySets,
   paths,
-  PLATFORM_BOUNDARY,
+  environmentData,
+  platformBoundary,
   type Caller,
   type ConsumerPolicies,
   type Path,
@@ -16,9 +17,13 @@ import {
   type S3Request,
   type TlsVersion,
 } from '../lib/simulate.js';
+import { readEnvironment } from '../../functions/secure-bucket/src/core/index.js';
+
+/** Every example set shares the example environment, and with it the boundary. */
+const BOUNDARY = platformBoundary(readEnvironment(environmentData()));
 
 function consumerCaller(c: ConsumerPolicies): Caller {
-  return { id: c.name, arn: c.roleArn, identityPolicies: [{ name: 'bucket-access', policy: c.accessPolicy }], boundary: PLATFORM_BOUNDARY };
+  return { id: c.name, arn: c.roleArn, identityPolicies: [{ name: 'bucket-access', policy: c.accessPolicy }], boundary: BOUNDARY };
 }
 
 /** The route a consumer is meant to use: its access point if it has one, else the endpoint. */

@@ -1,6 +1,7 @@
 // The S3 gateway endpoint's policy: this account's principals on this platform's buckets (owned by
 // this account) and access points, and still what EKS needs through the same endpoint (ECR layers).
 import { describe, expect, it } from '@jest/globals';
+import { awsManagedReadBuckets } from '../../functions/secure-bucket/src/core/network.js';
 import { allowAll, examplePolicySets, simulate, type Caller, type PolicySet } from '../lib/simulate.js';
 
 const OTHER_ACCOUNT = '999988887777';
@@ -40,6 +41,23 @@ describe.each([...examplePolicySets('irsa-shared-endpoint'), ...examplePolicySet
     it('but nothing else on the layer bucket (no writes, no listing)', async () => {
       expect(await throughEndpoint(set, node, 's3:PutObject', `${layerBucket}/x`, AWS_SERVICE_ACCOUNT)).toMatchObject({ allowed: false, decidedBy: 'endpoint:no-allow' });
       expect(await throughEndpoint(set, node, 's3:ListBucket', layerBucket, AWS_SERVICE_ACCOUNT)).toMatchObject({ allowed: false, decidedBy: 'endpoint:no-allow' });
+    });
+
+    it('nodes keep working: Amazon Linux package repositories and the SSM Agent buckets are readable, never writable', async () => {
+      const buckets = awsManagedReadBuckets(set.region);
+      expect(buckets).toEqual(expect.arrayContaining([`al2023-repos-${set.region}-de612dc2`, `amazonlinux-2-repos-${set.region}`, `amazon-ssm-${set.region}`, `amazon-ssm-packages-${set.region}`]));
+      for (const b of buckets) {
+        expect([b, (await throughEndpoint(set, node, 's3:GetObject', `arn:aws:s3:::${b}/repodata/repomd.xml`, AWS_SERVICE_ACCOUNT)).allowed]).toEqual([b, true]);
+        expect([b, (await throughEndpoint(set, node, 's3:PutObject', `arn:aws:s3:::${b}/x`, AWS_SERVICE_ACCOUNT)).allowed]).toEqual([b, false]);
+      }
+      // A region's repository is not another region's.
+      expect((await throughEndpoint(set, node, 's3:GetObject', 'arn:aws:s3:::al2023-repos-ap-south-1-de612dc2/x', AWS_SERVICE_ACCOUNT)).allowed).toBe(false);
+    });
+
+    it('writes to any bucket outside this platform and account stay denied', async () => {
+      for (const [resource, account] of [['arn:aws:s3:::somebody-elses-bucket/x', OTHER_ACCOUNT], [`arn:aws:s3:::not-the-platform-${set.env.accountId}/x`, set.env.accountId]] as const) {
+        expect(await throughEndpoint(set, node, 's3:PutObject', resource, account)).toMatchObject({ allowed: false });
+      }
     });
 
     it("this account's principals reach this account's buckets and access points", async () => {

@@ -63,7 +63,9 @@ describe('EKS Pod Identity trust: pods.eks.amazonaws.com with the session tags o
       'kubernetes-service-account': c.serviceAccount,
       ...patch,
     };
-    const ctx: Record<string, string | string[]> = { 'aws:SourceAccount': set.env.accountId, 'aws:TagKeys': Object.keys(t) };
+    // What the Pod Identity agent presents: the cluster's account and ARN (AWS's confused-deputy keys).
+    const clusterArn = `arn:aws:eks:${set.env.region}:${set.env.accountId}:cluster/${set.env.clusterName}`;
+    const ctx: Record<string, string | string[]> = { 'aws:SourceAccount': set.env.accountId, 'aws:SourceArn': clusterArn, 'aws:TagKeys': Object.keys(t) };
     for (const [k, v] of Object.entries(t)) ctx[`aws:RequestTag/${k}`] = v;
     return ctx;
   };
@@ -80,6 +82,8 @@ describe('EKS Pod Identity trust: pods.eks.amazonaws.com with the session tags o
       tags(set, c, { 'kubernetes-service-account': `${c.serviceAccount}-2` }),
       tags(set, c, { 'eks-cluster-name': 'other-cluster' }),
       { ...tags(set, c), 'aws:SourceAccount': '999988887777' },
+      // Another cluster of the same account whose agent presents the right tags: its ARN differs.
+      { ...tags(set, c), 'aws:SourceArn': `arn:aws:eks:${set.env.region}:${set.env.accountId}:cluster/other-cluster` },
     ];
     for (const ctx of wrong) expect(await assume(set, c, 'sts:AssumeRole', ctx)).toMatchObject({ allowed: false });
     expect(await assume(set, c, 'sts:AssumeRole', tags(set, c), 'ec2.amazonaws.com')).toMatchObject({ allowed: false });

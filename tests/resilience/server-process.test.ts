@@ -182,7 +182,6 @@ describe('32 concurrent clients', () => {
       }),
     );
     await garbage;
-    console.log(`resilience: 32 clients, ${ok} valid requests answered exactly in 3 s`);
     expect({ failures: failures.slice(0, 5), wrong: wrong.slice(0, 5) }).toEqual({ failures: [], wrong: [] });
     expect(ok).toBeGreaterThan(32);
     await expectServing(client);
@@ -231,6 +230,5 @@ describe('SIGTERM under load', () => {
     // After it: either answered, or refused as UNAVAILABLE (never reached the handler).
     const after = calls.filter((c) => c.start >= signalledAt);
     expect(after.filter((c) => c.code !== 'ok' && c.code !== grpc.status.UNAVAILABLE)).toEqual([]);
-    console.log(`resilience: SIGTERM with ${inFlight.length} calls in flight (${before.length} before it); exited 0 after ${Math.round(exitMs)} ms`);
   }, 40_000);
 });

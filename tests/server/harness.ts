@@ -44,6 +44,12 @@ export function tlsClientCredentials(pki: TestPki, pair?: KeyPairPem): grpc.Chan
   return pair ? grpc.credentials.createSsl(ca, Buffer.from(pair.key), Buffer.from(pair.cert)) : grpc.credentials.createSsl(ca);
 }
 
+/**
+ * The server certificate names localhost; the client dials 127.0.0.1. Naming the host for SNI and
+ * verification keeps Node from sending an IP address as TLS ServerName (DEP0123, RFC 6066).
+ */
+export const TLS_CONNECT = { channelOptions: { 'grpc.ssl_target_name_override': 'localhost' } };
+
 /** Asserts the promise rejects with a gRPC status `code` and returns the error for more checks. */
 export async function expectGrpcError(call: Promise<unknown>, code: grpc.status): Promise<grpc.ServiceError> {
   const err = await call.then(

@@ -21,6 +21,7 @@ import {
   requestWithPayload,
   sleep,
   startProcess,
+  TLS_CONNECT,
   tlsClientCredentials,
   type CompiledServer,
 } from './harness.js';
@@ -91,7 +92,7 @@ describe('runMain in-process', () => {
   const clients: FunctionClient[] = [];
   afterAll(() => clients.forEach((c) => c.close()));
   const client = (address: string, creds?: grpc.ChannelCredentials): FunctionClient => {
-    const c = connectFunction(address, creds);
+    const c = connectFunction(address, creds, TLS_CONNECT);
     clients.push(c);
     return c;
   };
@@ -218,7 +219,7 @@ describe('the compiled server as a child process', () => {
     // Only the address differs from the pod: 9443 may be in use here.
     const proc = startProcess(compiled.fixtureJs, ['--address', '127.0.0.1:0'], { TLS_SERVER_CERTS_DIR: certsDir });
     const address = await listeningAddress(proc);
-    const c = connectFunction(address, tlsClientCredentials(pki, pki.client));
+    const c = connectFunction(address, tlsClientCredentials(pki, pki.client), TLS_CONNECT);
     try {
       expect((await c.runFunction(requestWithPayload('tls'), 5000)).meta?.tag).toBe('tls');
     } finally {

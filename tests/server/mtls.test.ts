@@ -15,7 +15,7 @@ import {
   shutdownGracefully,
 } from '../../functions/secure-bucket/src/server.js';
 import { createTestPki, writeServerCertsDir, type KeyPairPem, type TestPki } from '../lib/certs.js';
-import { echoHandler, expectGrpcError, requestWithPayload, tlsClientCredentials } from './harness.js';
+import { echoHandler, expectGrpcError, requestWithPayload, tlsClientCredentials, TLS_CONNECT } from './harness.js';
 
 describe('mTLS', () => {
   let pki: TestPki;
@@ -44,7 +44,7 @@ describe('mTLS', () => {
   });
 
   const clientWith = (pair?: KeyPairPem): FunctionClient => {
-    const c = connectFunction(address, tlsClientCredentials(pki, pair));
+    const c = connectFunction(address, tlsClientCredentials(pki, pair), TLS_CONNECT);
     clients.push(c);
     return c;
   };

@@ -3,12 +3,14 @@
 // the old object of an update. Each invalid spec passes the OpenAPI checks, so the rule under
 // test is what rejects it.
 import { describe, it, expect } from '@jest/globals';
+import { exampleClaimNames } from '../lib/repo.js';
 import { collectRules, compileSchema, readYaml, validateLikeApiserver, type Violation } from '../lib/cel.js';
 import { eachXrd } from './xrds.js';
 
 type Spec = Record<string, unknown>;
 
-const exampleNames = ['audit-archive', 'sales-events', 'scratch'];
+/** Every example claim (a new one is tested without editing this file). */
+const exampleNames = exampleClaimNames();
 const examples = exampleNames.map((name) => [name, readYaml<{ spec: Spec }>(`compositions/examples/claims/${name}.yaml`).spec] as const);
 
 
@@ -163,7 +165,7 @@ const admittedOnUpdate: Array<readonly [string, Spec, Spec]> = [
   ['Compliance 365 days written as 1 year', compliance({ days: 365 }), compliance({ years: 1 })],
   ['Compliance 1 year written as 365 days', compliance({ years: 1 }), compliance({ days: 365 })],
   ['Governance retention shortened (it can be bypassed anyway)', governance({ days: 30 }), governance({ days: 1 })],
-  ['example audit-archive with a consumer added', examples[0]![1], { ...examples[0]![1], consumers: [...(examples[0]![1]['consumers'] as Spec[]), consumer('auditor')] }],
+  [`example ${examples[0]![0]} with a consumer added`, examples[0]![1], { ...examples[0]![1], consumers: [...(examples[0]![1]['consumers'] as Spec[]), consumer('auditor')] }],
 ];
 
 function summary(violations: Violation[]) {

@@ -4,7 +4,7 @@
 // the schema has exactly the fields of the function's contract (core/types.ts).
 import { describe, it, expect } from '@jest/globals';
 import { compileSchema, readYaml, validateLikeApiserver, type Schema } from '../lib/cel.js';
-import { listCommittedYamlFiles, loadYamlDocuments } from '../lib/repo.js';
+import { exampleClaimNames, listCommittedYamlFiles, loadYamlDocuments } from '../lib/repo.js';
 import { eachXrd, XR_VERSION, XRDS, type XrdUnderTest } from './xrds.js';
 import type { Alarms, BucketSpec, CompositeStatus, Consumer, Lifecycle, LifecycleRule, ObjectLock, Transition } from '../../functions/secure-bucket/src/core/types.js';
 
@@ -22,7 +22,7 @@ const admitter = (spec: Schema) => {
   return (object: Spec) => validateLikeApiserver(validate, spec, object, undefined, 'spec');
 };
 const admit = admitter(legacy.spec);
-const claims = ['audit-archive', 'sales-events', 'scratch'].map((name) => [name, readYaml<Claim>(`compositions/examples/claims/${name}.yaml`)] as const);
+const claims = exampleClaimNames().map((name) => [name, readYaml<Claim>(`compositions/examples/claims/${name}.yaml`)] as const);
 /** Every v2 XSecureBucket the repo holds (the staging tenants run on v2). */
 const namespacedXrs = listCommittedYamlFiles()
   .flatMap((file) => loadYamlDocuments(file).map((doc) => [file, doc as Claim] as const))

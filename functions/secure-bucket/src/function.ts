@@ -135,6 +135,10 @@ export async function runFunction(req: RunFunctionRequest): Promise<RunFunctionR
     });
     // The notes are for the tenant too (e.g. "confirm the alarm e-mail subscription").
     for (const note of out.notes) rsp.results.push({ severity: Severity.SEVERITY_NORMAL, message: note, target: TENANT });
+    // Warnings are the tenant's to act on: they reach the claim, not only the XR.
+    for (const { reason, message } of out.warnings) {
+      rsp.results.push({ severity: Severity.SEVERITY_WARNING, message, reason, target: TENANT });
+    }
     return rsp;
   } catch (err) {
     if (err instanceof ClaimError) return fatalResponse(rsp, err.message, reasonFor(err));

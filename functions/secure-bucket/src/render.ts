@@ -1,23 +1,30 @@
 // The render CLI: claim files in, the managed resources our function desires out. It starts the
 // real function on loopback and talks gRPC to it, exactly as Crossplane would.
-//   npm run -s render -- [--converge] [--output yaml|json] [--summary] [--environment FILE] CLAIM.yaml...
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+//   npm run -s render -- [--converge] [--output yaml|json] [--summary] [--environment FILE] CLAIM.yaml|FOLDER...
+import { existsSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { dump, loadAll } from 'js-yaml';
-import { startLocalFunction } from './client.js';
+import { dump } from 'js-yaml';
 import { isObject, type Json } from './core/fields.js';
 import { readEnvironment } from './core/environment.js';
+import { readSpec } from './core/claim.js';
 import { endpointPolicy } from './core/network.js';
-import { DEFAULT_ENVIRONMENT_CONFIG, runFunction } from './function.js';
-import { asClaim, compositeForClaim, type Claim } from './render/composite.js';
+import { asJson, asYaml, renderAll, type ClaimOutput } from './render/batch.js';
+import { compositeForClaim, type Claim } from './render/composite.js';
+import { DEFAULT_ASSUMPTIONS, estimateCost, formatCost } from './render/cost.js';
+import { environmentData } from './render/environment.js';
 import { FakeAccount, type AccountState } from './render/fake-provider.js';
 import { functionInputFrom, stepRequirementsFrom } from './render/composition.js';
-import { renderClaim, type RenderedClaim, type RequiredResourceSelector } from './render/session.js';
+import { claimId, loadClaims, readYamlDocuments, type LoadedClaim } from './render/inputs.js';
+import { runCli, write } from './render/output.js';
+import { DEFAULT_PRICE_TABLE, readPriceTable } from './render/prices.js';
+import type { RenderedClaim, RequiredResourceSelector } from './render/session.js';
 
 const USAGE = [
   'usage: render [--converge] [--output yaml|json] [--summary] [--emit-xr] [--explain-access] [--environment FILE] [--composition FILE]',
-  '              [--account-state FILE] [--save-account-state FILE] [--delete] CLAIM.yaml...',
-  'usage: render --endpoint-policy [--environment FILE]',
+  '              [--account-state FILE] [--save-account-state FILE] [--delete] CLAIM.yaml|FOLDER...',
+  '       render --diff-access [--fail-on-widening] BASE HEAD      (claim files or folders; Markdown on stdout; exit 3 on widening)',
+  '       render --cost [--gb-per-month N] [--prices FILE] CLAIM.yaml|FOLDER...',
+  '       render --endpoint-policy [--environment FILE]',
   '',
   '  --converge                 feed the fake provider\'s reports back pass after pass until nothing changes',
   '  --account-state FILE       start from what the AWS account already holds: YAML or JSON, kind -> external name -> settings',
@@ -25,24 +32,6 @@ const USAGE = [
   '  --save-account-state FILE  write what the account holds once every claim is rendered (with --converge)',
   '  --delete                   after converging, delete each claim as Crossplane would: AWS keeps only what is Orphan',
 ].join('\n');
-
-export function readYamlDocuments(file: string): unknown[] {
-  return loadAll(readFileSync(file, 'utf8')).filter((d) => d !== null && d !== undefined);
-}
-
-/** The resource as `crossplane render` prints it: named after its composition resource name. */
-function printable(rendered: RenderedClaim, name: string, resource: Json): Json {
-  const metadata = (resource['metadata'] ?? {}) as Json;
-  const xrName = (rendered.composite['metadata'] as Json)['name'] as string;
-  return {
-    ...resource,
-    metadata: {
-      ...metadata,
-      generateName: `${xrName}-`,
-      annotations: { ...((metadata['annotations'] as Json | undefined) ?? {}), 'crossplane.io/composition-resource-name': name },
-    },
-  };
-}
 
 /** The account the fake provider works in: the one the EnvironmentConfig names. */
 function accountOf(clusterObjects: Json[]): { accountId: string; partition: string } {
@@ -63,7 +52,7 @@ export function readAccountState(file: string): AccountState {
 }
 
 export function summarise(claim: Claim, r: RenderedClaim): string {
-  const id = `${claim.metadata.namespace}/${claim.metadata.name}`;
+  const id = claimId(claim);
   if (r.fatal) return `${id}: FAILED ${r.fatal}`;
   const byKind = new Map<string, number>();
   for (const res of Object.values(r.resources)) byKind.set(String(res['kind']), (byKind.get(String(res['kind'])) ?? 0) + 1);
@@ -76,31 +65,42 @@ export function summarise(claim: Claim, r: RenderedClaim): string {
  * --explain-access: who may do what, by which path, per the IAM simulator. The simulator is an AGPL
  * devDependency: it is imported here, on demand, and never by the function server.
  */
-async function explainAccessOf(claims: Claim[], clusterObjects: Json[], input: Json | undefined): Promise<number> {
+async function explainAccessOf(claims: LoadedClaim[], envData: unknown): Promise<void> {
   const { explainAccess } = await import('./explain/index.js');
-  const name = typeof input?.['environmentConfigName'] === 'string' ? input['environmentConfigName'] : DEFAULT_ENVIRONMENT_CONFIG;
-  const env = clusterObjects.find((o) => o['kind'] === 'EnvironmentConfig' && isObject(o['metadata']) && o['metadata']['name'] === name);
-  if (env === undefined) {
-    process.stderr.write(`error: no EnvironmentConfig named ${name} in the --environment file\n`);
-    return 1;
+  for (const { claim } of claims) await write(`${await explainAccess(compositeForClaim(claim), envData)}\n`);
+}
+
+/** --diff-access BASE HEAD: Markdown for a pull request; 3 when access widens and --fail-on-widening. */
+async function diffAccessOf(positionals: string[], envData: unknown, failOnWidening: boolean): Promise<number> {
+  if (positionals.length !== 2) {
+    process.stderr.write(`--diff-access takes two arguments, BASE and HEAD (claim files or folders)\n${USAGE}\n`);
+    return 2;
   }
-  for (const claim of claims) process.stdout.write(`${await explainAccess(compositeForClaim(claim), env['data'])}\n`);
-  return 0;
+  const { diffAccess } = await import('./explain/diff-access.js');
+  const result = await diffAccess([positionals[0] as string], [positionals[1] as string], envData);
+  await write(result.markdown);
+  for (const e of result.errors) process.stderr.write(`error: ${e}\n`);
+  if (result.errors.length > 0) return 1;
+  return failOnWidening && result.diffs.some((d) => d.gains.length > 0) ? 3 : 0;
+}
+
+async function costOf(outputs: ClaimOutput[], envData: unknown, gbPerMonth: number, pricesFile: string): Promise<void> {
+  const table = readPriceTable(pricesFile);
+  const region = readEnvironment(envData).region;
+  const assumptions = { ...DEFAULT_ASSUMPTIONS, gbPerMonth };
+  for (const { loaded, rendered } of outputs.filter((o) => !o.rendered.fatal)) {
+    const spec = readSpec(rendered.composite, region);
+    const estimate = estimateCost({ claim: claimId(loaded.claim), spec, resources: rendered.resources }, table, assumptions);
+    await write(`${formatCost(estimate, table, assumptions)}\n\n`);
+  }
 }
 
 /**
- * The policy of the platform's shared S3 gateway endpoint (Shared mode: no claim creates it), for
- * the platform team to attach: `aws ec2 modify-vpc-endpoint --policy-document file://...`.
+ * --emit-xr: the XR Crossplane creates for each claim, the input upstream `crossplane render`
+ * takes; only for claims the function accepts (an invalid one is reported and exits 1).
  */
-function printEndpointPolicy(environmentFile: string): number {
-  const config = readYamlDocuments(environmentFile).find((d) => isObject(d) && d['kind'] === 'EnvironmentConfig');
-  if (!isObject(config)) {
-    process.stderr.write(`${environmentFile}: no EnvironmentConfig in it\n`);
-    return 1;
-  }
-  const env = readEnvironment(config['data']);
-  process.stdout.write(`${endpointPolicy(env, env.region)}\n`);
-  return 0;
+async function emitXrs(outputs: ClaimOutput[]): Promise<void> {
+  for (const { loaded } of outputs.filter((o) => !o.rendered.fatal)) await write(`---\n${dump(compositeForClaim(loaded.claim), { lineWidth: -1 })}`);
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -114,6 +114,11 @@ export async function main(argv: string[]): Promise<number> {
       'emit-xr': { type: 'boolean', default: false },
       'explain-access': { type: 'boolean', default: false },
       'endpoint-policy': { type: 'boolean', default: false },
+      'diff-access': { type: 'boolean', default: false },
+      'fail-on-widening': { type: 'boolean', default: false },
+      cost: { type: 'boolean', default: false },
+      'gb-per-month': { type: 'string', default: String(DEFAULT_ASSUMPTIONS.gbPerMonth) },
+      prices: { type: 'string', default: DEFAULT_PRICE_TABLE },
       environment: { type: 'string', default: 'compositions/examples/environment.yaml' },
       composition: { type: 'string', default: 'compositions/composition.yaml' },
       'account-state': { type: 'string' },
@@ -131,6 +136,11 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`--output must be yaml or json, not '${values.output}'\n${USAGE}\n`);
     return 2;
   }
+  const gbPerMonth = Number(values['gb-per-month']);
+  if (!Number.isFinite(gbPerMonth) || gbPerMonth < 0) {
+    process.stderr.write(`--gb-per-month must be a number of GB >= 0, not '${values['gb-per-month']}'\n`);
+    return 2;
+  }
   const clusterObjects = readYamlDocuments(values.environment).filter(isObject);
   let input: Json | undefined;
   let requiredResources: RequiredResourceSelector[] = [];
@@ -140,57 +150,47 @@ export async function main(argv: string[]): Promise<number> {
   } catch {
     input = undefined; // no Composition yet: the function falls back to its default input and asks
   }
-  const claims = positionals.flatMap((file) => readYamlDocuments(file).map((doc) => asClaim(doc, file)));
-  if (values['emit-xr']) {
-    // The XR Crossplane creates for each claim: the input upstream `crossplane render` takes.
-    for (const claim of claims) process.stdout.write(`---\n${dump(compositeForClaim(claim), { lineWidth: -1 })}`);
-    return 0;
-  }
-  if (values['explain-access']) return explainAccessOf(claims, clusterObjects, input);
+  const needsEnvironment = values['diff-access'] || values['explain-access'] || values.cost;
+  const envData = needsEnvironment ? environmentData(clusterObjects, input) : undefined;
+  if (values['diff-access']) return diffAccessOf(positionals, envData, values['fail-on-widening']);
 
-  if ((values['save-account-state'] !== undefined || values.delete) && !values.converge) {
+  const loaded = loadClaims(positionals);
+  for (const e of loaded.errors) process.stderr.write(`error: ${e.message}\n`);
+  if (values['explain-access']) {
+    await explainAccessOf(loaded.claims, envData);
+    return loaded.errors.length > 0 ? 1 : 0;
+  }
+  const converge = values.converge || values.cost;
+  if ((values['save-account-state'] !== undefined || values.delete) && !converge) {
     process.stderr.write(`--save-account-state and --delete need --converge: the account holds what the provider applied\n${USAGE}\n`);
     return 2;
   }
   const aws = new FakeAccount(accountOf(clusterObjects), values['account-state'] === undefined ? {} : readAccountState(values['account-state']));
-  const fn = await startLocalFunction(runFunction);
-  let failed = 0;
-  const outputs: Array<{ claim: Claim; rendered: RenderedClaim }> = [];
-  try {
-    for (const claim of claims) {
-      const rendered = await renderClaim(fn.client, claim, { clusterObjects, converge: values.converge, account: aws, deleteAfter: values.delete, requiredResources, ...(input ? { input } : {}) });
-      outputs.push({ claim, rendered });
-      if (rendered.fatal) {
-        failed++;
-        process.stderr.write(`error: ${claim.metadata.namespace}/${claim.metadata.name}: ${rendered.fatal}\n`);
-      }
-    }
-  } finally {
-    await fn.stop();
-  }
+  const outputs = await renderAll(loaded.claims, { clusterObjects, converge, account: aws, deleteAfter: values.delete, requiredResources, ...(input ? { input } : {}) });
   if (values['save-account-state'] !== undefined) writeFileSync(values['save-account-state'], `${JSON.stringify(aws.state, null, 2)}\n`);
-  const ok = outputs.filter((o) => !o.rendered.fatal);
-  if (values.output === 'json') {
-    const asJson = ok.map(({ rendered }) => ({
-      resources: Object.entries(rendered.resources).map(([n, r]) => printable(rendered, n, r)),
-      status: rendered.status,
-      results: rendered.results,
-      passes: rendered.passes,
-    }));
-    process.stdout.write(`${JSON.stringify(asJson.length === 1 ? asJson[0] : asJson, null, 2)}\n`);
-  } else {
-    for (const { rendered } of ok) {
-      for (const [n, r] of Object.entries(rendered.resources)) process.stdout.write(`---\n${dump(printable(rendered, n, r), { lineWidth: -1, noRefs: true })}`);
-    }
-  }
-  if (values.summary) for (const { claim, rendered } of outputs) process.stderr.write(`${summarise(claim, rendered)}\n`);
-  return failed > 0 ? 1 : 0;
+  const failed = outputs.filter((o) => o.rendered.fatal);
+  for (const { loaded: l, rendered } of failed) process.stderr.write(`error: ${claimId(l.claim)}: ${rendered.fatal}\n`);
+
+  if (values['emit-xr']) await emitXrs(outputs);
+  else if (values.cost) await costOf(outputs, envData, gbPerMonth, values.prices);
+  else await write(values.output === 'json' ? asJson(outputs, loaded.errors) : asYaml(outputs));
+  if (values.summary) for (const { loaded: l, rendered } of outputs) process.stderr.write(`${summarise(l.claim, rendered)}\n`);
+  return failed.length > 0 || loaded.errors.length > 0 ? 1 : 0;
 }
 
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    process.stderr.write(`render: ${err instanceof Error ? err.message : String(err)}\n`);
-    process.exit(1);
-  },
-);
+/**
+ * The policy of the platform's shared S3 gateway endpoint (Shared mode: no claim creates it), for
+ * the platform team to attach: `aws ec2 modify-vpc-endpoint --policy-document file://...`.
+ */
+async function printEndpointPolicy(environmentFile: string): Promise<number> {
+  const config = readYamlDocuments(environmentFile).find((d) => isObject(d) && d['kind'] === 'EnvironmentConfig');
+  if (!isObject(config)) {
+    process.stderr.write(`${environmentFile}: no EnvironmentConfig in it\n`);
+    return 1;
+  }
+  const env = readEnvironment(config['data']);
+  await write(`${endpointPolicy(env, env.region)}\n`);
+  return 0;
+}
+
+runCli('render', main);

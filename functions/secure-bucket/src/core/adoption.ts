@@ -6,7 +6,7 @@
 // object-lock.ts and encryption.ts read the same reports and refuse anything weaker than AWS holds.
 import type { RenderContext } from './context.js';
 import { isObject } from './fields.js';
-import { OWNER_NAMESPACE_TAG } from './naming.js';
+import { OWNER_NAME_TAG, OWNER_NAMESPACE_TAG } from './naming.js';
 import { ClaimError, type ManagedResource, type ObservedResource } from './types.js';
 
 export const OBSERVE_ONLY = ['Observe'];
@@ -31,10 +31,15 @@ function isObserveOnly(policies: unknown): boolean {
   return Array.isArray(policies) && policies.length === 1 && policies[0] === 'Observe';
 }
 
-/** The composed resource exists and the function already manages it (taken over on an earlier pass). */
-export function isManaged(observed: Record<string, ObservedResource>, name: string): boolean {
+/**
+ * The composed resource exists and the function already manages it (taken over on an earlier
+ * pass), under the external name we desire now: a resource pointed at another AWS name is new and
+ * observed again, never trusted on what the old one held.
+ */
+export function isManaged(observed: Record<string, ObservedResource>, name: string, externalName?: string): boolean {
   const resource = observed[name]?.resource;
-  return resource !== undefined && !isObserveOnly(managementPolicies(resource));
+  if (resource === undefined || isObserveOnly(managementPolicies(resource))) return false;
+  return externalName === undefined || externalNameOf(resource) === undefined || externalNameOf(resource) === externalName;
 }
 
 /**
@@ -54,7 +59,7 @@ export function observation(observed: Record<string, ObservedResource>, name: st
 
 /** What AWS holds for `name`: reported by the provider, whether we observe or manage it. */
 export function heldInAws(ctx: RenderContext, name: string, externalName: string | undefined): Record<string, unknown> | undefined {
-  if (isManaged(ctx.observed, name)) return ctx.observed[name]?.resource.status?.atProvider;
+  if (isManaged(ctx.observed, name, externalName)) return ctx.observed[name]?.resource.status?.atProvider;
   const seen = observation(ctx.observed, name, externalName);
   return seen.state === 'present' ? seen.atProvider : undefined;
 }
@@ -67,13 +72,24 @@ function tagsOf(atProvider: Record<string, unknown>): Record<string, unknown> | 
 /** Kinds that carry the platform's ownership tags; the rest (a bucket's configurations) follow their bucket. */
 const TAGGED_KINDS = new Set(['Bucket', 'Key']);
 
-/** Refuses a resource AWS holds that is not this namespace's. */
+/**
+ * Refuses a resource AWS holds that is not this claim's: another namespace's, nobody's, or another
+ * claim's of the same namespace (two live claims on one bucket would fight over its policy and
+ * lifecycle). A resource tagged with the namespace alone (handed over by the platform) is adopted.
+ */
 function guardOwnership(ctx: RenderContext, name: string, resource: ManagedResource, atProvider: Record<string, unknown>): void {
   if (!TAGGED_KINDS.has(resource.kind)) return;
-  const owner = tagsOf(atProvider)?.[OWNER_NAMESPACE_TAG];
-  if (owner === ctx.identity.claimNamespace) return;
+  const tags = tagsOf(atProvider);
+  const owner = tags?.[OWNER_NAMESPACE_TAG];
+  const claim = tags?.[OWNER_NAME_TAG];
+  if (owner === ctx.identity.claimNamespace && (claim === undefined || claim === ctx.identity.claimName)) return;
   const what = resource.kind === 'Bucket' ? `s3://${externalNameOf(resource)}` : `the ${resource.kind} ${externalNameOf(resource)} (${name})`;
-  const whose = typeof owner === 'string' ? `belongs to namespace ${owner}` : 'carries no platform ownership tag';
+  const whose =
+    owner === ctx.identity.claimNamespace
+      ? `belongs to claim ${String(claim)} of this namespace (delete or rename that claim first; a re-created claim takes over under its own name)`
+      : typeof owner === 'string'
+        ? `belongs to namespace ${owner}`
+        : 'carries no platform ownership tag';
   const fixed = ctx.spec.naming.strategy === 'Fixed';
   throw new ClaimError(
     fixed ? 'spec.naming.name' : 'spec.naming',
@@ -99,12 +115,12 @@ export function observeBeforeManage(ctx: RenderContext, resources: Record<string
   const adoptable = Object.entries(resources).filter(([, r]) => r.spec['deletionPolicy'] === 'Orphan');
   const observing: string[] = [];
   for (const [name, resource] of adoptable) {
-    if (isManaged(ctx.observed, name)) continue;
+    if (isManaged(ctx.observed, name, externalNameOf(resource))) continue;
     const seen = observation(ctx.observed, name, externalNameOf(resource));
     if (seen.state === 'present') guardOwnership(ctx, name, resource, seen.atProvider);
     if (seen.state === 'unreported') observing.push(name);
   }
-  const bucketManaged = isManaged(ctx.observed, 'bucket');
+  const bucketManaged = isManaged(ctx.observed, 'bucket', ctx.bucketName);
   if (observing.length === 0) return { observing, bucketManaged };
   const held = new Set(adoptable.map(([name]) => name));
   for (const [name, resource] of Object.entries(resources)) {
@@ -113,7 +129,7 @@ export function observeBeforeManage(ctx: RenderContext, resources: Record<string
   }
   if (bucketManaged) {
     // Only the newcomers wait; what is already managed stays managed.
-    for (const [name, resource] of adoptable) if (isManaged(ctx.observed, name)) delete resource.spec['managementPolicies'];
+    for (const [name, resource] of adoptable) if (isManaged(ctx.observed, name, externalNameOf(resource))) delete resource.spec['managementPolicies'];
   }
   return { observing: bucketManaged ? observing : adoptable.map(([name]) => name), bucketManaged };
 }

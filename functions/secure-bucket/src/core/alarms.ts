@@ -2,7 +2,7 @@
 // billed per metric), CloudWatch alarms on deletions and errors, and alerts on every change to the
 // bucket's protection (policy, ACL, lifecycle, encryption, lock, public access) from CloudTrail.
 import type { RenderContext } from './context.js';
-import { boundedName } from './naming.js';
+import { boundedName, tenantSegment } from './naming.js';
 import { canonicalJson } from './policy.js';
 import { managed } from './resources.js';
 import { ClaimError, type ManagedResource } from './types.js';
@@ -10,8 +10,6 @@ import { ClaimError, type ManagedResource } from './types.js';
 export const REQUEST_METRICS = 'bucket-request-metrics';
 /** The request-metrics filter id; CloudWatch shows it as the FilterId dimension. */
 export const METRICS_FILTER_ID = 'EntireBucket';
-export const CHANGE_RULE = 'bucket-change-alerts';
-export const CHANGE_TARGET = 'bucket-change-alerts-target';
 export const EMAIL_SUBSCRIPTION = 'alarm-email-subscription';
 
 /**
@@ -42,7 +40,22 @@ export const CHANGE_EVENTS = [
   'PutBucketVersioning',
   'PutBucketLogging',
   'DeleteBucket',
+  // The configurations that feed or silence the alarms and the audit trail: deleting the metrics
+  // filter stops DeleteRequests from being reported at all, so that deletion is itself alerted.
+  'PutBucketMetricsConfiguration',
+  'DeleteBucketMetricsConfiguration',
+  'PutBucketInventoryConfiguration',
+  'DeleteBucketInventoryConfiguration',
+  'PutBucketNotification',
+  // The ownership tags are what a re-created claim trusts (adoption.ts).
+  'PutBucketTagging',
+  'DeleteBucketTagging',
 ];
+
+/** S3 Control calls that change or remove an access point's policy (its own gate on the data). */
+export const ACCESS_POINT_CHANGE_EVENTS = ['CreateAccessPoint', 'DeleteAccessPoint', 'DeleteAccessPointPolicy', 'PutAccessPointPolicy'];
+/** KMS calls that change what a key protects or whether it still decrypts. */
+export const KEY_CHANGE_EVENTS = ['CancelKeyDeletion', 'CreateGrant', 'DisableKey', 'DisableKeyRotation', 'PutKeyPolicy', 'ScheduleKeyDeletion'];
 
 interface AlarmSpec {
   key: string;
@@ -55,7 +68,7 @@ interface AlarmSpec {
 export function alertTopicArn(ctx: RenderContext): string | undefined {
   const claimed = ctx.spec.alarms?.snsTopicArn;
   if (claimed !== undefined) {
-    const [, , , region, account] = claimed.split(':');
+    const [, , , region, account, topicName] = claimed.split(':');
     if (account !== ctx.env.accountId || region !== ctx.spec.region) {
       // Bucket names, deleters and policy changes must not be published to somebody else's topic.
       throw new ClaimError(
@@ -63,6 +76,11 @@ export function alertTopicArn(ctx: RenderContext): string | undefined {
         `'${claimed}' is not in this account (${ctx.env.accountId}) and region (${ctx.spec.region})`,
         `name a topic of account ${ctx.env.accountId} in ${ctx.spec.region}, or use spec.alarms.email`,
       );
+    }
+    const segment = tenantSegment(ctx.identity, ctx.env);
+    if (topicName === undefined || !topicName.startsWith(`${segment}-`)) {
+      // Another team's pager topic would receive this bucket's alarms (and its alarms' noise).
+      throw new ClaimError('spec.alarms.snsTopicArn', `topic '${String(topicName)}' is not one of this tenant's (its name must start with '${segment}-')`, `name a topic of your own, e.g. ${segment}-alerts, or use spec.alarms.email`);
     }
     return claimed;
   }
@@ -73,30 +91,71 @@ export function requestMetricsEnabled(ctx: RenderContext): boolean {
   return ctx.spec.metrics || ctx.spec.alarms !== undefined;
 }
 
-/** A delete on a bucket nobody may delete from is an incident; where consumers delete, only a burst is. */
+/**
+ * `DeleteRequests` counts DELETE requests, not objects: one DeleteObjects request removes up to 1,000
+ * keys. A delete on a bucket nobody may delete from is an incident (1 request); where consumers
+ * delete, 20 requests in 5 minutes (up to 20,000 objects) is a burst worth a look.
+ */
 export function deleteRequestsThreshold(ctx: RenderContext): number {
   const anyoneDeletes = ctx.consumers.some((c) => c.access === 'ReadWrite') || (ctx.spec.objectLock?.governanceBypassConsumers.length ?? 0) > 0;
-  return anyoneDeletes ? 100 : 1;
+  return anyoneDeletes ? 20 : 1;
 }
 
 function alarmSpecs(ctx: RenderContext): AlarmSpec[] {
   return [
-    { key: 'delete-requests', metricName: 'DeleteRequests', threshold: deleteRequestsThreshold(ctx), description: 'objects deleted' },
+    { key: 'delete-requests', metricName: 'DeleteRequests', threshold: deleteRequestsThreshold(ctx), description: 'delete requests (one DeleteObjects request removes up to 1,000 objects)' },
     { key: '4xx-errors', metricName: '4xxErrors', threshold: 50, description: 'client errors (access denied, missing keys): a broken client or probing' },
     { key: '5xx-errors', metricName: '5xxErrors', threshold: 10, description: 'server errors' },
   ];
 }
 
-export function changeRuleName(bucketName: string): string {
-  return boundedName(`${bucketName}-changes`, 64, bucketName, 'changes');
+export function changeRuleName(bucketName: string, what = 'changes'): string {
+  return boundedName(`${bucketName}-${what}`, 64, bucketName, what);
+}
+
+function cloudTrailPattern(source: string, eventSource: string, eventName: string[], match: Record<string, unknown>): string {
+  return canonicalJson({ source: [source], 'detail-type': ['AWS API Call via CloudTrail'], detail: { eventSource: [eventSource], eventName, ...match } });
 }
 
 export function changeEventPattern(bucketName: string): string {
-  return canonicalJson({
-    source: ['aws.s3'],
-    'detail-type': ['AWS API Call via CloudTrail'],
-    detail: { eventSource: ['s3.amazonaws.com'], eventName: CHANGE_EVENTS, requestParameters: { bucketName: [bucketName] } },
-  });
+  return cloudTrailPattern('aws.s3', 's3.amazonaws.com', CHANGE_EVENTS, { requestParameters: { bucketName: [bucketName] } });
+}
+
+/** One alert rule: what it watches, named after the bucket. */
+interface AlertRule {
+  key: string;
+  what: string;
+  description: string;
+  eventPattern: string;
+}
+
+/** The bucket, its access points and its key: each watched by a rule that targets the alert topic. */
+function alertRules(ctx: RenderContext): AlertRule[] {
+  const { bucketName } = ctx;
+  const rules: AlertRule[] = [
+    { key: 'bucket-change-alerts', what: 'changes', description: `Changes to the protection of s3://${bucketName} (CloudTrail management events)`, eventPattern: changeEventPattern(bucketName) },
+  ];
+  const accessPoints = ctx.consumers.flatMap((c) => (c.accessPointName ? [{ name: c.accessPointName, arn: c.accessPointArn as string }] : []));
+  if (accessPoints.length > 0) {
+    rules.push({
+      key: 'access-point-change-alerts',
+      what: 'ap-changes',
+      description: `Changes to the access points of s3://${bucketName} and their policies`,
+      // S3 Control names the access point in its request; CloudTrail lists it among the resources too.
+      eventPattern: cloudTrailPattern('aws.s3', 's3.amazonaws.com', ACCESS_POINT_CHANGE_EVENTS, {
+        $or: [{ requestParameters: { name: accessPoints.map((a) => a.name) } }, { resources: { ARN: accessPoints.map((a) => a.arn) } }],
+      }),
+    });
+  }
+  if (ctx.keyArn !== undefined) {
+    rules.push({
+      key: 'key-change-alerts',
+      what: 'key-changes',
+      description: `Changes to the state or policy of the KMS key of s3://${bucketName}`,
+      eventPattern: cloudTrailPattern('aws.kms', 'kms.amazonaws.com', KEY_CHANGE_EVENTS, { resources: { ARN: [ctx.keyArn] } }),
+    });
+  }
+  return rules;
 }
 
 export function alarmResources(ctx: RenderContext): Record<string, ManagedResource> {
@@ -148,27 +207,24 @@ export function alarmResources(ctx: RenderContext): Record<string, ManagedResour
     );
   }
   if (topic !== undefined) {
-    const ruleName = changeRuleName(bucketName);
-    out[CHANGE_RULE] = managed(
-      identity,
-      'cloudwatchevents.aws.upbound.io/v1beta1',
-      'Rule',
-      'change-alerts',
-      {
+    for (const rule of alertRules(ctx)) {
+      const ruleName = changeRuleName(bucketName, rule.what);
+      const component = rule.key.replace(/^bucket-/, '');
+      out[rule.key] = managed(
+        identity,
+        'cloudwatchevents.aws.upbound.io/v1beta1',
+        'Rule',
+        component,
+        { region, description: rule.description, eventPattern: rule.eventPattern, state: 'ENABLED', tags: ctx.tags },
+        { externalName: ruleName },
+      );
+      out[`${rule.key}-target`] = managed(identity, 'cloudwatchevents.aws.upbound.io/v1beta2', 'Target', `${component}-target`, {
         region,
-        description: `Changes to the protection of s3://${bucketName} (CloudTrail management events)`,
-        eventPattern: changeEventPattern(bucketName),
-        state: 'ENABLED',
-        tags: ctx.tags,
-      },
-      { externalName: ruleName },
-    );
-    out[CHANGE_TARGET] = managed(identity, 'cloudwatchevents.aws.upbound.io/v1beta2', 'Target', 'change-alerts-target', {
-      region,
-      rule: ruleName,
-      targetId: 'alert-topic',
-      arn: topic,
-    });
+        rule: ruleName,
+        targetId: 'alert-topic',
+        arn: topic,
+      });
+    }
   }
   const email = spec.alarms?.email;
   if (email !== undefined && topic !== undefined) {
@@ -178,7 +234,7 @@ export function alarmResources(ctx: RenderContext): Record<string, ManagedResour
       protocol: 'email',
       endpoint: email,
       filterPolicyScope: 'MessageBody',
-      filterPolicy: emailFilterPolicy(bucketName, alarms.map((a) => alarmName(bucketName, a))),
+      filterPolicy: emailFilterPolicy(ctx, alarms.map((a) => alarmName(bucketName, a))),
     });
   }
   return out;
@@ -190,12 +246,17 @@ function alarmName(bucketName: string, alarm: AlarmSpec): string {
 
 /**
  * The platform topic carries every tenant's alarms and alerts: an address subscribed to it gets only
- * the messages about this bucket. Alarm notifications carry `AlarmName`, EventBridge events carry the
- * bucket in `detail.requestParameters.bucketName`; exact matches only, so a bucket whose name starts
+ * the messages about this bucket. Alarm notifications carry `AlarmName`; EventBridge events carry the
+ * bucket (`detail.requestParameters.bucketName`), the access point (`...name`) or the key
+ * (`...keyId`, as the caller wrote it: id or ARN). Exact matches only, so a bucket whose name starts
  * with ours gets nothing through this subscription.
  */
-export function emailFilterPolicy(bucketName: string, alarmNames: string[]): string {
-  return canonicalJson({ $or: [{ AlarmName: alarmNames }, { detail: { requestParameters: { bucketName: [bucketName] } } }] });
+export function emailFilterPolicy(ctx: RenderContext, alarmNames: string[]): string {
+  const branches: Array<Record<string, unknown>> = [{ AlarmName: alarmNames }, { detail: { requestParameters: { bucketName: [ctx.bucketName] } } }];
+  const accessPoints = ctx.consumers.flatMap((c) => (c.accessPointName ? [c.accessPointName] : []));
+  if (accessPoints.length > 0) branches.push({ detail: { requestParameters: { name: accessPoints } } });
+  if (ctx.keyArn !== undefined) branches.push({ detail: { requestParameters: { keyId: [ctx.keyArn, ctx.keyArn.slice(ctx.keyArn.lastIndexOf('/') + 1)] } } });
+  return canonicalJson({ $or: branches });
 }
 
 export type EmailSubscriptionState = 'Requested' | 'PendingConfirmation' | 'Confirmed';

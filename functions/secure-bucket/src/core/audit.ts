@@ -1,11 +1,10 @@
 // The audit trail: server access logs and a weekly S3 Inventory, each to the platform's own
 // bucket (separate, unlocked, owned by the platform) and only when the platform has one.
 import type { RenderContext } from './context.js';
-import { versioningRequired } from './protection.js';
+import { sourceBucket, type OwnedBucket } from './owned-bucket.js';
 import { managed } from './resources.js';
 import { ClaimError, type ManagedResource } from './types.js';
 
-export const ACCESS_LOGGING = 'bucket-logging';
 export const INVENTORY = 'bucket-inventory';
 export const INVENTORY_NAME = 'weekly-audit';
 
@@ -29,32 +28,44 @@ export function accessLogPrefix(bucketName: string): string {
   return `${bucketName}/`;
 }
 
+/** The platform's log bucket in `region`: S3 delivers server access logs only within a region. */
+export function logBucketIn(ctx: RenderContext, region: string): string | undefined {
+  return region === ctx.env.region ? ctx.env.audit.logBucket : ctx.env.audit.logBucketsByRegion[region];
+}
+
+/** Server access logs of any owned bucket, where the platform has a log bucket in its region. */
+export function accessLoggingFor(ctx: RenderContext, b: OwnedBucket): Record<string, ManagedResource> {
+  const target = logBucketIn(ctx, b.region);
+  if (target === undefined) return {};
+  return {
+    [b.parts.logging.name]: managed(ctx.identity, 's3.aws.upbound.io/v1beta2', 'BucketLogging', b.parts.logging.component, {
+      region: b.region,
+      bucket: b.name,
+      targetBucket: target,
+      targetPrefix: accessLogPrefix(b.name),
+      // Date-partitioned keys: Athena and lifecycle rules can then work per day.
+      targetObjectKeyFormat: { partitionedPrefix: { partitionDateSource: 'EventTime' } },
+    }),
+  };
+}
+
 export function auditResources(ctx: RenderContext): Record<string, ManagedResource> {
   const { env, spec, bucketName, identity } = ctx;
-  const out: Record<string, ManagedResource> = {};
-  for (const target of [env.audit.logBucket, env.audit.inventoryBucket]) {
+  const source = sourceBucket(ctx);
+  for (const target of [env.audit.logBucket, env.audit.inventoryBucket, ...Object.values(env.audit.logBucketsByRegion)]) {
     if (target === bucketName) {
       // A bucket logging into itself logs its own log writes forever (and a locked one cannot take logs at all).
       throw new ClaimError('spec.naming.name', `'${bucketName}' is the platform's audit bucket`, 'choose another name');
     }
   }
-  if (env.audit.logBucket !== undefined) {
-    out[ACCESS_LOGGING] = managed(identity, 's3.aws.upbound.io/v1beta2', 'BucketLogging', 'access-logging', {
-      region: spec.region,
-      bucket: bucketName,
-      targetBucket: env.audit.logBucket,
-      targetPrefix: accessLogPrefix(bucketName),
-      // Date-partitioned keys: Athena and lifecycle rules can then work per day.
-      targetObjectKeyFormat: { partitionedPrefix: { partitionDateSource: 'EventTime' } },
-    });
-  }
+  const out: Record<string, ManagedResource> = accessLoggingFor(ctx, source);
   if (env.audit.inventoryBucket !== undefined) {
     out[INVENTORY] = managed(identity, 's3.aws.upbound.io/v1beta2', 'BucketInventory', 'inventory', {
       region: spec.region,
       bucket: bucketName,
       name: INVENTORY_NAME,
       enabled: true,
-      includedObjectVersions: versioningRequired(ctx) ? 'All' : 'Current',
+      includedObjectVersions: source.versioned ? 'All' : 'Current',
       schedule: { frequency: 'Weekly' },
       optionalFields: INVENTORY_FIELDS,
       destination: {

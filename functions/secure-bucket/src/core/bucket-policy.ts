@@ -3,7 +3,7 @@
 import type { RenderContext } from './context.js';
 import { objectLockBucketPolicyStatements } from './object-lock.js';
 import { policy, renderPolicy, type Statement } from './policy.js';
-import { replicationPrincipals } from './replication.js';
+import { sourceBucket, type OwnedBucket } from './owned-bucket.js';
 import { bucketConfiguration, managed } from './resources.js';
 import type { ManagedResource, TlsVersion } from './types.js';
 
@@ -30,12 +30,13 @@ export function transportStatements(bucketArn: string, minimumVersion: TlsVersio
   ];
 }
 
-export function bucketPolicyStatements(ctx: RenderContext): Statement[] {
-  const { bucketArn, env, spec } = ctx;
-  const everything = [bucketArn, `${bucketArn}/*`];
-  const objects = `${bucketArn}/*`;
+/** S3 actions on the bucket ARN that read what is in it: the provider never needs them. */
+export const LISTING_ACTIONS = ['s3:ListBucket', 's3:ListBucketMultipartUploads', 's3:ListBucketVersions'];
+
+/** Uploads: only with this bucket's key. SSE-C, SSE-S3, a foreign key and aws:kms without a key id are denied. */
+function encryptionStatements(b: OwnedBucket): Statement[] {
+  const objects = `${b.arn}/*`;
   const statements: Statement[] = [
-    ...transportStatements(bucketArn, spec.tls.minimumVersion),
     {
       Sid: 'DenyCustomerProvidedKeys',
       Effect: 'Deny',
@@ -54,8 +55,17 @@ export function bucketPolicyStatements(ctx: RenderContext): Statement[] {
       // UploadPart never carries it. `...IfExists` would deny both and break every multipart upload.
       Condition: { StringNotEquals: { 's3:x-amz-server-side-encryption': 'aws:kms' }, Null: { 's3:x-amz-server-side-encryption': 'false' } },
     },
+    {
+      Sid: 'DenyKmsWithoutKeyId',
+      Effect: 'Deny',
+      Principal: '*',
+      Action: 's3:PutObject',
+      Resource: objects,
+      // aws:kms without a key id is encrypted with the account's aws/s3 key, outside this key's policy.
+      Condition: { StringEquals: { 's3:x-amz-server-side-encryption': 'aws:kms' }, Null: { 's3:x-amz-server-side-encryption-aws-kms-key-id': 'true' } },
+    },
   ];
-  if (ctx.keyArn !== undefined) {
+  if (b.keyArn !== undefined) {
     statements.push({
       Sid: 'DenyForeignKmsKeys',
       Effect: 'Deny',
@@ -63,28 +73,39 @@ export function bucketPolicyStatements(ctx: RenderContext): Statement[] {
       Action: 's3:PutObject',
       Resource: objects,
       Condition: {
-        StringNotEquals: { 's3:x-amz-server-side-encryption-aws-kms-key-id': ctx.keyArn },
+        StringNotEquals: { 's3:x-amz-server-side-encryption-aws-kms-key-id': b.keyArn },
         Null: { 's3:x-amz-server-side-encryption-aws-kms-key-id': 'false' },
       },
     });
   }
-  // Never lock out the provider that manages this policy, nor the break-glass principals.
-  const exempt = [env.access.providerRoleArn, ...env.access.breakGlassPrincipalArns];
-  // S3 itself reads the source for replication, from outside any VPC endpoint, as the replication
-  // role: a role only s3.amazonaws.com may assume for this bucket, allowed only replication reads.
-  exempt.push(...replicationPrincipals(ctx));
+  return statements;
+}
+
+/** The policy statements of any bucket the claim owns (the replica admits the replication role where the source admits consumers). */
+export function bucketPolicyStatementsFor(ctx: RenderContext, b: OwnedBucket): Statement[] {
+  const { env } = ctx;
+  const everything = [b.arn, `${b.arn}/*`];
+  const provider = env.access.providerRoleArn;
+  const breakGlass = env.access.breakGlassPrincipalArns;
+  // A dedicated endpoint's id is known only after creation: until then, hold to the VPC.
+  const network: Record<string, string> = ctx.endpointId !== undefined ? { 'aws:SourceVpce': ctx.endpointId } : { 'aws:SourceVpc': env.network.vpcId };
+  const statements: Statement[] = [...transportStatements(b.arn, ctx.spec.tls.minimumVersion), ...encryptionStatements(b)];
+  // Never lock out the provider that manages this policy, nor the break-glass principals; S3 itself
+  // acts for the replication role from outside any endpoint (a role only S3 may assume for this bucket).
+  const exempt = [provider, ...breakGlass, ...b.viaS3Only];
   statements.push({
     Sid: 'DenyOutsideVpcEndpoint',
     Effect: 'Deny',
     Principal: '*',
     Action: 's3:*',
     Resource: everything,
-    Condition:
-      ctx.endpointId !== undefined
-        ? { StringNotEquals: { 'aws:SourceVpce': ctx.endpointId }, ArnNotLike: { 'aws:PrincipalArn': exempt } }
-        : // A dedicated endpoint's id is known only after creation: until then, hold to the VPC.
-          { StringNotEquals: { 'aws:SourceVpc': env.network.vpcId }, ArnNotLike: { 'aws:PrincipalArn': exempt } },
+    Condition: { StringNotEquals: network, ArnNotLike: { 'aws:PrincipalArn': exempt } },
   });
+  // The provider manages configuration, never data: no object action and no listing, by any path.
+  statements.push(
+    { Sid: 'DenyObjectsToProvider', Effect: 'Deny', Principal: '*', Action: 's3:*', Resource: `${b.arn}/*`, Condition: { ArnLike: { 'aws:PrincipalArn': provider } } },
+    { Sid: 'DenyListingToProvider', Effect: 'Deny', Principal: '*', Action: LISTING_ACTIONS, Resource: b.arn, Condition: { ArnLike: { 'aws:PrincipalArn': provider } } },
+  );
   // Only this bucket's own principals, whatever their IAM policies say: an over-granted role of the
   // account (a node role with s3:*) must not list, delete or re-policy the tenant's data.
   statements.push({
@@ -93,10 +114,9 @@ export function bucketPolicyStatements(ctx: RenderContext): Statement[] {
     Principal: '*',
     Action: 's3:*',
     Resource: everything,
-    Condition: { ArnNotLike: { 'aws:PrincipalArn': [...ctx.consumers.map((c) => c.roleArn), ...exempt] } },
+    Condition: { ArnNotLike: { 'aws:PrincipalArn': [...b.admitted, ...exempt] } },
   });
-  const accessPoints = ctx.consumers.flatMap((c) => (c.accessPointArn ? [c.accessPointArn] : []));
-  if (accessPoints.length > 0) {
+  if (b.accessPoints.length > 0) {
     statements.push({
       Sid: 'DelegateToAccessPointsOfThisAccount',
       Effect: 'Allow',
@@ -105,24 +125,28 @@ export function bucketPolicyStatements(ctx: RenderContext): Statement[] {
       Resource: everything,
       // Only the access points this claim created: not one somebody else attaches to the bucket.
       Condition: {
-        StringEquals: { 's3:DataAccessPointAccount': env.accountId, 'aws:PrincipalAccount': env.accountId, 's3:DataAccessPointArn': accessPoints },
+        StringEquals: { 's3:DataAccessPointAccount': env.accountId, 'aws:PrincipalAccount': env.accountId, 's3:DataAccessPointArn': b.accessPoints },
       },
     });
   }
-  statements.push(...objectLockBucketPolicyStatements(ctx));
+  statements.push(...objectLockBucketPolicyStatements(ctx, b));
   return statements;
 }
 
-export function bucketPolicyDocument(ctx: RenderContext): string {
-  return renderPolicy(policy(bucketPolicyStatements(ctx)));
+export function bucketPolicyDocumentFor(ctx: RenderContext, b: OwnedBucket): string {
+  return renderPolicy(policy(bucketPolicyStatementsFor(ctx, b)));
+}
+
+export function bucketPolicyResourcesFor(ctx: RenderContext, b: OwnedBucket): Record<string, ManagedResource> {
+  return {
+    [b.parts.policy.name]: managed(ctx.identity, 's3.aws.upbound.io/v1beta1', 'BucketPolicy', b.parts.policy.component, {
+      region: b.region,
+      bucket: b.name,
+      policy: bucketPolicyDocumentFor(ctx, b),
+    }, bucketConfiguration(b.name)),
+  };
 }
 
 export function bucketPolicyResources(ctx: RenderContext): Record<string, ManagedResource> {
-  return {
-    'bucket-policy': managed(ctx.identity, 's3.aws.upbound.io/v1beta1', 'BucketPolicy', 'bucket-policy', {
-      region: ctx.spec.region,
-      bucket: ctx.bucketName,
-      policy: bucketPolicyDocument(ctx),
-    }, bucketConfiguration(ctx.bucketName)),
-  };
+  return bucketPolicyResourcesFor(ctx, sourceBucket(ctx));
 }

@@ -1,6 +1,7 @@
 // The bucket itself and the two controls that are never optional: no public access, no ACLs.
 import { heldInAws } from './adoption.js';
 import type { RenderContext } from './context.js';
+import { sourceBucket, type OwnedBucket } from './owned-bucket.js';
 import { bucketConfiguration, managed } from './resources.js';
 import type { ManagedResource } from './types.js';
 
@@ -11,35 +12,40 @@ const S3 = 's3.aws.upbound.io';
  * Synced=False): a bucket AWS already holds keeps what it has, and lock added later goes through
  * the lock configuration (object-lock.ts). Only a bucket about to be created takes the claim's.
  */
-export function objectLockEnabledAtCreation(ctx: RenderContext, component: string, bucket: string): boolean {
-  const held = heldInAws(ctx, component, bucket);
+export function objectLockEnabledAtCreation(ctx: RenderContext, b: OwnedBucket): boolean {
+  const held = heldInAws(ctx, b.parts.bucket.name, b.name);
   return held !== undefined ? held['objectLockEnabled'] === true : ctx.spec.objectLock !== undefined;
 }
 
-export function bucketResources(ctx: RenderContext): Record<string, ManagedResource> {
-  const { identity, spec, bucketName } = ctx;
-  const region = spec.region;
-  const bucketRef = { bucket: bucketName, region };
+/** Any bucket the claim owns: Orphan on delete and never forceDestroy, public access and ACLs off. */
+export function bucketResourcesFor(ctx: RenderContext, b: OwnedBucket): Record<string, ManagedResource> {
+  const { identity } = ctx;
+  const { parts } = b;
+  const ref = { bucket: b.name, region: b.region };
   return {
-    // Orphan on delete and never forceDestroy: deleting a claim must never delete data.
-    bucket: managed(
+    // A locked source replicates only into a locked destination (DstBucketObjectLockConfigMissing).
+    [parts.bucket.name]: managed(
       identity,
       `${S3}/v1beta2`,
       'Bucket',
-      'bucket',
-      { region, forceDestroy: false, objectLockEnabled: objectLockEnabledAtCreation(ctx, 'bucket', bucketName), tags: ctx.tags },
-      { externalName: bucketName, keepOnDelete: true },
+      parts.bucket.component,
+      { region: b.region, forceDestroy: false, objectLockEnabled: objectLockEnabledAtCreation(ctx, b), tags: ctx.tags },
+      { externalName: b.name, keepOnDelete: true },
     ),
-    'bucket-public-access-block': managed(identity, `${S3}/v1beta1`, 'BucketPublicAccessBlock', 'public-access-block', {
-      ...bucketRef,
+    [parts.publicAccessBlock.name]: managed(identity, `${S3}/v1beta1`, 'BucketPublicAccessBlock', parts.publicAccessBlock.component, {
+      ...ref,
       blockPublicAcls: true,
       blockPublicPolicy: true,
       ignorePublicAcls: true,
       restrictPublicBuckets: true,
-    }, bucketConfiguration(bucketName)),
-    'bucket-ownership-controls': managed(identity, `${S3}/v1beta2`, 'BucketOwnershipControls', 'ownership-controls', {
-      ...bucketRef,
+    }, bucketConfiguration(b.name)),
+    [parts.ownershipControls.name]: managed(identity, `${S3}/v1beta2`, 'BucketOwnershipControls', parts.ownershipControls.component, {
+      ...ref,
       rule: { objectOwnership: 'BucketOwnerEnforced' },
-    }, bucketConfiguration(bucketName)),
+    }, bucketConfiguration(b.name)),
   };
+}
+
+export function bucketResources(ctx: RenderContext): Record<string, ManagedResource> {
+  return bucketResourcesFor(ctx, sourceBucket(ctx));
 }

@@ -173,6 +173,9 @@ function readTls(value: unknown): '1.2' | '1.3' {
   return enumAt(tls['minimumVersion'], 'spec.tls.minimumVersion', ['1.2', '1.3'] as const, '1.2');
 }
 
+/** A consumer name the platform keeps for itself. */
+export const RESERVED_CONSUMER_NAME = 'replication';
+
 function readConsumers(value: unknown): Consumer[] {
   const seen = new Set<string>();
   return arrayAt(value, 'spec.consumers', 20).map((raw, i) => {
@@ -184,6 +187,8 @@ function readConsumers(value: unknown): Consumer[] {
     });
     const name = requiredString(c['name'], `${field}.name`, { pattern: DNS_LABEL, max: 40, hint: 'use lowercase letters, digits and hyphens' });
     if (seen.has(name)) throw new ClaimError(`${field}.name`, `'${name}' is used by another consumer`, 'give every consumer its own name');
+    // The replication role's name is built like a consumer role named 'replication' (naming.ts).
+    if (name === RESERVED_CONSUMER_NAME) throw new ClaimError(`${field}.name`, `'${name}' is reserved for the bucket's replication role`, 'give the consumer another name');
     seen.add(name);
     const serviceAccount = requiredString(c['serviceAccount'], `${field}.serviceAccount`, {
       pattern: DNS_SUBDOMAIN,

@@ -63,7 +63,17 @@ export function composeSecureBucket(input: ComposeInput): RenderOutput {
   const resources: Record<string, ManagedResource> = {};
   for (const concern of CONCERNS) Object.assign(resources, concern(ctx));
   const adoption = observeBeforeManage(ctx, resources);
-  return { resources, status: compositeStatus(ctx, adoption), notes: pendingNotes(ctx, adoption) };
+  return { resources, status: compositeStatus(ctx, adoption), notes: pendingNotes(ctx, adoption), warnings: claimWarnings(ctx) };
+}
+
+function claimWarnings(ctx: RenderContext): RenderOutput['warnings'] {
+  if (ctx.consumers.length > 0) return [];
+  return [
+    {
+      reason: 'NoConsumers',
+      message: `spec.consumers is empty: no workload can reach s3://${ctx.bucketName}, only the platform's break-glass principals (and the provider role that manages it). Fix: list the workloads that use the bucket in spec.consumers`,
+    },
+  ];
 }
 
 /** Until AWS's report on what may already exist is in, nothing else is final. */

@@ -1,9 +1,10 @@
 // Encryption at rest: a customer-managed KMS key per bucket (rotation on), its alias, and SSE-KMS
 // as the bucket default with a bucket key (fewer KMS calls: the cost lever). The key policy
-// separates administrators from users: nobody may decrypt except through S3.
-import { KMS_KEY, type RenderContext } from './context.js';
+// separates administrators from users: nobody may decrypt except through S3. Every bucket the
+// claim owns (source and replica) gets its key from encryptionResourcesFor.
+import type { RenderContext } from './context.js';
 import { kmsAliasName } from './naming.js';
-import { replicationPrincipals } from './replication.js';
+import { sourceBucket, type OwnedBucket } from './owned-bucket.js';
 import { policy, renderPolicy, type Statement } from './policy.js';
 import { externalNameOf, heldInAws } from './adoption.js';
 import { isObject } from './fields.js';
@@ -35,94 +36,111 @@ export function s3ViaService(region: string): string {
   return `s3.${region}.amazonaws.com`;
 }
 
-/** Principals that may use the key, each only for what its access level needs. */
-export function keyUsers(ctx: RenderContext): { decrypt: string[]; generate: string[] } {
-  const readers = ctx.consumers.map((c) => c.roleArn);
-  const writers = ctx.consumers.filter((c) => c.access !== 'Read').map((c) => c.roleArn);
-  // Break-glass principals may read in an emergency; they never get to write new data keys.
-  // The replication role reads source objects to copy them (S3 decrypts on its behalf).
-  return { decrypt: [...readers, ...ctx.env.access.breakGlassPrincipalArns, ...replicationPrincipals(ctx)], generate: writers };
-}
+/** What the provider's role needs to create and keep a key: create, tag, describe, rotate, re-policy, alias. */
+export const PROVIDER_KEY_ACTIONS = [
+  'kms:CreateAlias',
+  'kms:DeleteAlias',
+  'kms:DescribeKey',
+  'kms:EnableKeyRotation',
+  'kms:GetKeyPolicy',
+  'kms:GetKeyRotationStatus',
+  'kms:ListResourceTags',
+  // KMS refuses a key policy that would stop its caller from changing it again (lockout check).
+  'kms:PutKeyPolicy',
+  'kms:TagResource',
+  'kms:UntagResource',
+  'kms:UpdateAlias',
+  'kms:UpdateKeyDescription',
+];
 
-/** Who may administer (never use) the key: the root user, the platform's key admins, the provider. */
+/** Who administers (never uses) a key: the account's root user and the platform's named key admins. */
 export function keyAdministrators(ctx: RenderContext): string[] {
   const { env } = ctx;
-  return [`arn:${env.partition}:iam::${env.accountId}:root`, ...env.kms.keyAdminArns, env.access.providerRoleArn];
+  return [`arn:${env.partition}:iam::${env.accountId}:root`, ...env.kms.keyAdminArns];
 }
 
-export function keyPolicy(ctx: RenderContext): string {
+/**
+ * The key policy of any bucket the claim owns. Principals are matched by aws:PrincipalArn, never
+ * by an unconditioned `Principal: root`: that would hand kms:PutKeyPolicy (and with it Decrypt) to
+ * every role of the account whose IAM policy says kms:*. They are not named in Principal either:
+ * KMS refuses a policy naming a role that does not exist yet, and the roles are created alongside.
+ * The provider's role keeps only what it needs (keys are Orphan: the platform never disables or
+ * deletes one); only the root user and the named key admins can disable, delete or restore a key.
+ */
+export function keyPolicyFor(ctx: RenderContext, b: OwnedBucket): string {
   const { env } = ctx;
   const root = `arn:${env.partition}:iam::${env.accountId}:root`;
-  const users = keyUsers(ctx);
-  // Principals are matched by aws:PrincipalArn, not named in Principal: KMS refuses a policy that
-  // names a role which does not exist yet, and consumer roles are created in the same pass.
-  const viaS3 = (actions: string[], principals: string[], sid: string): Statement => ({
+  const named = (sid: string, actions: string[], principals: string[]): Statement => ({
     Sid: sid,
     Effect: 'Allow',
     Principal: { AWS: root },
     Action: actions,
     Resource: '*',
+    Condition: { ArnEquals: { 'aws:PrincipalArn': principals } },
+  });
+  const viaS3 = (sid: string, action: string, principals: string[]): Statement => ({
+    Sid: sid,
+    Effect: 'Allow',
+    Principal: { AWS: root },
+    Action: [action],
+    Resource: '*',
     Condition: {
-      StringEquals: { 'kms:ViaService': s3ViaService(ctx.spec.region), 'kms:CallerAccount': env.accountId },
+      StringEquals: { 'kms:ViaService': s3ViaService(b.region), 'kms:CallerAccount': env.accountId },
       ArnEquals: { 'aws:PrincipalArn': principals },
     },
   });
-  // Administration by name only. An unconditioned `Principal: root` would hand kms:PutKeyPolicy to
-  // every role of the account whose IAM policy says kms:*, and PutKeyPolicy grants Decrypt. The
-  // provider's role stays in: it creates and updates this key (and KMS refuses a policy that locks
-  // out its caller); the account's root user stays in so the key can never become unmanageable.
   const statements: Statement[] = [
-    {
-      Sid: 'KeyAdministrators',
-      Effect: 'Allow',
-      Principal: { AWS: root },
-      Action: KEY_ADMIN_ACTIONS,
-      Resource: '*',
-      Condition: { ArnEquals: { 'aws:PrincipalArn': keyAdministrators(ctx) } },
-    },
+    named('KeyAdministrators', KEY_ADMIN_ACTIONS, keyAdministrators(ctx)),
+    named('ProviderManagesKey', PROVIDER_KEY_ACTIONS, [env.access.providerRoleArn]),
   ];
-  if (users.decrypt.length > 0) statements.push(viaS3(['kms:Decrypt'], users.decrypt, 'DecryptViaS3'));
-  if (users.generate.length > 0) statements.push(viaS3(['kms:GenerateDataKey'], users.generate, 'GenerateDataKeyViaS3'));
+  if (b.users.decrypt.length > 0) statements.push(viaS3('DecryptViaS3', 'kms:Decrypt', b.users.decrypt));
+  if (b.users.generateDataKey.length > 0) statements.push(viaS3('GenerateDataKeyViaS3', 'kms:GenerateDataKey', b.users.generateDataKey));
+  if (b.users.encrypt.length > 0) statements.push(viaS3('EncryptViaS3', 'kms:Encrypt', b.users.encrypt));
   return renderPolicy(policy(statements));
 }
 
-export function encryptionResources(ctx: RenderContext): Record<string, ManagedResource> {
-  const { identity, spec, bucketName, env } = ctx;
-  const region = spec.region;
+/** The key, its alias and the bucket's default encryption (SSE-KMS, bucket key, SSE-C blocked), for any owned bucket. */
+export function encryptionResourcesFor(ctx: RenderContext, b: OwnedBucket): Record<string, ManagedResource> {
+  const { identity } = ctx;
+  const { parts } = b;
   return {
     // Orphan on delete: deleting the key would make every object unreadable.
-    [KMS_KEY]: managed(
+    [parts.key.name]: managed(
       identity,
       'kms.aws.upbound.io/v1beta1',
       'Key',
-      KMS_KEY,
+      parts.key.component,
       {
-        region,
-        description: `SSE-KMS key of s3://${bucketName} (${identity.claimNamespace}/${identity.claimName})`,
+        region: b.region,
+        description: `SSE-KMS key of s3://${b.name} (${identity.claimNamespace}/${identity.claimName})`,
         enableKeyRotation: true,
-        deletionWindowInDays: env.kms.deletionWindowInDays,
+        deletionWindowInDays: ctx.env.kms.deletionWindowInDays,
         keyUsage: 'ENCRYPT_DECRYPT',
-        policy: keyPolicy(ctx),
+        policy: keyPolicyFor(ctx, b),
         tags: ctx.tags,
       },
-      keyToKeep(ctx, KMS_KEY, 'bucket-encryption', bucketName, region),
+      keyToKeep(ctx, parts.key.name, parts.encryption.name, b.name, b.region),
     ),
-    'kms-alias': managed(identity, 'kms.aws.upbound.io/v1beta1', 'Alias', 'kms-alias', {
-      region,
-      targetKeyIdSelector: sameXrSelector(KMS_KEY),
-    }, { externalName: kmsAliasName(bucketName) }),
-    'bucket-encryption': managed(identity, 's3.aws.upbound.io/v1beta2', 'BucketServerSideEncryptionConfiguration', 'encryption', {
-      region,
-      bucket: bucketName,
+    [parts.alias.name]: managed(identity, 'kms.aws.upbound.io/v1beta1', 'Alias', parts.alias.component, {
+      region: b.region,
+      targetKeyIdSelector: sameXrSelector(parts.key.component),
+    }, { externalName: kmsAliasName(b.name) }),
+    [parts.encryption.name]: managed(identity, 's3.aws.upbound.io/v1beta2', 'BucketServerSideEncryptionConfiguration', parts.encryption.component, {
+      region: b.region,
+      bucket: b.name,
       rule: [
         {
-          applyServerSideEncryptionByDefault: { sseAlgorithm: 'aws:kms', kmsMasterKeyIdSelector: sameXrSelector(KMS_KEY) },
+          applyServerSideEncryptionByDefault: { sseAlgorithm: 'aws:kms', kmsMasterKeyIdSelector: sameXrSelector(parts.key.component) },
           bucketKeyEnabled: true,
           blockedEncryptionTypes: ['SSE-C'],
         },
       ],
-    }, bucketConfiguration(bucketName)),
+    }, bucketConfiguration(b.name)),
   };
+}
+
+export function encryptionResources(ctx: RenderContext): Record<string, ManagedResource> {
+  return encryptionResourcesFor(ctx, sourceBucket(ctx));
 }
 
 /** The KMS key a bucket's default encryption names in AWS, if any. */
@@ -139,8 +157,11 @@ function keyOfEncryption(held: Record<string, unknown> | undefined): { algorithm
  * takes over its orphaned key instead of creating a second one), else a new key.
  */
 export function keyToKeep(ctx: RenderContext, component: string, encryptionComponent: string, bucket: string, region: string): ManagedOptions {
-  const current = externalNameOf(ctx.observed[component]?.resource);
-  if (current !== undefined) return { externalName: current, keepOnDelete: true };
+  const seen = ctx.observed[component]?.resource;
+  const current = externalNameOf(seen);
+  const seenArn = seen?.status?.atProvider?.['arn'];
+  // A key is regional: one of another region (a replica moved elsewhere) is not this bucket's key.
+  if (current !== undefined && (typeof seenArn !== 'string' || seenArn.includes(`:kms:${region}:`))) return { externalName: current, keepOnDelete: true };
   const { algorithm, keyId } = keyOfEncryption(heldInAws(ctx, encryptionComponent, bucket));
   if (algorithm !== 'aws:kms' || typeof keyId !== 'string') return { keepOnDelete: true };
   const own = new RegExp(`^arn:${ctx.env.partition}:kms:${region}:${ctx.env.accountId}:key/([0-9a-f-]{36})$`).exec(keyId);

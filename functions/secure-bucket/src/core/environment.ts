@@ -62,7 +62,7 @@ export function readEnvironment(data: unknown, where = 'EnvironmentConfig data')
       providerRoleArn: requiredString(access['providerRoleArn'], f('access.providerRoleArn'), { pattern: IAM_ARN }),
     },
     tenants: {},
-    audit: {},
+    audit: { logBucketsByRegion: {} },
     alarms: {},
   };
   env.tenants = readTenants(objectAt(d['tenants'], f('tenants'), true) as Json, env, f('tenants'));
@@ -72,6 +72,12 @@ export function readEnvironment(data: unknown, where = 'EnvironmentConfig data')
   const bucketRule = { pattern: /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/ };
   const logBucket = stringAt(audit['logBucket'], f('audit.logBucket'), bucketRule);
   if (logBucket !== undefined) env.audit.logBucket = logBucket;
+  const byRegion = objectAt(audit['logBucketsByRegion'], f('audit.logBucketsByRegion')) ?? {};
+  for (const [region, bucket] of Object.entries(byRegion)) {
+    const at = f(`audit.logBucketsByRegion.${region}`);
+    if (!/^[a-z]{2}(-gov)?-[a-z]+-[0-9]$/.test(region)) throw new ClaimError(at, `'${region}' is not an AWS region`, 'key each log bucket by its region, e.g. eu-west-1');
+    env.audit.logBucketsByRegion[region] = requiredString(bucket, at, bucketRule);
+  }
   const inventoryBucket = stringAt(audit['inventoryBucket'], f('audit.inventoryBucket'), bucketRule);
   if (inventoryBucket !== undefined) env.audit.inventoryBucket = inventoryBucket;
   const topic = stringAt(alarms['snsTopicArn'], f('alarms.snsTopicArn'), { pattern: /^arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}$/ });

@@ -3,7 +3,7 @@
 // boundary, allowed only its access level's actions on its own prefixes.
 import type { RenderContext, ResolvedConsumer } from './context.js';
 import { s3ViaService } from './encryption.js';
-import { serviceAccountSubject } from './naming.js';
+import { clusterArn, serviceAccountSubject } from './naming.js';
 import { governanceBypassStatement } from './object-lock.js';
 import { policy, renderPolicy, type PolicyDocument, type Statement } from './policy.js';
 import { managed } from './resources.js';
@@ -49,7 +49,9 @@ export function trustPolicyDocument(ctx: RenderContext, consumer: ResolvedConsum
       Effect: 'Allow',
       Principal: { Service: 'pods.eks.amazonaws.com' },
       Action: ['sts:AssumeRole', 'sts:TagSession'],
-      // The association binds the role to one ServiceAccount; the session tags pin it again here.
+      // The association binds the role to one ServiceAccount; the session tags pin it again here, and
+      // aws:SourceAccount with aws:SourceArn (AWS's confused-deputy guard for EKS Pod Identity) pin
+      // the cluster: another cluster of the account with a same-named namespace gets nothing.
       Condition: {
         StringEquals: {
           'aws:SourceAccount': env.accountId,
@@ -57,6 +59,7 @@ export function trustPolicyDocument(ctx: RenderContext, consumer: ResolvedConsum
           'aws:RequestTag/kubernetes-namespace': identity.claimNamespace,
           'aws:RequestTag/kubernetes-service-account': consumer.serviceAccount,
         },
+        ArnEquals: { 'aws:SourceArn': clusterArn(env) },
       },
     },
   ]);

@@ -3,13 +3,13 @@
 // without bound; transitions and expiration as the claim asks, checked against AWS's rules.
 import type { RenderContext } from './context.js';
 import { versioningRequired } from './protection.js';
+import { sourceBucket, type OwnedBucket } from './owned-bucket.js';
 import { managed } from './resources.js';
 import { ClaimError, type BucketSpec, type ManagedResource, type StorageClass, type Transition } from './types.js';
 
 /** Noncurrent versions are kept this long when the claim does not say (a quarter: time to notice a bad overwrite). */
 export const NONCURRENT_VERSION_DEFAULT_DAYS = 90;
 
-export const LIFECYCLE = 'bucket-lifecycle';
 export const RESERVED_RULE_IDS = ['default', 'abort-incomplete-multipart-uploads', 'noncurrent-versions'];
 
 /** S3's transition waterfall: objects only move down it, never back up. */
@@ -111,7 +111,8 @@ export function noncurrentVersionDays(spec: BucketSpec): number {
   return spec.lifecycle.noncurrentVersionExpireAfterDays ?? NONCURRENT_VERSION_DEFAULT_DAYS;
 }
 
-export function lifecycleRules(ctx: RenderContext): Array<Record<string, unknown>> {
+/** The rules of any owned bucket: the replica expires what the source expires, current and noncurrent. */
+export function lifecycleRules(ctx: RenderContext, b: OwnedBucket): Array<Record<string, unknown>> {
   const lc = ctx.spec.lifecycle;
   const rules: Array<Record<string, unknown>> = [
     {
@@ -124,7 +125,7 @@ export function lifecycleRules(ctx: RenderContext): Array<Record<string, unknown
   if (lc.transitions.length > 0 || lc.expireAfterDays !== undefined) {
     rules.push({ id: 'default', status: 'Enabled', filter: WHOLE_BUCKET, ...transitionsAndExpiry(lc.transitions, lc.expireAfterDays) });
   }
-  if (versioningRequired(ctx)) {
+  if (b.versioned) {
     rules.push({
       id: 'noncurrent-versions',
       status: 'Enabled',
@@ -140,12 +141,16 @@ export function lifecycleRules(ctx: RenderContext): Array<Record<string, unknown
   return rules;
 }
 
-export function lifecycleResources(ctx: RenderContext): Record<string, ManagedResource> {
+export function lifecycleResourcesFor(ctx: RenderContext, b: OwnedBucket): Record<string, ManagedResource> {
   return {
-    [LIFECYCLE]: managed(ctx.identity, 's3.aws.upbound.io/v1beta1', 'BucketLifecycleConfiguration', 'lifecycle', {
-      region: ctx.spec.region,
-      bucket: ctx.bucketName,
-      rule: lifecycleRules(ctx),
+    [b.parts.lifecycle.name]: managed(ctx.identity, 's3.aws.upbound.io/v1beta1', 'BucketLifecycleConfiguration', b.parts.lifecycle.component, {
+      region: b.region,
+      bucket: b.name,
+      rule: lifecycleRules(ctx, b),
     }),
   };
+}
+
+export function lifecycleResources(ctx: RenderContext): Record<string, ManagedResource> {
+  return lifecycleResourcesFor(ctx, sourceBucket(ctx));
 }

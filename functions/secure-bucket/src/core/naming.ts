@@ -12,6 +12,11 @@ export const BUCKET_NAME_ROOM = BUCKET_NAME_MAX - HASH_LENGTH - 1;
 export const ROLE_NAME_ROOM = ROLE_NAME_MAX - HASH_LENGTH - 1;
 export const ACCESS_POINT_NAME_ROOM = ACCESS_POINT_NAME_MAX - HASH_LENGTH - 1;
 
+/** Kubernetes names may hold dots; bucket names with dots break TLS, access point names refuse them. */
+function withoutDots(name: string): string {
+  return name.replaceAll('.', '-');
+}
+
 /** Short, stable hash: keeps names unique where the readable part is ambiguous or cut. */
 export function shortHash(...parts: string[]): string {
   return createHash('sha256').update(parts.join('\u0000')).digest('hex').slice(0, HASH_LENGTH);
@@ -56,7 +61,7 @@ export function tenantBucketPrefix(identity: Pick<ClaimIdentity, 'claimNamespace
  */
 export function bucketName(identity: ClaimIdentity, spec: Pick<BucketSpec, 'naming'>, env: PlatformEnvironment): string {
   if (spec.naming.strategy === 'Fixed') return spec.naming.name;
-  const readable = `${tenantBucketPrefix(identity, env)}${identity.claimName}`.toLowerCase();
+  const readable = `${tenantBucketPrefix(identity, env)}${withoutDots(identity.claimName)}`.toLowerCase();
   return boundedName(readable, BUCKET_NAME_MAX, env.accountId, identity.claimNamespace, identity.claimName);
 }
 
@@ -64,6 +69,10 @@ export function bucketName(identity: ClaimIdentity, spec: Pick<BucketSpec, 'nami
 export function consumerRoleName(identity: ClaimIdentity, consumer: Pick<Consumer, 'name'>, env: PlatformEnvironment): string {
   const readable = `${env.clusterName}-${tenantSegment(identity, env)}-${identity.claimName}-${consumer.name}`;
   return boundedName(readable, ROLE_NAME_MAX, env.clusterName, identity.claimNamespace, identity.claimName, consumer.name);
+}
+
+export function clusterArn(env: PlatformEnvironment): string {
+  return `arn:${env.partition}:eks:${env.region}:${env.accountId}:cluster/${env.clusterName}`;
 }
 
 export function roleArn(env: PlatformEnvironment, roleName: string): string {
@@ -76,7 +85,7 @@ export function consumerRoleArn(identity: ClaimIdentity, consumer: Pick<Consumer
 
 /** Access point names: 3-50 characters, unique per account and region. */
 export function accessPointName(identity: ClaimIdentity, consumer: Pick<Consumer, 'name'>, env: PlatformEnvironment): string {
-  const readable = `${tenantSegment(identity, env)}-${identity.claimName}-${consumer.name}`.toLowerCase();
+  const readable = `${tenantSegment(identity, env)}-${withoutDots(identity.claimName)}-${consumer.name}`.toLowerCase();
   return boundedName(readable, ACCESS_POINT_NAME_MAX, env.accountId, identity.claimNamespace, identity.claimName, consumer.name);
 }
 

@@ -7,6 +7,28 @@ import { managed, sameXrSelector } from './resources.js';
 import type { ManagedResource, PlatformEnvironment } from './types.js';
 
 /**
+ * AWS-owned buckets a node reads through the same endpoint, per region, as AWS documents them:
+ * the Amazon Linux 2 and 2023 package repositories (Amazon Linux user guides, "package repository"
+ * with a gateway endpoint) and the buckets SSM Agent fetches from (Systems Manager user guide, "SSM
+ * Agent communications with AWS managed S3 buckets"). Reads only: nothing is ever written there.
+ */
+export function awsManagedReadBuckets(region: string): string[] {
+  return [
+    `amazonlinux.${region}.amazonaws.com`,
+    `amazonlinux-2-repos-${region}`,
+    `al2023-repos-${region}-de612dc2`,
+    `aws-ssm-${region}`,
+    `aws-windows-downloads-${region}`,
+    `amazon-ssm-${region}`,
+    `amazon-ssm-packages-${region}`,
+    `${region}-birdwatcher-prod`,
+    `aws-ssm-distributor-file-${region}`,
+    `aws-ssm-document-attachments-${region}`,
+    `patch-baseline-snapshot-${region}`,
+  ];
+}
+
+/**
  * The endpoint policy: this account's principals on this platform's buckets (every bucket name
  * starts with the platform's prefix, fixed names included) and access points, plus what EKS itself
  * fetches through the same endpoint (ECR keeps image layers in S3: an endpoint policy that forgets
@@ -31,6 +53,13 @@ export function endpointPolicyDocument(env: PlatformEnvironment, region: string)
       Principal: '*',
       Action: 's3:GetObject',
       Resource: `arn:${p}:s3:::prod-${region}-starport-layer-bucket/*`,
+    },
+    {
+      Sid: 'OsPackagesAndSsmAgent',
+      Effect: 'Allow',
+      Principal: '*',
+      Action: 's3:GetObject',
+      Resource: awsManagedReadBuckets(region).map((b) => `arn:${p}:s3:::${b}/*`),
     },
   ]);
 }

@@ -6,11 +6,10 @@ import type { RenderContext, ResolvedConsumer } from './context.js';
 import { heldInAws } from './adoption.js';
 import { isObject } from './fields.js';
 import type { Statement } from './policy.js';
+import type { OwnedBucket } from './owned-bucket.js';
 import { bucketConfiguration, managed } from './resources.js';
 import { ClaimError, type LockMode, type ManagedResource, type ObjectLock } from './types.js';
 
-export const OBJECT_LOCK = 'bucket-object-lock';
-const BUCKET = 'bucket';
 
 type AwsLockMode = 'COMPLIANCE' | 'GOVERNANCE';
 
@@ -42,15 +41,15 @@ function numberOrUndefined(value: unknown): number | undefined {
   return typeof value === 'number' ? value : undefined;
 }
 
-/** A field of what AWS holds for a bucket's composed resource (status.atProvider). */
-function observedField(ctx: RenderContext, name: string, read: (fields: Record<string, unknown>) => unknown): unknown {
-  const held = heldInAws(ctx, name, ctx.bucketName);
+/** A field of what AWS holds for one of a bucket's composed resources (status.atProvider). */
+function observedField(ctx: RenderContext, b: OwnedBucket, name: string, read: (fields: Record<string, unknown>) => unknown): unknown {
+  const held = heldInAws(ctx, name, b.name);
   return held === undefined ? undefined : read(held);
 }
 
-export function observedLock(ctx: RenderContext): ObservedLock {
-  const enabledOnBucket = observedField(ctx, BUCKET, (f) => (f['objectLockEnabled'] === true ? true : undefined)) === true;
-  const retention = observedField(ctx, OBJECT_LOCK, (f) => {
+export function observedLock(ctx: RenderContext, b: OwnedBucket): ObservedLock {
+  const enabledOnBucket = observedField(ctx, b, b.parts.bucket.name, (f) => (f['objectLockEnabled'] === true ? true : undefined)) === true;
+  const retention = observedField(ctx, b, b.parts.objectLock.name, (f) => {
     const rule = isObject(f['rule']) ? f['rule'] : undefined;
     const dr = rule && isObject(rule['defaultRetention']) ? rule['defaultRetention'] : undefined;
     return dr && typeof dr['mode'] === 'string' ? dr : undefined;
@@ -71,14 +70,14 @@ function describeRetention(r: { mode: string; days?: number | undefined; years?:
 }
 
 /** Throws when the claim would remove object lock, turn COMPLIANCE into GOVERNANCE, or shorten the default retention. */
-export function guardObjectLock(ctx: RenderContext): void {
-  const seen = observedLock(ctx);
+export function guardObjectLock(ctx: RenderContext, b: OwnedBucket): void {
+  const seen = observedLock(ctx, b);
   const lock = ctx.spec.objectLock;
   if (seen.enabled && lock === undefined) {
     const was = seen.retention ? ` (${describeRetention(seen.retention)})` : '';
     throw new ClaimError(
       'spec.objectLock',
-      `was removed, but s3://${ctx.bucketName} has object lock enabled${was} and AWS can never disable it`,
+      `was removed, but s3://${b.name} has object lock enabled${was} and AWS can never disable it`,
       'restore spec.objectLock with the same mode and at least the same retention',
     );
   }
@@ -101,17 +100,18 @@ export function guardObjectLock(ctx: RenderContext): void {
   }
 }
 
-export function objectLockResources(ctx: RenderContext): Record<string, ManagedResource> {
-  guardObjectLock(ctx);
+/** The claim's lock on any bucket it owns (the replica holds what the source holds), guarded against AWS's. */
+export function objectLockResourcesFor(ctx: RenderContext, b: OwnedBucket): Record<string, ManagedResource> {
+  guardObjectLock(ctx, b);
   const lock = ctx.spec.objectLock;
   if (!lock) return {};
   return {
-    [OBJECT_LOCK]: managed(ctx.identity, 's3.aws.upbound.io/v1beta2', 'BucketObjectLockConfiguration', 'object-lock', {
-      region: ctx.spec.region,
-      bucket: ctx.bucketName,
+    [b.parts.objectLock.name]: managed(ctx.identity, 's3.aws.upbound.io/v1beta2', 'BucketObjectLockConfiguration', b.parts.objectLock.component, {
+      region: b.region,
+      bucket: b.name,
       objectLockEnabled: 'Enabled',
       rule: { defaultRetention: defaultRetention(lock) },
-    }, bucketConfiguration(ctx.bucketName)),
+    }, bucketConfiguration(b.name)),
   };
 }
 
@@ -139,15 +139,15 @@ export function governanceBypassStatement(ctx: RenderContext, consumer: Resolved
  * Bucket-policy denies for a locked bucket: nobody but the allowed principals may bypass governance
  * (an account admin with s3:* included), and only the provider may change the lock configuration.
  */
-export function objectLockBucketPolicyStatements(ctx: RenderContext): Statement[] {
+export function objectLockBucketPolicyStatements(ctx: RenderContext, b: OwnedBucket): Statement[] {
   if (!ctx.spec.objectLock) return [];
-  const allowed = governanceBypassPrincipals(ctx);
+  const allowed = b.governanceBypass;
   const bypass: Statement = {
     Sid: 'DenyGovernanceBypassToOthers',
     Effect: 'Deny',
     Principal: '*',
     Action: 's3:BypassGovernanceRetention',
-    Resource: `${ctx.bucketArn}/*`,
+    Resource: `${b.arn}/*`,
   };
   if (allowed.length > 0) bypass.Condition = { ArnNotLike: { 'aws:PrincipalArn': allowed } };
   return [
@@ -157,7 +157,7 @@ export function objectLockBucketPolicyStatements(ctx: RenderContext): Statement[
       Effect: 'Deny',
       Principal: '*',
       Action: 's3:PutBucketObjectLockConfiguration',
-      Resource: ctx.bucketArn,
+      Resource: b.arn,
       Condition: { ArnNotLike: { 'aws:PrincipalArn': ctx.env.access.providerRoleArn } },
     },
   ];

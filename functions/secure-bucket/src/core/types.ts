@@ -105,7 +105,8 @@ export interface PlatformEnvironment {
     /** The EKS node role: named so the access matrix can prove it gets nothing. */
     nodeRoleArn?: string;
   };
-  audit: { logBucket?: string; inventoryBucket?: string };
+  /** logBucket is in the platform's region; S3 logs only within a region, so replicas elsewhere log to logBucketsByRegion. */
+  audit: { logBucket?: string; inventoryBucket?: string; logBucketsByRegion: Record<string, string> };
   alarms: { snsTopicArn?: string };
 }
 
@@ -160,4 +161,6 @@ export interface RenderOutput {
   status: CompositeStatus;
   /** Informational messages (e.g. values still waiting on the provider). */
   notes: string[];
+  /** What the tenant should know even though the claim renders (e.g. no consumer can reach the bucket). */
+  warnings: Array<{ reason: string; message: string }>;
 }

@@ -2,7 +2,7 @@
 // given, because it pulls in @cloud-copilot/iam-simulate (AGPL, devDependency, never in the image).
 import type { Json } from '../core/fields.js';
 import { lintPolicySet } from './lint.js';
-import { explainMatrix, formatMatrix } from './matrix.js';
+import { explainKeyMatrix, explainMatrix, formatKeyMatrix, formatMatrix } from './matrix.js';
 import { convergedPolicySet } from './policy-set.js';
 
 /** The printed access matrix of one claim's XR; throws if any emitted policy fails the lint. */
@@ -14,7 +14,15 @@ export async function explainAccess(composite: Json, environmentData: unknown): 
     throw new Error(`policy lint failed:\n${findings.map((f) => `  ${f.policy} ${f.sid ?? ''}: ${f.problem}`).join('\n')}`);
   }
   const started = Date.now();
-  const rows = await explainMatrix(set);
+  const parts: string[] = [];
+  let requests = 0;
+  // The source and its replica, each with its own key: every copy of the data is reviewed alike.
+  for (const bucket of set.replica ? [set, set.replica] : [set]) {
+    const rows = await explainMatrix(bucket);
+    const keyRows = await explainKeyMatrix(bucket);
+    requests += rows.length + keyRows.length;
+    parts.push(formatMatrix(bucket, rows), formatKeyMatrix(bucket, keyRows));
+  }
   const ms = Date.now() - started;
-  return `${formatMatrix(set, rows)}\n\n${rows.length} requests evaluated in ${ms} ms\n`;
+  return `${parts.join('\n\n')}\n\n${requests} requests evaluated in ${ms} ms\n`;
 }

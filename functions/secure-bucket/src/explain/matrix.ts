@@ -4,9 +4,9 @@
 // requests against expectations of their own.
 import { consumerRoleArn } from '../core/naming.js';
 import type { ConsumerPolicies, PolicyJson, PolicySet } from './policy-set.js';
-import { PLATFORM_BOUNDARY, anonymous, evaluateS3, paths, type Caller, type Decision, type Path, type Target, type TlsVersion } from './simulate.js';
+import { platformBoundary, anonymous, evaluateKms, evaluateS3, paths, type Caller, type Decision, type Path, type Target, type TlsVersion } from './simulate.js';
 
-export type PrincipalKind = 'consumer' | 'other-namespace' | 'node' | 'break-glass' | 'anonymous';
+export type PrincipalKind = 'consumer' | 'other-namespace' | 'node' | 'provider' | 'break-glass' | 'anonymous';
 
 export interface Principal {
   kind: PrincipalKind;
@@ -31,7 +31,7 @@ export function principalsOf(set: PolicySet): Principal[] {
     kind: 'consumer' as const,
     label: c.name,
     consumer: c,
-    caller: { id: c.name, arn: c.roleArn, identityPolicies: [{ name: 'bucket-access', policy: c.accessPolicy }], boundary: PLATFORM_BOUNDARY },
+    caller: { id: c.name, arn: c.roleArn, identityPolicies: [{ name: 'bucket-access', policy: c.accessPolicy }], boundary: platformBoundary(set.env) },
     note: `${c.access} on ${c.prefixes.join(', ')}${c.accessPointArn ? ', through its access point' : ''}`,
   }));
   const first = set.consumers[0];
@@ -45,7 +45,7 @@ export function principalsOf(set: PolicySet): Principal[] {
       kind: 'other-namespace',
       label: `${OTHER_NAMESPACE}/${first.serviceAccount}`,
       consumer: first,
-      caller: { id: 'other-namespace', arn, identityPolicies: [{ name: 'copied-access', policy: first.accessPolicy }], boundary: PLATFORM_BOUNDARY },
+      caller: { id: 'other-namespace', arn, identityPolicies: [{ name: 'copied-access', policy: first.accessPolicy }], boundary: platformBoundary(set.env) },
       note: `role of ServiceAccount ${first.serviceAccount} in namespace ${OTHER_NAMESPACE}, with a copy of ${first.name}'s IAM policy`,
     });
   }
@@ -55,6 +55,12 @@ export function principalsOf(set: PolicySet): Principal[] {
     label: 'node role',
     caller: { id: 'node', arn: nodeRole, identityPolicies: [{ name: 'over-granted', policy: allow('EverythingS3AndKms', ['s3:*', 'kms:*']) }] },
     note: `${nodeRole}, assumed over-granted: s3:* and kms:* on *`,
+  });
+  out.push({
+    kind: 'provider',
+    label: 'provider role',
+    caller: { id: 'provider', arn: env.access.providerRoleArn, identityPolicies: [{ name: 'provider', policy: allow('ProviderEverything', ['s3:*', 'kms:*']) }] },
+    note: `${env.access.providerRoleArn} (Crossplane's provider), with s3:* and kms:* on *: configuration only, never data`,
   });
   const breakGlass = env.access.breakGlassPrincipalArns[0];
   if (breakGlass !== undefined) {
@@ -82,13 +88,27 @@ export const FAMILY_ACTION: Record<Family, string> = {
   'policy-admin': 's3:PutBucketPolicy',
 };
 
-/** The key prefix a place stands for, from the principal's point of view ('' = the root). */
-export function prefixAt(set: PolicySet, principal: Principal, place: Place): string {
-  const own = principal.consumer?.prefixes ?? set.consumers[0]?.prefixes ?? [];
-  if (place === 'bucket-root') return '';
-  if (place === 'own-prefix') return own[0] ?? set.consumers[0]?.prefixes[0] ?? 'data/';
-  const others = set.consumers.flatMap((c) => c.prefixes).filter((p) => !own.some((o) => p.startsWith(o) || o.startsWith(p)));
-  return others[0] ?? 'other/';
+/** A place in the bucket, from the principal's point of view: its own prefix, another one, the root. */
+export interface Spot {
+  place: Place;
+  /** '' for the bucket root. */
+  prefix: string;
+}
+
+const overlaps = (a: string, b: string): boolean => a.startsWith(b) || b.startsWith(a);
+
+/**
+ * Every prefix of every consumer, then the root: a consumer's own prefixes are 'own-prefix', the
+ * others' prefixes that do not overlap them 'other-prefix'. A claim without consumers still gets
+ * one prefix, so object requests are judged.
+ */
+export function spotsFor(set: PolicySet, principal: Principal): Spot[] {
+  const own = principal.consumer?.prefixes ?? [];
+  const all = [...new Set(set.consumers.flatMap((c) => c.prefixes))];
+  const others = all.filter((p) => !own.some((o) => overlaps(o, p)));
+  const spots: Spot[] = [...own.map((prefix) => ({ place: 'own-prefix' as const, prefix })), ...others.map((prefix) => ({ place: 'other-prefix' as const, prefix }))];
+  if (spots.length === 0) spots.push({ place: 'other-prefix', prefix: 'data/' });
+  return [...spots, { place: 'bucket-root', prefix: '' }];
 }
 
 /** What a family does at a place: an object key under the prefix, or a listing of it. */
@@ -112,6 +132,7 @@ export interface MatrixRow {
   principal: Principal;
   family: Family;
   place: Place;
+  prefix: string;
   path: Path;
   decision: Decision;
 }
@@ -120,12 +141,12 @@ export interface MatrixRow {
 export async function explainMatrix(set: PolicySet): Promise<MatrixRow[]> {
   const rows: MatrixRow[] = [];
   for (const principal of principalsOf(set)) {
+    const spots = spotsFor(set, principal);
     for (const family of FAMILIES) {
-      for (const place of family === 'policy-admin' ? (['bucket-root'] as Place[]) : PLACES) {
+      for (const { place, prefix } of family === 'policy-admin' ? spots.filter((s) => s.place === 'bucket-root') : spots) {
         for (const path of reviewPaths(set)) {
-          const target = targetFor(family, prefixAt(set, principal, place));
-          const decision = await evaluateS3(set, { caller: principal.caller, action: FAMILY_ACTION[family], target, path });
-          rows.push({ principal, family, place, path, decision });
+          const decision = await evaluateS3(set, { caller: principal.caller, action: FAMILY_ACTION[family], target: targetFor(family, prefix), path });
+          rows.push({ principal, family, place, prefix, path, decision });
         }
       }
     }
@@ -137,7 +158,13 @@ function pad(s: string, n: number): string {
   return s.length >= n ? s : s + ' '.repeat(n - s.length);
 }
 
-/** One compact table per principal; each Denied cell points at a numbered deciding statement. */
+/** What a row asks, as the first column shows it: `write sales_event/`, `list root`, `policy-admin bucket`. */
+export function requestLabel(row: Pick<MatrixRow, 'family' | 'place' | 'prefix'>): string {
+  const where = row.place === 'bucket-root' ? (row.family === 'policy-admin' ? 'bucket' : 'root') : row.prefix;
+  return `${row.family} ${where}`;
+}
+
+/** One compact table per principal; each cell points at a numbered deciding statement. */
 export function formatMatrix(set: PolicySet, rows: MatrixRow[]): string {
   const lines: string[] = [
     `Access matrix for ${set.identity.claimNamespace}/${set.identity.claimName}: s3://${set.bucketName} (${set.region}, TLS >= ${set.minimumTls})`,
@@ -145,6 +172,10 @@ export function formatMatrix(set: PolicySet, rows: MatrixRow[]): string {
     `ALLOW/deny per request; [n] names the statement that decided (see the legend under each table).`,
   ];
   const pathIds = [...new Set(rows.map((r) => r.path.id))];
+  // Widest label + 2 (a long prefix widens the column instead of pushing the cells out of line).
+  const first = Math.max(9, ...rows.map((r) => requestLabel(r).length)) + 2;
+  const cellWidth = Math.max(10, ...rows.map((r) => `${r.decision.allowed ? 'ALLOW' : 'deny'}[99]`.length));
+  const width = Math.max(cellWidth, ...pathIds.map((p) => p.length)) + 2;
   for (const principal of [...new Set(rows.map((r) => r.principal))]) {
     const mine = rows.filter((r) => r.principal === principal);
     const legend: string[] = [];
@@ -154,21 +185,63 @@ export function formatMatrix(set: PolicySet, rows: MatrixRow[]): string {
       return `${d.allowed ? 'ALLOW' : 'deny'}[${i + 1}]`;
     };
     lines.push('', `${principal.label}: ${principal.note}`);
-    const first = 24;
-    const width = Math.max(12, ...pathIds.map((p) => p.length + 2));
     lines.push(`  ${pad('request', first)}${pathIds.map((p) => pad(p, width)).join('')}`.trimEnd());
-    const keys = [...new Set(mine.map((r) => `${r.family}|${r.place}`))];
-    for (const key of keys) {
-      const [family, place] = key.split('|') as [Family, Place];
+    const labels = [...new Set(mine.map(requestLabel))];
+    for (const label of labels) {
       const cells = pathIds.map((p) => {
-        const row = mine.find((r) => r.family === family && r.place === place && r.path.id === p);
+        const row = mine.find((r) => requestLabel(r) === label && r.path.id === p);
         return pad(row ? ref(row.decision) : '-', width);
       });
-      const prefix = prefixAt(set, principal, place);
-      const where = place === 'bucket-root' ? (family === 'policy-admin' ? 'bucket' : 'root') : prefix;
-      lines.push(`  ${pad(`${family} ${where}`, first)}${cells.join('')}`.trimEnd());
+      lines.push(`  ${pad(label, first)}${cells.join('')}`.trimEnd());
     }
     lines.push(`  ${legend.map((l, i) => `[${i + 1}] ${l}`).join('  ')}`);
+  }
+  return lines.join('\n');
+}
+
+/** What a reviewer asks of a key: use it through S3, or change whether and for whom it works. */
+export const KEY_REQUESTS: Array<{ label: string; action: string; viaS3: boolean }> = [
+  { label: 'decrypt via S3', action: 'kms:Decrypt', viaS3: true },
+  { label: 'new data key via S3', action: 'kms:GenerateDataKey', viaS3: true },
+  { label: 'decrypt directly', action: 'kms:Decrypt', viaS3: false },
+  { label: 'put key policy', action: 'kms:PutKeyPolicy', viaS3: false },
+  { label: 'disable key', action: 'kms:DisableKey', viaS3: false },
+  { label: 'schedule deletion', action: 'kms:ScheduleKeyDeletion', viaS3: false },
+];
+
+export interface KeyRow {
+  principal: Principal;
+  request: (typeof KEY_REQUESTS)[number];
+  decision: Decision;
+}
+
+/** The key's matrix: the same principals (with kms:* where they are over-granted) against the key policy. */
+export async function explainKeyMatrix(set: PolicySet): Promise<KeyRow[]> {
+  if (set.keyArn === undefined) return [];
+  const admins = set.env.kms.keyAdminArns.map((arn): Principal => ({
+    kind: 'break-glass',
+    label: 'key admin',
+    caller: { id: 'key-admin', arn, identityPolicies: [{ name: 'kms-admin', policy: allow('KmsEverything', ['kms:*']) }] },
+    note: `${arn}, with kms:* on *`,
+  }));
+  const rows: KeyRow[] = [];
+  for (const principal of [...principalsOf(set).filter((p) => p.kind !== 'anonymous'), ...admins]) {
+    for (const request of KEY_REQUESTS) {
+      const decision = await evaluateKms(set, principal.caller, request.action, request.viaS3 ? `s3.${set.region}.amazonaws.com` : undefined);
+      rows.push({ principal, request, decision });
+    }
+  }
+  return rows;
+}
+
+export function formatKeyMatrix(set: PolicySet, rows: KeyRow[]): string {
+  if (rows.length === 0) return `Key of s3://${set.bucketName}: not created yet`;
+  const width = Math.max(...rows.map((r) => r.principal.label.length)) + 2;
+  const cell = Math.max(...KEY_REQUESTS.map((r) => r.label.length)) + 2;
+  const lines = [`Key matrix: ${set.keyArn} (s3://${set.bucketName})`, `  ${pad('principal', width)}${KEY_REQUESTS.map((r) => pad(r.label, cell)).join('')}`.trimEnd()];
+  for (const principal of [...new Set(rows.map((r) => r.principal))]) {
+    const mine = rows.filter((r) => r.principal === principal);
+    lines.push(`  ${pad(principal.label, width)}${KEY_REQUESTS.map((q) => pad(mine.find((r) => r.request === q)?.decision.allowed ? 'ALLOW' : 'deny', cell)).join('')}`.trimEnd());
   }
   return lines.join('\n');
 }

@@ -8,6 +8,7 @@ import { readEnvironment } from '../core/environment.js';
 import type { Json } from '../core/fields.js';
 import { endpointPolicy } from '../core/network.js';
 import type { AccessLevel, ClaimIdentity, ManagedResource, ObservedResource, PlatformEnvironment, RenderOutput } from '../core/types.js';
+import { REPLICA_PARTS } from '../core/owned-bucket.js';
 import { FakeAccount } from '../render/fake-provider.js';
 
 /** A policy document as JSON (what AWS stores), not the core's typed builder. */
@@ -42,6 +43,8 @@ export interface PolicySet {
   consumers: ConsumerPolicies[];
   /** Every rendered resource, for checks over all emitted policies (replication, replica, ...). */
   resources: Record<string, ManagedResource>;
+  /** The replica as a bucket of its own (its policy, its key; no consumers), when the claim replicates. */
+  replica?: PolicySet;
 }
 
 function forProvider(resources: Record<string, ManagedResource>, name: string): Json {
@@ -96,7 +99,31 @@ export function policySetOf(input: ComposeInput, out: RenderOutput): PolicySet {
     resources: res,
   };
   if (out.status.kmsKeyArn !== undefined) set.keyArn = out.status.kmsKeyArn;
+  const replica = replicaSetOf(set, input.observed);
+  if (replica !== undefined) set.replica = replica;
   return set;
+}
+
+/** The replica seen like the source: the same checks and matrices run on it. */
+function replicaSetOf(source: PolicySet, observed: ComposeInput['observed']): PolicySet | undefined {
+  const res = source.resources;
+  const bucket = res[REPLICA_PARTS.bucket.name];
+  if (bucket === undefined) return undefined;
+  const name = String(bucket.metadata.annotations?.['crossplane.io/external-name']);
+  const keyArn = observed[REPLICA_PARTS.key.name]?.resource.status?.atProvider?.['arn'];
+  const replica: PolicySet = {
+    ...source,
+    region: String((bucket.spec['forProvider'] as Json)['region']),
+    bucketName: name,
+    bucketArn: `arn:${source.env.partition}:s3:::${name}`,
+    bucketPolicy: parsePolicy(forProvider(res, REPLICA_PARTS.policy.name)['policy'], 'replica bucket policy'),
+    keyPolicy: parsePolicy(forProvider(res, REPLICA_PARTS.key.name)['policy'], 'replica key policy'),
+    consumers: [],
+  };
+  delete replica.keyArn;
+  delete replica.replica;
+  if (typeof keyArn === 'string') replica.keyArn = keyArn;
+  return replica;
 }
 
 /**

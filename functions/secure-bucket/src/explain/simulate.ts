@@ -19,7 +19,9 @@
 // - Object reads and writes need the bucket's KMS key too: S3 calls kms:Decrypt or
 //   kms:GenerateDataKey with the caller's credentials (`kms:ViaService` = S3 in the region).
 import { anonymousPrincipal, getDenialReasons, getGrantReasons, runSimulation, type Simulation } from '@cloud-copilot/iam-simulate';
+import { tenantWorkloadBoundaryDocument } from '../core/boundaries.js';
 import { s3ViaService } from '../core/encryption.js';
+import type { PlatformEnvironment } from '../core/types.js';
 import type { PolicyJson, PolicySet } from './policy-set.js';
 
 export type TlsVersion = '1.0' | '1.1' | '1.2' | '1.3';
@@ -56,19 +58,15 @@ export interface Caller {
 
 export const anonymous: Caller = { id: 'anonymous', identityPolicies: [] };
 
-/** The platform's permissions boundary as the tests assume it (the real one is the platform's). */
-export const PLATFORM_BOUNDARY: NamedPolicy = {
-  name: 'platform-boundary',
-  policy: {
-    Version: '2012-10-17',
-    Statement: [{ Sid: 'TenantWorkloadCeiling', Effect: 'Allow', Action: ['s3:*', 'kms:Decrypt', 'kms:GenerateDataKey'], Resource: '*' }],
-  },
-};
+/** The platform's tenant-workload boundary (core/boundaries.ts), as every role the function creates carries it. */
+export function platformBoundary(env: PlatformEnvironment): NamedPolicy {
+  return { name: 'tenant-workload-boundary', policy: tenantWorkloadBoundaryDocument(env) as unknown as PolicyJson };
+}
 
 export type Target = { kind: 'object'; key: string } | { kind: 'bucket'; listPrefix?: string };
 
 /** How an upload asks to be encrypted: no header (bucket default) or an explicit choice. */
-export type UploadEncryption = 'default' | 'kms-bucket-key' | 'kms-other-key' | 'sse-s3' | 'sse-c';
+export type UploadEncryption = 'default' | 'kms-bucket-key' | 'kms-other-key' | 'kms-no-key-id' | 'sse-s3' | 'sse-c';
 
 export interface S3Request {
   caller: Caller;
@@ -120,6 +118,8 @@ function encryptionKeys(set: PolicySet, enc: UploadEncryption | undefined): Reco
       return { 's3:x-amz-server-side-encryption': 'aws:kms', 's3:x-amz-server-side-encryption-aws-kms-key-id': set.keyArn ?? '' };
     case 'kms-other-key':
       return { 's3:x-amz-server-side-encryption': 'aws:kms', 's3:x-amz-server-side-encryption-aws-kms-key-id': OTHER_KEY_ARN };
+    case 'kms-no-key-id':
+      return { 's3:x-amz-server-side-encryption': 'aws:kms' };
     case 'sse-s3':
       return { 's3:x-amz-server-side-encryption': 'AES256' };
     case 'sse-c':

@@ -1,0 +1,128 @@
+// "A bucket this claim owns": the one description every bucket the function creates is built from
+// (the source, its replica, any later one). The concern modules (bucket.ts, encryption.ts,
+// bucket-policy.ts, protection.ts, audit.ts, lifecycle.ts) each build their part for any OwnedBucket,
+// so the replica gets the source's hardening from the same code, never from a second copy.
+import { KMS_KEY, type RenderContext } from './context.js';
+import { governanceBypassPrincipals } from './object-lock.js';
+import { versioningRequired } from './protection.js';
+import { replicationTarget, type ReplicationTarget } from './replication.js';
+import { observedString } from './resources.js';
+
+/** Composition resource name and component label of each part of a bucket. */
+interface Part {
+  name: string;
+  component: string;
+}
+
+export interface BucketParts {
+  bucket: Part;
+  publicAccessBlock: Part;
+  ownershipControls: Part;
+  key: Part;
+  alias: Part;
+  encryption: Part;
+  policy: Part;
+  versioning: Part;
+  objectLock: Part;
+  logging: Part;
+  lifecycle: Part;
+}
+
+/** The source's names are what clusters already hold: changing one would make Crossplane replace it. */
+export const SOURCE_PARTS: BucketParts = {
+  bucket: { name: 'bucket', component: 'bucket' },
+  publicAccessBlock: { name: 'bucket-public-access-block', component: 'public-access-block' },
+  ownershipControls: { name: 'bucket-ownership-controls', component: 'ownership-controls' },
+  key: { name: KMS_KEY, component: KMS_KEY },
+  alias: { name: 'kms-alias', component: 'kms-alias' },
+  encryption: { name: 'bucket-encryption', component: 'encryption' },
+  policy: { name: 'bucket-policy', component: 'bucket-policy' },
+  versioning: { name: 'bucket-versioning', component: 'versioning' },
+  objectLock: { name: 'bucket-object-lock', component: 'object-lock' },
+  logging: { name: 'bucket-logging', component: 'access-logging' },
+  lifecycle: { name: 'bucket-lifecycle', component: 'lifecycle' },
+};
+
+const replica = (name: string): Part => ({ name, component: name });
+export const REPLICA_PARTS: BucketParts = {
+  bucket: replica('replica-bucket'),
+  publicAccessBlock: replica('replica-public-access-block'),
+  ownershipControls: replica('replica-ownership-controls'),
+  key: replica('replica-kms-key'),
+  alias: replica('replica-kms-alias'),
+  encryption: replica('replica-encryption'),
+  policy: replica('replica-bucket-policy'),
+  versioning: replica('replica-versioning'),
+  objectLock: replica('replica-object-lock'),
+  logging: replica('replica-logging'),
+  lifecycle: replica('replica-lifecycle'),
+};
+
+export interface OwnedBucket {
+  parts: BucketParts;
+  name: string;
+  arn: string;
+  region: string;
+  /** The bucket's own key, once the provider reported it. */
+  keyArn?: string;
+  /** Who uses the data, and how: the consumers for the source, the replication role for the replica. */
+  users: { decrypt: string[]; generateDataKey: string[]; encrypt: string[] };
+  /** The data principals the bucket policy admits beside the provider and break-glass. */
+  admitted: string[];
+  /** Principals S3 itself acts as from outside any VPC endpoint (the replication role). */
+  viaS3Only: string[];
+  /** Access points this claim created on the bucket (source only). */
+  accessPoints: string[];
+  /** Principals that may bypass GOVERNANCE retention (none for COMPLIANCE). */
+  governanceBypass: string[];
+  /** Versioning on: object lock, replication or the claim need it. */
+  versioned: boolean;
+}
+
+/** The key ARN the provider reported for a bucket's key. */
+export function reportedKeyArn(ctx: RenderContext, parts: BucketParts): string | undefined {
+  return observedString(ctx.observed, parts.key.name, 'arn');
+}
+
+/** The claim's own bucket: its consumers use it, through their access points where they asked. */
+export function sourceBucket(ctx: RenderContext): OwnedBucket {
+  const replicationRole = replicationTarget(ctx)?.roleArn;
+  const readers = ctx.consumers.map((c) => c.roleArn);
+  const writers = ctx.consumers.filter((c) => c.access !== 'Read').map((c) => c.roleArn);
+  const breakGlass = ctx.env.access.breakGlassPrincipalArns;
+  const viaS3Only = replicationRole ? [replicationRole] : [];
+  const b: OwnedBucket = {
+    parts: SOURCE_PARTS,
+    name: ctx.bucketName,
+    arn: ctx.bucketArn,
+    region: ctx.spec.region,
+    // Break-glass may read in an emergency, never write new data keys; S3 decrypts for the replication role.
+    users: { decrypt: [...readers, ...breakGlass, ...viaS3Only], generateDataKey: writers, encrypt: [] },
+    admitted: readers,
+    viaS3Only,
+    accessPoints: ctx.consumers.flatMap((c) => (c.accessPointArn ? [c.accessPointArn] : [])),
+    governanceBypass: governanceBypassPrincipals(ctx),
+    versioned: versioningRequired(ctx),
+  };
+  if (ctx.keyArn !== undefined) b.keyArn = ctx.keyArn;
+  return b;
+}
+
+/** The copy in the destination region: only S3 (as the replication role) writes it; break-glass may read. */
+export function replicaBucket(ctx: RenderContext, target: ReplicationTarget): OwnedBucket {
+  const breakGlass = ctx.env.access.breakGlassPrincipalArns;
+  const b: OwnedBucket = {
+    parts: REPLICA_PARTS,
+    name: target.bucketName,
+    arn: target.bucketArn,
+    region: target.region,
+    users: { decrypt: breakGlass, generateDataKey: [], encrypt: [target.roleArn] },
+    admitted: [],
+    viaS3Only: [target.roleArn],
+    accessPoints: [],
+    governanceBypass: ctx.spec.objectLock?.mode === 'Governance' ? breakGlass : [],
+    versioned: true,
+  };
+  if (target.keyArn !== undefined) b.keyArn = target.keyArn;
+  return b;
+}
