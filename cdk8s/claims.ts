@@ -9,12 +9,12 @@ import { readEnvironment } from '../functions/secure-bucket/src/core/environment
 import { isObject, requiredString, type Json } from '../functions/secure-bucket/src/core/fields.js';
 import type { BucketSpec, ClaimIdentity, PlatformEnvironment } from '../functions/secure-bucket/src/core/types.js';
 import { EnvironmentResolver } from './environment-source.js';
+import { NAMESPACED_XR_API_VERSION, NAMESPACED_XR_KIND } from '../functions/secure-bucket/src/xr/namespaced.js';
 
 export const CLAIM_KIND = 'XSecureBucketClaim';
 export const CLAIM_API_VERSION = 'platform.example.org/v1alpha1';
-/** The v2 API: a namespaced XR, no claim (compositions/definition-v2.yaml). */
-export const NAMESPACED_XR_KIND = 'XSecureBucket';
-export const NAMESPACED_XR_API_VERSION = 'storage.platform.example.org/v1alpha1';
+/** The v2 API: a namespaced XR, no claim (compositions/definition-v2.yaml); the function's own constants. */
+export { NAMESPACED_XR_API_VERSION, NAMESPACED_XR_KIND } from '../functions/secure-bucket/src/xr/namespaced.js';
 /** Folders whose YAML may hold claims; generated/ folders are our output, never input. */
 export const CLAIM_ROOTS = ['compositions/examples/claims', 'clusters'];
 

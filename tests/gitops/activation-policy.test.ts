@@ -7,14 +7,18 @@ import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { desiredResources, environmentConfig, exampleClaims, podIdentityDedicatedEndpoint, renderPasses, withSpec, type Json } from '../lib/function-fixtures.js';
 import { loadYamlDocuments, schemasDir } from '../lib/repo.js';
+import type { Claim } from '../../functions/secure-bucket/src/render/composite.js';
+import { namespacedXrFor } from '../../functions/secure-bucket/src/xr/namespaced.js';
 
 /** apiVersion group + kind -> the CRD name (<plural>.<group>) from the upstream CRD files. */
 function crdNames(): Map<string, string> {
   const out = new Map<string, string>();
-  const dir = path.join(schemasDir, 'provider-aws');
-  for (const file of readdirSync(dir)) {
-    const crd = loadYamlDocuments(path.join(dir, file))[0] as { metadata: { name: string }; spec: { group: string; names: { kind: string } } };
-    out.set(`${crd.spec.group}/${crd.spec.names.kind}`, crd.metadata.name);
+  for (const folder of ['provider-aws', 'provider-aws-namespaced']) {
+    const dir = path.join(schemasDir, folder);
+    for (const file of readdirSync(dir)) {
+      const crd = loadYamlDocuments(path.join(dir, file))[0] as { metadata: { name: string }; spec: { group: string; names: { kind: string } } };
+      out.set(`${crd.spec.group}/${crd.spec.names.kind}`, crd.metadata.name);
+    }
   }
   return out;
 }
@@ -22,7 +26,11 @@ function crdNames(): Map<string, string> {
 const activated = (loadYamlDocuments('clusters/base/crossplane-packages/activation-policy.yaml')[0] as { spec: { activate: string[] } }).spec.activate;
 
 describe('the activation policy covers everything the function renders', () => {
-  it('for every example claim, both platform variants, with every optional feature on', async () => {
+  const families: Array<[string, (c: Claim) => Claim, string]> = [
+    ['claims (cluster-scoped kinds)', (c) => c, '.aws.upbound.io'],
+    ['v2 XSecureBuckets (namespaced kinds)', namespacedXrFor, '.aws.m.upbound.io'],
+  ];
+  it.each(families)('for every example as %s, both platform variants, with every optional feature on', async (_family, asRequest, suffix) => {
     const names = crdNames();
     const rendered = new Set<string>();
     const everything = (s: Json) => {
@@ -31,7 +39,7 @@ describe('the activation policy covers everything the function renders', () => {
     };
     for (const env of [environmentConfig(), environmentConfig(podIdentityDedicatedEndpoint)]) {
       for (const { claim } of exampleClaims()) {
-        for (const variant of [claim, withSpec(claim, everything)]) {
+        for (const variant of [asRequest(claim), asRequest(withSpec(claim, everything))]) {
           const { converged } = await renderPasses(variant, env);
           for (const r of Object.values(desiredResources(converged))) {
             const group = String(r['apiVersion']).split('/')[0];
@@ -43,6 +51,7 @@ describe('the activation policy covers everything the function renders', () => {
     }
     expect([...rendered].filter((name) => !activated.includes(name)).sort()).toEqual([]);
     expect(rendered.size).toBeGreaterThanOrEqual(12);
+    expect([...rendered].filter((name) => !name.endsWith(suffix))).toEqual([]);
   });
 });
 

@@ -97,26 +97,45 @@ export interface Passes {
   first: RunFunctionResponse;
   /** The pass after which nothing changes. */
   converged: RunFunctionResponse;
+  /** What Crossplane observed when it made the converged call (the provider's reports). */
+  observedAtConverged: Record<string, Json>;
+  /** The XR the function was called with (a claim's XR, or the v2 XR itself). */
+  composite: Json;
 }
 
-/** Pass after pass against a fresh fake account, the provider's reports fed back, until nothing changes. */
-export async function renderPasses(claim: Claim, environment: Json = environmentConfig(), maxPasses = 8): Promise<Passes> {
+export interface PassOptions {
+  maxPasses?: number;
+  /** The AWS account the fake provider works in (default: a fresh, empty one). */
+  account?: FakeAccount;
+  /** Seeds the ids AWS assigns (key ids, endpoint ids); default: the XR's name. */
+  idSeed?: string;
+}
+
+/**
+ * Pass after pass against a fake account, the provider's reports fed back, until nothing changes.
+ * `claim` may be a v2 XSecureBucket (its own XR).
+ */
+export async function renderPasses(claim: Claim, environment: Json = environmentConfig(), options: PassOptions = {}): Promise<Passes> {
   const composite = compositeForClaim(claim);
   const data = environment['data'] as Json;
-  const provider = new FakeAccount({ accountId: String(data['accountId']), partition: 'aws' }).providerFor(String((composite['metadata'] as Json)['name']));
+  const aws = options.account ?? new FakeAccount({ accountId: String(data['accountId']), partition: 'aws' });
+  const provider = aws.providerFor(options.idSeed ?? String((composite['metadata'] as Json)['name']));
+  const maxPasses = options.maxPasses ?? 8;
   const responses: RunFunctionResponse[] = [];
+  const observedFor: Array<Record<string, Json>> = [];
   let observed: Record<string, Json> = {};
   let status: Json = {};
   for (let pass = 1; pass <= maxPasses; pass++) {
     const rsp = await call({ composite: { ...composite, status }, environment, observed });
     const previous = responses.at(-1);
     responses.push(rsp);
+    observedFor.push(observed);
     if (fatalOf(rsp) !== undefined || (previous && JSON.stringify(desiredResources(previous)) === JSON.stringify(desiredResources(rsp)))) break;
     status = desiredStatus(rsp);
     observed = provider.reconcile(desiredResources(rsp));
   }
   const first = responses.find((r) => !(desiredStatus(r)['pendingValues'] as string[] | undefined)?.includes('observedState')) ?? responses.at(-1)!;
-  return { observing: responses[0]!, first, converged: responses.at(-1)! };
+  return { observing: responses[0]!, first, converged: responses.at(-1)!, observedAtConverged: observedFor.at(-1)!, composite };
 }
 
 export function forProvider(resource: Json | undefined): Json {

@@ -11,6 +11,7 @@ import {
   to,
 } from '@crossplane-org/function-sdk-typescript';
 import { composeSecureBucket } from './core/compose.js';
+import { inFamilyOf } from './core/family.js';
 import { isObject, type Json } from './core/fields.js';
 import { ClaimError, type ObservedResource } from './core/types.js';
 
@@ -113,10 +114,12 @@ export async function runFunction(req: RunFunctionRequest): Promise<RunFunctionR
     if (!isObject(composite)) return fatalResponse(rsp, 'request has no observed composite resource', 'BadRequest');
 
     const out = composeSecureBucket({ composite, environmentData: data, observed: observedComposed(req) });
+    // One neutral description; a namespaced XR gets it as namespaced managed resources in its namespace.
+    const resources = inFamilyOf(composite, out.resources);
 
     const desired = rsp.desired ?? { composite: undefined, resources: {} };
     rsp.desired = desired;
-    for (const [name, resource] of Object.entries(out.resources)) {
+    for (const [name, resource] of Object.entries(resources)) {
       desired.resources[name] = { resource: resource as unknown as Json, connectionDetails: {}, ready: 0 };
     }
     const composite0 = desired.composite?.resource ?? {};

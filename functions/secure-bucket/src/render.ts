@@ -14,6 +14,7 @@ import { DEFAULT_ASSUMPTIONS, estimateCost, formatCost } from './render/cost.js'
 import { environmentData } from './render/environment.js';
 import { FakeAccount, type AccountState } from './render/fake-provider.js';
 import { functionInputFrom, stepRequirementsFrom } from './render/composition.js';
+import { stepFrom } from './xr/step.js';
 import { claimId, loadClaims, readYamlDocuments, type LoadedClaim } from './render/inputs.js';
 import { runCli, write } from './render/output.js';
 import { DEFAULT_PRICE_TABLE, readPriceTable } from './render/prices.js';
@@ -21,7 +22,8 @@ import type { RenderedClaim, RequiredResourceSelector } from './render/session.j
 
 const USAGE = [
   'usage: render [--converge] [--output yaml|json] [--summary] [--emit-xr] [--explain-access] [--environment FILE] [--composition FILE]',
-  '              [--account-state FILE] [--save-account-state FILE] [--delete] CLAIM.yaml|FOLDER...',
+  '              [--composition-v2 FILE] [--account-state FILE] [--save-account-state FILE] [--delete] CLAIM.yaml|XR.yaml|FOLDER...',
+  '              (XSecureBucketClaims and namespaced v2 XSecureBuckets; a v2 XR gets --composition-v2\'s step)',
   '       render --diff-access [--fail-on-widening] BASE HEAD      (claim files or folders; Markdown on stdout; exit 3 on widening)',
   '       render --cost [--gb-per-month N] [--prices FILE] CLAIM.yaml|FOLDER...',
   '       render --endpoint-policy [--environment FILE]',
@@ -121,6 +123,7 @@ export async function main(argv: string[]): Promise<number> {
       prices: { type: 'string', default: DEFAULT_PRICE_TABLE },
       environment: { type: 'string', default: 'compositions/examples/environment.yaml' },
       composition: { type: 'string', default: 'compositions/composition.yaml' },
+      'composition-v2': { type: 'string', default: 'compositions/composition-v2.yaml' },
       'account-state': { type: 'string' },
       'save-account-state': { type: 'string' },
       delete: { type: 'boolean', default: false },
@@ -166,7 +169,7 @@ export async function main(argv: string[]): Promise<number> {
     return 2;
   }
   const aws = new FakeAccount(accountOf(clusterObjects), values['account-state'] === undefined ? {} : readAccountState(values['account-state']));
-  const outputs = await renderAll(loaded.claims, { clusterObjects, converge, account: aws, deleteAfter: values.delete, requiredResources, ...(input ? { input } : {}) });
+  const outputs = await renderAll(loaded.claims, { clusterObjects, converge, account: aws, deleteAfter: values.delete, requiredResources, namespacedStep: stepFrom(values['composition-v2']), ...(input ? { input } : {}) });
   if (values['save-account-state'] !== undefined) writeFileSync(values['save-account-state'], `${JSON.stringify(aws.state, null, 2)}\n`);
   const failed = outputs.filter((o) => o.rendered.fatal);
   for (const { loaded: l, rendered } of failed) process.stderr.write(`error: ${claimId(l.claim)}: ${rendered.fatal}\n`);

@@ -6,6 +6,7 @@
 // from the account unless its deletion policy is Orphan.
 import { createHash } from 'node:crypto';
 import { EXTERNAL_NAME, externalNameOf, OBSERVE_ONLY } from '../core/adoption.js';
+import { keepsExternalOnDelete } from '../core/family.js';
 import { isObject, type Json } from '../core/fields.js';
 import { COMPONENT_LABEL } from '../core/resources.js';
 
@@ -173,7 +174,7 @@ export class FakeProvider {
 
   private deleteOne(name: string, resource: Json): void {
     const externalName = this.externalName(name, resource);
-    if (specOf(resource)['deletionPolicy'] === 'Orphan' || isObserveOnly(resource) || externalName === undefined) return;
+    if (keepsExternalOnDelete(resource) || isObserveOnly(resource) || externalName === undefined) return;
     const kind = String(resource['kind']);
     delete this.state[kind]?.[externalName];
     if (Object.keys(this.state[kind] ?? {}).length === 0) delete this.state[kind];

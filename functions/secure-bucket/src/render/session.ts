@@ -4,6 +4,7 @@
 // status pass after pass until the desired state stops changing.
 import { RunFunctionRequest, Severity, type RunFunctionResponse } from '@crossplane-org/function-sdk-typescript';
 import type { FunctionClient } from '../client.js';
+import { optionsFor, type Step } from '../xr/step.js';
 import { canonicalJson } from '../core/policy.js';
 import { isObject, type Json } from '../core/fields.js';
 import { compositeForClaim, type Claim } from './composite.js';
@@ -16,6 +17,8 @@ export interface RenderOptions {
   input?: Json;
   /** The step's requirements.requiredResources: supplied before the first call, as Crossplane does. */
   requiredResources?: RequiredResourceSelector[];
+  /** The v2 Composition's step, for v2 XSecureBuckets (xr/step.ts); without it they get the fields above. */
+  namespacedStep?: Step;
   converge?: boolean;
   maxPasses?: number;
   /** The AWS account the fake provider reconciles against (default: a fresh, empty one). */
@@ -92,7 +95,8 @@ function severityName(s: Severity): string {
   return s === Severity.SEVERITY_FATAL ? 'Fatal' : s === Severity.SEVERITY_WARNING ? 'Warning' : 'Normal';
 }
 
-export async function renderClaim(client: FunctionClient, claim: Claim, opts: RenderOptions): Promise<RenderedClaim> {
+export async function renderClaim(client: FunctionClient, claim: Claim, options: RenderOptions): Promise<RenderedClaim> {
+  const opts = optionsFor(claim, options);
   const composite = compositeForClaim(claim);
   const env = opts.clusterObjects.find((o) => o['kind'] === 'EnvironmentConfig');
   const envData = (env?.['data'] ?? {}) as Json;
