@@ -4,7 +4,10 @@
 import { beforeAll, describe, expect, it } from '@jest/globals';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { dump, load } from 'js-yaml';
+import { dump, load, loadAll } from 'js-yaml';
+import { asClaim } from '../../functions/secure-bucket/src/render/composite.js';
+import { migratedXrDocument } from '../../functions/secure-bucket/src/xr/migrate.js';
+import { exampleClaims } from '../lib/function-fixtures.js';
 import { assertBuilt, render, scratchDir, writeClaimFile } from '../lib/render-cli.js';
 import { repoRoot } from '../lib/repo.js';
 
@@ -44,5 +47,15 @@ describe('render with v2 XSecureBucket files', () => {
     const doc = JSON.parse(run.stdout) as Rendered;
     expect(doc.claims.map((c) => `${c.claim.namespace}/${c.claim.name}`)).toEqual(['team-inventory/scratch']);
     expect(doc.errors).toEqual([{ source: 'team-sales/sales-events', message: expect.stringMatching(/EnvironmentConfig only-in-the-v2-step not found/) }]);
+  });
+
+  it('--migrate prints, for every example claim, the v2 XR of the same namespace and name (the one tests/function/migrate-to-v2 adopts with)', () => {
+    const run = render(['--migrate', 'compositions/examples/claims']);
+    expect(run.stderr).toBe('');
+    expect(run.status).toBe(0);
+    const docs = loadAll(run.stdout).filter((d) => d !== null);
+    expect(docs).toEqual(exampleClaims().map(({ claim }) => migratedXrDocument(claim)));
+    for (const { claim } of exampleClaims()) expect(asClaim(migratedXrDocument(claim), 'x').metadata).toEqual(claim.metadata);
+    expect(render(['--migrate', V2_FILE]).status).toBe(1);
   });
 });

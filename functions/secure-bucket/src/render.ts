@@ -15,6 +15,7 @@ import { environmentData } from './render/environment.js';
 import { FakeAccount, type AccountState } from './render/fake-provider.js';
 import { functionInputFrom, stepRequirementsFrom } from './render/composition.js';
 import { stepFrom } from './xr/step.js';
+import { printMigrated } from './xr/migrate.js';
 import { claimId, loadClaims, readYamlDocuments, type LoadedClaim } from './render/inputs.js';
 import { runCli, write } from './render/output.js';
 import { DEFAULT_PRICE_TABLE, readPriceTable } from './render/prices.js';
@@ -27,6 +28,7 @@ const USAGE = [
   '       render --diff-access [--fail-on-widening] BASE HEAD      (claim files or folders; Markdown on stdout; exit 3 on widening)',
   '       render --cost [--gb-per-month N] [--prices FILE] CLAIM.yaml|FOLDER...',
   '       render --endpoint-policy [--environment FILE]',
+  '       render --migrate CLAIM.yaml|FOLDER...                  (the v2 XSecureBucket that takes over each claim; docs/migrate-to-v2.md)',
   '',
   '  --converge                 feed the fake provider\'s reports back pass after pass until nothing changes',
   '  --account-state FILE       start from what the AWS account already holds: YAML or JSON, kind -> external name -> settings',
@@ -124,6 +126,7 @@ export async function main(argv: string[]): Promise<number> {
       environment: { type: 'string', default: 'compositions/examples/environment.yaml' },
       composition: { type: 'string', default: 'compositions/composition.yaml' },
       'composition-v2': { type: 'string', default: 'compositions/composition-v2.yaml' },
+      migrate: { type: 'boolean', default: false },
       'account-state': { type: 'string' },
       'save-account-state': { type: 'string' },
       delete: { type: 'boolean', default: false },
@@ -159,6 +162,7 @@ export async function main(argv: string[]): Promise<number> {
 
   const loaded = loadClaims(positionals);
   for (const e of loaded.errors) process.stderr.write(`error: ${e.message}\n`);
+  if (values.migrate) return printMigrated(loaded);
   if (values['explain-access']) {
     await explainAccessOf(loaded.claims, envData);
     return loaded.errors.length > 0 ? 1 : 0;
