@@ -5,7 +5,7 @@ RENDER := node dist/functions/secure-bucket/cli/render.js
 CLAIMS := $(wildcard compositions/examples/claims/*.yaml)
 export SHARED_DIR ?= $(abspath ../shared)
 
-.PHONY: all deps build build-if-stale typecheck render test synth platform-iam golden bench clean check-shared serve-dev explain access-diff cost
+.PHONY: all deps build build-if-stale typecheck render test synth xrds platform-iam golden bench clean check-shared serve-dev explain access-diff cost
 
 all: test
 
@@ -64,6 +64,10 @@ golden: build
 ## synth: regenerate the consumers' Kubernetes objects (generated/ beside each claim).
 synth: build
 	node dist/cdk8s/main.js
+
+## xrds: copy compositions/schema/secure-bucket.yaml into both XRDs (v1 claim API, v2 namespaced API).
+xrds: build
+	node dist/compositions/generate-xrds.js
 
 ## bench: throughput, latency, memory and cold start of the function server; writes bench/results.json.
 bench: build

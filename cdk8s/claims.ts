@@ -1,12 +1,16 @@
-// Finds the XSecureBucketClaim files committed in the repo and reads each claim with the
-// function's own reader (same defaults, same errors), so both sides see the same request.
+// Finds the bucket requests committed in the repo (XSecureBucketClaims and the namespaced v2
+// XSecureBuckets) and reads each with the function's own reader (same defaults, same errors),
+// so both sides see the same request. Both name their namespace in metadata.namespace.
 import { readdirSync, readFileSync } from 'node:fs';
 export { CLAIM_KIND, PLATFORM_API_VERSION as CLAIM_API_VERSION } from '../functions/secure-bucket/src/core/index.js';
 import { type BucketSpec, CLAIM_KIND, type ClaimIdentity, isObject, type Json, PLATFORM_API_VERSION as CLAIM_API_VERSION, type PlatformEnvironment, readEnvironment, readSpec, requiredString } from '../functions/secure-bucket/src/core/index.js';
 import path from 'node:path';
 import { loadAll } from 'js-yaml';
 import { EnvironmentResolver } from './environment-source.js';
+import { NAMESPACED_XR_API_VERSION, NAMESPACED_XR_KIND } from '../functions/secure-bucket/cli/xr/namespaced.js';
 
+/** The v2 API: a namespaced XR, no claim (compositions/definition-v2.yaml); the core's own constants. */
+export { NAMESPACED_XR_API_VERSION, NAMESPACED_XR_KIND } from '../functions/secure-bucket/src/core/index.js';
 /** Folders whose YAML may hold claims; generated/ folders are our output, never input. */
 export const CLAIM_ROOTS = ['compositions/examples/claims', 'clusters'];
 
@@ -36,8 +40,10 @@ function yamlFiles(dir: string): string[] {
   });
 }
 
+/** A claim, or a v2 XR (which is the tenant's request itself). */
 export function isClaim(doc: unknown): doc is Json {
-  return isObject(doc) && doc['kind'] === CLAIM_KIND && doc['apiVersion'] === CLAIM_API_VERSION;
+  if (!isObject(doc)) return false;
+  return (doc['kind'] === CLAIM_KIND && doc['apiVersion'] === CLAIM_API_VERSION) || (doc['kind'] === NAMESPACED_XR_KIND && doc['apiVersion'] === NAMESPACED_XR_API_VERSION);
 }
 
 /** Every claim document under the claim roots, in path order. */
@@ -45,7 +51,7 @@ export function findClaimDocuments(repoRoot: string): Array<{ file: string; doc:
   const files = CLAIM_ROOTS.flatMap((root) => yamlFiles(path.join(repoRoot, root))).sort();
   return files.flatMap((file) => {
     const text = readFileSync(file, 'utf8');
-    if (!text.includes(CLAIM_KIND)) return [];
+    if (!text.includes(NAMESPACED_XR_KIND)) return []; // a substring of CLAIM_KIND too
     return loadAll(text).filter(isClaim).map((doc) => ({ file, doc }));
   });
 }
@@ -60,7 +66,7 @@ export function claimIdentity(doc: Json, where: string): ClaimIdentity {
   return {
     compositeName: '',
     claimName: requiredString(metadata['name'], `${where}: metadata.name`),
-    claimNamespace: requiredString(metadata['namespace'], `${where}: metadata.namespace`, { hint: 'claims are namespaced: set metadata.namespace' }),
+    claimNamespace: requiredString(metadata['namespace'], `${where}: metadata.namespace`, { hint: 'claims and v2 XSecureBuckets are namespaced: set metadata.namespace' }),
   };
 }
 

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import { RunFunctionRequest } from '@crossplane-org/function-sdk-typescript';
 import { startLocalFunction, type LocalFunction } from '../../functions/secure-bucket/cli/control-plane/client.js';
-import { ENVIRONMENT_REQUIREMENT, runFunction } from '../../functions/secure-bucket/src/function.js';
+import { DECLARED_ENVIRONMENT_REQUIREMENT, ENVIRONMENT_REQUIREMENT, runFunction } from '../../functions/secure-bucket/src/function.js';
 import { compositeForClaim } from '../../functions/secure-bucket/cli/control-plane/composite.js';
 import { claimOf, validSpec } from '../../bench/claim-generator.js';
 import { exampleEnvironment } from '../../bench/workload.js';
@@ -47,8 +47,8 @@ const rawRequest = fc
       composite,
       observed: fc.dictionary(observedName, observedResource, { maxKeys: 4 }),
       envItems: fc.array(environmentItem, { maxLength: 2 }),
-      /** Where the EnvironmentConfig arrives: the requirement, the older extra resources, or nowhere. */
-      envVia: fc.constantFrom('requiredResources', 'extraResources', 'absent'),
+      /** Where the EnvironmentConfig arrives: declared by the step, asked for, the older extra resources, or nowhere. */
+      envVia: fc.constantFrom('declared', 'requiredResources', 'extraResources', 'absent'),
       input: fc.option(fc.oneof(anyObject, fc.record({ environmentConfigName: hostileValue })), { nil: undefined }),
       desired: fc.option(fc.dictionary(fc.string({ maxLength: 10 }), anyObject, { maxKeys: 3 }), { nil: undefined }),
       context: fc.option(anyObject, { nil: undefined }),
@@ -57,7 +57,8 @@ const rawRequest = fc
   )
   .map((r) => {
     const asResource = (v: unknown): Json => (v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Json) : { value: v });
-    const envGroup = { [ENVIRONMENT_REQUIREMENT]: { items: r.envItems.map((e) => ({ resource: asResource(e), connectionDetails: {}, ready: 0 })) } };
+    const items = { items: r.envItems.map((e) => ({ resource: asResource(e), connectionDetails: {}, ready: 0 })) };
+    const envGroup = { [r.envVia === 'declared' ? DECLARED_ENVIRONMENT_REQUIREMENT : ENVIRONMENT_REQUIREMENT]: items };
     const partial = RunFunctionRequest.fromPartial({
       meta: { tag: r.tag },
       observed: {
@@ -67,7 +68,7 @@ const rawRequest = fc
       desired: r.desired === undefined ? undefined : { resources: Object.fromEntries(Object.entries(r.desired).map(([k, v]) => [k, { resource: v }])) },
       input: r.input as Json | undefined,
       context: r.context,
-      ...(r.envVia === 'absent' ? {} : { [r.envVia]: envGroup }),
+      ...(r.envVia === 'absent' ? {} : { [r.envVia === 'declared' ? 'requiredResources' : r.envVia]: envGroup }),
     });
     // As on the wire: what gRPC hands the handler is the decoded bytes, not the object we built.
     return RunFunctionRequest.decode(RunFunctionRequest.encode(partial).finish());
@@ -80,9 +81,12 @@ describe('raw RunFunctionRequests, property-based', () => {
       fc.asyncProperty(rawRequest, async (req) => {
         const rsp = await resolvesWithoutThrowing(() => runFunction(req));
         const rendered = expectWellFormed(rsp, JSON.stringify(RunFunctionRequest.toJSON(req)).slice(0, 3000));
-        // The requirement is restated on every call, unless the step input names no valid object.
-        const badInput = rsp.results.some((r) => r.message.startsWith('input.environmentConfigName:'));
-        if (!badInput) expect(rsp.requirements?.resources?.[ENVIRONMENT_REQUIREMENT]?.kind).toBe('EnvironmentConfig');
+        // The requirement is restated on every call unless the step declared it (then none: one
+        // call per reconcile) or the step input names no valid object.
+        const badInput = rsp.results.some((r) => /^input\.environmentConfigName: .* is not a Kubernetes object name/.test(r.message));
+        const declared = req.requiredResources[DECLARED_ENVIRONMENT_REQUIREMENT] !== undefined;
+        if (declared) expect(rsp.requirements).toBeUndefined();
+        else if (!badInput) expect(rsp.requirements?.resources?.[ENVIRONMENT_REQUIREMENT]?.kind).toBe('EnvironmentConfig');
         if (rendered) outcomes.rendered++;
         else if (rsp.results.length > 0) outcomes.refused++;
         else outcomes.requirementOnly++;

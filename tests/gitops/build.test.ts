@@ -39,11 +39,14 @@ describe.each(clusterNames().map((c) => [c]))('cluster %s: objects validate agai
   const applied = appliedObjects(cluster);
   const registry = getSchemaRegistry();
 
-  it('applies the whole platform: Crossplane, packages, provider config, API, tenants and their claims', () => {
+  it('applies the whole platform: Crossplane, packages, provider configs, both APIs, tenants and their buckets', () => {
     const kinds = new Set(applied.map(({ object }) => object.kind));
-    for (const kind of ['HelmRelease', 'Provider', 'Function', 'DeploymentRuntimeConfig', 'ManagedResourceActivationPolicy', 'ProviderConfig', 'CompositeResourceDefinition', 'Composition', 'EnvironmentConfig', 'RoleBinding', 'XSecureBucketClaim']) {
+    for (const kind of ['HelmRelease', 'Provider', 'Function', 'DeploymentRuntimeConfig', 'ManagedResourceActivationPolicy', 'ProviderConfig', 'ClusterProviderConfig', 'CompositeResourceDefinition', 'Composition', 'EnvironmentConfig', 'RoleBinding']) {
       expect(kinds).toContain(kind);
     }
+    expect(applied.filter(({ object }) => object.kind === 'CompositeResourceDefinition').map(({ object }) => object.apiVersion).sort()).toEqual(['apiextensions.crossplane.io/v1', 'apiextensions.crossplane.io/v2']);
+    // Staging's tenants run on the v2 API, production's on claims (clusters/README.md).
+    expect(kinds).toContain(cluster === 'staging' ? 'XSecureBucket' : 'XSecureBucketClaim');
   });
 
   it('every object validates (unknown fields rejected)', () => {

@@ -8,6 +8,10 @@ import { repoRoot } from '../lib/repo.js';
 import { findClaimDocuments } from '../../cdk8s/claims.js';
 import { type FluxStage, type K8sObject, appliedObjects, clusterNames, findKustomizations, objectKey, reconcileCluster } from '../lib/kustomize.js';
 
+/** What a tenant commits for a bucket: a claim (v1 API) or a namespaced XSecureBucket (v2 API). */
+const isTenantBucket = (o: K8sObject): boolean =>
+  (o.kind === 'XSecureBucketClaim' && o.apiVersion === 'platform.example.org/v1alpha1') || (o.kind === 'XSecureBucket' && o.apiVersion === 'storage.platform.example.org/v1alpha1');
+
 interface PatchedField {
   kind: string;
   name: RegExp;
@@ -142,9 +146,9 @@ describe.each(clusters.map((c) => [c]))('cluster %s: its values agree with each 
     expect(annotations?.['eks.amazonaws.com/role-arn']).toBe(env.access.providerRoleArn);
   });
 
-  it("every tenant claim is in this cluster's region (the function rejects any other)", () => {
-    const claims = applied.filter(({ object }) => object.kind === 'XSecureBucketClaim').map(({ object }) => object);
-    // Every claim committed under this cluster is applied (listed in its folder's kustomization), none twice.
+  it("every tenant bucket (claim or v2 XSecureBucket) is in this cluster's region (the function rejects any other)", () => {
+    const claims = applied.filter(({ object }) => isTenantBucket(object)).map(({ object }) => object);
+    // Every bucket request committed under this cluster is applied (listed in its folder's kustomization), none twice.
     const committed = findClaimDocuments(repoRoot).filter(({ file }) => file.startsWith(path.join(repoRoot, 'clusters', cluster) + path.sep));
     const key = (o: { metadata?: unknown }) => { const m = o.metadata as { namespace?: string; name: string }; return `${m.namespace}/${m.name}`; };
     expect(committed.length).toBeGreaterThan(0);
@@ -168,7 +172,7 @@ describe.each(clusters.map((c) => [c]))('cluster %s: its values agree with each 
 it('fixed bucket names are unique across clusters (S3 names are global)', () => {
   const fixed = clusters.flatMap((cluster) =>
     appliedObjects(cluster)
-      .filter(({ object }) => object.kind === 'XSecureBucketClaim')
+      .filter(({ object }) => isTenantBucket(object))
       .flatMap(({ object }) => {
         const naming = (object['spec'] as { naming?: { strategy: string; name?: string } }).naming;
         return naming?.strategy === 'Fixed' && naming.name !== undefined ? [naming.name] : [];

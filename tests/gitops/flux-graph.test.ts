@@ -39,10 +39,12 @@ function installs(obj: K8sObject): string[] {
   const spec = specOf(obj);
   if (obj.kind === 'HelmRelease') return (CHART_CRD_GROUPS[spec.chart?.spec.chart ?? ''] ?? []).map((g) => `${g}/*`);
   if (obj.kind === 'Provider' && spec.package !== undefined) {
-    // provider-aws-<service> serves <service>.aws.upbound.io; the family serves aws.upbound.io.
+    // provider-aws-<service> serves <service>.aws.upbound.io and (namespaced) <service>.aws.m.upbound.io;
+    // the family serves aws.upbound.io and aws.m.upbound.io (the provider configs).
     const name = /\/provider-(?:aws-(\w+)|family-aws):/.exec(spec.package);
     if (name === null) return [];
-    return [name[1] === undefined ? 'aws.upbound.io/*' : `${name[1]}.aws.upbound.io/*`];
+    const prefix = name[1] === undefined ? '' : `${name[1]}.`;
+    return [`${prefix}aws.upbound.io/*`, `${prefix}aws.m.upbound.io/*`];
   }
   if (obj.kind === 'CompositeResourceDefinition') {
     return [spec.names?.kind, spec.claimNames?.kind].filter((k): k is string => k !== undefined).map((k) => `${spec.group}/${k}`);
@@ -151,6 +153,8 @@ describe.each(clusterNames().map((c) => [c]))('cluster %s: Flux reconciliation g
     for (const stage of stages) for (const obj of stage.objects) for (const gk of installs(obj)) installers.set(gk, stage.id);
     // The tenants' claims must wait for the XRD, and so on; nothing may rely on luck.
     expect(installers.get('platform.example.org/XSecureBucketClaim')).toBe('flux-system/platform');
+    expect(installers.get('storage.platform.example.org/XSecureBucket')).toBe('flux-system/platform');
+    expect(installers.get('aws.m.upbound.io/*')).toBe('flux-system/crossplane-packages');
     expect(installers.get('pkg.crossplane.io/*')).toBe('flux-system/crossplane');
     expect(installers.get('aws.upbound.io/*')).toBe('flux-system/crossplane-packages');
 
@@ -228,7 +232,7 @@ describe('health-check expressions', () => {
   });
 
   it('the platform XRD declares claimNames, so Offered is really checked', () => {
-    const xrd = reconcileCluster('staging').flatMap((s) => s.objects).find((o) => o.kind === 'CompositeResourceDefinition') as K8sObject;
+    const xrd = reconcileCluster('staging').flatMap((s) => s.objects).find((o) => o.kind === 'CompositeResourceDefinition' && o.metadata.name === 'xsecurebuckets.platform.example.org') as K8sObject;
     expect(specOf(xrd).claimNames?.kind).toBe('XSecureBucketClaim');
   });
 });

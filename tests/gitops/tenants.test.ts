@@ -6,24 +6,32 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { dump } from 'js-yaml';
+import { type Binding, type Rule } from '../lib/rbac.js';
 import { repoRoot } from '../lib/repo.js';
 import { getSchemaRegistry } from '../lib/schema-validator.js';
 import { type FluxStage, type K8sObject, appliedObjects, clusterNames, fluxSpec, groupOf, kustomizeBuild, reconcileCluster, tenantNames } from '../lib/kustomize.js';
 
 const TENANTS = tenantNames();
 const VERBS = ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'];
-/** group -> resources a tenant's reconciler may touch: the claim and the cdk8s consumer objects. */
+/** group -> resources a tenant's reconciler may write: the claim or v2 XR and the cdk8s consumer objects. */
 const ALLOWED: Record<string, string[]> = {
   'platform.example.org': ['xsecurebucketclaims'],
+  'storage.platform.example.org': ['xsecurebuckets'],
   '': ['serviceaccounts'],
   'networking.k8s.io': ['networkpolicies'],
   apps: ['deployments'],
   'security.istio.io': ['authorizationpolicies', 'peerauthentications'],
   'networking.istio.io': ['destinationrules', 'serviceentries'],
 };
+/** Read only: the namespaced managed resources a v2 XR composes (tests/gitops/tenant-rbac.test.ts has the details). */
+const READ_ONLY_GROUP = /^[a-z0-9]+\.aws\.m\.upbound\.io$/;
+const READ_VERBS = ['get', 'list', 'watch'];
+/** What each cluster's tenants run on: staging has moved to the v2 API, production keeps claims. */
+const TENANT_KIND: Record<string, string> = { staging: 'XSecureBucket', production: 'XSecureBucketClaim' };
 /** Kind -> resource name, for the kinds tenants' folders contain. */
 const RESOURCE_OF: Record<string, string> = {
   XSecureBucketClaim: 'xsecurebucketclaims',
+  XSecureBucket: 'xsecurebuckets',
   ServiceAccount: 'serviceaccounts',
   NetworkPolicy: 'networkpolicies',
   Deployment: 'deployments',
@@ -33,17 +41,6 @@ const RESOURCE_OF: Record<string, string> = {
   ServiceEntry: 'serviceentries',
 };
 
-interface Rule {
-  apiGroups?: string[];
-  resources?: string[];
-  verbs?: string[];
-  resourceNames?: string[];
-  nonResourceURLs?: string[];
-}
-interface Binding extends K8sObject {
-  roleRef: { kind: string; name: string };
-  subjects?: Array<{ kind: string; name: string; namespace?: string }>;
-}
 
 /** What a service account may do, resolved from every (Cluster)RoleBinding the cluster applies. */
 function grantsOf(objects: K8sObject[], namespace: string, serviceAccount: string) {
@@ -104,6 +101,10 @@ describe.each(clusterNames().map((c) => [c]))('cluster %s: tenants', (cluster) =
         for (const list of [rule.apiGroups, rule.resources, rule.verbs]) expect(list ?? []).not.toContain('*');
         expect(rule.verbs?.every((v) => VERBS.includes(v))).toBe(true);
         for (const group of rule.apiGroups ?? []) {
+          if (READ_ONLY_GROUP.test(group)) {
+            expect({ group, verbs: rule.verbs }).toEqual({ group, verbs: READ_VERBS });
+            continue;
+          }
           for (const resource of rule.resources ?? []) {
             expect({ group, resource, allowed: (ALLOWED[group] ?? []).includes(resource) }).toEqual({ group, resource, allowed: true });
             const verbs = (granted[`${group}/${resource}`] ??= new Set());
@@ -125,10 +126,12 @@ describe.each(clusterNames().map((c) => [c]))('cluster %s: tenants', (cluster) =
       expect(stage.objects.filter((o) => ['Sidecar', 'Gateway', 'VirtualService'].includes(o.kind)).map((o) => o.metadata.name)).toEqual([]);
     });
 
-    it("its folder holds only allowed kinds, all in its own namespace, including its claims", () => {
+    it("its folder holds only allowed kinds, all in its own namespace, including its buckets on this cluster's API", () => {
       const outside = stage.objects.filter((o) => (o.metadata.namespace ?? tenant) !== tenant || !(ALLOWED[groupOf(o.apiVersion)] ?? []).includes(RESOURCE_OF[o.kind] ?? ''));
       expect(outside.map((o) => `${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`)).toEqual([]);
-      expect(stage.objects.filter((o) => o.kind === 'XSecureBucketClaim').length).toBeGreaterThan(0);
+      const buckets = stage.objects.filter((o) => o.kind === 'XSecureBucketClaim' || o.kind === 'XSecureBucket');
+      expect(buckets.length).toBeGreaterThan(0);
+      expect(new Set(buckets.map((o) => o.kind))).toEqual(new Set([TENANT_KIND[cluster]]));
     });
   });
 });

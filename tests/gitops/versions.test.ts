@@ -99,10 +99,12 @@ describe.each(clusterNames().map((c) => [c]))('cluster %s: versions', (cluster) 
     const policies = objects.filter((o) => o.kind === 'ManagedResourceActivationPolicy');
     const activated = policies.flatMap((p) => (p['spec'] as { activate: string[] }).activate);
     const crdPlurals = new Map(
-      readdirSync(path.join(schemasDir, 'provider-aws')).map((file) => {
-        const crd = loadAll(readFileSync(path.join(schemasDir, 'provider-aws', file), 'utf8'))[0] as { spec: { group: string; names: { plural: string } } };
-        return [`${crd.spec.names.plural}.${crd.spec.group}`, file];
-      }),
+      ['provider-aws', 'provider-aws-namespaced'].flatMap((folder) =>
+        readdirSync(path.join(schemasDir, folder)).map((file) => {
+          const crd = loadAll(readFileSync(path.join(schemasDir, folder, file), 'utf8'))[0] as { spec: { group: string; names: { plural: string } } };
+          return [`${crd.spec.names.plural}.${crd.spec.group}` as string, file] as const;
+        }),
+      ),
     );
 
     it('is the one list: a single policy, exact names (no wildcards), no duplicates', () => {
@@ -112,9 +114,9 @@ describe.each(clusterNames().map((c) => [c]))('cluster %s: versions', (cluster) 
       expect(new Set(activated).size).toBe(activated.length);
     });
 
-    it('names real cluster-scoped provider-aws kinds (plural.group as the CRDs spell them)', () => {
+    it('names real provider-aws kinds, cluster-scoped or namespaced (plural.group as the CRDs spell them)', () => {
       for (const name of activated) {
-        expect(name).toMatch(/^[a-z0-9]+\.[a-z0-9]+\.aws\.upbound\.io$/);
+        expect(name).toMatch(/^[a-z0-9]+\.[a-z0-9]+\.aws\.(m\.)?upbound\.io$/);
         expect({ name, known: crdPlurals.has(name) }).toEqual({ name, known: true });
       }
     });

@@ -6,6 +6,7 @@ import { Severity, type RunFunctionResponse } from '@crossplane-org/function-sdk
 import { ENVIRONMENT_REQUIREMENT, runFunction } from '../../functions/secure-bucket/src/function.js';
 import { asClaim, compositeForClaim, type Claim } from '../../functions/secure-bucket/cli/control-plane/composite.js';
 import { converge, requestFor, suppliedObjects } from '../../functions/secure-bucket/cli/control-plane/converge.js';
+import type { FakeAccount } from '../../functions/secure-bucket/cli/control-plane/fake-provider.js';
 import { inProcessFunction, type FunctionClient } from '../../functions/secure-bucket/cli/control-plane/client.js';
 import { loadYamlDocuments, repoRoot } from './repo.js';
 
@@ -85,14 +86,32 @@ export interface Passes {
   first: RunFunctionResponse;
   /** The pass after which nothing changes. */
   converged: RunFunctionResponse;
+  /** What Crossplane observed when it made the converged call (the provider's reports). */
+  observedAtConverged: Record<string, Json>;
+  /** The XR the function was called with (a claim's XR, or the v2 XR itself). */
+  composite: Json;
 }
 
-/** The simulated control plane, in process, against a fresh account: every pass of the claim until nothing changes. */
-export async function renderPasses(claim: Claim, environment: Json = environmentConfig(), maxPasses = 8): Promise<Passes> {
-  const rendered = await converge(inProcessFunction, compositeForClaim(claim), { clusterObjects: [environment], converge: true, maxPasses });
+export interface PassOptions {
+  maxPasses?: number;
+  /** The AWS account the fake provider works in (default: a fresh, empty one). */
+  account?: FakeAccount;
+  /** Seeds the ids AWS assigns (key ids, endpoint ids); default: the XR's name. */
+  idSeed?: string;
+}
+
+/**
+ * The simulated control plane, in process, against a fake account: every pass of the claim (or v2
+ * XSecureBucket, its own XR) until nothing changes.
+ */
+export async function renderPasses(claim: Claim, environment: Json = environmentConfig(), options: PassOptions = {}): Promise<Passes> {
+  const composite = compositeForClaim(claim);
+  const rendered = await converge(inProcessFunction, composite, { clusterObjects: [environment], converge: true, maxPasses: options.maxPasses ?? 8, ...(options.account ? { account: options.account } : {}), ...(options.idSeed ? { idSeed: options.idSeed } : {}) });
   const responses = rendered.history.map((p) => p.response);
+  const last = rendered.history.at(-1)!.request;
+  const observedAtConverged = Object.fromEntries(Object.entries(last.observed?.resources ?? {}).map(([k, v]) => [k, v.resource as Json]));
   const first = responses.find((r) => !(desiredStatus(r)['pendingValues'] as string[] | undefined)?.includes('observedState')) ?? responses.at(-1)!;
-  return { observing: responses[0]!, first, converged: responses.at(-1)! };
+  return { observing: responses[0]!, first, converged: responses.at(-1)!, observedAtConverged, composite };
 }
 
 export function forProvider(resource: Json | undefined): Json {

@@ -2,8 +2,10 @@
 // evaluation model of functions/secure-bucket/src/explain/simulate.ts (documented there). Tests
 // state their expectations themselves; they only borrow the machinery that asks the simulator.
 import { compositeForClaim, type Claim } from '../../functions/secure-bucket/cli/control-plane/composite.js';
-import { convergedPolicySet, type PolicySet } from '../../functions/secure-bucket/cli/explain/policy-set.js';
-import { environmentConfig, exampleClaims, podIdentityDedicatedEndpoint, type Json } from './function-fixtures.js';
+import { convergedPolicySet, policySetOf, type PolicySet } from '../../functions/secure-bucket/cli/explain/policy-set.js';
+import type { ManagedResource, ObservedResource, RenderOutput } from '../../functions/secure-bucket/src/core/index.js';
+import { namespacedXrFor } from '../../functions/secure-bucket/cli/xr/namespaced.js';
+import { desiredResources, desiredStatus, environmentConfig, exampleClaims, podIdentityDedicatedEndpoint, renderPasses, type Json, type PassOptions } from './function-fixtures.js';
 
 export * from '../../functions/secure-bucket/cli/explain/simulate.js';
 export type { ConsumerPolicies, PolicyJson, PolicySet } from '../../functions/secure-bucket/cli/explain/policy-set.js';
@@ -18,6 +20,23 @@ export function environmentData(variant: EnvironmentVariant = 'irsa-shared-endpo
 /** The policies AWS ends up with for `claim` (rendered until the key ARN and endpoint are known). */
 export function policySetFor(claim: Claim, variant: EnvironmentVariant = 'irsa-shared-endpoint'): PolicySet {
   return convergedPolicySet(compositeForClaim(claim), environmentData(variant));
+}
+
+/**
+ * The policies AWS ends up with for a request (a claim, or a v2 XSecureBucket) rendered through the
+ * function itself, in its resource family, converged, and read back like policySetFor's.
+ */
+export async function renderedPolicySetFor(request: Claim, variant: EnvironmentVariant = 'irsa-shared-endpoint', options: PassOptions = {}): Promise<PolicySet> {
+  const env = environmentConfig(variant === 'irsa-shared-endpoint' ? () => {} : podIdentityDedicatedEndpoint);
+  const { converged, observedAtConverged, composite } = await renderPasses(request, env, options);
+  const observed = Object.fromEntries(Object.entries(observedAtConverged).map(([name, resource]) => [name, { resource } as ObservedResource]));
+  const out = { resources: desiredResources(converged) as unknown as Record<string, ManagedResource>, status: desiredStatus(converged), notes: [], warnings: [] } as unknown as RenderOutput;
+  return policySetOf({ composite, environmentData: env['data'], observed }, out);
+}
+
+/** The policies of `claim`'s request made a v2 XSecureBucket (the namespaced family). */
+export function namespacedPolicySetFor(claim: Claim, variant: EnvironmentVariant = 'irsa-shared-endpoint', options: PassOptions = {}): Promise<PolicySet> {
+  return renderedPolicySetFor(namespacedXrFor(claim), variant, options);
 }
 
 export function examplePolicySets(variant: EnvironmentVariant = 'irsa-shared-endpoint'): Array<{ file: string; claim: Claim; set: PolicySet }> {

@@ -5,7 +5,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { explainMatrix, FAMILIES, FAMILY_ACTION, formatMatrix, principalsOf, spotsFor, targetFor, type Family, type Place, type Principal } from '../../functions/secure-bucket/cli/explain/matrix.js';
 import { exampleClaim, withSpec } from '../lib/function-fixtures.js';
-import { evaluateS3, exampleBucketSets, examplePolicySets, paths, platformBoundary, policySetFor, type Caller, type ConsumerPolicies, type Path, type PolicySet, type TlsVersion } from '../lib/simulate.js';
+import { evaluateS3, exampleBucketSets, examplePolicySets, namespacedPolicySetFor, paths, platformBoundary, policySetFor, type Caller, type ConsumerPolicies, type Path, type PolicySet, type TlsVersion } from '../lib/simulate.js';
 
 // ---- The rule set --------------------------------------------------------------------------
 const FAMILIES_OF_ACCESS: Record<ConsumerPolicies['access'], Family[]> = {
@@ -84,23 +84,35 @@ function casesFor(set: PolicySet): Case[] {
 const describeCase = (c: Case): string => `${c.principal.label} ${c.family} ${c.place}(${c.prefix || '/'}) via ${c.path.id}`;
 
 
+/** The whole matrix of `set` against the rule set: no unexpected allow, no unexpected deny, not vacuous. */
+async function expectMatrixMatchesRules(set: PolicySet): Promise<void> {
+  const cases = casesFor(set);
+  const unexpected: string[] = [];
+  let allowed = 0;
+  for (const c of cases) {
+    const decision = await evaluateS3(set, { caller: c.principal.caller, action: FAMILY_ACTION[c.family], target: targetFor(c.family, c.prefix), path: c.path });
+    if (decision.allowed) allowed++;
+    const want = expectedAllowed(set, c);
+    if (decision.allowed !== want) unexpected.push(`${describeCase(c)}: expected ${want ? 'Allowed' : 'Denied'}, got ${decision.result} (${decision.decidedBy})`);
+  }
+  expect(cases.length).toBeGreaterThanOrEqual(100);
+  // Every principal kind and every family appears, and some requests are allowed: not vacuous.
+  const kinds = ['node', 'provider', 'break-glass', 'anonymous', ...(set.consumers.length > 0 ? ['consumer', 'other-namespace'] : [])];
+  expect(new Set(cases.map((c) => c.principal.kind))).toEqual(new Set(kinds));
+  expect(allowed).toBeGreaterThan(0);
+  expect(unexpected).toEqual([]);
+}
+
 describe.each(exampleBucketSets())('access matrix of $file', ({ set }) => {
-  it('matches the rule set in every request context: no unexpected allow, no unexpected deny', async () => {
-    const cases = casesFor(set);
-    const unexpected: string[] = [];
-    let allowed = 0;
-    for (const c of cases) {
-      const decision = await evaluateS3(set, { caller: c.principal.caller, action: FAMILY_ACTION[c.family], target: targetFor(c.family, c.prefix), path: c.path });
-      if (decision.allowed) allowed++;
-      const want = expectedAllowed(set, c);
-      if (decision.allowed !== want) unexpected.push(`${describeCase(c)}: expected ${want ? 'Allowed' : 'Denied'}, got ${decision.result} (${decision.decidedBy})`);
-    }
-    expect(cases.length).toBeGreaterThanOrEqual(100);
-    // Every principal kind and every family appears, and some requests are allowed: not vacuous.
-    const kinds = ['node', 'provider', 'break-glass', 'anonymous', ...(set.consumers.length > 0 ? ['consumer', 'other-namespace'] : [])];
-    expect(new Set(cases.map((c) => c.principal.kind))).toEqual(new Set(kinds));
-    expect(allowed).toBeGreaterThan(0);
-    expect(unexpected).toEqual([]);
+  it('matches the rule set in every request context: no unexpected allow, no unexpected deny', () => expectMatrixMatchesRules(set));
+});
+
+describe('access matrix of a v2 render (namespaced family)', () => {
+  it('sales-events as a namespaced XSecureBucket, rendered through the function, matches the rule set', async () => {
+    const set = await namespacedPolicySetFor(exampleClaim('sales-events'));
+    expect(Object.values(set.resources).every((r) => r.apiVersion.includes('.aws.m.upbound.io/'))).toBe(true);
+    expect(set.consumers.filter((c) => c.accessPointArn !== undefined).length).toBeGreaterThan(0);
+    await expectMatrixMatchesRules(set);
   });
 });
 

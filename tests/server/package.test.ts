@@ -24,15 +24,20 @@ describe('package/crossplane.yaml', () => {
     expect(metadata.name).toBe('function-secure-bucket');
   });
 
-  it('carries the annotations registries show', () => {
-    for (const key of ['maintainer', 'source', 'description', 'license']) {
+  it('carries the annotations registries show, the readme included (as function-template-typescript does)', () => {
+    for (const key of ['maintainer', 'source', 'description', 'license', 'readme']) {
       expect(metadata.annotations[`meta.crossplane.io/${key}`]?.trim()).toBeTruthy();
     }
     expect(metadata.annotations['meta.crossplane.io/source']).toMatch(/^https:\/\//);
   });
 
-  it('requires Crossplane v2 (claims with LegacyCluster XRDs, required resources)', () => {
+  it('requires Crossplane v2 (namespaced XRs, step-declared required resources)', () => {
     expect((meta?.spec as { crossplane: { version: string } }).crossplane.version).toMatch(/^>=\s*v2\.\d+\.\d+$/);
+  });
+
+  it('declares the composition capability, and not operation (it runs in Composition pipelines only)', () => {
+    // Crossplane v2.3 apis/pkg/meta/v1/capabilities.go: composition, operation (and safe-start for providers).
+    expect((meta?.spec as { capabilities?: string[] }).capabilities).toEqual(['composition']);
   });
 });
 

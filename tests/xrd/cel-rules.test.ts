@@ -1,22 +1,18 @@
-// Every CEL rule of the XRD, evaluated with a real CEL engine on defaulted claims the way the
+// Every CEL rule of both XRDs, evaluated with a real CEL engine on defaulted specs the way the
 // apiserver runs them: which rule fires, where, and with which message; transition rules get
-// the old object of an update. Each invalid claim passes the OpenAPI checks, so the rule under
+// the old object of an update. Each invalid spec passes the OpenAPI checks, so the rule under
 // test is what rejects it.
 import { describe, it, expect } from '@jest/globals';
 import { exampleClaimNames } from '../lib/repo.js';
-import { collectRules, compileSchema, readYaml, validateLikeApiserver, versionSchema, type Schema, type Violation } from '../lib/cel.js';
+import { collectRules, compileSchema, readYaml, validateLikeApiserver, type Violation } from '../lib/cel.js';
+import { eachXrd } from './xrds.js';
 
 type Spec = Record<string, unknown>;
 
-const spec = versionSchema(readYaml('compositions/definition.yaml'), 'v1alpha1').properties?.['spec'] as Schema;
-const validate = compileSchema(spec);
 /** Every example claim (a new one is tested without editing this file). */
 const exampleNames = exampleClaimNames();
 const examples = exampleNames.map((name) => [name, readYaml<{ spec: Spec }>(`compositions/examples/claims/${name}.yaml`).spec] as const);
 
-function admit(next: Spec, previous?: Spec) {
-  return validateLikeApiserver(validate, spec, next, previous, 'spec');
-}
 
 const consumer = (name: string, extra: Spec = {}): Spec => ({ name, serviceAccount: name, access: 'Read', prefixes: ['data/'], ...extra });
 const transitions = (...steps: Array<[number, string]>) => steps.map(([days, storageClass]) => ({ days, storageClass }));
@@ -176,46 +172,52 @@ function summary(violations: Violation[]) {
   return violations.map(({ path, message, error }) => ({ path, message, error }));
 }
 
-describe('claims the CEL rules reject on create', () => {
-  it.each(rejectedOnCreate)('%s', (_name, claim, path, message) => {
-    const { schemaErrors, celViolations } = admit(claim);
-    expect(schemaErrors).toEqual([]);
-    expect(summary(celViolations)).toEqual([{ path, message: expect.stringMatching(message), error: undefined }]);
-  });
-});
+// The same tables against both XRDs: each must reject and admit exactly the same specs.
+describe.each(eachXrd)('%s', (_file, { spec }) => {
+  const validate = compileSchema(spec);
+  const admit = (next: Spec, previous?: Spec) => validateLikeApiserver(validate, spec, next, previous, 'spec');
 
-describe('updates the transition rules reject', () => {
-  it.each(rejectedOnUpdate)('%s', (_name, previous, next, path, message) => {
-    expect(admit(previous).celViolations).toEqual([]);
-    const { schemaErrors, celViolations } = admit(next, previous);
-    expect(schemaErrors).toEqual([]);
-    expect(summary(celViolations)).toEqual([{ path, message: expect.stringMatching(message), error: undefined }]);
+  describe('claims the CEL rules reject on create', () => {
+    it.each(rejectedOnCreate)('%s', (_name, claim, path, message) => {
+      const { schemaErrors, celViolations } = admit(claim);
+      expect(schemaErrors).toEqual([]);
+      expect(summary(celViolations)).toEqual([{ path, message: expect.stringMatching(message), error: undefined }]);
+    });
   });
 
-  it('does not run transition rules on create', () => {
-    for (const [, , next] of rejectedOnUpdate) expect(admit(next).celViolations).toEqual([]);
-  });
-});
+  describe('updates the transition rules reject', () => {
+    it.each(rejectedOnUpdate)('%s', (_name, previous, next, path, message) => {
+      expect(admit(previous).celViolations).toEqual([]);
+      const { schemaErrors, celViolations } = admit(next, previous);
+      expect(schemaErrors).toEqual([]);
+      expect(summary(celViolations)).toEqual([{ path, message: expect.stringMatching(message), error: undefined }]);
+    });
 
-describe('claims and updates the CEL rules admit', () => {
-  it.each(admittedOnCreate)('%s', (_name, claim) => {
-    expect(admit(claim)).toMatchObject({ schemaErrors: [], celViolations: [] });
+    it('does not run transition rules on create', () => {
+      for (const [, , next] of rejectedOnUpdate) expect(admit(next).celViolations).toEqual([]);
+    });
   });
 
-  it.each(admittedOnUpdate)('%s', (_name, previous, next) => {
-    expect(admit(next, previous)).toMatchObject({ schemaErrors: [], celViolations: [] });
-  });
-});
+  describe('claims and updates the CEL rules admit', () => {
+    it.each(admittedOnCreate)('%s', (_name, claim) => {
+      expect(admit(claim)).toMatchObject({ schemaErrors: [], celViolations: [] });
+    });
 
-describe('coverage of the tables', () => {
-  it('makes every rule of the XRD fire at least once', () => {
-    const fired = new Set(
-      [...rejectedOnCreate.map(([, claim]) => admit(claim)), ...rejectedOnUpdate.map(([, previous, next]) => admit(next, previous))]
-        .flatMap((r) => r.celViolations)
-        .map((v) => `${v.path.replace(/\[\d+\]/g, '[*]')} ${v.rule}`),
-    );
-    const all = collectRules(spec, 'spec').map((r) => `${r.path} ${r.rule}`);
-    expect(all.filter((r) => !fired.has(r))).toEqual([]);
-    expect(all).toHaveLength(25);
+    it.each(admittedOnUpdate)('%s', (_name, previous, next) => {
+      expect(admit(next, previous)).toMatchObject({ schemaErrors: [], celViolations: [] });
+    });
+  });
+
+  describe('coverage of the tables', () => {
+    it('makes every rule of the XRD fire at least once', () => {
+      const fired = new Set(
+        [...rejectedOnCreate.map(([, claim]) => admit(claim)), ...rejectedOnUpdate.map(([, previous, next]) => admit(next, previous))]
+          .flatMap((r) => r.celViolations)
+          .map((v) => `${v.path.replace(/\[\d+\]/g, '[*]')} ${v.rule}`),
+      );
+      const all = collectRules(spec, 'spec').map((r) => `${r.path} ${r.rule}`);
+      expect(all.filter((r) => !fired.has(r))).toEqual([]);
+      expect(all).toHaveLength(25);
+    });
   });
 });

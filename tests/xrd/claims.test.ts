@@ -3,8 +3,9 @@
 // namespaces' service accounts, widening prefixes and out-of-range values are refused; and
 // the schema has exactly the fields of the function's contract (core/types.ts).
 import { describe, it, expect } from '@jest/globals';
-import { exampleClaimNames } from '../lib/repo.js';
-import { compileSchema, readYaml, validateLikeApiserver, versionSchema, type Schema } from '../lib/cel.js';
+import { compileSchema, readYaml, validateLikeApiserver, type Schema } from '../lib/cel.js';
+import { exampleClaimNames, listCommittedYamlFiles, loadYamlDocuments } from '../lib/repo.js';
+import { eachXrd, XR_VERSION, XRDS, type XrdUnderTest } from './xrds.js';
 import type { Alarms, BucketSpec, CompositeStatus, Consumer, Lifecycle, LifecycleRule, ObjectLock, Transition } from '../../functions/secure-bucket/src/core/index.js';
 
 type Spec = Record<string, unknown>;
@@ -15,19 +16,46 @@ interface Claim {
   spec: Spec;
 }
 
-const xrd = readYaml<{ spec: { group: string; claimNames: { kind: string } } }>('compositions/definition.yaml');
-const root = versionSchema(xrd, 'v1alpha1');
-const spec = root.properties?.['spec'] as Schema;
-const status = root.properties?.['status'] as Schema;
-const validate = compileSchema(spec);
+const [legacy, namespaced] = XRDS as [XrdUnderTest, XrdUnderTest];
+const admitter = (spec: Schema) => {
+  const validate = compileSchema(spec);
+  return (object: Spec) => validateLikeApiserver(validate, spec, object, undefined, 'spec');
+};
+const admit = admitter(legacy.spec);
 const claims = exampleClaimNames().map((name) => [name, readYaml<Claim>(`compositions/examples/claims/${name}.yaml`)] as const);
+/** Every v2 XSecureBucket the repo holds (the staging tenants run on v2). */
+const namespacedXrs = listCommittedYamlFiles()
+  .flatMap((file) => loadYamlDocuments(file).map((doc) => [file, doc as Claim] as const))
+  .filter(([, doc]) => doc?.kind === namespaced.xrd.spec.names.kind && doc.apiVersion === `${namespaced.xrd.spec.group}/${XR_VERSION}`);
 
-const admit = (claim: Spec) => validateLikeApiserver(validate, spec, claim, undefined, 'spec');
+describe('the v2 XRD: namespaced, no claim, the same kind in its own group', () => {
+  it('is Namespaced XSecureBucket of storage.platform.example.org without claimNames', () => {
+    expect(namespaced.xrd.apiVersion).toBe('apiextensions.crossplane.io/v2');
+    expect(namespaced.xrd.spec).toMatchObject({ group: 'storage.platform.example.org', names: { kind: 'XSecureBucket', plural: 'xsecurebuckets' }, scope: 'Namespaced' });
+    expect(namespaced.xrd.spec.claimNames).toBeUndefined();
+    // A CRD's scope is per group and kind: the v1 XR keeps its cluster scope, so the groups differ.
+    expect(namespaced.xrd.spec.group).not.toBe(legacy.xrd.spec.group);
+    expect(namespaced.xrd.spec.names).toEqual(legacy.xrd.spec.names);
+  });
+
+  it('has printer columns identical to the claim API', () => {
+    expect(namespaced.xrd.spec.versions.map((v) => v.additionalPrinterColumns)).toEqual(legacy.xrd.spec.versions.map((v) => v.additionalPrinterColumns));
+  });
+
+  it.each(namespacedXrs.map(([file, doc]) => [`${file}: ${doc.metadata.name}`, doc] as const))('%s lives in a namespace and passes schema and CEL', (_name, xr) => {
+    expect(xr.metadata.namespace).toMatch(/^[a-z0-9-]+$/);
+    expect(admitter(namespaced.spec)(xr.spec)).toMatchObject({ schemaErrors: [], celViolations: [] });
+  });
+
+  it('the repo holds v2 objects to check (staging runs its tenants on v2)', () => {
+    expect(namespacedXrs.length).toBeGreaterThanOrEqual(3);
+  });
+});
 
 describe('the example claims', () => {
-  it.each(claims)('%s is a namespaced claim of this XRD that passes schema and CEL', (_name, claim) => {
-    expect(claim.apiVersion).toBe(`${xrd.spec.group}/v1alpha1`);
-    expect(claim.kind).toBe(xrd.spec.claimNames.kind);
+  it.each(claims)('%s is a namespaced claim of the v1 XRD that passes schema and CEL', (_name, claim) => {
+    expect(claim.apiVersion).toBe(`${legacy.xrd.spec.group}/${XR_VERSION}`);
+    expect(claim.kind).toBe(legacy.xrd.spec.claimNames?.kind);
     expect(claim.metadata.namespace).toMatch(/^[a-z0-9-]+$/);
     expect(admit(claim.spec)).toMatchObject({ schemaErrors: [], celViolations: [] });
   });
@@ -105,27 +133,6 @@ const refused: Array<readonly [string, Spec, string]> = [
   ['replication to a made-up region', { replication: { destinationRegion: 'mars' } }, '/replication/destinationRegion'],
 ];
 
-describe('values the OpenAPI schema refuses', () => {
-  it.each(refused)('%s', (_name, claim, pointer) => {
-    const { schemaErrors } = admit(claim);
-    expect(schemaErrors.length).toBeGreaterThan(0);
-    expect(schemaErrors.map((e) => e.split(' ')[0])).toContain(pointer);
-  });
-
-  it('accepts the values next to those limits', () => {
-    const edge: Spec = {
-      region: 'us-gov-west-1',
-      naming: { strategy: 'Fixed', name: `a${'-'.repeat(61)}b` },
-      consumers: [{ name: 'a'.repeat(40), serviceAccount: 'team.api-v2', access: 'Read', prefixes: ['year=2024/month=01/', `${'a'.repeat(255)}/`] }],
-      objectLock: { mode: 'Governance', years: 100 },
-      lifecycle: { transitions: [{ days: 0, storageClass: 'INTELLIGENT_TIERING' }], abortIncompleteMultipartUploadDays: 365 },
-      alarms: { snsTopicArn: 'arn:aws-us-gov:sns:us-gov-west-1:111122223333:Team_Alerts-1' },
-      replication: { destinationRegion: 'cn-north-1' },
-    };
-    expect(admit(edge)).toMatchObject({ schemaErrors: [], celViolations: [] });
-  });
-});
-
 // The contract: for each type of core/types.ts, which fields the schema must always deliver
 // (present after defaulting) and which are optional. tsc checks these tables against the
 // types (a field added to or dropped from a type breaks the build); the tests check the schema.
@@ -170,36 +177,62 @@ const statusFields: Presence<CompositeStatus> = {
 const at = (node: Schema, ...path: string[]): Schema =>
   path.reduce<Schema>((n, key) => (key === '[*]' ? n.items! : n.properties![key]!), node);
 
-describe('the schema matches the function contract (core/types.ts)', () => {
-  const contracts: Array<readonly [string, Schema, Record<string, 'always' | 'optional'>]> = [
-    ['BucketSpec', spec, bucketSpecFields],
-    ['Consumer', at(spec, 'consumers', '[*]'), consumerFields],
-    ['Transition', at(spec, 'lifecycle', 'transitions', '[*]'), transitionFields],
-    ['Lifecycle', at(spec, 'lifecycle'), lifecycleFields],
-    ['LifecycleRule', at(spec, 'lifecycle', 'rules', '[*]'), lifecycleRuleFields],
-    ['LifecycleRule transition', at(spec, 'lifecycle', 'rules', '[*]', 'transitions', '[*]'), transitionFields],
-    ['ObjectLock', at(spec, 'objectLock'), objectLockFields],
-    ['Alarms', at(spec, 'alarms'), alarmsFields],
-  ];
+// The spec-level checks, for both XRDs.
+describe.each(eachXrd)('%s', (_file, { spec, status }) => {
+  const admit = admitter(spec);
 
-  it.each(contracts)('%s has the same fields, and each "always" field is required or defaulted', (_type, node, fields) => {
-    expect(Object.keys(node.properties ?? {}).sort()).toEqual(Object.keys(fields).sort());
-    // region is the exception: an omitted region means the platform's, set by the function.
-    const always = Object.entries(fields).filter(([name, presence]) => presence === 'always' && name !== 'region');
-    for (const [name] of always) {
-      const delivered = (node.required ?? []).includes(name) || node.properties?.[name]?.default !== undefined;
-      expect({ field: name, delivered }).toEqual({ field: name, delivered: true });
-    }
+  describe('values the OpenAPI schema refuses', () => {
+    it.each(refused)('%s', (_name, claim, pointer) => {
+      const { schemaErrors } = admit(claim);
+      expect(schemaErrors.length).toBeGreaterThan(0);
+      expect(schemaErrors.map((e) => e.split(' ')[0])).toContain(pointer);
+    });
+
+    it('accepts the values next to those limits', () => {
+      const edge: Spec = {
+        region: 'us-gov-west-1',
+        naming: { strategy: 'Fixed', name: `a${'-'.repeat(61)}b` },
+        consumers: [{ name: 'a'.repeat(40), serviceAccount: 'team.api-v2', access: 'Read', prefixes: ['year=2024/month=01/', `${'a'.repeat(255)}/`] }],
+        objectLock: { mode: 'Governance', years: 100 },
+        lifecycle: { transitions: [{ days: 0, storageClass: 'INTELLIGENT_TIERING' }], abortIncompleteMultipartUploadDays: 365 },
+        alarms: { snsTopicArn: 'arn:aws-us-gov:sns:us-gov-west-1:111122223333:Team_Alerts-1' },
+        replication: { destinationRegion: 'cn-north-1' },
+      };
+      expect(admit(edge)).toMatchObject({ schemaErrors: [], celViolations: [] });
+    });
   });
 
-  it('has the status fields of CompositeStatus', () => {
-    expect(Object.keys(status.properties ?? {}).sort()).toEqual(Object.keys(statusFields).sort());
-  });
+  describe('the schema matches the function contract (core/types.ts)', () => {
+    const contracts: Array<readonly [string, Schema, Record<string, 'always' | 'optional'>]> = [
+      ['BucketSpec', spec, bucketSpecFields],
+      ['Consumer', at(spec, 'consumers', '[*]'), consumerFields],
+      ['Transition', at(spec, 'lifecycle', 'transitions', '[*]'), transitionFields],
+      ['Lifecycle', at(spec, 'lifecycle'), lifecycleFields],
+      ['LifecycleRule', at(spec, 'lifecycle', 'rules', '[*]'), lifecycleRuleFields],
+      ['LifecycleRule transition', at(spec, 'lifecycle', 'rules', '[*]', 'transitions', '[*]'), transitionFields],
+      ['ObjectLock', at(spec, 'objectLock'), objectLockFields],
+      ['Alarms', at(spec, 'alarms'), alarmsFields],
+    ];
 
-  it('offers exactly the naming strategies and fields of BucketSpec.naming', () => {
-    const naming = at(spec, 'naming');
-    const strategies: Array<BucketSpec['naming']['strategy']> = ['Generated', 'Fixed'];
-    expect(naming.properties?.['strategy']?.enum).toEqual(strategies);
-    expect(Object.keys(naming.properties ?? {}).sort()).toEqual(['name', 'strategy']);
+    it.each(contracts)('%s has the same fields, and each "always" field is required or defaulted', (_type, node, fields) => {
+      expect(Object.keys(node.properties ?? {}).sort()).toEqual(Object.keys(fields).sort());
+      // region is the exception: an omitted region means the platform's, set by the function.
+      const always = Object.entries(fields).filter(([name, presence]) => presence === 'always' && name !== 'region');
+      for (const [name] of always) {
+        const delivered = (node.required ?? []).includes(name) || node.properties?.[name]?.default !== undefined;
+        expect({ field: name, delivered }).toEqual({ field: name, delivered: true });
+      }
+    });
+
+    it('has the status fields of CompositeStatus', () => {
+      expect(Object.keys(status.properties ?? {}).sort()).toEqual(Object.keys(statusFields).sort());
+    });
+
+    it('offers exactly the naming strategies and fields of BucketSpec.naming', () => {
+      const naming = at(spec, 'naming');
+      const strategies: Array<BucketSpec['naming']['strategy']> = ['Generated', 'Fixed'];
+      expect(naming.properties?.['strategy']?.enum).toEqual(strategies);
+      expect(Object.keys(naming.properties ?? {}).sort()).toEqual(['name', 'strategy']);
+    });
   });
 });

@@ -1,11 +1,12 @@
-// The XRD, Composition and Configuration package as Crossplane reads them: each object
+// The XRDs, Compositions and Configuration package as Crossplane reads them: each object
 // validates against Crossplane's own CRD (schema and CEL rules) from ../shared/schemas, and the
-// names that tie the files together agree.
+// names that tie the files together agree. Both APIs: v1 (claims) and v2 (namespaced).
 import { describe, it, expect } from '@jest/globals';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { compileSchema, readYaml, validateLikeApiserver, versionSchema } from '../lib/cel.js';
 import { schemasDir } from '../lib/repo.js';
+import { DECLARED_ENVIRONMENT_REQUIREMENT } from '../../functions/secure-bucket/src/function.js';
 
 interface Xrd {
   metadata: { name: string };
@@ -24,7 +25,7 @@ interface Composition {
   spec: {
     compositeTypeRef: { apiVersion: string; kind: string };
     mode: string;
-    pipeline: Array<{ step: string; functionRef: { name: string }; input?: Record<string, unknown> }>;
+    pipeline: Array<{ step: string; functionRef: { name: string }; input?: Record<string, unknown>; requirements?: { requiredResources?: Array<Record<string, unknown>> } }>;
   };
 }
 interface Dependency {
@@ -38,12 +39,14 @@ interface Dependency {
 interface ConfigurationMeta {
   apiVersion: string;
   kind: string;
-  metadata: { name: string };
-  spec: { crossplane: { version: string }; dependsOn: Dependency[] };
+  metadata: { name: string; annotations: Record<string, string> };
+  spec: { crossplane: { version: string }; dependsOn: Dependency[]; capabilities?: string[] };
 }
 
 const xrd = readYaml<Xrd>('compositions/definition.yaml');
+const xrdV2 = readYaml<Omit<Xrd, 'spec'> & { apiVersion: string; spec: Omit<Xrd['spec'], 'claimNames'> & { claimNames?: unknown } }>('compositions/definition-v2.yaml');
 const composition = readYaml<Composition>('compositions/composition.yaml');
+const compositionV2 = readYaml<Composition>('compositions/composition-v2.yaml');
 const configuration = readYaml<ConfigurationMeta>('compositions/crossplane.yaml');
 const environment = readYaml<{ kind: string; metadata: { name: string } }>('compositions/examples/environment.yaml');
 
@@ -54,11 +57,14 @@ function crossplaneCrd(file: string) {
 }
 
 describe('validated by Crossplane v2.3 CRDs', () => {
-  it.each<[string, string, object]>([
-    ['the XRD', 'apiextensions.crossplane.io_compositeresourcedefinitions.yaml', xrd],
-    ['the Composition', 'apiextensions.crossplane.io_compositions.yaml', composition],
-  ])('%s passes the schema and CEL rules of its CRD (v1)', (_name, file, object) => {
-    const schema = versionSchema(crossplaneCrd(file), 'v1');
+  it.each<[string, string, string, object]>([
+    ['the v1 XRD', 'apiextensions.crossplane.io_compositeresourcedefinitions.yaml', 'v1', xrd],
+    ['the v2 XRD', 'apiextensions.crossplane.io_compositeresourcedefinitions.yaml', 'v2', xrdV2],
+    ['the Composition', 'apiextensions.crossplane.io_compositions.yaml', 'v1', composition],
+    ['the v2 Composition', 'apiextensions.crossplane.io_compositions.yaml', 'v1', compositionV2],
+  ])('%s passes the schema and CEL rules of its CRD (%s)', (_name, file, version, object) => {
+    expect((object as { apiVersion: string }).apiVersion).toBe(`apiextensions.crossplane.io/${version}`);
+    const schema = versionSchema(crossplaneCrd(file), version);
     const { schemaErrors, celViolations } = validateLikeApiserver(compileSchema(schema), schema, object);
     expect(schemaErrors).toEqual([]);
     expect(celViolations).toEqual([]);
@@ -92,6 +98,38 @@ describe('the XRD', () => {
   });
 });
 
+describe('the v2 XRD', () => {
+  it('uses, and enforces, the secure-bucket-v2 Composition, which composes its type', () => {
+    expect(xrdV2.metadata.name).toBe(`${xrdV2.spec.names.plural}.${xrdV2.spec.group}`);
+    expect(xrdV2.spec.defaultCompositionRef?.name).toBe(compositionV2.metadata.name);
+    expect(xrdV2.spec.enforcedCompositionRef?.name).toBe(compositionV2.metadata.name);
+    expect(compositionV2.metadata.name).toBe('secure-bucket-v2');
+    expect(compositionV2.spec.compositeTypeRef).toEqual({ apiVersion: `${xrdV2.spec.group}/${xrdV2.spec.versions[0]!.name}`, kind: xrdV2.spec.names.kind });
+  });
+
+  it('would be refused with claimNames (the check can fail)', () => {
+    const schema = versionSchema(crossplaneCrd('apiextensions.crossplane.io_compositeresourcedefinitions.yaml'), 'v2');
+    const withClaims = { ...xrdV2, spec: { ...xrdV2.spec, claimNames: xrd.spec.claimNames } };
+    const { celViolations } = validateLikeApiserver(compileSchema(schema), schema, withClaims);
+    expect(celViolations.map((v) => v.message)).toContain("Claims aren't supported in apiextensions.crossplane.io/v2");
+  });
+});
+
+describe('both Compositions', () => {
+  it('run the same pipeline (same steps, input and declared requirements)', () => {
+    expect(compositionV2.spec.mode).toBe('Pipeline');
+    expect(compositionV2.spec.pipeline).toEqual(composition.spec.pipeline);
+  });
+
+  it('declare the EnvironmentConfig the input names, under the key the function reads first', () => {
+    const step = composition.spec.pipeline[0]!;
+    expect(step.requirements?.requiredResources).toEqual([
+      { requirementName: DECLARED_ENVIRONMENT_REQUIREMENT, apiVersion: 'apiextensions.crossplane.io/v1beta1', kind: environment.kind, name: step.input?.['environmentConfigName'] },
+    ]);
+    expect(environment.metadata.name).toBe(step.input?.['environmentConfigName']);
+  });
+});
+
 describe('the Composition', () => {
   it('composes the XRD type in Pipeline mode: our function, then function-auto-ready', () => {
     expect(composition.metadata.name).toBe('secure-bucket');
@@ -105,6 +143,7 @@ describe('the Composition', () => {
 
   it("passes our function the example EnvironmentConfig's name, and nothing tenant-facing", () => {
     expect(environment.kind).toBe('EnvironmentConfig');
+    // No resource-family switch: the function tells the XR's scope from the XR (composition-v2.yaml).
     expect(composition.spec.pipeline[0]!.input).toEqual({
       apiVersion: 'securebucket.fn.platform.example.org/v1beta1',
       kind: 'Input',
@@ -121,6 +160,21 @@ describe('the Configuration package', () => {
   it('is the secure-bucket-platform Configuration for Crossplane v2', () => {
     expect(configuration).toMatchObject({ apiVersion: 'meta.pkg.crossplane.io/v1', kind: 'Configuration', metadata: { name: 'secure-bucket-platform' } });
     expect(configuration.spec.crossplane.version).toMatch(/^>=v2\.\d+\.\d+/);
+  });
+
+  it('admits every Crossplane v2 release (the v2 XRD exists from v2.0.0), not v1 or v3 (no LegacyCluster promised there)', () => {
+    const constraint = configuration.spec.crossplane.version;
+    expect(['v2.0.0', 'v2.3.4', 'v2.9.0'].map((v) => [v, satisfies(v, constraint)])).toEqual([['v2.0.0', true], ['v2.3.4', true], ['v2.9.0', true]]);
+    expect(['v1.20.0', 'v3.0.0'].map((v) => [v, satisfies(v, constraint)])).toEqual([['v1.20.0', false], ['v3.0.0', false]]);
+  });
+
+  it('carries the annotations registries show, the readme included', () => {
+    for (const key of ['maintainer', 'description', 'readme']) expect(configuration.metadata.annotations[`meta.crossplane.io/${key}`]?.trim()).toBeTruthy();
+    expect(configuration.metadata.annotations['meta.crossplane.io/readme']).toMatch(/XSecureBucket[\s\S]*https:\/\//);
+  });
+
+  it('declares no capabilities (Crossplane reads them only from Functions and Providers)', () => {
+    expect(configuration.spec.capabilities).toBeUndefined();
   });
 
   it('names every dependency with apiVersion/kind/package and an exact version (no ranges, no tags in the package)', () => {
@@ -152,3 +206,15 @@ describe('the Configuration package', () => {
     expect(functions.find((d) => repositoryOf(d.package!) === 'function-auto-ready')?.package).toBe('xpkg.crossplane.io/crossplane-contrib/function-auto-ready');
   });
 });
+
+/** A Crossplane version constraint of comma-separated comparisons (">=v2.0.0, <v3.0.0"). */
+function satisfies(version: string, constraint: string): boolean {
+  const parse = (v: string) => v.replace(/^v/, '').split('.').map(Number);
+  const compare = (a: number[], b: number[]) => a.reduce((d, x, i) => d || Math.sign(x - (b[i] ?? 0)), 0);
+  return constraint.split(',').every((part) => {
+    const m = /^\s*(>=|<=|>|<|=)?\s*(v?\d+\.\d+\.\d+)\s*$/.exec(part);
+    if (!m) throw new Error(`cannot read the constraint ${JSON.stringify(part)}`);
+    const d = compare(parse(version), parse(m[2]!));
+    return { '>=': d >= 0, '<=': d <= 0, '>': d > 0, '<': d < 0, '=': d === 0 }[m[1] ?? '=']!;
+  });
+}

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { loadAll } from 'js-yaml';
 import { isObject } from '../src/core/index.js';
 import { asClaim, type Claim } from './control-plane/composite.js';
+import { isNamespacedXrDocument } from './xr/namespaced.js';
 
 export interface LoadedClaim {
   claim: Claim;
@@ -54,7 +55,7 @@ export function loadClaims(inputs: string[]): LoadedClaims {
   const readFile = (file: string, strict: boolean) => {
     try {
       for (const doc of readYamlDocuments(file)) {
-        if (!strict && !(isObject(doc) && doc['kind'] === 'XSecureBucketClaim')) continue;
+        if (!strict && !(isObject(doc) && (doc['kind'] === 'XSecureBucketClaim' || isNamespacedXrDocument(doc)))) continue;
         try {
           out.claims.push({ claim: asClaim(doc, file), file });
         } catch (err) {

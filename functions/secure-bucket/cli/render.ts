@@ -13,14 +13,19 @@ import { FakeAccount, type AccountState } from './control-plane/fake-provider.js
 import { claimId, loadClaims, readYamlDocuments, type LoadedClaim } from './inputs.js';
 import { runCli, write } from './output.js';
 import { DEFAULT_PRICE_TABLE, readPriceTable } from './prices.js';
-import type { RenderedClaim } from './control-plane/converge.js';
+import type { RenderedClaim, RequiredResourceSelector } from './control-plane/converge.js';
+import { functionInputFrom, stepRequirementsFrom } from './composition.js';
+import { stepFrom } from './xr/step.js';
+import { printMigrated } from './xr/migrate.js';
 
 const USAGE = [
   'usage: render [--converge] [--output yaml|json] [--summary] [--emit-xr] [--explain-access] [--environment FILE] [--composition FILE]',
-  '              [--account-state FILE] [--save-account-state FILE] [--delete] CLAIM.yaml|FOLDER...',
+  '              [--composition-v2 FILE] [--account-state FILE] [--save-account-state FILE] [--delete] CLAIM.yaml|XR.yaml|FOLDER...',
+  '              (XSecureBucketClaims and namespaced v2 XSecureBuckets; a v2 XR gets --composition-v2\'s step)',
   '       render --diff-access [--fail-on-widening] BASE HEAD      (claim files or folders; Markdown on stdout; exit 3 on widening)',
   '       render --cost [--gb-per-month N] [--prices FILE] CLAIM.yaml|FOLDER...',
   '       render --endpoint-policy [--environment FILE]',
+  '       render --migrate CLAIM.yaml|FOLDER...                  (the v2 XSecureBucket that takes over each claim; docs/migrate-to-v2.md)',
   '',
   '  --converge                 feed the fake provider\'s reports back pass after pass until nothing changes',
   '  --account-state FILE       start from what the AWS account already holds: YAML or JSON, kind -> external name -> settings',
@@ -28,18 +33,6 @@ const USAGE = [
   '  --save-account-state FILE  write what the account holds once every claim is rendered (with --converge)',
   '  --delete                   after converging, delete each claim as Crossplane would: AWS keeps only what is Orphan',
 ].join('\n');
-
-/** The input our step gets in the Composition, so render feeds the function what Crossplane does. */
-export function functionInputFrom(compositionFile: string): Json | undefined {
-  for (const doc of readYamlDocuments(compositionFile)) {
-    const pipeline = isObject(doc) && isObject(doc['spec']) ? doc['spec']['pipeline'] : undefined;
-    if (!Array.isArray(pipeline)) continue;
-    for (const step of pipeline) {
-      if (isObject(step) && isObject(step['functionRef']) && step['functionRef']['name'] === 'function-secure-bucket' && isObject(step['input'])) return step['input'];
-    }
-  }
-  return undefined;
-}
 
 /** The account the fake provider works in: the one the EnvironmentConfig names. */
 function accountOf(clusterObjects: Json[]): { accountId: string; partition: string } {
@@ -129,6 +122,8 @@ export async function main(argv: string[]): Promise<number> {
       prices: { type: 'string', default: DEFAULT_PRICE_TABLE },
       environment: { type: 'string', default: 'compositions/examples/environment.yaml' },
       composition: { type: 'string', default: 'compositions/composition.yaml' },
+      'composition-v2': { type: 'string', default: 'compositions/composition-v2.yaml' },
+      migrate: { type: 'boolean', default: false },
       'account-state': { type: 'string' },
       'save-account-state': { type: 'string' },
       delete: { type: 'boolean', default: false },
@@ -151,10 +146,12 @@ export async function main(argv: string[]): Promise<number> {
   }
   const clusterObjects = readYamlDocuments(values.environment).filter(isObject);
   let input: Json | undefined;
+  let requiredResources: RequiredResourceSelector[] = [];
   try {
     input = functionInputFrom(values.composition);
+    requiredResources = stepRequirementsFrom(values.composition);
   } catch {
-    input = undefined; // no Composition yet: the function falls back to its default input
+    input = undefined; // no Composition yet: the function falls back to its default input and asks
   }
   const needsEnvironment = values['diff-access'] || values['explain-access'] || values.cost;
   const envData = needsEnvironment ? environmentData(clusterObjects, input) : undefined;
@@ -162,6 +159,7 @@ export async function main(argv: string[]): Promise<number> {
 
   const loaded = loadClaims(positionals);
   for (const e of loaded.errors) process.stderr.write(`error: ${e.message}\n`);
+  if (values.migrate) return printMigrated(loaded);
   if (values['explain-access']) {
     await explainAccessOf(loaded.claims, envData);
     return loaded.errors.length > 0 ? 1 : 0;
@@ -172,7 +170,7 @@ export async function main(argv: string[]): Promise<number> {
     return 2;
   }
   const aws = new FakeAccount(accountOf(clusterObjects), values['account-state'] === undefined ? {} : readAccountState(values['account-state']));
-  const outputs = await renderAll(loaded.claims, { clusterObjects, converge, account: aws, deleteAfter: values.delete, ...(input ? { input } : {}) });
+  const outputs = await renderAll(loaded.claims, { clusterObjects, converge, account: aws, deleteAfter: values.delete, requiredResources, namespacedStep: stepFrom(values['composition-v2']), ...(input ? { input } : {}) });
   if (values['save-account-state'] !== undefined) writeFileSync(values['save-account-state'], `${JSON.stringify(aws.state, null, 2)}\n`);
   const failed = outputs.filter((o) => o.rendered.fatal);
   for (const { loaded: l, rendered } of failed) process.stderr.write(`error: ${claimId(l.claim)}: ${rendered.fatal}\n`);

@@ -1,6 +1,6 @@
-// The RunFunction adapter: protobuf request in, protobuf response out. It asks Crossplane for the
-// platform's EnvironmentConfig, hands plain objects to the pure core, and turns every error into
-// a Fatal result. It never throws.
+// The RunFunction adapter: protobuf request in, protobuf response out. It takes the platform's
+// EnvironmentConfig from Crossplane (declared by the Composition step, or asked for), hands plain
+// objects to the pure core, and turns every error into a Fatal result. It never throws.
 import {
   Requirements,
   Severity,
@@ -10,14 +10,23 @@ import {
   type RunFunctionResponse,
   to,
 } from '@crossplane-org/function-sdk-typescript';
-import { ClaimError, composeSecureBucket, DEFAULT_ENVIRONMENT_CONFIG, ENVIRONMENT_CONFIG_API_VERSION, isObject, type Json, type ObservedResource } from './core/index.js';
+import { ClaimError, composeSecureBucket, DEFAULT_ENVIRONMENT_CONFIG, ENVIRONMENT_CONFIG_API_VERSION, inFamilyOf, isObject, type Json, type ObservedResource } from './core/index.js';
 
-/** The requirement key under which Crossplane returns the EnvironmentConfig. */
+/**
+ * The key the Composition step declares the EnvironmentConfig under (requirements.requiredResources
+ * .requirementName): Crossplane fetches it before the first call, so one call per reconcile.
+ */
+export const DECLARED_ENVIRONMENT_REQUIREMENT = 'declared-platform-environment';
+/** The key the function asks under when the step declared nothing (a second call follows). */
 export const ENVIRONMENT_REQUIREMENT = 'platform-environment';
 export { DEFAULT_ENVIRONMENT_CONFIG };
 
+// Results and conditions reach the claim too (`kubectl describe` in the tenant's namespace);
+// for a namespaced XR, which has no claim, Crossplane puts them on the XR itself.
+const TENANT = Target.TARGET_COMPOSITE_AND_CLAIM;
+
 function fatalResponse(rsp: RunFunctionResponse, message: string, reason: string): RunFunctionResponse {
-  rsp.results.push({ severity: Severity.SEVERITY_FATAL, message, reason });
+  rsp.results.push({ severity: Severity.SEVERITY_FATAL, message, reason, target: TENANT });
   return rsp;
 }
 
@@ -44,12 +53,23 @@ function reasonFor(err: ClaimError): string {
   return 'InvalidClaim';
 }
 
-/** The EnvironmentConfig's data once Crossplane has supplied it; undefined on the first call. */
-function suppliedEnvironment(req: RunFunctionRequest): { found: boolean; data?: unknown } {
-  const group = req.requiredResources?.[ENVIRONMENT_REQUIREMENT] ?? req.extraResources?.[ENVIRONMENT_REQUIREMENT];
-  if (group === undefined) return { found: false };
+interface SuppliedEnvironment {
+  /** Crossplane answered (found or not): under the declared key or the one we asked under. */
+  found: boolean;
+  declared: boolean;
+  resource?: Json;
+}
+
+function suppliedEnvironment(req: RunFunctionRequest): SuppliedEnvironment {
+  const declared = req.requiredResources?.[DECLARED_ENVIRONMENT_REQUIREMENT];
+  const group = declared ?? req.requiredResources?.[ENVIRONMENT_REQUIREMENT] ?? req.extraResources?.[ENVIRONMENT_REQUIREMENT];
+  if (group === undefined) return { found: false, declared: false };
   const first = group.items?.[0]?.resource;
-  return first === undefined ? { found: true } : { found: true, data: (first as Json)['data'] };
+  return { found: true, declared: declared !== undefined, ...(isObject(first) ? { resource: first as Json } : {}) };
+}
+
+function declaredNameOf(resource: Json): unknown {
+  return isObject(resource['metadata']) ? resource['metadata']['name'] : undefined;
 }
 
 function observedComposed(req: RunFunctionRequest): Record<string, ObservedResource> {
@@ -70,23 +90,38 @@ export function runFunctionSync(req: RunFunctionRequest): RunFunctionResponse {
   const rsp = to(req);
   try {
     const envName = environmentConfigName(req);
-    // Always restate the requirement: Crossplane calls again until requirements stop changing.
-    rsp.requirements = Requirements.fromPartial({
-      resources: { [ENVIRONMENT_REQUIREMENT]: { apiVersion: ENVIRONMENT_CONFIG_API_VERSION, kind: 'EnvironmentConfig', matchName: envName } },
-    });
     const environment = suppliedEnvironment(req);
+    // Crossplane calls again until the returned requirements equal the previous call's (no
+    // requirements on the first call equal none): so return none when the step declared the
+    // EnvironmentConfig, and otherwise restate ours on every call, the answered one included.
+    if (!environment.declared) {
+      rsp.requirements = Requirements.fromPartial({
+        resources: { [ENVIRONMENT_REQUIREMENT]: { apiVersion: ENVIRONMENT_CONFIG_API_VERSION, kind: 'EnvironmentConfig', matchName: envName } },
+      });
+    }
     if (!environment.found) return rsp;
-    if (environment.data === undefined) {
+    const data = environment.resource?.['data'];
+    if (data === undefined) {
       return fatalResponse(rsp, `EnvironmentConfig ${envName} not found or has no data. Fix: the platform team applies it (see compositions/examples/environment.yaml)`, 'EnvironmentMissing');
+    }
+    const declaredName = declaredNameOf(environment.resource!);
+    if (environment.declared && declaredName !== envName) {
+      return fatalResponse(
+        rsp,
+        `input.environmentConfigName: the step declares EnvironmentConfig ${JSON.stringify(declaredName)} in requirements.requiredResources but its input names ${envName}. Fix: give both the same name`,
+        'InvalidInput',
+      );
     }
     const composite = req.observed?.composite?.resource;
     if (!isObject(composite)) return fatalResponse(rsp, 'request has no observed composite resource', 'BadRequest');
 
-    const out = composeSecureBucket({ composite, environmentData: environment.data, observed: observedComposed(req) });
+    const out = composeSecureBucket({ composite, environmentData: data, observed: observedComposed(req) });
+    // One neutral description; a namespaced XR gets it as namespaced managed resources in its namespace.
+    const resources = inFamilyOf(composite, out.resources);
 
     const desired = rsp.desired ?? { composite: undefined, resources: {} };
     rsp.desired = desired;
-    for (const [name, resource] of Object.entries(out.resources)) {
+    for (const [name, resource] of Object.entries(resources)) {
       desired.resources[name] = { resource: resource as unknown as Json, connectionDetails: {}, ready: 0 };
     }
     const composite0 = desired.composite?.resource ?? {};
@@ -101,11 +136,13 @@ export function runFunctionSync(req: RunFunctionRequest): RunFunctionResponse {
       status: pending.length === 0 ? Status.STATUS_CONDITION_TRUE : Status.STATUS_CONDITION_FALSE,
       reason: pending.length === 0 ? 'AllPoliciesFinal' : 'WaitingForProvider',
       message: pending.length === 0 ? `s3://${out.status.bucketName} rendered with all controls` : `waiting for ${pending.join(', ')}`,
+      target: TENANT,
     });
-    for (const note of out.notes) rsp.results.push({ severity: Severity.SEVERITY_NORMAL, message: note });
+    // The notes are for the tenant too (e.g. "confirm the alarm e-mail subscription").
+    for (const note of out.notes) rsp.results.push({ severity: Severity.SEVERITY_NORMAL, message: note, target: TENANT });
     // Warnings are the tenant's to act on: they reach the claim, not only the XR.
     for (const { reason, message } of out.warnings) {
-      rsp.results.push({ severity: Severity.SEVERITY_WARNING, message, reason, target: Target.TARGET_COMPOSITE_AND_CLAIM });
+      rsp.results.push({ severity: Severity.SEVERITY_WARNING, message, reason, target: TENANT });
     }
     return rsp;
   } catch (err) {

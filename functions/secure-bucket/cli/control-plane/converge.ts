@@ -8,12 +8,17 @@ import { canonicalJson, isObject, type Json } from '../../src/core/index.js';
 import type { FunctionClient } from './client.js';
 import { compositeForClaim, type Claim } from './composite.js';
 import { FakeAccount } from './fake-provider.js';
+import { optionsFor, type Step } from '../xr/step.js';
 
 export interface RenderOptions {
   /** Objects the "cluster" holds for the function's requirements (e.g. the EnvironmentConfig). */
   clusterObjects: Json[];
   /** The function step's input from the Composition. */
   input?: Json;
+  /** The step's requirements.requiredResources: supplied before the first call, as Crossplane does. */
+  requiredResources?: RequiredResourceSelector[];
+  /** The v2 Composition's step, for v2 XSecureBuckets (xr/step.ts); without it they get the fields above. */
+  namespacedStep?: Step;
   converge?: boolean;
   maxPasses?: number;
   /** The AWS account the fake provider reconciles against (default: a fresh, empty one). */
@@ -22,6 +27,8 @@ export interface RenderOptions {
   deleteAfter?: boolean;
   /** RunFunctionRequest meta.tag (default: render-pass-N). */
   tag?: string;
+  /** Seeds the ids AWS assigns (key ids, endpoint ids); default: the XR's name. */
+  idSeed?: string;
 }
 
 /** The last request of one pass (its requirements answered) and the function's response to it. */
@@ -44,8 +51,17 @@ export interface RenderedClaim {
   observed: Record<string, Json>;
 }
 
-/** Crossplane resolves requirements at most this many times per reconcile. */
-const MAX_REQUIREMENT_ROUNDS = 5;
+/** One entry of a Composition step's requirements.requiredResources (Composition CRD, v1). */
+export interface RequiredResourceSelector {
+  requirementName: string;
+  apiVersion: string;
+  kind: string;
+  name?: string;
+  matchLabels?: Record<string, string>;
+}
+
+/** Crossplane v2.3 (internal/xfn MaxRequirementsIterations): calls after the first. */
+const MAX_REQUIREMENT_ITERATIONS = 5;
 
 type Supplied = Record<string, { items: Array<{ resource: Json; connectionDetails: Record<string, never>; ready: number }> }>;
 
@@ -53,7 +69,7 @@ type Supplied = Record<string, { items: Array<{ resource: Json; connectionDetail
 export function requestFor(
   composite: Json,
   observed: Record<string, Json> = {},
-  opts: { tag?: string; input?: Json; supplied?: Supplied; desired?: Record<string, Json> } = {},
+  opts: { tag?: string; input?: Json; supplied?: Supplied; desired?: Record<string, Json>; context?: Json } = {},
 ): RunFunctionRequest {
   const wrap = (resources: Record<string, Json>) => Object.fromEntries(Object.entries(resources).map(([k, v]) => [k, { resource: v }]));
   return RunFunctionRequest.fromPartial({
@@ -62,6 +78,7 @@ export function requestFor(
     // What earlier pipeline steps desired (none here: ours is the first step).
     desired: { resources: wrap(opts.desired ?? {}) },
     ...(opts.input !== undefined ? { input: opts.input } : {}),
+    ...(opts.context !== undefined ? { context: opts.context } : {}),
     requiredResources: opts.supplied ?? {},
   });
 }
@@ -89,20 +106,32 @@ export function desiredOf(rsp: RunFunctionResponse): { resources: Record<string,
   return { resources, status: ((rsp.desired?.composite?.resource as Json | undefined)?.['status'] ?? {}) as Json };
 }
 
-/** One reconcile: requirement rounds until the function asks for nothing new. */
-function* reconcileOnce(composite: Json, observed: Record<string, Json>, opts: RenderOptions, tag: string): Generator<RunFunctionRequest, Pass, RunFunctionResponse> {
-  const supplied: Supplied = {};
-  let pass: Pass | undefined;
-  for (let round = 0; round < MAX_REQUIREMENT_ROUNDS; round++) {
-    const request = requestFor(composite, observed, { tag, supplied: { ...supplied }, ...(opts.input ? { input: opts.input } : {}) });
-    const response: RunFunctionResponse = yield request;
-    pass = { request, response };
-    const wanted = response.requirements?.resources ?? {};
-    const missing = Object.keys(wanted).filter((k) => !(k in supplied));
-    if (missing.length === 0) return pass;
-    for (const key of missing) supplied[key] = suppliedObjects(opts.clusterObjects.filter((o) => selects(wanted[key]!, o)));
+/**
+ * One reconcile's calls of our step, as Crossplane's FetchingFunctionRunner makes them: the
+ * declared resources go into the first request; the function is called again while the
+ * requirements it returns differ from the previous call's (none before the first call), each
+ * time with the declared resources plus what it asked for.
+ */
+function* reconcileCalls(composite: Json, observed: Record<string, Json>, opts: RenderOptions, tag: string): Generator<RunFunctionRequest, Pass, RunFunctionResponse> {
+  const declared: Supplied = {};
+  for (const r of opts.requiredResources ?? []) {
+    const selector = { apiVersion: r.apiVersion, kind: r.kind, ...(r.name !== undefined ? { matchName: r.name } : { matchLabels: { labels: r.matchLabels ?? {} } }) };
+    declared[r.requirementName] = suppliedObjects(opts.clusterObjects.filter((o) => selects(selector, o)));
   }
-  return pass as Pass;
+  const base = { tag, ...(opts.input ? { input: opts.input } : {}) };
+  let previous = canonicalJson(null);
+  let request = requestFor(composite, observed, { ...base, supplied: declared });
+  for (let iteration = 0; iteration <= MAX_REQUIREMENT_ITERATIONS; iteration++) {
+    const response: RunFunctionResponse = yield request;
+    if (response.results.some((r) => r.severity === Severity.SEVERITY_FATAL)) return { request, response };
+    const requirements = canonicalJson(response.requirements ?? null);
+    if (requirements === previous) return { request, response };
+    previous = requirements;
+    const supplied: Supplied = { ...declared };
+    for (const [key, selector] of Object.entries(response.requirements?.resources ?? {})) supplied[key] = suppliedObjects(opts.clusterObjects.filter((o) => selects(selector, o)));
+    request = requestFor(composite, observed, { ...base, supplied, ...(response.context ? { context: response.context as Json } : {}) });
+  }
+  throw new Error(`requirements didn't stabilize after the maximum number of iterations (${MAX_REQUIREMENT_ITERATIONS})`);
 }
 
 function accountFor(opts: RenderOptions): FakeAccount {
@@ -114,7 +143,7 @@ function accountFor(opts: RenderOptions): FakeAccount {
 
 /** The control plane for one XR: pass after pass until nothing changes (one pass without `converge`). */
 function* reconcile(composite: Json, opts: RenderOptions): Generator<RunFunctionRequest, RenderedClaim, RunFunctionResponse> {
-  const provider = accountFor(opts).providerFor(String((composite['metadata'] as Json)['name']));
+  const provider = accountFor(opts).providerFor(opts.idSeed ?? String((composite['metadata'] as Json)['name']));
   const maxPasses = opts.converge ? (opts.maxPasses ?? 10) : 1;
   const history: Pass[] = [];
   let observed: Record<string, Json> = {};
@@ -123,7 +152,7 @@ function* reconcile(composite: Json, opts: RenderOptions): Generator<RunFunction
   let previousFingerprint = '';
   for (let pass = 1; pass <= maxPasses; pass++) {
     const xr = pass === 1 ? composite : { ...composite, status };
-    const done = yield* reconcileOnce(xr, observed, opts, opts.tag ?? `render-pass-${pass}`);
+    const done = yield* reconcileCalls(xr, observed, opts, opts.tag ?? `render-pass-${pass}`);
     history.push(done);
     const rsp = done.response;
     const { resources } = desiredOf(rsp);
@@ -147,6 +176,14 @@ function* reconcile(composite: Json, opts: RenderOptions): Generator<RunFunction
   throw new Error(`${String((composite['metadata'] as Json)['name'])}: desired state still changing after ${maxPasses} passes`);
 }
 
+/** One reconcile's calls (no provider, no further passes) through a FunctionClient: its last response. */
+export async function reconcileOnce(client: FunctionClient, composite: Json, opts: RenderOptions): Promise<RunFunctionResponse> {
+  const calls = reconcileCalls(composite, {}, opts, opts.tag ?? 'render');
+  let step = calls.next();
+  while (!step.done) step = calls.next(await client.runFunction(step.value));
+  return step.value.response;
+}
+
 /** Drives the function through a FunctionClient: over gRPC (render) or in process (tests, bench). */
 export async function converge(client: FunctionClient, composite: Json, opts: RenderOptions): Promise<RenderedClaim> {
   const loop = reconcile(composite, opts);
@@ -163,6 +200,7 @@ export function convergeSync(run: (req: RunFunctionRequest) => RunFunctionRespon
   return step.value;
 }
 
+/** A claim or a v2 XSecureBucket, each through its own Composition's step. */
 export function renderClaim(client: FunctionClient, claim: Claim, opts: RenderOptions): Promise<RenderedClaim> {
-  return converge(client, compositeForClaim(claim), opts);
+  return converge(client, compositeForClaim(claim), optionsFor(claim, opts));
 }

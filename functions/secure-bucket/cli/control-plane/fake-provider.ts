@@ -5,7 +5,7 @@
 // a managed one is written to the account first; a composed resource that disappears is deleted
 // from the account unless its deletion policy is Orphan.
 import { createHash } from 'node:crypto';
-import { COMPONENT_LABEL, EXTERNAL_NAME, externalNameOf, isObject, type Json, OBSERVE_ONLY } from '../../src/core/index.js';
+import { COMPONENT_LABEL, EXTERNAL_NAME, externalNameOf, isObject, type Json, keepsExternalOnDelete, OBSERVE_ONLY } from '../../src/core/index.js';
 
 export interface Account {
   accountId: string;
@@ -171,7 +171,7 @@ export class FakeProvider {
 
   private deleteOne(name: string, resource: Json): void {
     const externalName = this.externalName(name, resource);
-    if (specOf(resource)['deletionPolicy'] === 'Orphan' || isObserveOnly(resource) || externalName === undefined) return;
+    if (keepsExternalOnDelete(resource) || isObserveOnly(resource) || externalName === undefined) return;
     const kind = String(resource['kind']);
     delete this.state[kind]?.[externalName];
     if (Object.keys(this.state[kind] ?? {}).length === 0) delete this.state[kind];

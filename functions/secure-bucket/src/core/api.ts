@@ -5,3 +5,7 @@ export const COMPOSITE_KIND = 'XSecureBucket';
 export const ENVIRONMENT_CONFIG_API_VERSION = 'apiextensions.crossplane.io/v1beta1';
 /** The EnvironmentConfig the function asks for when the Composition's step input names none. */
 export const DEFAULT_ENVIRONMENT_CONFIG = 'secure-bucket-platform';
+/** The v2 API: a namespaced XR with no claim (compositions/definition-v2.yaml) and its Composition. */
+export const NAMESPACED_XR_API_VERSION = 'storage.platform.example.org/v1alpha1';
+export const NAMESPACED_XR_KIND = 'XSecureBucket';
+export const NAMESPACED_COMPOSITION = 'secure-bucket-v2';

@@ -13,6 +13,7 @@ import {
   stringAt,
   type Json,
 } from './fields.js';
+import { familyOf } from './family.js';
 import { validateLifecycle } from './lifecycle.js';
 import {
   ClaimError,
@@ -60,7 +61,7 @@ const PLATFORM_OWNED: Record<string, string> = {
 };
 
 /** Fields Crossplane itself adds to an XR's spec; they are not the tenant's request. */
-const CROSSPLANE_SPEC_FIELDS = [
+export const CROSSPLANE_SPEC_FIELDS = [
   'claimRef',
   'compositionRef',
   'compositionSelector',
@@ -90,19 +91,34 @@ const SPEC_FIELDS = [
   ...CROSSPLANE_SPEC_FIELDS,
 ];
 
-/** The claim's name and namespace, from the labels Crossplane puts on a claim's XR. */
+/**
+ * The claim's name and namespace: from the labels Crossplane puts on a claim's XR, or, for a
+ * namespaced v2 XR, its own name and namespace. A tenant writes a v2 XR's labels itself, so claim
+ * labels there that name anything else are refused: they would hand it another tenant's AWS names.
+ */
 export function readIdentity(xr: Json): ClaimIdentity {
   const metadata = objectAt(xr['metadata'], 'metadata', true) as Json;
   const compositeName = requiredString(metadata['name'], 'metadata.name');
   const labels = objectAt(metadata['labels'], 'metadata.labels') ?? {};
   const claimNamespace = stringAt(labels['crossplane.io/claim-namespace'], 'metadata.labels[crossplane.io/claim-namespace]');
   const claimName = stringAt(labels['crossplane.io/claim-name'], 'metadata.labels[crossplane.io/claim-name]');
+  if (familyOf(xr) === 'Namespaced') {
+    const namespace = requiredString(metadata['namespace'], 'metadata.namespace');
+    if ((claimNamespace !== undefined && claimNamespace !== namespace) || (claimName !== undefined && claimName !== compositeName)) {
+      throw new ClaimError(
+        'metadata.labels',
+        `a namespaced XSecureBucket is its own claim, but its crossplane.io/claim-name and claim-namespace labels name ${String(claimNamespace)}/${String(claimName)}`,
+        'remove the crossplane.io/claim-* labels: the bucket belongs to the XR\'s own namespace and name',
+      );
+    }
+    return { compositeName, claimName: compositeName, claimNamespace: namespace };
+  }
   if (claimNamespace === undefined || claimName === undefined) {
     // Without a namespace there is no tenant to scope service accounts to: refuse rather than guess.
     throw new ClaimError(
       'metadata.labels',
       'this XSecureBucket has no crossplane.io/claim-namespace and claim-name labels',
-      'create buckets through an XSecureBucketClaim in the team namespace, not a bare XSecureBucket',
+      'create buckets through an XSecureBucketClaim, or a namespaced XSecureBucket (storage.platform.example.org), in the team namespace; not a bare cluster-scoped XSecureBucket',
     );
   }
   return { compositeName, claimName, claimNamespace };

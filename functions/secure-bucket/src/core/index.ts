@@ -1,14 +1,15 @@
 // The core's one public entry: everything outside src/core (the gRPC adapter, the render CLI,
 // explain, cdk8s/, bench/, tools/, the tests) imports from here, never a module by deep path.
 // What is exported here is the core's contract; the rest is free to change.
-export { CLAIM_KIND, COMPOSITE_KIND, DEFAULT_ENVIRONMENT_CONFIG, ENVIRONMENT_CONFIG_API_VERSION, PLATFORM_API_VERSION } from './api.js';
+export { CLAIM_KIND, COMPOSITE_KIND, DEFAULT_ENVIRONMENT_CONFIG, ENVIRONMENT_CONFIG_API_VERSION, NAMESPACED_COMPOSITION, NAMESPACED_XR_API_VERSION, NAMESPACED_XR_KIND, PLATFORM_API_VERSION } from './api.js';
 export { EXTERNAL_NAME, OBSERVE_ONLY, externalNameOf } from './adoption.js';
 export { CIS_BUCKET_POLICY_CHANGE_EVENTS, EMAIL_SUBSCRIPTION } from './alarms.js';
 export { BOUNDARIES_GENERATOR, boundaryResources, nodeBoundaryDocument, nodeBoundaryName, policyPathAndName, tenantWorkloadBoundaryDocument } from './boundaries.js';
-export { ACCESS_LEVELS, readIdentity, readSpec } from './claim.js';
+export { ACCESS_LEVELS, CROSSPLANE_SPEC_FIELDS, readIdentity, readSpec } from './claim.js';
 export { composeSecureBucket } from './compose.js';
 export type { ComposeInput } from './compose.js';
 export { buildContext } from './context.js';
+export { CLUSTER_PROVIDER_CONFIG, inFamilyOf, keepsExternalOnDelete, namespacedResource, ORPHAN_POLICIES } from './family.js';
 export { s3ViaService } from './encryption.js';
 export { readEnvironment } from './environment.js';
 export { arrayAt, integerAt, isObject, objectAt, requiredString } from './fields.js';

@@ -63,9 +63,12 @@ export interface BucketSpec {
   replication?: { destinationRegion: string };
 }
 
-/** Who the claim is: taken from the XR's Crossplane labels, never from its spec. */
+/**
+ * Who the claim is, never from its spec: a claim's XR names it in Crossplane's claim labels; a
+ * namespaced v2 XR is its own claim (its metadata.name and metadata.namespace).
+ */
 export interface ClaimIdentity {
-  /** metadata.name of the XR (cluster-unique). */
+  /** metadata.name of the XR (cluster-unique for a claim's XR, namespace-unique for a v2 XR). */
   compositeName: string;
   claimName: string;
   claimNamespace: string;
@@ -114,7 +117,8 @@ export interface PlatformEnvironment {
 export interface ManagedResource {
   apiVersion: string;
   kind: string;
-  metadata: { name?: string; annotations?: Record<string, string>; labels?: Record<string, string> };
+  /** namespace: only in the namespaced family (core/family.ts). */
+  metadata: { name?: string; namespace?: string; annotations?: Record<string, string>; labels?: Record<string, string> };
   spec: Record<string, unknown>;
 }
 

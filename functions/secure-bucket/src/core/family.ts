@@ -1,0 +1,67 @@
+// Two resource families, one description. The concern modules compose one neutral description,
+// written in the cluster-scoped provider-aws kinds (`*.aws.upbound.io`) that a claim's
+// LegacyCluster XR composes. A namespaced v2 XSecureBucket can compose only namespaced managed
+// resources, so for it each resource is mapped here, after composing, onto the namespaced family
+// (`*.aws.m.upbound.io`): the same kind, the one version the namespaced CRDs serve, the XR's
+// namespace, the platform's ClusterProviderConfig, and managementPolicies where the cluster family
+// says deletionPolicy. Nothing else changes: forProvider (every policy document included), labels
+// and external names are the same bytes, so a claim and the v2 XR of the same namespace and name
+// own the same AWS resources. The field shapes were checked against
+// shared/schemas/provider-aws-namespaced (provider-aws v2.6.0): each namespaced v1beta1 kind has
+// the shape of the cluster-scoped version we render (v1beta2 where it exists), minus deletionPolicy;
+// tests/function/rendered-schemas.test.ts validates both families with unknown fields rejected.
+//
+// References need no mapping: `*Selector` with matchControllerRef selects the sibling of the same
+// XR, which for namespaced resources is always in the same namespace; the core names no object by
+// reference. Observed resources come back in the family's shape, which the core reads unchanged
+// (atProvider has the same fields; observe-only is managementPolicies ['Observe'] in both).
+import { isObject, type Json } from './fields.js';
+import type { ManagedResource } from './types.js';
+
+export type ResourceFamily = 'Cluster' | 'Namespaced';
+
+/** The ClusterProviderConfig the platform applies (clusters/base/provider-config/cluster-provider-config.yaml). */
+export const CLUSTER_PROVIDER_CONFIG = 'default';
+/** provider-aws v2.6.0 serves every namespaced kind as v1beta1 only. */
+export const NAMESPACED_VERSION = 'v1beta1';
+/** deletionPolicy Orphan in the namespaced family: everything but Delete (a crossplane-runtime supported set). */
+export const ORPHAN_POLICIES = ['Observe', 'Create', 'Update', 'LateInitialize'];
+
+const CLUSTER_GROUP = /^([a-z0-9]+)\.aws\.upbound\.io\/v[0-9a-z]+$/;
+
+/** A namespaced XR (Crossplane v2) has metadata.namespace; a claim's LegacyCluster XR has none. */
+export function familyOf(composite: Json): ResourceFamily {
+  const metadata = isObject(composite['metadata']) ? composite['metadata'] : {};
+  const namespace = metadata['namespace'];
+  return typeof namespace === 'string' && namespace !== '' ? 'Namespaced' : 'Cluster';
+}
+
+/** The namespaced twin of a cluster-scoped resource, in `namespace`. */
+export function namespacedResource(resource: ManagedResource, namespace: string): ManagedResource {
+  const group = CLUSTER_GROUP.exec(resource.apiVersion);
+  if (group === null) throw new Error(`${resource.kind} ${resource.apiVersion}: not a cluster-scoped provider-aws kind, no namespaced twin`);
+  const { deletionPolicy, ...spec } = resource.spec;
+  if (deletionPolicy === 'Orphan' && spec['managementPolicies'] === undefined) spec['managementPolicies'] = ORPHAN_POLICIES;
+  spec['providerConfigRef'] = { kind: 'ClusterProviderConfig', name: CLUSTER_PROVIDER_CONFIG };
+  return {
+    apiVersion: `${group[1]}.aws.m.upbound.io/${NAMESPACED_VERSION}`,
+    kind: resource.kind,
+    metadata: { ...resource.metadata, namespace },
+    spec,
+  };
+}
+
+/** The composed resources in the family of `composite`: unchanged for a claim's XR. */
+export function inFamilyOf(composite: Json, resources: Record<string, ManagedResource>): Record<string, ManagedResource> {
+  if (familyOf(composite) === 'Cluster') return resources;
+  const namespace = String((composite['metadata'] as Json)['namespace']);
+  return Object.fromEntries(Object.entries(resources).map(([name, r]) => [name, namespacedResource(r, namespace)]));
+}
+
+/** Whether deleting this composed resource leaves its AWS resource in place, in either family. */
+export function keepsExternalOnDelete(resource: Json): boolean {
+  const spec = isObject(resource['spec']) ? resource['spec'] : {};
+  if (spec['deletionPolicy'] === 'Orphan') return true;
+  const policies = spec['managementPolicies'];
+  return Array.isArray(policies) && !policies.includes('Delete') && !policies.includes('*');
+}
