@@ -147,6 +147,8 @@ describe('alerts that cannot be silenced quietly', () => {
     const r = await renderOk(sales);
     const detail = (JSON.parse(String(fp(r, 'bucket-change-alerts')['eventPattern'])) as Json)['detail'] as Json;
     expect(detail['eventName']).toEqual(expect.arrayContaining(['DeleteBucketMetricsConfiguration', 'PutBucketMetricsConfiguration', 'DeleteBucketInventoryConfiguration', 'PutBucketNotification', 'DeleteBucketTagging']));
+    // And what changes who reaches the data or where its listings go (the second red team's list).
+    expect(detail['eventName']).toEqual(expect.arrayContaining(['PutBucketIntelligentTieringConfiguration', 'PutBucketAnalyticsConfiguration', 'PutBucketRequestPayment', 'PutBucketWebsite', 'CreateBucketMetadataTableConfiguration']));
   });
 
   it('the access points\' policies and the key\'s state and policy each have a rule to the same topic', async () => {

@@ -46,8 +46,9 @@ function expectedAllowed(set: PolicySet, c: Case): boolean {
     case 'break-glass':
       return via === undefined && c.family !== 'write';
     case 'provider':
-      // The bucket's configuration, from anywhere the provider runs; never the data.
-      return via === undefined && c.family === 'policy-admin';
+      // The bucket's configuration, from anywhere the provider runs, and listing (HeadBucket, the
+      // provider's existence check, needs s3:ListBucket); never the objects.
+      return via === undefined && (c.family === 'policy-admin' || c.family === 'list');
     case 'consumer': {
       const me = c.principal.consumer as ConsumerPolicies;
       if (!c.path.viaEndpoint) return false;
@@ -178,7 +179,7 @@ describe('a claim without consumers', () => {
   it('only break-glass reaches the data (as the Warning says); the provider only the configuration', async () => {
     const set = policySetFor(withSpec(exampleClaim('scratch'), (s) => (s['consumers'] = [])));
     const rows = await explainMatrix(set);
-    const dataAllowedBy = new Set(rows.filter((r) => r.decision.allowed && r.family !== 'policy-admin').map((r) => r.principal.kind));
+    const dataAllowedBy = new Set(rows.filter((r) => r.decision.allowed && !['policy-admin', 'list'].includes(r.family)).map((r) => r.principal.kind));
     expect(dataAllowedBy).toEqual(new Set(['break-glass']));
     const configAllowedBy = new Set(rows.filter((r) => r.decision.allowed && r.family === 'policy-admin').map((r) => r.principal.kind));
     expect(configAllowedBy).toEqual(new Set(['break-glass', 'provider']));

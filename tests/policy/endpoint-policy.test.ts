@@ -50,6 +50,9 @@ describe.each([...examplePolicySets('irsa-shared-endpoint'), ...examplePolicySet
         expect([b, (await throughEndpoint(set, node, 's3:GetObject', `arn:aws:s3:::${b}/repodata/repomd.xml`, AWS_SERVICE_ACCOUNT)).allowed]).toEqual([b, true]);
         expect([b, (await throughEndpoint(set, node, 's3:PutObject', `arn:aws:s3:::${b}/x`, AWS_SERVICE_ACCOUNT)).allowed]).toEqual([b, false]);
       }
+      // Only this account's principals: outside credentials used inside the VPC get no channel there.
+      const outsider: Caller = { id: 'outsider', arn: `arn:aws:iam::${OTHER_ACCOUNT}:role/x`, identityPolicies: [allowAll('S3', ['s3:*'])] };
+      expect((await throughEndpoint(set, outsider, 's3:GetObject', `arn:aws:s3:::${buckets[0]}/x`, AWS_SERVICE_ACCOUNT)).allowed).toBe(false);
       // A region's repository is not another region's.
       expect((await throughEndpoint(set, node, 's3:GetObject', 'arn:aws:s3:::al2023-repos-ap-south-1-de612dc2/x', AWS_SERVICE_ACCOUNT)).allowed).toBe(false);
     });

@@ -15,9 +15,11 @@ const DATA: Array<[string, Target]> = [
   ['s3:PutObject', { kind: 'object', key: 'audit/2026/01/01.json' }],
   ['s3:DeleteObject', { kind: 'object', key: 'audit/2026/01/01.json' }],
   ['s3:DeleteObjectVersion', { kind: 'object', key: 'audit/2026/01/01.json' }],
-  ['s3:ListBucket', { kind: 'bucket', listPrefix: '' }],
+  ['s3:GetObjectAttributes', { kind: 'object', key: 'audit/2026/01/01.json' }],
   ['s3:ListBucketVersions', { kind: 'bucket' }],
 ];
+/** Listing keys: the node never, the provider yes (HeadBucket, its existence check, needs s3:ListBucket). */
+const LIST: [string, Target] = ['s3:ListBucket', { kind: 'bucket', listPrefix: '' }];
 const CONFIGURATION: Array<[string, Target]> = [
   ['s3:PutBucketPolicy', { kind: 'bucket' }],
   ['s3:DeleteBucketPolicy', { kind: 'bucket' }],
@@ -36,7 +38,7 @@ describe.each(exampleBucketSets())('every bucket the claim creates: $file', ({ s
 
   it('a node role with s3:* and kms:*, from the internet or the endpoint, gets no data and no configuration action', async () => {
     for (const path of NETWORK(set)) {
-      for (const [action, target] of [...DATA, ...CONFIGURATION]) {
+      for (const [action, target] of [...DATA, LIST, ...CONFIGURATION]) {
         expect([path.id, action, (await evaluateS3(set, { caller: node, action, target, path })).allowed]).toEqual([path.id, action, false]);
       }
     }
@@ -49,7 +51,7 @@ describe.each(exampleBucketSets())('every bucket the claim creates: $file', ({ s
         expect([path.id, action, d.allowed, d.decidedBy]).toEqual([path.id, action, false, expect.stringMatching(/^bucket:Deny(Objects|Listing)ToProvider$/)]);
       }
     }
-    for (const [action, target] of CONFIGURATION) expect([action, (await evaluateS3(set, { caller: provider, action, target, path: paths.internet('1.3') })).allowed]).toEqual([action, true]);
+    for (const [action, target] of [...CONFIGURATION, LIST]) expect([action, (await evaluateS3(set, { caller: provider, action, target, path: paths.internet('1.3') })).allowed]).toEqual([action, true]);
   });
 
   it('break-glass keeps full access to read in an emergency, from anywhere', async () => {
@@ -122,10 +124,10 @@ describe('the permissions boundaries exist, and hold', () => {
 
   it('the node role under its boundary: denied every tenant bucket even with s3:* and kms:*, no IAM change, image pulls still work', async () => {
     const nodeArn = env.access.nodeRoleArn as string;
-    const node: Caller = { ...overGranted('node', nodeArn), identityPolicies: [allowAll('NodeEverything', ['s3:*', 'kms:*', 'iam:*', 'ecr:*', 'ec2:*'])], boundary: nodeBoundary };
+    const node: Caller = { ...overGranted('node', nodeArn), identityPolicies: [allowAll('NodeEverything', ['s3:*', 'kms:*', 'iam:*', 'ecr:*', 'ec2:*', 'eks-auth:*'])], boundary: nodeBoundary };
     for (const { set } of exampleBucketSets()) {
       for (const pathway of NETWORK(set)) {
-        for (const [action, target] of [...DATA, ...CONFIGURATION]) {
+        for (const [action, target] of [...DATA, LIST, ...CONFIGURATION]) {
           expect([set.bucketName, action, (await evaluateS3(set, { caller: node, action, target, path: pathway })).allowed]).toEqual([set.bucketName, action, false]);
         }
       }
@@ -135,6 +137,8 @@ describe('the permissions boundaries exist, and hold', () => {
     }
     expect((await identityOnly(node, 's3:GetObject', `arn:aws:s3:::prod-${env.region}-starport-layer-bucket/sha256/abc`, '000000000000')).allowed).toBe(true);
     expect((await identityOnly(node, 'ecr:BatchGetImage', `arn:aws:ecr:${env.region}:${env.accountId}:repository/app`)).allowed).toBe(true);
+    // The Pod Identity agent's exchange, and the EBS CSI's volume checks, still work under the boundary.
+    expect((await identityOnly(node, 'eks-auth:AssumeRoleForPodIdentity', `arn:aws:eks:${env.region}:${env.accountId}:cluster/${env.clusterName}`)).allowed).toBe(true);
     expect((await identityOnly(node, 'ec2:CreateNetworkInterface', `arn:aws:ec2:${env.region}:${env.accountId}:network-interface/eni-0123456789abcdef0`)).allowed).toBe(true);
   });
 });

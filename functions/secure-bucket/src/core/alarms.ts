@@ -51,6 +51,18 @@ export const CHANGE_EVENTS = [
   // The ownership tags are what a re-created claim trusts (adoption.ts).
   'PutBucketTagging',
   'DeleteBucketTagging',
+  // What else changes who reaches the data, what it costs or where its listings go.
+  'PutBucketIntelligentTieringConfiguration',
+  'DeleteBucketIntelligentTieringConfiguration',
+  'PutBucketAnalyticsConfiguration',
+  'DeleteBucketAnalyticsConfiguration',
+  'PutBucketRequestPayment',
+  'PutBucketAccelerateConfiguration',
+  'PutBucketWebsite',
+  'DeleteBucketWebsite',
+  'PutBucketAbac',
+  'CreateBucketMetadataTableConfiguration',
+  'DeleteBucketMetadataTableConfiguration',
 ];
 
 /** S3 Control calls that change or remove an access point's policy (its own gate on the data). */

@@ -29,8 +29,12 @@ export function transportStatements(bucketArn: string, minimumVersion: TlsVersio
   ];
 }
 
-/** S3 actions on the bucket ARN that read what is in it: the provider never needs them. */
-export const LISTING_ACTIONS = ['s3:ListBucket', 's3:ListBucketMultipartUploads', 's3:ListBucketVersions'];
+/**
+ * S3 actions on the bucket ARN that read what is in it and the provider never needs. Not
+ * s3:ListBucket: HeadBucket needs it, and the provider checks the bucket exists with HeadBucket on
+ * every read (a 403 there leaves the Bucket unsynced and a re-created claim unable to observe it).
+ */
+export const LISTING_ACTIONS = ['s3:ListBucketMultipartUploads', 's3:ListBucketVersions'];
 
 /** Uploads: only with this bucket's key. SSE-C, SSE-S3, a foreign key and aws:kms without a key id are denied. */
 function encryptionStatements(b: OwnedBucket): Statement[] {

@@ -18,7 +18,6 @@ export function awsManagedReadBuckets(region: string): string[] {
     `amazonlinux-2-repos-${region}`,
     `al2023-repos-${region}-de612dc2`,
     `aws-ssm-${region}`,
-    `aws-windows-downloads-${region}`,
     `amazon-ssm-${region}`,
     `amazon-ssm-packages-${region}`,
     `${region}-birdwatcher-prod`,
@@ -60,6 +59,8 @@ export function endpointPolicyDocument(env: PlatformEnvironment, region: string)
       Principal: '*',
       Action: 's3:GetObject',
       Resource: awsManagedReadBuckets(region).map((b) => `arn:${p}:s3:::${b}/*`),
+      // Only this account's nodes: outside credentials inside the VPC get no channel through it.
+      Condition: { StringEquals: { 'aws:PrincipalAccount': env.accountId } },
     },
   ]);
 }
