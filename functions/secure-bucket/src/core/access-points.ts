@@ -52,7 +52,8 @@ export function accessPointResources(ctx: RenderContext): Record<string, Managed
   const out: Record<string, ManagedResource> = {};
   for (const consumer of ctx.consumers) {
     if (!consumer.accessPointName) continue;
-    // No external name: provider-aws identifies access points by an id it assigns itself.
+    // provider-aws identifies an access point as <account>:<name> (terraform's import id): named so,
+    // a claim migrated to v2 (or re-created) takes its access point over instead of failing to create it.
     out[accessPointResourceName(consumer)] = managed(
       ctx.identity,
       's3control.aws.upbound.io/v1beta2',
@@ -68,6 +69,7 @@ export function accessPointResources(ctx: RenderContext): Record<string, Managed
         publicAccessBlockConfiguration: { blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true },
         policy: accessPointPolicy(ctx, consumer),
       },
+      { externalName: `${ctx.env.accountId}:${consumer.accessPointName}` },
     );
   }
   return out;

@@ -190,7 +190,7 @@ export function alarmResources(ctx: RenderContext): Record<string, ManagedResour
       region,
       bucket: bucketName,
       name: METRICS_FILTER_ID,
-    });
+    }, { externalName: `${bucketName}:${METRICS_FILTER_ID}` });
   }
   if (topic !== undefined) for (const a of alarms) {
     out[`alarm-${a.key}`] = managed(

@@ -75,7 +75,7 @@ export function auditResources(ctx: RenderContext): Record<string, ManagedResour
           encryption: { sseS3: {} },
         },
       },
-    });
+    }, { externalName: `${bucketName}:${INVENTORY_NAME}` });
   }
   return out;
 }

@@ -142,5 +142,8 @@ export function bucketPart(
   outlivesClaim: boolean,
 ): Record<string, ManagedResource> {
   const { name, component } = b.parts[part];
-  return { [name]: managed(ctx.identity, `s3.aws.upbound.io/${version}`, kind, component, { region: b.region, bucket: b.name, ...fields }, outlivesClaim ? bucketConfiguration(b.name) : {}) };
+  // AWS names a bucket's configuration after its bucket (terraform's import id): a re-created or
+  // migrated claim takes it over instead of writing a second one.
+  const options = outlivesClaim ? bucketConfiguration(b.name) : { externalName: b.name };
+  return { [name]: managed(ctx.identity, `s3.aws.upbound.io/${version}`, kind, component, { region: b.region, bucket: b.name, ...fields }, options) };
 }

@@ -153,7 +153,7 @@ export function replicationResources(ctx: RenderContext): Record<string, Managed
           destination: { bucket: target.bucketArn, encryptionConfiguration: { replicaKmsKeyId: target.keyArn } },
         },
       ],
-    });
+    }, { externalName: ctx.bucketName });
   }
   return out;
 }
