@@ -190,8 +190,3 @@ function componentOf(resource: Json): string {
   const labels = isObject(metadata['labels']) ? metadata['labels'] : {};
   return String(labels[COMPONENT_LABEL]);
 }
-
-/** The observed composed resources after the provider applied `desired` to a fresh, empty account. */
-export function observeAll(desired: Record<string, Json>, account: Account): Record<string, Json> {
-  return new FakeAccount(account).providerFor('').reconcile(desired);
-}

@@ -85,8 +85,18 @@ export function reportedKeyArn(ctx: RenderContext, parts: BucketParts): string |
   return observedString(ctx.observed, parts.key.name, 'arn');
 }
 
-/** The claim's own bucket: its consumers use it, through their access points where they asked. */
+const sources = new WeakMap<RenderContext, OwnedBucket>();
+
+/** The claim's own bucket: its consumers use it, through their access points where they asked. Once per render. */
 export function sourceBucket(ctx: RenderContext): OwnedBucket {
+  const known = sources.get(ctx);
+  if (known !== undefined) return known;
+  const b = describeSource(ctx);
+  sources.set(ctx, b);
+  return b;
+}
+
+function describeSource(ctx: RenderContext): OwnedBucket {
   const replicationRole = replicationTarget(ctx)?.roleArn;
   const readers = ctx.consumers.map((c) => c.roleArn);
   const writers = ctx.consumers.filter((c) => c.access !== 'Read').map((c) => c.roleArn);
