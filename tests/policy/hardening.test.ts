@@ -117,6 +117,10 @@ describe('the permissions boundaries exist, and hold', () => {
     const role: Caller = { id: 'greedy-tenant', arn: `arn:aws:iam::${env.accountId}:role/secure-bucket/x`, identityPolicies: [allowAll('Everything', ['s3:*', 'kms:*', 'iam:*', 'sts:*'])], boundary: tenantBoundary };
     expect((await identityOnly(role, 's3:GetObject', `arn:aws:s3:::${env.bucketNamePrefix}-team-sales-x/a`)).allowed).toBe(true);
     expect((await identityOnly(role, 's3:GetObject', 'arn:aws:s3:::not-the-platform/a')).allowed).toBe(false);
+    // The platform's audit buckets match the prefix but hold every tenant's logs and listings.
+    for (const bucket of [env.audit.inventoryBucket, env.audit.logBucket]) {
+      expect([bucket, (await identityOnly(role, 's3:GetObject', `arn:aws:s3:::${bucket}/team-inventory/x`)).allowed]).toEqual([bucket, false]);
+    }
     expect((await identityOnly(role, 's3:PutBucketPolicy', `arn:aws:s3:::${env.bucketNamePrefix}-team-sales-x`)).allowed).toBe(false);
     expect((await identityOnly(role, 'iam:CreateRole', `arn:aws:iam::${env.accountId}:role/escalate`)).allowed).toBe(false);
     expect((await identityOnly(role, 'kms:Decrypt', `arn:aws:kms:${env.region}:${env.accountId}:key/00000000-0000-0000-0000-000000000000`)).allowed).toBe(false);

@@ -35,7 +35,13 @@ export function tenantWorkloadBoundaryDocument(env: PlatformEnvironment): Policy
     ...REPLICATION_ACTIONS.sourceObjectLock,
     ...REPLICATION_ACTIONS.destinationObjects,
   ]);
+  // The platform's own audit buckets share the prefix: every tenant's access logs and object
+  // listings are there, and no role the function creates ever needs them.
+  const audit = [env.audit.logBucket, env.audit.inventoryBucket, ...Object.values(env.audit.logBucketsByRegion)]
+    .filter((b): b is string => b !== undefined)
+    .flatMap((b) => [`arn:${env.partition}:s3:::${b}`, `arn:${env.partition}:s3:::${b}/*`]);
   return policy([
+    ...(audit.length > 0 ? [{ Sid: 'DenyPlatformAuditBuckets', Effect: 'Deny' as const, Action: 's3:*', Resource: audit }] : []),
     { Sid: 'PlatformObjects', Effect: 'Allow', Action: objectActions, Resource: data.objects },
     { Sid: 'PlatformBucketsListAndReplicate', Effect: 'Allow', Action: unique(['s3:ListBucket', ...REPLICATION_ACTIONS.sourceBucket]), Resource: data.buckets },
     {
