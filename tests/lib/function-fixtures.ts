@@ -5,7 +5,7 @@ import path from 'node:path';
 import { Severity, type RunFunctionResponse } from '@crossplane-org/function-sdk-typescript';
 import { ENVIRONMENT_REQUIREMENT, runFunction } from '../../functions/secure-bucket/src/function.js';
 import { asClaim, compositeForClaim, type Claim } from '../../functions/secure-bucket/cli/control-plane/composite.js';
-import { converge, requestFor, suppliedObjects } from '../../functions/secure-bucket/cli/control-plane/converge.js';
+import { converge, desiredOf, requestFor, suppliedObjects } from '../../functions/secure-bucket/cli/control-plane/converge.js';
 import type { FakeAccount } from '../../functions/secure-bucket/cli/control-plane/fake-provider.js';
 import { inProcessFunction, type FunctionClient } from '../../functions/secure-bucket/cli/control-plane/client.js';
 import { loadYamlDocuments, repoRoot } from './repo.js';
@@ -70,13 +70,11 @@ export function fatalOf(rsp: RunFunctionResponse): string | undefined {
 }
 
 export function desiredResources(rsp: RunFunctionResponse): Record<string, Json> {
-  const out: Record<string, Json> = {};
-  for (const [k, v] of Object.entries(rsp.desired?.resources ?? {})) out[k] = v.resource as Json;
-  return out;
+  return desiredOf(rsp).resources;
 }
 
 export function desiredStatus(rsp: RunFunctionResponse): Json {
-  return ((rsp.desired?.composite?.resource as Json | undefined)?.['status'] ?? {}) as Json;
+  return desiredOf(rsp).status;
 }
 
 export interface Passes {

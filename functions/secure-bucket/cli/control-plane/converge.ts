@@ -155,8 +155,8 @@ function* reconcile(composite: Json, opts: RenderOptions): Generator<RunFunction
     const done = yield* reconcileCalls(xr, observed, opts, opts.tag ?? `render-pass-${pass}`);
     history.push(done);
     const rsp = done.response;
-    const { resources } = desiredOf(rsp);
-    status = desiredOf(rsp).status;
+    const { resources, status: reported } = desiredOf(rsp);
+    status = reported;
     const results = rsp.results.map((r) => ({ severity: severityName(r.severity), message: r.message, ...(r.reason ? { reason: r.reason } : {}) }));
     const fatal = rsp.results.find((r) => r.severity === Severity.SEVERITY_FATAL);
     const rendered: RenderedClaim = { composite, resources, status, results, passes: pass, history: [...history], observed, ...(fatal ? { fatal: fatal.message } : {}) };
