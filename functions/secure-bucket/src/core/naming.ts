@@ -1,6 +1,6 @@
 // Names and ARNs, shared by the function and cdk8s/: the ServiceAccount's role ARN must be
 // exactly the role the function creates, so both sides call these.
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { ClaimError, type BucketSpec, type ClaimIdentity, type Consumer, type PlatformEnvironment } from './types.js';
 
 const HASH_LENGTH = 8;
@@ -19,7 +19,8 @@ function withoutDots(name: string): string {
 
 /** Short, stable hash: keeps names unique where the readable part is ambiguous or cut. */
 export function shortHash(...parts: string[]): string {
-  return createHash('sha256').update(parts.join('\u0000')).digest('hex').slice(0, HASH_LENGTH);
+  // crypto.hash: one-shot, no Hash object per name (names are hashed many times per render).
+  return hash('sha256', parts.join('\u0000'), 'hex').slice(0, HASH_LENGTH);
 }
 
 /**

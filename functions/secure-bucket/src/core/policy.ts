@@ -47,6 +47,11 @@ export function policy(statements: Statement[]): PolicyDocument {
 /** One value stays a string (as AWS returns it); several are sorted and de-duplicated. */
 function normaliseList(value: string | string[]): string | string[] {
   if (typeof value === 'string') return value;
+  if (value.length === 1) return value[0] as string;
+  // Most lists are built sorted already: check before paying for a Set and a sort.
+  let ordered = value.length > 1;
+  for (let i = 1; ordered && i < value.length; i++) ordered = (value[i - 1] as string) < (value[i] as string);
+  if (ordered) return value.slice();
   const unique = [...new Set(value)].sort();
   return unique.length === 1 ? (unique[0] as string) : unique;
 }
@@ -100,8 +105,11 @@ function sortKeys(value: unknown): unknown {
 }
 
 /** Statements ordered by Sid, lists sorted, keys sorted: the one serialisation we emit. */
+/** The order localeCompare gives, without building a collator per comparison. */
+const bySid = new Intl.Collator().compare;
+
 export function renderPolicy(doc: PolicyDocument): string {
-  const statements = doc.Statement.map(normaliseStatement).sort((a, b) => a.Sid.localeCompare(b.Sid));
+  const statements = doc.Statement.map(normaliseStatement).sort((a, b) => bySid(a.Sid, b.Sid));
   // Equal to canonicalJson of the same document (the statements' keys are already sorted).
   return JSON.stringify({ Statement: statements, Version: doc.Version });
 }
