@@ -6,8 +6,8 @@ import path from 'node:path';
 import { RunFunctionRequest, RunFunctionResponse } from '@crossplane-org/function-sdk-typescript';
 import { runFunction } from '../functions/secure-bucket/src/function.js';
 import { connectFunction } from '../functions/secure-bucket/cli/control-plane/client.js';
-import { compositeForClaim } from '../functions/secure-bucket/cli/control-plane/composite.js';
-import { renderClaim } from '../functions/secure-bucket/cli/control-plane/converge.js';
+import { compositeForClaim, type Claim } from '../functions/secure-bucket/cli/control-plane/composite.js';
+import { renderClaim, type RenderOptions } from '../functions/secure-bucket/cli/control-plane/converge.js';
 import { functionInputFrom, stepRequirementsFrom } from '../functions/secure-bucket/cli/composition.js';
 import { generateClaims } from './claim-generator.js';
 import { compareInterleaved, rawClient, runLoad, type LoadResult } from './load.js';
@@ -25,6 +25,7 @@ const quick = process.argv.includes('--quick');
 const root = repoRoot();
 const MAIN_JS = path.join(root, 'dist/functions/secure-bucket/src/main.js');
 const ECHO_JS = path.join(root, 'dist/bench/echo-server.js');
+const EMPTY_JS = path.join(root, 'dist/bench/empty-server.js');
 const MiB = 1024 * 1024;
 
 const TARGETS = { ratioAt32: 0.8, batchSeconds: 10, rssMiB: 150, rssGrowth: 0.1, coldStartMs: 500 };
@@ -78,16 +79,20 @@ async function throughput(ours: ServerProcess, echo: ServerProcess): Promise<Thr
 
 const encodeRequest = (req: RunFunctionRequest): Buffer => Buffer.from(RunFunctionRequest.encode(req).finish());
 
-/** `render` of distinct generated claims through one server: 32 claims in flight, each with its requirement round. */
-async function batchRender(server: ServerProcess): Promise<{ claims: number; failed: number; seconds: number; perSecond: number; callsPerClaim: number }> {
+/** The batch: distinct generated claims, rendered as Crossplane calls the step (its input, its declared EnvironmentConfig). */
+function batchWorkload(): { claims: Claim[]; opts: RenderOptions } {
   const environment = exampleEnvironment(root);
   const region = String((environment['data'] as Record<string, unknown>)['region']);
   const claims = generateClaims(SIZES.batchClaims, { region, bucketNamePrefix: prefixOf(environment), seed: 7 });
-  const wire = connectFunction(server.address);
-  // As Crossplane calls it: the step's input and its declared EnvironmentConfig (one call per claim).
   const composition = path.join(root, 'compositions/composition.yaml');
   const input = functionInputFrom(composition);
-  const requiredResources = stepRequirementsFrom(composition);
+  return { claims, opts: { clusterObjects: [environment], requiredResources: stepRequirementsFrom(composition), ...(input ? { input } : {}) } };
+}
+
+/** `render` of distinct generated claims through one server: 32 claims in flight, one call each. */
+async function batchRender(server: ServerProcess): Promise<{ claims: number; failed: number; seconds: number; perSecond: number; callsPerClaim: number }> {
+  const { claims, opts } = batchWorkload();
+  const wire = connectFunction(server.address);
   let calls = 0;
   const client = { runFunction: (req: RunFunctionRequest) => (calls++, wire.runFunction(req)), close: () => wire.close() };
   let next = 0;
@@ -99,7 +104,7 @@ async function batchRender(server: ServerProcess): Promise<{ claims: number; fai
       Array.from({ length: 32 }, async () => {
         while (next < claims.length) {
           const claim = claims[next++]!;
-          const rendered = await renderClaim(client, claim, { clusterObjects: [environment], requiredResources, ...(input ? { input } : {}) });
+          const rendered = await renderClaim(client, claim, opts);
           if (rendered.fatal || Object.keys(rendered.resources).length === 0) {
             failed++;
             if (firstFailures.length < 3) firstFailures.push(`${claim.metadata.namespace}/${claim.metadata.name}: ${rendered.fatal ?? 'no resources'}`);
@@ -114,6 +119,30 @@ async function batchRender(server: ServerProcess): Promise<{ claims: number; fai
   // Reported, not thrown: the other figures still count, and the table shows the miss.
   if (failed > 0) log(`batch render: ${failed} generated claims failed, e.g. ${firstFailures.join('; ')}`);
   return { claims: claims.length, failed, seconds, perSecond: claims.length / seconds, callsPerClaim: calls / claims.length };
+}
+
+/**
+ * The batch's first-call requests as bytes (what renderClaim sends: recorded by a client that
+ * answers nothing, so the loop stops after one call), sent raw at concurrency 32 to `script`:
+ * with our server it is the batch without render's client-side work, with the empty handler it is
+ * what the calls alone cost on this machine (the floor under any function).
+ */
+async function rawBatch(script: string): Promise<{ seconds: number; errors: number; rejected: number }> {
+  const { claims, opts } = batchWorkload();
+  const payloads: Buffer[] = [];
+  const recorder = { runFunction: async (req: RunFunctionRequest) => (payloads.push(encodeRequest(req)), RunFunctionResponse.fromPartial({})), close: () => {} };
+  for (const claim of claims) await renderClaim(recorder, claim, opts);
+  const server = await startServerProcess(script);
+  const client = rawClient(server.address);
+  try {
+    await runLoad(client, payloads.slice(0, 200), { concurrency: 32, durationMs: 600_000, maxRequests: 200 });
+    const load = await runLoad(client, payloads, { concurrency: 32, durationMs: 600_000, maxRequests: payloads.length });
+    const rejected = load.sample !== undefined && fatalOf(RunFunctionResponse.decode(load.sample)) !== undefined ? 1 : 0;
+    return { seconds: load.seconds, errors: load.errors, rejected };
+  } finally {
+    client.close();
+    await server.stop();
+  }
 }
 
 /** RSS of a fresh server after `rssFirst` and after `rssTotal` requests of distinct claims. */
@@ -172,6 +201,10 @@ async function main(): Promise<void> {
   } finally {
     await Promise.allSettled([ours.stop(), echo.stop()]);
   }
+  log('the batch as raw calls: our server, then the empty handler (the transport floor)');
+  const rawOurs = await rawBatch(MAIN_JS);
+  const floor = await rawBatch(EMPTY_JS);
+  if (rawOurs.errors + rawOurs.rejected + floor.errors > 0) throw new Error(`raw batch: ${rawOurs.errors + floor.errors} failed calls, ${rawOurs.rejected} Fatal`);
   log('memory');
   const rss = await memory();
   log('cold start');
@@ -194,6 +227,8 @@ async function main(): Promise<void> {
   }
   rows.push(
     { metric: `batch render, ${batch.claims} distinct claims`, value: `${round(batch.seconds, 2)} s, ${Math.round(batch.perSecond)} claims/s, ${round(batch.callsPerClaim, 2)} calls/claim, ${batch.failed} failed`, target: `< ${TARGETS.batchSeconds} s, 0 failed`, met: batch.seconds < TARGETS.batchSeconds && batch.claims >= 10_000 && batch.failed === 0 },
+    { metric: `  same calls, pre-encoded, our server`, value: `${round(rawOurs.seconds, 2)} s (no client-side render work)`, target: '', met: undefined },
+    { metric: `  same calls, empty handler (floor)`, value: `${round(floor.seconds, 2)} s (transport alone: what no function can beat here)`, target: '', met: undefined },
     { metric: `RSS after ${SIZES.rssFirst} requests`, value: `${round(rss.afterFirstMiB)} MiB`, target: `< ${TARGETS.rssMiB} MiB`, met: rss.afterFirstMiB < TARGETS.rssMiB },
     { metric: `RSS after ${SIZES.rssTotal} requests`, value: `${round(rss.afterTotalMiB)} MiB (growth ${round(rss.growth * 100)} %, ${rss.errors} errors)`, target: `< ${TARGETS.rssMiB} MiB, growth < ${TARGETS.rssGrowth * 100} %`, met: rss.afterTotalMiB < TARGETS.rssMiB && rss.growth < TARGETS.rssGrowth && rss.errors === 0 },
     { metric: `cold start (median of ${cold.length})`, value: `${Math.round(coldMs)} ms (min ${Math.round(Math.min(...cold))}, max ${Math.round(Math.max(...cold))})`, target: `< ${TARGETS.coldStartMs} ms`, met: coldMs < TARGETS.coldStartMs },
@@ -214,7 +249,15 @@ async function main(): Promise<void> {
       echo: { perSecond: round(r.echo.perSecond), p50Ms: round(r.echo.p50Ms, 3), p99Ms: round(r.echo.p99Ms, 3), requests: r.echo.requests, errors: r.echo.errors },
       ratio: round(r.ratio, 3),
     })),
-    batchRender: { claims: batch.claims, failed: batch.failed, seconds: round(batch.seconds, 3), perSecond: round(batch.perSecond), callsPerClaim: round(batch.callsPerClaim, 2) },
+    batchRender: {
+      claims: batch.claims,
+      failed: batch.failed,
+      seconds: round(batch.seconds, 3),
+      perSecond: round(batch.perSecond),
+      callsPerClaim: round(batch.callsPerClaim, 2),
+      rawCallsSeconds: round(rawOurs.seconds, 3),
+      emptyHandlerSeconds: round(floor.seconds, 3),
+    },
     rss: { afterRequests: SIZES.rssFirst, afterMiB: round(rss.afterFirstMiB), totalRequests: SIZES.rssTotal, totalMiB: round(rss.afterTotalMiB), growth: round(rss.growth, 4), errors: rss.errors },
     coldStartMs: { median: round(coldMs), all: cold.map((t) => round(t)) },
     synth,

@@ -15,6 +15,7 @@ import {
   createFunctionServer,
   listen,
   messageLimits,
+  NO_CHANNELZ,
   shutdownGracefully,
   type RunFunctionHandler,
 } from '../../src/server.js';
@@ -54,6 +55,7 @@ export function connectFunction(
   opts: ConnectOptions = {},
 ): FunctionClient {
   const client = new FunctionRunnerClient(address, creds, {
+    ...NO_CHANNELZ,
     ...messageLimits(opts.maxMessageBytes),
     ...opts.channelOptions,
   });
