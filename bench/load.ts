@@ -3,7 +3,7 @@
 // keeping the response bytes, so the generator's own protobuf work stays out of the server's way.
 import * as grpc from '@grpc/grpc-js';
 import { FunctionRunnerServiceService } from '@crossplane-org/function-sdk-typescript';
-import { messageLimits, NO_CHANNELZ } from '../functions/secure-bucket/src/server.js';
+import { messageLimits } from '../functions/secure-bucket/src/server.js';
 
 const RUN_FUNCTION_PATH = FunctionRunnerServiceService.runFunction.path;
 const identity = (b: Buffer): Buffer => b;
@@ -16,7 +16,6 @@ export interface RawClient {
 /** `ownConnection`: a connection of its own, not one shared with other clients of the same address. */
 export function rawClient(address: string, opts: { creds?: grpc.ChannelCredentials; ownConnection?: boolean } = {}): RawClient {
   const client = new grpc.Client(address, opts.creds ?? grpc.credentials.createInsecure(), {
-    ...NO_CHANNELZ,
     ...messageLimits(),
     ...(opts.ownConnection ? { 'grpc.use_local_subchannel_pool': 1 } : {}),
   });

@@ -3,7 +3,7 @@
 // so both sides see the same request. Both name their namespace in metadata.namespace.
 import { readdirSync, readFileSync } from 'node:fs';
 export { CLAIM_KIND, PLATFORM_API_VERSION as CLAIM_API_VERSION } from '../functions/secure-bucket/src/core/index.js';
-import { type BucketSpec, CLAIM_KIND, type ClaimIdentity, isObject, type Json, PLATFORM_API_VERSION as CLAIM_API_VERSION, type PlatformEnvironment, readEnvironment, readSpec, requiredString } from '../functions/secure-bucket/src/core/index.js';
+import { type BucketSpec, CLAIM_API, CLAIM_KIND, NAMESPACED_XR_API, type ClaimIdentity, isObject, type Json, PLATFORM_API_VERSION as CLAIM_API_VERSION, type PlatformEnvironment, readEnvironment, readSpec, requiredString } from '../functions/secure-bucket/src/core/index.js';
 import path from 'node:path';
 import { loadAll } from 'js-yaml';
 import { EnvironmentResolver } from './environment-source.js';
@@ -65,6 +65,7 @@ export function claimIdentity(doc: Json, where: string): ClaimIdentity {
   const metadata = isObject(doc['metadata']) ? doc['metadata'] : {};
   return {
     compositeName: '',
+    api: doc['apiVersion'] === NAMESPACED_XR_API_VERSION ? NAMESPACED_XR_API : CLAIM_API,
     claimName: requiredString(metadata['name'], `${where}: metadata.name`),
     claimNamespace: requiredString(metadata['namespace'], `${where}: metadata.namespace`, { hint: 'claims and v2 XSecureBuckets are namespaced: set metadata.namespace' }),
   };

@@ -5,6 +5,8 @@ import { describe, expect, it } from '@jest/globals';
 import { FakeAccount } from '../../functions/secure-bucket/cli/control-plane/fake-provider.js';
 import { asClaim, compositeForClaim } from '../../functions/secure-bucket/cli/control-plane/composite.js';
 import { migratedXrDocument } from '../../functions/secure-bucket/cli/xr/migrate.js';
+import { namespacedXrFor } from '../../functions/secure-bucket/cli/xr/namespaced.js';
+import { CLAIM_API, NAMESPACED_XR_API, OWNER_API_TAG, TAKE_OVER_ANNOTATION } from '../../functions/secure-bucket/src/core/index.js';
 import { desiredResources, environmentConfig, exampleClaims, fatalOf, renderPasses, type Json } from '../lib/function-fixtures.js';
 
 const env = environmentConfig();
@@ -36,7 +38,7 @@ describe.each(exampleClaims().map(({ file, claim }) => [file, claim] as const))(
 
     // Steps 4-5: the migrated XR against the same account.
     const xr = asClaim(migratedXrDocument(claim), 'migrated');
-    expect(xr.metadata).toEqual(claim.metadata);
+    expect(xr.metadata).toEqual({ ...claim.metadata, annotations: { [TAKE_OVER_ANNOTATION]: CLAIM_API } });
     const after = await renderPasses(xr, env, { account: aws });
     expect(fatalOf(after.converged)).toBeUndefined();
     const observing = desiredResources(after.observing);
@@ -50,3 +52,70 @@ describe.each(exampleClaims().map(({ file, claim }) => [file, claim] as const))(
     for (const [kind, byName] of Object.entries(held)) expect({ kind, names: Object.keys(aws.state[kind] ?? {}) }).toEqual({ kind, names: expect.arrayContaining(Object.keys(byName)) });
   });
 });
+
+/** The claim converged, every composed resource Orphan, the claim deleted: what AWS then holds. */
+async function claimLeftBehind(claim: ReturnType<typeof exampleClaims>[number]['claim']): Promise<FakeAccount> {
+  const aws = new FakeAccount({ accountId, partition: 'aws' });
+  const before = await renderPasses(claim, env, { account: aws });
+  const provider = aws.providerFor(String((compositeForClaim(claim)['metadata'] as Json)['name']));
+  provider.reconcile(Object.fromEntries(Object.entries(before.observedAtConverged).map(([n, r]) => [n, { ...r, spec: { ...(r['spec'] as Json), deletionPolicy: 'Orphan' } }])));
+  provider.deleteComposite();
+  return aws;
+}
+
+function tagsOf(aws: FakeAccount, kind: string): Array<Record<string, unknown>> {
+  return Object.values(aws.state[kind] ?? {}).map((settings) => (settings['tags'] ?? {}) as Record<string, unknown>);
+}
+
+// A claim and a v2 XR of one namespace and name render the same AWS names: while both live, both
+// would manage one bucket. The tags say which API requested it; only an explicit handover crosses.
+describe('a claim and a v2 XR of the same name never both own a bucket', () => {
+  const { claim } = exampleClaims()[0]!;
+
+  it('tags the bucket and key with the API that requested them', async () => {
+    const aws = await claimLeftBehind(claim);
+    for (const kind of ['Bucket', 'Key']) for (const tags of tagsOf(aws, kind)) expect(tags[OWNER_API_TAG]).toBe(CLAIM_API);
+  });
+
+  it('refuses a v2 XR without the take-over annotation, naming it, and changes nothing', async () => {
+    const aws = await claimLeftBehind(claim);
+    const held = structuredClone(aws.state);
+    const rendered = await renderPasses(asClaim(namespacedXrFor(claim), 'same-name'), env, { account: aws });
+    expect(fatalOf(rendered.converged)).toMatch(new RegExp(`metadata\\.annotations\\[${TAKE_OVER_ANNOTATION.replace(/[./]/g, '\\$&')}\\].*requested through ${CLAIM_API}.*Fix: .*${TAKE_OVER_ANNOTATION}=${CLAIM_API}`));
+    expect(aws.state).toEqual(held);
+  });
+
+  it('after the migration, refuses the old claim re-applied (the bucket is the XR\'s now)', async () => {
+    const aws = await claimLeftBehind(claim);
+    const migrated = await renderPasses(asClaim(migratedXrDocument(claim), 'migrated'), env, { account: aws });
+    expect(fatalOf(migrated.converged)).toBeUndefined();
+    for (const kind of ['Bucket', 'Key']) for (const tags of tagsOf(aws, kind)) expect(tags[OWNER_API_TAG]).toBe(NAMESPACED_XR_API);
+    // The XR deleted with everything Orphan (as step 4 would), then the old claim comes back from Git.
+    const xrProvider = aws.providerFor(claim.metadata.name);
+    xrProvider.reconcile(Object.fromEntries(Object.entries(migrated.observedAtConverged).map(([n, r]) => [n, { ...r, spec: { ...(r['spec'] as Json), deletionPolicy: 'Orphan' } }])));
+    xrProvider.deleteComposite();
+    const held = structuredClone(aws.state);
+    const again = await renderPasses(claim, env, { account: aws });
+    expect(fatalOf(again.converged)).toMatch(new RegExp(`requested through ${NAMESPACED_XR_API}`));
+    expect(aws.state).toEqual(held);
+  });
+
+  it('treats a bucket tagged before v2 (no API tag) as a claim\'s', async () => {
+    const aws = await claimLeftBehind(claim);
+    for (const kind of ['Bucket', 'Key']) for (const settings of Object.values(aws.state[kind] ?? {})) delete (settings['tags'] as Record<string, unknown>)[OWNER_API_TAG];
+    expect(fatalOf((await renderPasses(claim, env, { account: copyOfAccount(aws) })).converged)).toBeUndefined();
+    expect(fatalOf((await renderPasses(asClaim(namespacedXrFor(claim), 'same-name'), env, { account: copyOfAccount(aws) })).converged)).toMatch(/requested through/);
+  });
+
+  it('refuses a take-over annotation that names its own API or anything else', async () => {
+    for (const value of [NAMESPACED_XR_API, 'Bucket.s3.aws.upbound.io']) {
+      const xr = asClaim({ ...migratedXrDocument(claim), metadata: { name: claim.metadata.name, namespace: claim.metadata.namespace, annotations: { [TAKE_OVER_ANNOTATION]: value } } }, 'bad');
+      const rendered = await renderPasses(xr, env, { account: new FakeAccount({ accountId, partition: 'aws' }) });
+      expect(fatalOf(rendered.converged)).toMatch(new RegExp(`^metadata\\.annotations\\[.*'${value.replace(/\./g, '\\.')}' is not the other bucket API.*Fix: set it to ${CLAIM_API}`));
+    }
+  });
+});
+
+function copyOfAccount(aws: FakeAccount): FakeAccount {
+  return new FakeAccount({ accountId, partition: 'aws' }, aws.state);
+}

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { dump, load, loadAll } from 'js-yaml';
 import { asClaim } from '../../functions/secure-bucket/cli/control-plane/composite.js';
 import { migratedXrDocument } from '../../functions/secure-bucket/cli/xr/migrate.js';
+import { CLAIM_API, TAKE_OVER_ANNOTATION } from '../../functions/secure-bucket/src/core/index.js';
 import { exampleClaims } from '../lib/function-fixtures.js';
 import { assertBuilt, render, scratchDir, writeClaimFile } from '../lib/render-cli.js';
 import { repoRoot } from '../lib/repo.js';
@@ -55,7 +56,7 @@ describe('render with v2 XSecureBucket files', () => {
     expect(run.status).toBe(0);
     const docs = loadAll(run.stdout).filter((d) => d !== null);
     expect(docs).toEqual(exampleClaims().map(({ claim }) => migratedXrDocument(claim)));
-    for (const { claim } of exampleClaims()) expect(asClaim(migratedXrDocument(claim), 'x').metadata).toEqual(claim.metadata);
+    for (const { claim } of exampleClaims()) expect(asClaim(migratedXrDocument(claim), 'x').metadata).toEqual({ ...claim.metadata, annotations: { [TAKE_OVER_ANNOTATION]: CLAIM_API } });
     expect(render(['--migrate', V2_FILE]).status).toBe(1);
   });
 });

@@ -4,7 +4,7 @@
 // name, policy document and setting is the same, which is what lets a tenant move without losing
 // anything; and a v2 XR cannot borrow another tenant's identity through claim labels.
 import { describe, expect, it } from '@jest/globals';
-import { CLUSTER_PROVIDER_CONFIG, keepsExternalOnDelete, type ManagedResource, namespacedResource, ORPHAN_POLICIES } from '../../functions/secure-bucket/src/core/index.js';
+import { CLUSTER_PROVIDER_CONFIG, keepsExternalOnDelete, OWNER_API_TAG, type ManagedResource, namespacedResource, ORPHAN_POLICIES } from '../../functions/secure-bucket/src/core/index.js';
 import { compositeForClaim } from '../../functions/secure-bucket/cli/control-plane/composite.js';
 import { FakeAccount } from '../../functions/secure-bucket/cli/control-plane/fake-provider.js';
 import { namespacedXrFor } from '../../functions/secure-bucket/cli/xr/namespaced.js';
@@ -21,7 +21,16 @@ const examples = exampleClaims().map((c) => [c.file, c.claim] as const);
 function familyNeutral(r: Json): Json {
   const { namespace: _ns, ...metadata } = r['metadata'] as Json;
   const { deletionPolicy: _dp, managementPolicies: _mp, providerConfigRef: _pc, ...spec } = r['spec'] as Json;
-  return { kind: r['kind'], metadata, spec };
+  return { kind: r['kind'], metadata, spec: withoutApiTag(spec) };
+}
+
+/** The one tag that differs by design: which API requested the bucket (adoption.ts guardApi). */
+function withoutApiTag(spec: Json): Json {
+  const forProvider = spec['forProvider'] as Json | undefined;
+  const tags = forProvider?.['tags'] as Record<string, string> | undefined;
+  if (tags?.[OWNER_API_TAG] === undefined) return spec;
+  const { [OWNER_API_TAG]: _api, ...rest } = tags;
+  return { ...spec, forProvider: { ...forProvider, tags: rest } };
 }
 
 function orphaned(r: Json): boolean {

@@ -127,9 +127,13 @@ describe('runMain in-process', () => {
   });
 
   it('cancels what is still running when the grace period ends', async () => {
-    const s = await start(['--address', '127.0.0.1:0', '--insecure'], () => new Promise(() => undefined), { shutdownGraceMs: 200 });
+    // Shut down only once the call is in the handler: a fixed sleep raced the call's arrival on a
+    // loaded machine, and a call that had not arrived ended in DEADLINE_EXCEEDED, not a cancellation.
+    let started!: () => void;
+    const inHandler = new Promise<void>((r) => (started = r));
+    const s = await start(['--address', '127.0.0.1:0', '--insecure'], () => (started(), new Promise(() => undefined)), { shutdownGraceMs: 200 });
     const call = client(s.address).runFunction(requestWithPayload('stuck'), 10_000);
-    await sleep(100);
+    await inHandler;
     const t0 = Date.now();
     s.signals.emit('SIGINT');
     expect(await s.exit).toBe(EXIT.ok);

@@ -31,12 +31,6 @@ export function messageLimits(maxMessageBytes: number = DEFAULT_MAX_MESSAGE_BYTE
   };
 }
 
-/**
- * grpc-js keeps channelz statistics for every call unless told not to; nothing here serves the
- * channelz service, and the bookkeeping was about a tenth of a call's transport cost (make bench).
- */
-export const NO_CHANNELZ: grpc.ChannelOptions = { 'grpc.enable_channelz': 0 };
-
 export interface FunctionServerOptions {
   handle: RunFunctionHandler;
   logger?: Logger;
@@ -57,7 +51,10 @@ export const CONNECTION_LIMITS: grpc.ChannelOptions = {
 
 export function createFunctionServer(opts: FunctionServerOptions): grpc.Server {
   const logger = opts.logger ?? silentLogger;
-  const server = new grpc.Server({ ...CONNECTION_LIMITS, ...NO_CHANNELZ, ...messageLimits(opts.maxMessageBytes), ...opts.channelOptions });
+  // Keep grpc-js's channelz on (its default): with 'grpc.enable_channelz': 0, grpc-js 1.14 never
+  // records a session, so forceShutdown cannot cancel calls still running when the grace period
+  // ends (tests/server/main.test.ts caught it); turning it off saved about a tenth of a call.
+  const server = new grpc.Server({ ...CONNECTION_LIMITS, ...messageLimits(opts.maxMessageBytes), ...opts.channelOptions });
   const runFunction: grpc.handleUnaryCall<RunFunctionRequest, RunFunctionResponse> = (call, callback) => {
     // invokeSafely never rejects; the catch covers a throwing callback, so no unhandled rejection.
     invokeSafely(opts.handle, call.request, logger)

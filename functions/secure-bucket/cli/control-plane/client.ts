@@ -15,7 +15,6 @@ import {
   createFunctionServer,
   listen,
   messageLimits,
-  NO_CHANNELZ,
   shutdownGracefully,
   type RunFunctionHandler,
 } from '../../src/server.js';
@@ -55,7 +54,6 @@ export function connectFunction(
   opts: ConnectOptions = {},
 ): FunctionClient {
   const client = new FunctionRunnerClient(address, creds, {
-    ...NO_CHANNELZ,
     ...messageLimits(opts.maxMessageBytes),
     ...opts.channelOptions,
   });

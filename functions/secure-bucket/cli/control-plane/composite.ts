@@ -2,7 +2,7 @@
 // with the claim's spec, labels naming the claim, and a claimRef. A v2 XSecureBucket is its own XR.
 import { createHash } from 'node:crypto';
 import { CLAIM_KIND, COMPOSITE_KIND, isObject, type Json, PLATFORM_API_VERSION as XR_API_VERSION } from '../../src/core/index.js';
-import { isNamespacedXr, isNamespacedXrDocument, namespacedComposite, NAMESPACED_XR_API_VERSION, NAMESPACED_XR_KIND, type BucketRequest } from '../xr/namespaced.js';
+import { annotationsOf, isNamespacedXr, isNamespacedXrDocument, namespacedComposite, NAMESPACED_XR_API_VERSION, NAMESPACED_XR_KIND, type BucketRequest } from '../xr/namespaced.js';
 
 export { PLATFORM_API_VERSION as XR_API_VERSION } from '../../src/core/index.js';
 
@@ -23,8 +23,10 @@ export function asClaim(doc: unknown, source: string): Claim {
     throw new Error(`${source}: metadata.namespace is required (a claim always lives in its team's namespace)`);
   }
   const spec = isObject(doc['spec']) ? doc['spec'] : {};
-  if (v2) return { apiVersion: NAMESPACED_XR_API_VERSION, kind: NAMESPACED_XR_KIND, metadata: { name, namespace }, spec };
-  return { apiVersion: XR_API_VERSION, kind: CLAIM_KIND, metadata: { name, namespace }, spec };
+  // Annotations travel as they are: the function reads the ones it knows and judges them.
+  const annotations = isObject(metadata['annotations']) ? { annotations: metadata['annotations'] as Record<string, string> } : {};
+  if (v2) return { apiVersion: NAMESPACED_XR_API_VERSION, kind: NAMESPACED_XR_KIND, metadata: { name, namespace, ...annotations }, spec };
+  return { apiVersion: XR_API_VERSION, kind: CLAIM_KIND, metadata: { name, namespace, ...annotations }, spec };
 }
 
 /** The XR Crossplane would create for `claim` (its random name suffix made deterministic). */
@@ -37,6 +39,7 @@ export function compositeForClaim(claim: Claim): Json {
     kind: COMPOSITE_KIND,
     metadata: {
       name,
+      ...annotationsOf(claim),
       labels: {
         'crossplane.io/claim-name': claim.metadata.name,
         'crossplane.io/claim-namespace': claim.metadata.namespace,

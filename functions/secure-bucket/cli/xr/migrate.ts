@@ -3,14 +3,19 @@
 // and the ownership tags the adoption guard checks (core/adoption.ts guardOwnership) name them.
 // The steps around it (pause, Orphan, delete the claim, apply, unpause): docs/migrate-to-v2.md.
 import { dump } from 'js-yaml';
-import type { Json } from '../../src/core/index.js';
+import { CLAIM_API, TAKE_OVER_ANNOTATION, type Json } from '../../src/core/index.js';
 import type { LoadedClaims } from '../inputs.js';
 import { write } from '../output.js';
 import { isNamespacedXr, namespacedXrFor, type BucketRequest } from './namespaced.js';
 
+/**
+ * The XR, annotated to take over what the claim left: without it the function refuses a bucket the
+ * claim's tags name, because while both live both would manage it.
+ */
 export function migratedXrDocument(claim: BucketRequest): Json {
   const xr = namespacedXrFor(claim);
-  return { apiVersion: xr.apiVersion, kind: xr.kind, metadata: xr.metadata, spec: xr.spec };
+  const annotations = { ...xr.metadata.annotations, [TAKE_OVER_ANNOTATION]: CLAIM_API };
+  return { apiVersion: xr.apiVersion, kind: xr.kind, metadata: { ...xr.metadata, annotations }, spec: xr.spec };
 }
 
 /** The XR as YAML with a header naming the claim it replaces and the guide. */

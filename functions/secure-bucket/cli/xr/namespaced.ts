@@ -11,7 +11,7 @@ export { NAMESPACED_COMPOSITION, NAMESPACED_XR_API_VERSION, NAMESPACED_XR_KIND }
 export interface BucketRequest {
   apiVersion: string;
   kind: string;
-  metadata: { name: string; namespace: string };
+  metadata: { name: string; namespace: string; annotations?: Record<string, string> };
   spec: Json;
 }
 
@@ -23,13 +23,18 @@ export function isNamespacedXr(request: Pick<BucketRequest, 'apiVersion' | 'kind
   return request.kind === NAMESPACED_XR_KIND && request.apiVersion === NAMESPACED_XR_API_VERSION;
 }
 
+/** The request's annotations, when it has any (Crossplane copies a claim's onto its XR). */
+export function annotationsOf(request: BucketRequest): { annotations?: Record<string, string> } {
+  return request.metadata.annotations !== undefined ? { annotations: { ...request.metadata.annotations } } : {};
+}
+
 /** The XR as Crossplane v2 sends it to the function: the object itself, its Composition in spec.crossplane. */
 export function namespacedComposite(xr: BucketRequest): Json {
   const crossplane = isObject(xr.spec['crossplane']) ? xr.spec['crossplane'] : {};
   return {
     apiVersion: NAMESPACED_XR_API_VERSION,
     kind: NAMESPACED_XR_KIND,
-    metadata: { name: xr.metadata.name, namespace: xr.metadata.namespace, labels: { 'crossplane.io/composite': xr.metadata.name } },
+    metadata: { name: xr.metadata.name, namespace: xr.metadata.namespace, labels: { 'crossplane.io/composite': xr.metadata.name }, ...annotationsOf(xr) },
     spec: { ...xr.spec, crossplane: { ...crossplane, compositionRef: { name: NAMESPACED_COMPOSITION } } },
   };
 }

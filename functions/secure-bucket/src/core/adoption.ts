@@ -6,7 +6,8 @@
 // object-lock.ts and encryption.ts read the same reports and refuse anything weaker than AWS holds.
 import type { RenderContext } from './context.js';
 import { isObject } from './fields.js';
-import { OWNER_NAME_TAG, OWNER_NAMESPACE_TAG } from './naming.js';
+import { CLAIM_API, TAKE_OVER_ANNOTATION } from './api.js';
+import { OWNER_API_TAG, OWNER_NAME_TAG, OWNER_NAMESPACE_TAG } from './naming.js';
 import { ClaimError, type ManagedResource, type ObservedResource } from './types.js';
 
 export const OBSERVE_ONLY = ['Observe'];
@@ -87,8 +88,11 @@ function guardOwnership(ctx: RenderContext, name: string, resource: ManagedResou
   const tags = tagsOf(atProvider);
   const owner = tags?.[OWNER_NAMESPACE_TAG];
   const claim = tags?.[OWNER_NAME_TAG];
-  if (owner === ctx.identity.claimNamespace && (claim === undefined || claim === ctx.identity.claimName)) return;
   const what = resource.kind === 'Bucket' ? `s3://${externalNameOf(resource)}` : `the ${resource.kind} ${externalNameOf(resource)} (${name})`;
+  if (owner === ctx.identity.claimNamespace && (claim === undefined || claim === ctx.identity.claimName)) {
+    guardApi(ctx, what, tags);
+    return;
+  }
   const whose =
     owner === ctx.identity.claimNamespace
       ? `belongs to claim ${String(claim)} of this namespace (delete or rename that claim first; a re-created claim takes over under its own name)`
@@ -100,6 +104,23 @@ function guardOwnership(ctx: RenderContext, name: string, resource: ManagedResou
     fixed ? 'spec.naming.name' : 'spec.naming',
     `${what} already exists in AWS and ${whose}: the platform never takes over what another namespace or nobody it knows owns; nothing was changed`,
     fixed ? 'choose another fixed name, or use strategy Generated' : `ask the platform team: AWS holds a resource under this claim's generated name that is not ${ctx.identity.claimNamespace}'s`,
+  );
+}
+
+/**
+ * A claim and a v2 XR of one namespace and name render the same AWS names: while both live, both
+ * would manage one bucket and undo each other's policy and lifecycle. So what one API's request
+ * left is taken over by the other only when the taker says so (the migration, after the old
+ * request is gone). Tagged before v2, nothing names an API: only claims existed then.
+ */
+function guardApi(ctx: RenderContext, what: string, tags: Record<string, unknown> | undefined): void {
+  const held = typeof tags?.[OWNER_API_TAG] === 'string' ? (tags[OWNER_API_TAG] as string) : CLAIM_API;
+  if (held === ctx.identity.api || held === ctx.identity.takeOverFrom) return;
+  const { claimNamespace: ns, claimName: nm } = ctx.identity;
+  throw new ClaimError(
+    `metadata.annotations[${TAKE_OVER_ANNOTATION}]`,
+    `${what} was requested through ${held} ${ns}/${nm}, and this is ${ctx.identity.api} ${ns}/${nm}: while both exist both would manage it; nothing was changed`,
+    `if ${held} ${ns}/${nm} is deleted and its resources were left Orphan (docs/migrate-to-v2.md), annotate this request ${TAKE_OVER_ANNOTATION}=${held}; otherwise delete this one`,
   );
 }
 

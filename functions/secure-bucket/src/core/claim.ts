@@ -13,6 +13,7 @@ import {
   stringAt,
   type Json,
 } from './fields.js';
+import { CLAIM_API, NAMESPACED_XR_API, TAKE_OVER_ANNOTATION, type BucketApi } from './api.js';
 import { familyOf } from './family.js';
 import { validateLifecycle } from './lifecycle.js';
 import {
@@ -96,6 +97,16 @@ const SPEC_FIELDS = [
  * namespaced v2 XR, its own name and namespace. A tenant writes a v2 XR's labels itself, so claim
  * labels there that name anything else are refused: they would hand it another tenant's AWS names.
  */
+function readTakeOver(metadata: Json, api: BucketApi): BucketApi | undefined {
+  const annotations = objectAt(metadata['annotations'], 'metadata.annotations') ?? {};
+  const field = `metadata.annotations[${TAKE_OVER_ANNOTATION}]`;
+  const other = api === CLAIM_API ? NAMESPACED_XR_API : CLAIM_API;
+  const value = stringAt(annotations[TAKE_OVER_ANNOTATION], field);
+  if (value === undefined) return undefined;
+  if (value !== other) throw new ClaimError(field, `'${value}' is not the other bucket API`, `set it to ${other} (after its request was deleted, docs/migrate-to-v2.md), or remove it`);
+  return other;
+}
+
 export function readIdentity(xr: Json): ClaimIdentity {
   const metadata = objectAt(xr['metadata'], 'metadata', true) as Json;
   const compositeName = requiredString(metadata['name'], 'metadata.name');
@@ -111,7 +122,7 @@ export function readIdentity(xr: Json): ClaimIdentity {
         'remove the crossplane.io/claim-* labels: the bucket belongs to the XR\'s own namespace and name',
       );
     }
-    return { compositeName, claimName: compositeName, claimNamespace: namespace };
+    return withTakeOver({ compositeName, claimName: compositeName, claimNamespace: namespace, api: NAMESPACED_XR_API }, metadata);
   }
   if (claimNamespace === undefined || claimName === undefined) {
     // Without a namespace there is no tenant to scope service accounts to: refuse rather than guess.
@@ -121,7 +132,12 @@ export function readIdentity(xr: Json): ClaimIdentity {
       'create buckets through an XSecureBucketClaim, or a namespaced XSecureBucket (storage.platform.example.org), in the team namespace; not a bare cluster-scoped XSecureBucket',
     );
   }
-  return { compositeName, claimName, claimNamespace };
+  return withTakeOver({ compositeName, claimName, claimNamespace, api: CLAIM_API }, metadata);
+}
+
+function withTakeOver(identity: ClaimIdentity, metadata: Json): ClaimIdentity {
+  const takeOverFrom = readTakeOver(metadata, identity.api);
+  return takeOverFrom === undefined ? identity : { ...identity, takeOverFrom };
 }
 
 export function readSpec(xr: Json, defaultRegion: string): BucketSpec {

@@ -6,6 +6,7 @@ import {
   bucketArn,
   bucketName,
   consumerRoleName,
+  OWNER_API_TAG,
   ownerLabels,
   roleArn,
 } from './naming.js';
@@ -63,6 +64,7 @@ export function buildContext(
     }),
     tags: {
       ...ownerLabels(identity),
+      [OWNER_API_TAG]: identity.api,
       'platform.example.org/cluster': env.clusterName,
       'platform.example.org/managed-by': 'function-secure-bucket',
     },

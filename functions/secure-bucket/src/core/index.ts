@@ -1,7 +1,7 @@
 // The core's one public entry: everything outside src/core (the gRPC adapter, the render CLI,
 // explain, cdk8s/, bench/, tools/, the tests) imports from here, never a module by deep path.
 // What is exported here is the core's contract; the rest is free to change.
-export { CLAIM_KIND, COMPOSITE_KIND, DEFAULT_ENVIRONMENT_CONFIG, ENVIRONMENT_CONFIG_API_VERSION, NAMESPACED_COMPOSITION, NAMESPACED_XR_API_VERSION, NAMESPACED_XR_KIND, PLATFORM_API_VERSION } from './api.js';
+export { CLAIM_API, CLAIM_KIND, COMPOSITE_KIND, NAMESPACED_XR_API, TAKE_OVER_ANNOTATION, DEFAULT_ENVIRONMENT_CONFIG, ENVIRONMENT_CONFIG_API_VERSION, NAMESPACED_COMPOSITION, NAMESPACED_XR_API_VERSION, NAMESPACED_XR_KIND, PLATFORM_API_VERSION } from './api.js';
 export { EXTERNAL_NAME, OBSERVE_ONLY, externalNameOf } from './adoption.js';
 export { CIS_BUCKET_POLICY_CHANGE_EVENTS, EMAIL_SUBSCRIPTION } from './alarms.js';
 export { BOUNDARIES_GENERATOR, boundaryResources, nodeBoundaryDocument, nodeBoundaryName, policyPathAndName, tenantWorkloadBoundaryDocument } from './boundaries.js';
@@ -15,7 +15,7 @@ export { readEnvironment } from './environment.js';
 export { arrayAt, integerAt, isObject, objectAt, requiredString } from './fields.js';
 export type { Json } from './fields.js';
 export { NONCURRENT_VERSION_DEFAULT_DAYS } from './lifecycle.js';
-export { accessPointArn, accessPointName, accountRootArn, bucketName, consumerRoleArn, ownerLabels, shortHash } from './naming.js';
+export { accessPointArn, accessPointName, accountRootArn, bucketName, consumerRoleArn, OWNER_API_TAG, ownerLabels, shortHash } from './naming.js';
 export { awsManagedReadBuckets, endpointPolicy } from './network.js';
 export { governanceBypassStatement } from './object-lock.js';
 export { REPLICA_PARTS } from './owned-bucket.js';
@@ -24,4 +24,5 @@ export { versioningRequired } from './protection.js';
 export { REPLICATION_ACTIONS } from './replication.js';
 export { COMPONENT_LABEL } from './resources.js';
 export { ClaimError } from './types.js';
+export type { BucketApi } from './api.js';
 export type { AccessLevel, Alarms, BucketSpec, StorageClass, ClaimIdentity, CompositeStatus, Consumer, IdentityMode, Lifecycle, LifecycleRule, ManagedResource, ObjectLock, ObservedResource, PlatformEnvironment, RenderOutput, Transition } from './types.js';

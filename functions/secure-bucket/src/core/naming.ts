@@ -121,6 +121,8 @@ export function serviceAccountSubject(identity: ClaimIdentity, consumer: Pick<Co
 /** Tag (and label) naming the namespace that owns a resource: adoption.ts trusts nothing else. */
 export const OWNER_NAMESPACE_TAG = 'platform.example.org/claim-namespace';
 export const OWNER_NAME_TAG = 'platform.example.org/claim-name';
+/** Which API (claim or v2 XR) requested it; absent on what was tagged before v2, when only claims existed. */
+export const OWNER_API_TAG = 'platform.example.org/requested-through';
 
 /** Labels the core puts on every composed resource, so selectors and audits can find them. */
 export function ownerLabels(identity: ClaimIdentity): Record<string, string> {

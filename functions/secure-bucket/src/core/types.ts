@@ -1,5 +1,6 @@
 // The contract of the pure core: what a claim may ask for, what the platform decides, and
 // what the core hands back. Nothing here knows about gRPC or files.
+import type { BucketApi } from './api.js';
 
 export type AccessLevel = 'Read' | 'Write' | 'ReadWrite';
 export type TlsVersion = '1.2' | '1.3';
@@ -72,6 +73,10 @@ export interface ClaimIdentity {
   compositeName: string;
   claimName: string;
   claimNamespace: string;
+  /** The API the bucket is requested through: a claim, or a v2 XR of the same namespace and name. */
+  api: BucketApi;
+  /** The other API whose resources this request may take over (the migration's one deliberate handover). */
+  takeOverFrom?: BucketApi;
 }
 
 export type IdentityMode = 'IRSA' | 'PodIdentity';
