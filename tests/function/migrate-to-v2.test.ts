@@ -7,7 +7,12 @@ import { asClaim, compositeForClaim } from '../../functions/secure-bucket/cli/co
 import { migratedXrDocument } from '../../functions/secure-bucket/cli/xr/migrate.js';
 import { namespacedXrFor } from '../../functions/secure-bucket/cli/xr/namespaced.js';
 import { CLAIM_API, NAMESPACED_XR_API, OWNER_API_TAG, TAKE_OVER_ANNOTATION } from '../../functions/secure-bucket/src/core/index.js';
-import { desiredResources, environmentConfig, exampleClaims, fatalOf, renderPasses, type Json } from '../lib/function-fixtures.js';
+import { converge } from '../../functions/secure-bucket/cli/control-plane/converge.js';
+import { stepFrom } from '../../functions/secure-bucket/cli/xr/step.js';
+import { repoRoot } from '../lib/repo.js';
+import path from 'node:path';
+import { inProcessFunction } from '../../functions/secure-bucket/cli/control-plane/client.js';
+import { call, desiredResources, environmentConfig, exampleClaims, fatalOf, podIdentityDedicatedEndpoint, renderPasses, type Json } from '../lib/function-fixtures.js';
 
 const env = environmentConfig();
 const accountId = String((env['data'] as Json)['accountId']);
@@ -107,6 +112,47 @@ describe('a claim and a v2 XR of the same name never both own a bucket', () => {
     expect(fatalOf((await renderPasses(asClaim(namespacedXrFor(claim), 'same-name'), env, { account: copyOfAccount(aws) })).converged)).toMatch(/requested through/);
   });
 
+  it('asks Crossplane whether the claim still exists before taking over, and refuses while it does', async () => {
+    const aws = await claimLeftBehind(claim);
+    const held = structuredClone(aws.state);
+    const stillThere = { apiVersion: claim.apiVersion, kind: claim.kind, metadata: claim.metadata, spec: claim.spec };
+    let calls = 0;
+    const counting = { runFunction: (req: Parameters<typeof inProcessFunction.runFunction>[0]) => (calls++, inProcessFunction.runFunction(req)), close: () => {} };
+    const xr = compositeForClaim(asClaim(migratedXrDocument(claim), 'migrated'));
+    // As the v2 Composition's step calls it: the EnvironmentConfig declared, so one call per pass.
+    const { requiredResources, input } = stepFrom(path.join(repoRoot, 'compositions/composition-v2.yaml'));
+    const step = { requiredResources, ...(input ? { input } : {}), converge: true, account: aws };
+    const refused = await converge(counting, xr, { clusterObjects: [env, stillThere], ...step });
+    expect(refused.fatal).toMatch(new RegExp(`requested through ${CLAIM_API} ${claim.metadata.namespace}/${claim.metadata.name}, which still exists.*Fix: .*delete it first`));
+    expect(aws.state).toEqual(held);
+    // The same claim in another namespace is not it: the lookup is by namespace and name.
+    const elsewhere = { ...stillThere, metadata: { ...claim.metadata, namespace: 'team-other' } };
+    calls = 0;
+    const migrated = await converge(counting, xr, { clusterObjects: [env, elsewhere], ...step });
+    expect(migrated.fatal).toBeUndefined();
+    // One call per pass; a pass that takes over from the claim (the bucket's, then the key's, as
+    // each is reported) asks once more. The converged pass is computed once more to see nothing changes.
+    const lookups = migrated.history.filter((p) => p.request.requiredResources?.['other-api-request'] !== undefined).length;
+    expect(lookups).toBeGreaterThanOrEqual(1);
+    expect(lookups).toBeLessThanOrEqual(2);
+    // The extra pass after convergence made one call: once taken over, no reconcile asks again.
+    expect(calls).toBe(migrated.history.length + 1 + lookups);
+  });
+
+  it('refuses the migration on a cluster with a dedicated endpoint per bucket (its endpoint has no name to adopt), the account untouched', async () => {
+    const dedicated = environmentConfig(podIdentityDedicatedEndpoint);
+    const aws = new FakeAccount({ accountId, partition: 'aws' });
+    const before = await renderPasses(claim, dedicated, { account: aws });
+    expect(fatalOf(before.converged)).toBeUndefined();
+    const provider = aws.providerFor(String((compositeForClaim(claim)['metadata'] as Json)['name']));
+    provider.reconcile(Object.fromEntries(Object.entries(before.observedAtConverged).map(([n, r]) => [n, { ...r, spec: { ...(r['spec'] as Json), deletionPolicy: 'Orphan' } }])));
+    provider.deleteComposite();
+    const held = structuredClone(aws.state);
+    const rendered = await renderPasses(asClaim(migratedXrDocument(claim), 'migrated'), dedicated, { account: aws });
+    expect(fatalOf(rendered.converged)).toMatch(/cannot move to .* on a cluster with a dedicated S3 endpoint per bucket.*Fix: keep /);
+    expect(aws.state).toEqual(held);
+  });
+
   it('refuses a take-over annotation that names its own API or anything else', async () => {
     for (const value of [NAMESPACED_XR_API, 'Bucket.s3.aws.upbound.io']) {
       const xr = asClaim({ ...migratedXrDocument(claim), metadata: { name: claim.metadata.name, namespace: claim.metadata.namespace, annotations: { [TAKE_OVER_ANNOTATION]: value } } }, 'bad');
@@ -119,3 +165,37 @@ describe('a claim and a v2 XR of the same name never both own a bucket', () => {
 function copyOfAccount(aws: FakeAccount): FakeAccount {
   return new FakeAccount({ accountId, partition: 'aws' }, aws.state);
 }
+
+// Both requests created at once: each sees the bucket absent and takes it over, then each overwrites
+// the other's tags. The fake provider writes before it reports, so the race is shown by what the
+// provider then reports to one of them: the other's tags on a bucket it manages.
+describe('a claim and a v2 XR of the same name both managing one bucket', () => {
+  const { claim } = exampleClaims()[0]!;
+
+  async function convergedClaim(): Promise<Record<string, Json>> {
+    return (await renderPasses(claim, env, { account: new FakeAccount({ accountId, partition: 'aws' }) })).observedAtConverged;
+  }
+
+  function withBucketTags(observed: Record<string, Json>, tags: Record<string, string>): Record<string, Json> {
+    const bucket = structuredClone(observed['bucket']!);
+    const atProvider = (bucket['status'] as Json)['atProvider'] as Json;
+    atProvider['tags'] = { ...(atProvider['tags'] as Json), ...tags };
+    return { ...observed, bucket };
+  }
+
+  it('the claim is refused once AWS reports the v2 XR\'s tags on the bucket it manages', async () => {
+    const observed = withBucketTags(await convergedClaim(), { [OWNER_API_TAG]: NAMESPACED_XR_API });
+    const rsp = await call({ composite: compositeForClaim(claim), environment: env, observed });
+    expect(fatalOf(rsp)).toMatch(new RegExp(`carries the tags of ${NAMESPACED_XR_API} ${claim.metadata.namespace}/${claim.metadata.name}: another request manages it too`));
+  });
+
+  it('so is a second claim of the same Fixed name (another claim name in the tags)', async () => {
+    const observed = withBucketTags(await convergedClaim(), { 'platform.example.org/claim-name': 'twin' });
+    expect(fatalOf(await call({ composite: compositeForClaim(claim), environment: env, observed }))).toMatch(/carries the tags of .*\/twin: another request manages it too/);
+  });
+
+  it('its own tags pass (the migration above covers an XR on the claim\'s tags)', async () => {
+    const observed = await convergedClaim();
+    expect(fatalOf(await call({ composite: compositeForClaim(claim), environment: env, observed }))).toBeUndefined();
+  });
+});

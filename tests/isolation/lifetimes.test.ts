@@ -80,6 +80,23 @@ describe('re-created weaker over what AWS holds: refused, nothing changed', () =
   });
 });
 
+describe('a key the bucket is encrypted with, gone from AWS', () => {
+  it('is never replaced: a re-created claim whose key AWS reports absent (pending deletion) gets a Fatal naming the key, the account untouched', () => {
+    const state = readState(afterDeletion);
+    const sse = JSON.stringify(state['BucketServerSideEncryptionConfiguration']?.[ARCHIVE]?.['rule']);
+    const keyId = Object.keys(state['Key'] ?? {}).find((id) => sse.includes(`key/${id}`));
+    expect(keyId).toBeDefined();
+    // Terraform reads a key pending deletion as not found: the provider reports it absent.
+    delete state['Key']![keyId!];
+    const vanished = file('key-vanished.json', state);
+    const saved = path.join(dir, 'key-vanished-after.json');
+    const run = render(['--converge', '--account-state', vanished, '--save-account-state', saved, 'compositions/examples/claims/audit-archive.yaml']);
+    expect(run.stderr).toMatch(new RegExp(`spec\\.naming\\.name: s3://${ARCHIVE} is encrypted in AWS with KMS key ${keyId}, which AWS reports does not exist.*Fix: .*cancel-key-deletion --key-id ${keyId}`));
+    expect(run.status).not.toBe(0);
+    expect(readState(saved)).toEqual(readState(vanished));
+  });
+});
+
 describe('re-created as it was: takes over what AWS holds, and keeps the keys', () => {
   it('converges onto the orphaned bucket and both orphaned keys: no second key, encryption never moves', () => {
     const saved = path.join(dir, 'after-recreate.json');

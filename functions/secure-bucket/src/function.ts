@@ -3,6 +3,7 @@
 // objects to the pure core, and turns every error into a Fatal result. It never throws.
 import {
   Requirements,
+  type ResourceSelector,
   Severity,
   Status,
   Target,
@@ -19,6 +20,11 @@ import { ClaimError, composeSecureBucket, DEFAULT_ENVIRONMENT_CONFIG, ENVIRONMEN
 export const DECLARED_ENVIRONMENT_REQUIREMENT = 'declared-platform-environment';
 /** The key the function asks under when the step declared nothing (a second call follows). */
 export const ENVIRONMENT_REQUIREMENT = 'platform-environment';
+/**
+ * The key of the other API's request of this namespace and name, asked for only while a take-over
+ * from that API waits to learn it is gone (core/adoption.ts guardApi): steady state stays one call.
+ */
+export const OTHER_REQUEST_REQUIREMENT = 'other-api-request';
 export { DEFAULT_ENVIRONMENT_CONFIG };
 
 // Results and conditions reach the claim too (`kubectl describe` in the tenant's namespace);
@@ -80,6 +86,15 @@ function observedComposed(req: RunFunctionRequest): Record<string, ObservedResou
   return out;
 }
 
+/**
+ * None asked: no requirements field at all. Crossplane compares each call's requirements with the
+ * previous call's (none before the first), and an empty message is not none: it would call again.
+ */
+function setRequirements(rsp: RunFunctionResponse, asked: Record<string, ResourceSelector>): void {
+  if (Object.keys(asked).length === 0) delete rsp.requirements;
+  else rsp.requirements = Requirements.fromPartial({ resources: asked });
+}
+
 /** The gRPC handler: the same answer as runFunctionSync, as the SDK's server expects it. */
 export async function runFunction(req: RunFunctionRequest): Promise<RunFunctionResponse> {
   return runFunctionSync(req);
@@ -94,11 +109,9 @@ export function runFunctionSync(req: RunFunctionRequest): RunFunctionResponse {
     // Crossplane calls again until the returned requirements equal the previous call's (no
     // requirements on the first call equal none): so return none when the step declared the
     // EnvironmentConfig, and otherwise restate ours on every call, the answered one included.
-    if (!environment.declared) {
-      rsp.requirements = Requirements.fromPartial({
-        resources: { [ENVIRONMENT_REQUIREMENT]: { apiVersion: ENVIRONMENT_CONFIG_API_VERSION, kind: 'EnvironmentConfig', matchName: envName } },
-      });
-    }
+    const asked: Record<string, ResourceSelector> = {};
+    if (!environment.declared) asked[ENVIRONMENT_REQUIREMENT] = { apiVersion: ENVIRONMENT_CONFIG_API_VERSION, kind: 'EnvironmentConfig', matchName: envName };
+    setRequirements(rsp, asked);
     if (!environment.found) return rsp;
     const data = environment.resource?.['data'];
     if (data === undefined) {
@@ -115,7 +128,17 @@ export function runFunctionSync(req: RunFunctionRequest): RunFunctionResponse {
     const composite = req.observed?.composite?.resource;
     if (!isObject(composite)) return fatalResponse(rsp, 'request has no observed composite resource', 'BadRequest');
 
-    const out = composeSecureBucket({ composite, environmentData: data, observed: observedComposed(req) });
+    const other = req.requiredResources?.[OTHER_REQUEST_REQUIREMENT];
+    const out = composeSecureBucket({
+      composite,
+      environmentData: data,
+      observed: observedComposed(req),
+      ...(other !== undefined ? { otherRequest: other.items.length > 0 ? 'present' : 'absent' } : {}),
+    });
+    // Restated on the call that answers it too: Crossplane calls again until the requirements repeat.
+    const query = out.otherRequestQuery;
+    if (query !== undefined) asked[OTHER_REQUEST_REQUIREMENT] = { apiVersion: query.apiVersion, kind: query.kind, matchName: query.name, namespace: query.namespace };
+    setRequirements(rsp, asked);
     // One neutral description; a namespaced XR gets it as namespaced managed resources in its namespace.
     const resources = inFamilyOf(composite, out.resources);
 

@@ -88,9 +88,11 @@ export function suppliedObjects(objects: Json[]): Supplied[string] {
   return { items: objects.map((resource) => ({ resource, connectionDetails: {}, ready: 0 })) };
 }
 
-function selects(selector: { apiVersion: string; kind: string; matchName?: string; matchLabels?: { labels: Record<string, string> } }, obj: Json): boolean {
+function selects(selector: { apiVersion: string; kind: string; matchName?: string; matchLabels?: { labels: Record<string, string> }; namespace?: string }, obj: Json): boolean {
   if (obj['apiVersion'] !== selector.apiVersion || obj['kind'] !== selector.kind) return false;
   const metadata = isObject(obj['metadata']) ? obj['metadata'] : {};
+  // Namespaced: only objects of that namespace; without one, cluster-scoped objects (or any, by labels).
+  if (selector.namespace !== undefined && metadata['namespace'] !== selector.namespace) return false;
   if (selector.matchName !== undefined) return metadata['name'] === selector.matchName;
   const labels = isObject(metadata['labels']) ? metadata['labels'] : {};
   return Object.entries(selector.matchLabels?.labels ?? {}).every(([k, v]) => labels[k] === v);

@@ -83,16 +83,13 @@ const TAGGED_KINDS = new Set(['Bucket', 'Key']);
  * claim's of the same namespace (two live claims on one bucket would fight over its policy and
  * lifecycle). A resource tagged with the namespace alone (handed over by the platform) is adopted.
  */
-function guardOwnership(ctx: RenderContext, name: string, resource: ManagedResource, atProvider: Record<string, unknown>): void {
-  if (!TAGGED_KINDS.has(resource.kind)) return;
+function guardOwnership(ctx: RenderContext, name: string, resource: ManagedResource, atProvider: Record<string, unknown>): Cleared {
+  if (!TAGGED_KINDS.has(resource.kind)) return 'cleared';
   const tags = tagsOf(atProvider);
   const owner = tags?.[OWNER_NAMESPACE_TAG];
   const claim = tags?.[OWNER_NAME_TAG];
   const what = resource.kind === 'Bucket' ? `s3://${externalNameOf(resource)}` : `the ${resource.kind} ${externalNameOf(resource)} (${name})`;
-  if (owner === ctx.identity.claimNamespace && (claim === undefined || claim === ctx.identity.claimName)) {
-    guardApi(ctx, what, tags);
-    return;
-  }
+  if (owner === ctx.identity.claimNamespace && (claim === undefined || claim === ctx.identity.claimName)) return guardApi(ctx, what, tags);
   const whose =
     owner === ctx.identity.claimNamespace
       ? `belongs to claim ${String(claim)} of this namespace (delete or rename that claim first; a re-created claim takes over under its own name)`
@@ -113,10 +110,30 @@ function guardOwnership(ctx: RenderContext, name: string, resource: ManagedResou
  * left is taken over by the other only when the taker says so (the migration, after the old
  * request is gone). Tagged before v2, nothing names an API: only claims existed then.
  */
-function guardApi(ctx: RenderContext, what: string, tags: Record<string, unknown> | undefined): void {
+function guardApi(ctx: RenderContext, what: string, tags: Record<string, unknown> | undefined): Cleared {
   const held = typeof tags?.[OWNER_API_TAG] === 'string' ? (tags[OWNER_API_TAG] as string) : CLAIM_API;
-  if (held === ctx.identity.api || held === ctx.identity.takeOverFrom) return;
+  if (held === ctx.identity.api) return 'cleared';
   const { claimNamespace: ns, claimName: nm } = ctx.identity;
+  if (held === ctx.identity.takeOverFrom) {
+    if (ctx.env.network.endpoint.mode === 'Dedicated') {
+      // The claim's gateway endpoint has no name to adopt it by: the XR would create a second one
+      // (a route table takes one S3 gateway endpoint) and pin the bucket policy to it, locking out
+      // every consumer still routed through the first.
+      throw new ClaimError(
+        `metadata.annotations[${TAKE_OVER_ANNOTATION}]`,
+        `${what} cannot move to ${ctx.identity.api} on a cluster with a dedicated S3 endpoint per bucket: the new request would create a second endpoint and deny the consumers routed through the first; nothing was changed`,
+        `keep ${held} ${ns}/${nm} on this cluster for now (docs/migrate-to-v2.md, "Dedicated endpoints"), and remove the annotation`,
+      );
+    }
+    // The annotation says the other request is gone; Crossplane's answer says whether it is.
+    if (ctx.otherRequest === undefined) return 'lookup';
+    if (ctx.otherRequest === 'absent') return 'cleared';
+    throw new ClaimError(
+      `metadata.annotations[${TAKE_OVER_ANNOTATION}]`,
+      `${what} was requested through ${held} ${ns}/${nm}, which still exists: both would manage it; nothing was changed`,
+      `set every resource ${held} ${ns}/${nm} composed to Orphan and delete it first (docs/migrate-to-v2.md steps 3-5)`,
+    );
+  }
   throw new ClaimError(
     `metadata.annotations[${TAKE_OVER_ANNOTATION}]`,
     `${what} was requested through ${held} ${ns}/${nm}, and this is ${ctx.identity.api} ${ns}/${nm}: while both exist both would manage it; nothing was changed`,
@@ -124,9 +141,35 @@ function guardApi(ctx: RenderContext, what: string, tags: Record<string, unknown
   );
 }
 
+/** A guard's verdict: take it over, or wait for Crossplane's answer on the other API's request. */
+type Cleared = 'cleared' | 'lookup';
+
+/**
+ * Two requests that both took over one bucket (both saw it absent at once) overwrite each other's
+ * tags: a managed bucket or key whose tags in AWS name another request is refused on every pass.
+ */
+function guardManaged(ctx: RenderContext, name: string, resource: ManagedResource): void {
+  if (!TAGGED_KINDS.has(resource.kind)) return;
+  const atProvider = heldInAws(ctx, name, externalNameOf(resource));
+  const tags = atProvider === undefined ? undefined : tagsOf(atProvider);
+  if (tags === undefined) return;
+  const { claimNamespace: ns, claimName: nm } = ctx.identity;
+  const api = typeof tags[OWNER_API_TAG] === 'string' ? tags[OWNER_API_TAG] : CLAIM_API;
+  const mine = tags[OWNER_NAMESPACE_TAG] === ns && tags[OWNER_NAME_TAG] === nm && (api === ctx.identity.api || api === ctx.identity.takeOverFrom);
+  if (mine || tags[OWNER_NAMESPACE_TAG] === undefined) return;
+  const what = resource.kind === 'Bucket' ? `s3://${externalNameOf(resource)}` : `the ${resource.kind} ${externalNameOf(resource)} (${name})`;
+  throw new ClaimError(
+    ctx.spec.naming.strategy === 'Fixed' ? 'spec.naming.name' : 'spec.naming',
+    `${what} carries the tags of ${String(api)} ${String(tags[OWNER_NAMESPACE_TAG])}/${String(tags[OWNER_NAME_TAG])}: another request manages it too, and the two overwrite each other`,
+    `delete one of the two requests (set its composed resources to Orphan first), then reconcile the other`,
+  );
+}
+
 export interface Adoption {
   /** Composed resources not yet taken over: still Observe-only. */
   observing: string[];
+  /** A take-over from the other API waits on Crossplane's answer: does that API's request still exist? */
+  awaitingOtherRequest: boolean;
   /** True once the bucket itself is managed: from then on everything else is rendered too. */
   bucketManaged: boolean;
 }
@@ -140,14 +183,19 @@ export interface Adoption {
 export function observeBeforeManage(ctx: RenderContext, resources: Record<string, ManagedResource>): Adoption {
   const adoptable = Object.entries(resources).filter(([, r]) => r.spec['deletionPolicy'] === 'Orphan');
   const observing: string[] = [];
+  let awaitingOtherRequest = false;
   for (const [name, resource] of adoptable) {
-    if (isManaged(ctx.observed, name, externalNameOf(resource))) continue;
+    if (isManaged(ctx.observed, name, externalNameOf(resource))) {
+      guardManaged(ctx, name, resource);
+      continue;
+    }
     const seen = observation(ctx.observed, name, externalNameOf(resource));
-    if (seen.state === 'present') guardOwnership(ctx, name, resource, seen.atProvider);
-    if (seen.state === 'unreported') observing.push(name);
+    const cleared = seen.state === 'present' ? guardOwnership(ctx, name, resource, seen.atProvider) : 'cleared';
+    if (cleared === 'lookup') awaitingOtherRequest = true;
+    if (seen.state === 'unreported' || cleared === 'lookup') observing.push(name);
   }
   const bucketManaged = isManaged(ctx.observed, 'bucket', ctx.bucketName);
-  if (observing.length === 0) return { observing, bucketManaged };
+  if (observing.length === 0) return { observing, bucketManaged, awaitingOtherRequest };
   const held = new Set(adoptable.map(([name]) => name));
   for (const [name, resource] of Object.entries(resources)) {
     if (held.has(name)) resource.spec['managementPolicies'] = OBSERVE_ONLY;
@@ -157,5 +205,5 @@ export function observeBeforeManage(ctx: RenderContext, resources: Record<string
     // Only the newcomers wait; what is already managed stays managed.
     for (const [name, resource] of adoptable) if (isManaged(ctx.observed, name, externalNameOf(resource))) delete resource.spec['managementPolicies'];
   }
-  return { observing: bucketManaged ? observing : adoptable.map(([name]) => name), bucketManaged };
+  return { observing: bucketManaged ? observing : adoptable.map(([name]) => name), bucketManaged, awaitingOtherRequest };
 }

@@ -17,7 +17,8 @@ import { lifecycleResources } from './lifecycle.js';
 import { networkResources } from './network.js';
 import { protectionResources } from './protection.js';
 import { replicationResources } from './replication.js';
-import { ClaimError, type CompositeStatus, type ManagedResource, type ObservedResource, type RenderOutput } from './types.js';
+import { CLAIM_API, CLAIM_KIND, NAMESPACED_XR_API_VERSION, NAMESPACED_XR_KIND, PLATFORM_API_VERSION } from './api.js';
+import { ClaimError, type ClaimIdentity, type CompositeStatus, type ManagedResource, type ObjectQuery, type ObservedResource, type OtherRequest, type RenderOutput } from './types.js';
 
 /** One AWS concern each; the order is the order resources are listed in. */
 const CONCERNS: Array<(ctx: RenderContext) => Record<string, ManagedResource>> = [
@@ -38,6 +39,8 @@ export interface ComposeInput {
   composite: Json;
   environmentData: unknown;
   observed: Record<string, ObservedResource>;
+  /** Crossplane's answer to otherRequestQuery, once asked (undefined: not asked, or not answered). */
+  otherRequest?: OtherRequest;
 }
 
 export function composeSecureBucket(input: ComposeInput): RenderOutput {
@@ -60,10 +63,22 @@ export function composeSecureBucket(input: ComposeInput): RenderOutput {
     throw new ClaimError('spec.naming.name', `'${spec.naming.name}' does not start with '${fixedPrefix}'`, `start a fixed name with '${fixedPrefix}', or use strategy Generated`);
   }
   const ctx = buildContext(identity, spec, environment, input.observed);
+  if (input.otherRequest !== undefined) ctx.otherRequest = input.otherRequest;
   const resources: Record<string, ManagedResource> = {};
   for (const concern of CONCERNS) Object.assign(resources, concern(ctx));
   const adoption = observeBeforeManage(ctx, resources);
-  return { resources, status: compositeStatus(ctx, adoption), notes: pendingNotes(ctx, adoption), warnings: claimWarnings(ctx) };
+  const out: RenderOutput = { resources, status: compositeStatus(ctx, adoption), notes: pendingNotes(ctx, adoption), warnings: claimWarnings(ctx) };
+  // Asked while waiting, and restated once answered: Crossplane stops calling when requirements repeat.
+  if (adoption.awaitingOtherRequest || input.otherRequest !== undefined) out.otherRequestQuery = otherRequestOf(identity);
+  return out;
+}
+
+/** The request of the other API with this namespace and name: the one a take-over must find gone. */
+function otherRequestOf(identity: ClaimIdentity): ObjectQuery {
+  const { claimName: name, claimNamespace: namespace } = identity;
+  return identity.api === CLAIM_API
+    ? { apiVersion: NAMESPACED_XR_API_VERSION, kind: NAMESPACED_XR_KIND, name, namespace }
+    : { apiVersion: PLATFORM_API_VERSION, kind: CLAIM_KIND, name, namespace };
 }
 
 function claimWarnings(ctx: RenderContext): RenderOutput['warnings'] {

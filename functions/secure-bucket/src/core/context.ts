@@ -11,7 +11,7 @@ import {
   roleArn,
 } from './naming.js';
 import { observedString } from './resources.js';
-import type { BucketSpec, ClaimIdentity, Consumer, ObservedResource, PlatformEnvironment } from './types.js';
+import type { BucketSpec, ClaimIdentity, Consumer, ObservedResource, OtherRequest, PlatformEnvironment } from './types.js';
 
 export interface ResolvedConsumer extends Consumer {
   roleName: string;
@@ -34,6 +34,8 @@ export interface RenderContext {
   /** The S3 gateway endpoint requests must come through; known at once for a shared endpoint. */
   endpointId?: string;
   tags: Record<string, string>;
+  /** Whether the other API's request of this name exists: looked up only while taking over from it. */
+  otherRequest?: OtherRequest;
 }
 
 export const KMS_KEY = 'kms-key';

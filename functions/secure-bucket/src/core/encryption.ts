@@ -6,7 +6,7 @@ import type { RenderContext } from './context.js';
 import { accountRootArn, kmsAliasName } from './naming.js';
 import { bucketPart, sourceBucket, type OwnedBucket } from './owned-bucket.js';
 import { policy, renderPolicy, type Statement } from './policy.js';
-import { externalNameOf, heldInAws } from './adoption.js';
+import { externalNameOf, heldInAws, isManaged, observation } from './adoption.js';
 import { isObject } from './fields.js';
 import { managed, sameXrSelector, type ManagedOptions } from './resources.js';
 import { ClaimError, type ManagedResource } from './types.js';
@@ -150,6 +150,20 @@ function keyOfEncryption(held: Record<string, unknown> | undefined): { algorithm
 }
 
 /**
+ * A key the bucket's encryption names that AWS reports absent is not free to replace: terraform reads
+ * a key pending deletion as absent, and taking it over would create a new key and move the bucket's
+ * default encryption to it, while the objects stay under the doomed one.
+ */
+function refuseVanishedKey(ctx: RenderContext, component: string, keyId: string, bucket: string): void {
+  if (observation(ctx.observed, component, keyId).state !== 'absent') return;
+  throw new ClaimError(
+    ctx.spec.naming.strategy === 'Fixed' ? 'spec.naming.name' : 'spec.naming',
+    `s3://${bucket} is encrypted in AWS with KMS key ${keyId}, which AWS reports does not exist (deleted, or pending deletion): its objects are readable only with that key; nothing was changed`,
+    `ask the platform team to cancel the key's deletion (aws kms cancel-key-deletion --key-id ${keyId}) and enable it, then reconcile again`,
+  );
+}
+
+/**
  * Orphan, and named so the bucket's data never moves off the key that encrypts it: the key this
  * composed Key already is, else the key the bucket's encryption names in AWS (a re-created claim
  * takes over its orphaned key instead of creating a second one), else a new key.
@@ -159,7 +173,10 @@ export function keyToKeep(ctx: RenderContext, component: string, encryptionCompo
   const current = externalNameOf(seen);
   const seenArn = seen?.status?.atProvider?.['arn'];
   // A key is regional: one of another region (a replica moved elsewhere) is not this bucket's key.
-  if (current !== undefined && (typeof seenArn !== 'string' || seenArn.includes(`:kms:${region}:`))) return { externalName: current, keepOnDelete: true };
+  if (current !== undefined && (typeof seenArn !== 'string' || seenArn.includes(`:kms:${region}:`))) {
+    if (!isManaged(ctx.observed, component, current)) refuseVanishedKey(ctx, component, current, bucket);
+    return { externalName: current, keepOnDelete: true };
+  }
   const { algorithm, keyId } = keyOfEncryption(heldInAws(ctx, encryptionComponent, bucket));
   if (algorithm !== 'aws:kms' || typeof keyId !== 'string') return { keepOnDelete: true };
   const own = new RegExp(`^arn:${ctx.env.partition}:kms:${region}:${ctx.env.accountId}:key/([0-9a-f-]{36})$`).exec(keyId);
@@ -170,5 +187,7 @@ export function keyToKeep(ctx: RenderContext, component: string, encryptionCompo
       'choose another bucket name, or ask the platform team to move the bucket to a key of this account',
     );
   }
-  return { externalName: own[1]!, keepOnDelete: true };
+  const adopted = own[1]!;
+  refuseVanishedKey(ctx, component, adopted, bucket);
+  return { externalName: adopted, keepOnDelete: true };
 }

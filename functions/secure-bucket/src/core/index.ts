@@ -25,4 +25,5 @@ export { REPLICATION_ACTIONS } from './replication.js';
 export { COMPONENT_LABEL } from './resources.js';
 export { ClaimError } from './types.js';
 export type { BucketApi } from './api.js';
+export type { ObjectQuery, OtherRequest } from './types.js';
 export type { AccessLevel, Alarms, BucketSpec, StorageClass, ClaimIdentity, CompositeStatus, Consumer, IdentityMode, Lifecycle, LifecycleRule, ManagedResource, ObjectLock, ObservedResource, PlatformEnvironment, RenderOutput, Transition } from './types.js';

@@ -164,9 +164,22 @@ export interface CompositeStatus {
   alarmEmailSubscription?: string;
 }
 
+/** Whether the other API's request of this namespace and name exists (Crossplane looked it up). */
+export type OtherRequest = 'present' | 'absent';
+
+/** An object the function asks Crossplane for: the adapter turns it into a requirement. */
+export interface ObjectQuery {
+  apiVersion: string;
+  kind: string;
+  name: string;
+  namespace: string;
+}
+
 export interface RenderOutput {
   /** Keyed by composition resource name (stable across passes). */
   resources: Record<string, ManagedResource>;
+  /** Asked while a take-over from the other API waits on whether that API's request still exists. */
+  otherRequestQuery?: ObjectQuery;
   status: CompositeStatus;
   /** Informational messages (e.g. values still waiting on the provider). */
   notes: string[];
