@@ -6,8 +6,9 @@ import { FakeAccount } from '../../functions/secure-bucket/cli/control-plane/fak
 import { asClaim, compositeForClaim } from '../../functions/secure-bucket/cli/control-plane/composite.js';
 import { migratedXrDocument } from '../../functions/secure-bucket/cli/xr/migrate.js';
 import { namespacedXrFor } from '../../functions/secure-bucket/cli/xr/namespaced.js';
-import { CLAIM_API, NAMESPACED_XR_API, OWNER_API_TAG, TAKE_OVER_ANNOTATION } from '../../functions/secure-bucket/src/core/index.js';
-import { converge } from '../../functions/secure-bucket/cli/control-plane/converge.js';
+import { CLAIM_API, NAMESPACED_XR_API, OTHER_REQUEST, OTHER_REQUEST_COMPOSITE, OWNER_API_TAG, TAKE_OVER_ANNOTATION } from '../../functions/secure-bucket/src/core/index.js';
+import { ENVIRONMENT_REQUIREMENT, runFunction } from '../../functions/secure-bucket/src/function.js';
+import { converge, requestFor, suppliedObjects } from '../../functions/secure-bucket/cli/control-plane/converge.js';
 import { stepFrom } from '../../functions/secure-bucket/cli/xr/step.js';
 import { repoRoot } from '../lib/repo.js';
 import path from 'node:path';
@@ -132,11 +133,21 @@ describe('a claim and a v2 XR of the same name never both own a bucket', () => {
     expect(migrated.fatal).toBeUndefined();
     // One call per pass; a pass that takes over from the claim (the bucket's, then the key's, as
     // each is reported) asks once more. The converged pass is computed once more to see nothing changes.
-    const lookups = migrated.history.filter((p) => p.request.requiredResources?.['other-api-request'] !== undefined).length;
+    const lookups = migrated.history.filter((p) => p.request.requiredResources?.[OTHER_REQUEST] !== undefined).length;
     expect(lookups).toBeGreaterThanOrEqual(1);
     expect(lookups).toBeLessThanOrEqual(2);
     // The extra pass after convergence made one call: once taken over, no reconcile asks again.
     expect(calls).toBe(migrated.history.length + 1 + lookups);
+  });
+
+  it('refuses while the claim is gone but its XR is still being deleted (what it composes could still go)', async () => {
+    const aws = await claimLeftBehind(claim);
+    const held = structuredClone(aws.state);
+    const claimXr = compositeForClaim(claim);
+    const xr = compositeForClaim(asClaim(migratedXrDocument(claim), 'migrated'));
+    const refused = await converge(inProcessFunction, xr, { clusterObjects: [env, claimXr], converge: true, account: aws });
+    expect(refused.fatal).toMatch(/which still exists/);
+    expect(aws.state).toEqual(held);
   });
 
   it('refuses the migration on a cluster with a dedicated endpoint per bucket (its endpoint has no name to adopt), the account untouched', async () => {
@@ -186,7 +197,34 @@ describe('a claim and a v2 XR of the same name both managing one bucket', () => 
   it('the claim is refused once AWS reports the v2 XR\'s tags on the bucket it manages', async () => {
     const observed = withBucketTags(await convergedClaim(), { [OWNER_API_TAG]: NAMESPACED_XR_API });
     const rsp = await call({ composite: compositeForClaim(claim), environment: env, observed });
-    expect(fatalOf(rsp)).toMatch(new RegExp(`carries the tags of ${NAMESPACED_XR_API} ${claim.metadata.namespace}/${claim.metadata.name}: another request manages it too`));
+    expect(fatalOf(rsp)).toMatch(new RegExp(`was requested through ${NAMESPACED_XR_API} ${claim.metadata.namespace}/${claim.metadata.name}, and this is ${CLAIM_API}.*while both exist both would manage it`));
+  });
+
+  it('a migrated XR on the claim\'s tags asks again, and is refused if the claim is back', async () => {
+    const aws = await claimLeftBehind(claim);
+    const xr = compositeForClaim(asClaim(migratedXrDocument(claim), 'migrated'));
+    const migrated = await converge(inProcessFunction, xr, { clusterObjects: [env], converge: true, account: aws });
+    expect(fatalOf(migrated.history.at(-1)!.response)).toBeUndefined();
+    // The claim re-applied and its provider re-tagged the bucket before the XR's provider did.
+    const observed = withBucketTags(migrated.observed, { [OWNER_API_TAG]: CLAIM_API });
+    const envSupplied = { [ENVIRONMENT_REQUIREMENT]: suppliedObjects([env]) };
+    const first = await runFunction(requestFor(xr, observed, { supplied: envSupplied }));
+    expect(Object.keys(first.requirements?.resources ?? {}).sort()).toEqual([OTHER_REQUEST_COMPOSITE, OTHER_REQUEST, ENVIRONMENT_REQUIREMENT].sort());
+    const claimBack = { apiVersion: claim.apiVersion, kind: claim.kind, metadata: claim.metadata, spec: claim.spec };
+    const answered = await runFunction(requestFor(xr, observed, { supplied: { ...envSupplied, [OTHER_REQUEST]: suppliedObjects([claimBack]), [OTHER_REQUEST_COMPOSITE]: suppliedObjects([]) } }));
+    expect(fatalOf(answered)).toMatch(/which still exists/);
+    // While the claim stays gone, the XR keeps it until its provider re-tags the bucket.
+    const gone = await runFunction(requestFor(xr, observed, { supplied: { ...envSupplied, [OTHER_REQUEST]: suppliedObjects([]), [OTHER_REQUEST_COMPOSITE]: suppliedObjects([]) } }));
+    expect(fatalOf(gone)).toBeUndefined();
+  });
+
+  it('a bucket handed over with the namespace tag alone stays this request\'s once managed', async () => {
+    const observed = await convergedClaim();
+    const bucket = structuredClone(observed['bucket']!);
+    const tags = ((bucket['status'] as Json)['atProvider'] as Json)['tags'] as Record<string, unknown>;
+    delete tags['platform.example.org/claim-name'];
+    delete tags[OWNER_API_TAG];
+    expect(fatalOf(await call({ composite: compositeForClaim(claim), environment: env, observed: { ...observed, bucket } }))).toBeUndefined();
   });
 
   it('so is a second claim of the same Fixed name (another claim name in the tags)', async () => {

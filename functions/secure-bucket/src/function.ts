@@ -11,7 +11,7 @@ import {
   type RunFunctionResponse,
   to,
 } from '@crossplane-org/function-sdk-typescript';
-import { ClaimError, composeSecureBucket, DEFAULT_ENVIRONMENT_CONFIG, ENVIRONMENT_CONFIG_API_VERSION, inFamilyOf, isObject, type Json, type ObservedResource } from './core/index.js';
+import { ClaimError, composeSecureBucket, OTHER_REQUEST, OTHER_REQUEST_COMPOSITE, type OtherRequest, DEFAULT_ENVIRONMENT_CONFIG, ENVIRONMENT_CONFIG_API_VERSION, inFamilyOf, isObject, type Json, type ObservedResource } from './core/index.js';
 
 /**
  * The key the Composition step declares the EnvironmentConfig under (requirements.requiredResources
@@ -20,11 +20,6 @@ import { ClaimError, composeSecureBucket, DEFAULT_ENVIRONMENT_CONFIG, ENVIRONMEN
 export const DECLARED_ENVIRONMENT_REQUIREMENT = 'declared-platform-environment';
 /** The key the function asks under when the step declared nothing (a second call follows). */
 export const ENVIRONMENT_REQUIREMENT = 'platform-environment';
-/**
- * The key of the other API's request of this namespace and name, asked for only while a take-over
- * from that API waits to learn it is gone (core/adoption.ts guardApi): steady state stays one call.
- */
-export const OTHER_REQUEST_REQUIREMENT = 'other-api-request';
 export { DEFAULT_ENVIRONMENT_CONFIG };
 
 // Results and conditions reach the claim too (`kubectl describe` in the tenant's namespace);
@@ -87,6 +82,16 @@ function observedComposed(req: RunFunctionRequest): Record<string, ObservedResou
 }
 
 /**
+ * Whether the other API's request is gone: Crossplane answers every lookup the core asked for in
+ * the same call (core/compose.ts otherRequestOf), so any object found means present.
+ */
+function answeredLookups(req: RunFunctionRequest): OtherRequest | undefined {
+  const groups = [OTHER_REQUEST, OTHER_REQUEST_COMPOSITE].flatMap((key) => req.requiredResources?.[key] ?? []);
+  if (groups.length === 0) return undefined;
+  return groups.some((g) => (g.items ?? []).length > 0) ? 'present' : 'absent';
+}
+
+/**
  * None asked: no requirements field at all. Crossplane compares each call's requirements with the
  * previous call's (none before the first), and an empty message is not none: it would call again.
  */
@@ -128,16 +133,13 @@ export function runFunctionSync(req: RunFunctionRequest): RunFunctionResponse {
     const composite = req.observed?.composite?.resource;
     if (!isObject(composite)) return fatalResponse(rsp, 'request has no observed composite resource', 'BadRequest');
 
-    const other = req.requiredResources?.[OTHER_REQUEST_REQUIREMENT];
-    const out = composeSecureBucket({
-      composite,
-      environmentData: data,
-      observed: observedComposed(req),
-      ...(other !== undefined ? { otherRequest: other.items.length > 0 ? 'present' : 'absent' } : {}),
-    });
-    // Restated on the call that answers it too: Crossplane calls again until the requirements repeat.
-    const query = out.otherRequestQuery;
-    if (query !== undefined) asked[OTHER_REQUEST_REQUIREMENT] = { apiVersion: query.apiVersion, kind: query.kind, matchName: query.name, namespace: query.namespace };
+    const otherRequest = answeredLookups(req);
+    const out = composeSecureBucket({ composite, environmentData: data, observed: observedComposed(req), ...(otherRequest !== undefined ? { otherRequest } : {}) });
+    // Asked only while a take-over from the other API waits (core/adoption.ts), and restated on the
+    // call that answers it: Crossplane calls again until the requirements repeat. Steady state: none.
+    for (const [key, q] of Object.entries(out.otherRequestQueries ?? {})) {
+      asked[key] = { apiVersion: q.apiVersion, kind: q.kind, ...(q.name !== undefined ? { matchName: q.name } : { matchLabels: { labels: q.matchLabels ?? {} } }), ...(q.namespace !== undefined ? { namespace: q.namespace } : {}) };
+    }
     setRequirements(rsp, asked);
     // One neutral description; a namespaced XR gets it as namespaced managed resources in its namespace.
     const resources = inFamilyOf(composite, out.resources);

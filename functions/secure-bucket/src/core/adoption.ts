@@ -146,21 +146,22 @@ type Cleared = 'cleared' | 'lookup';
 
 /**
  * Two requests that both took over one bucket (both saw it absent at once) overwrite each other's
- * tags: a managed bucket or key whose tags in AWS name another request is refused on every pass.
+ * tags: a managed bucket or key whose tags in AWS name another request is refused on every pass,
+ * and one still tagged by the other API is kept only while that API's request is gone.
  */
-function guardManaged(ctx: RenderContext, name: string, resource: ManagedResource): void {
-  if (!TAGGED_KINDS.has(resource.kind)) return;
+function guardManaged(ctx: RenderContext, name: string, resource: ManagedResource): Cleared {
+  if (!TAGGED_KINDS.has(resource.kind)) return 'cleared';
   const atProvider = heldInAws(ctx, name, externalNameOf(resource));
   const tags = atProvider === undefined ? undefined : tagsOf(atProvider);
-  if (tags === undefined) return;
+  // Not tagged yet (the provider writes ours on its next reconcile).
+  if (tags?.[OWNER_NAMESPACE_TAG] === undefined) return 'cleared';
   const { claimNamespace: ns, claimName: nm } = ctx.identity;
-  const api = typeof tags[OWNER_API_TAG] === 'string' ? tags[OWNER_API_TAG] : CLAIM_API;
-  const mine = tags[OWNER_NAMESPACE_TAG] === ns && tags[OWNER_NAME_TAG] === nm && (api === ctx.identity.api || api === ctx.identity.takeOverFrom);
-  if (mine || tags[OWNER_NAMESPACE_TAG] === undefined) return;
   const what = resource.kind === 'Bucket' ? `s3://${externalNameOf(resource)}` : `the ${resource.kind} ${externalNameOf(resource)} (${name})`;
+  // The same rule as when it was taken over: this namespace, and this name or none.
+  if (tags[OWNER_NAMESPACE_TAG] === ns && (tags[OWNER_NAME_TAG] === undefined || tags[OWNER_NAME_TAG] === nm)) return guardApi(ctx, what, tags);
   throw new ClaimError(
     ctx.spec.naming.strategy === 'Fixed' ? 'spec.naming.name' : 'spec.naming',
-    `${what} carries the tags of ${String(api)} ${String(tags[OWNER_NAMESPACE_TAG])}/${String(tags[OWNER_NAME_TAG])}: another request manages it too, and the two overwrite each other`,
+    `${what} carries the tags of ${String(tags[OWNER_API_TAG] ?? CLAIM_API)} ${String(tags[OWNER_NAMESPACE_TAG])}/${String(tags[OWNER_NAME_TAG])}: another request manages it too, and the two overwrite each other`,
     `delete one of the two requests (set its composed resources to Orphan first), then reconcile the other`,
   );
 }
@@ -186,7 +187,7 @@ export function observeBeforeManage(ctx: RenderContext, resources: Record<string
   let awaitingOtherRequest = false;
   for (const [name, resource] of adoptable) {
     if (isManaged(ctx.observed, name, externalNameOf(resource))) {
-      guardManaged(ctx, name, resource);
+      if (guardManaged(ctx, name, resource) === 'lookup') awaitingOtherRequest = true;
       continue;
     }
     const seen = observation(ctx.observed, name, externalNameOf(resource));

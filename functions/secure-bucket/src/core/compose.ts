@@ -17,7 +17,7 @@ import { lifecycleResources } from './lifecycle.js';
 import { networkResources } from './network.js';
 import { protectionResources } from './protection.js';
 import { replicationResources } from './replication.js';
-import { CLAIM_API, CLAIM_KIND, NAMESPACED_XR_API_VERSION, NAMESPACED_XR_KIND, PLATFORM_API_VERSION } from './api.js';
+import { CLAIM_API, CLAIM_KIND, COMPOSITE_KIND, NAMESPACED_XR_API_VERSION, NAMESPACED_XR_KIND, PLATFORM_API_VERSION } from './api.js';
 import { ClaimError, type ClaimIdentity, type CompositeStatus, type ManagedResource, type ObjectQuery, type ObservedResource, type OtherRequest, type RenderOutput } from './types.js';
 
 /** One AWS concern each; the order is the order resources are listed in. */
@@ -69,17 +69,27 @@ export function composeSecureBucket(input: ComposeInput): RenderOutput {
   const adoption = observeBeforeManage(ctx, resources);
   const out: RenderOutput = { resources, status: compositeStatus(ctx, adoption), notes: pendingNotes(ctx, adoption), warnings: claimWarnings(ctx) };
   // Asked while waiting, and restated once answered: Crossplane stops calling when requirements repeat.
-  if (adoption.awaitingOtherRequest || input.otherRequest !== undefined) out.otherRequestQuery = otherRequestOf(identity);
+  if (adoption.awaitingOtherRequest || input.otherRequest !== undefined) out.otherRequestQueries = otherRequestOf(identity);
   return out;
 }
 
-/** The request of the other API with this namespace and name: the one a take-over must find gone. */
-function otherRequestOf(identity: ClaimIdentity): ObjectQuery {
+/**
+ * What a take-over from the other API must find gone: its request of this namespace and name; for a
+ * claim also its cluster-scoped XR, which Crossplane may still be deleting (with whatever it composes
+ * that is not Orphan) after the claim itself is gone.
+ */
+function otherRequestOf(identity: ClaimIdentity): Record<string, ObjectQuery> {
   const { claimName: name, claimNamespace: namespace } = identity;
-  return identity.api === CLAIM_API
-    ? { apiVersion: NAMESPACED_XR_API_VERSION, kind: NAMESPACED_XR_KIND, name, namespace }
-    : { apiVersion: PLATFORM_API_VERSION, kind: CLAIM_KIND, name, namespace };
+  if (identity.api === CLAIM_API) return { [OTHER_REQUEST]: { apiVersion: NAMESPACED_XR_API_VERSION, kind: NAMESPACED_XR_KIND, name, namespace } };
+  return {
+    [OTHER_REQUEST]: { apiVersion: PLATFORM_API_VERSION, kind: CLAIM_KIND, name, namespace },
+    [OTHER_REQUEST_COMPOSITE]: { apiVersion: PLATFORM_API_VERSION, kind: COMPOSITE_KIND, matchLabels: { 'crossplane.io/claim-name': name, 'crossplane.io/claim-namespace': namespace } },
+  };
 }
+
+/** Requirement names of those lookups. */
+export const OTHER_REQUEST = 'other-api-request';
+export const OTHER_REQUEST_COMPOSITE = 'other-api-composite';
 
 function claimWarnings(ctx: RenderContext): RenderOutput['warnings'] {
   if (ctx.consumers.length > 0) return [];

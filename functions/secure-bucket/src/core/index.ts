@@ -6,7 +6,7 @@ export { EXTERNAL_NAME, OBSERVE_ONLY, externalNameOf } from './adoption.js';
 export { CIS_BUCKET_POLICY_CHANGE_EVENTS, EMAIL_SUBSCRIPTION } from './alarms.js';
 export { BOUNDARIES_GENERATOR, boundaryResources, nodeBoundaryDocument, nodeBoundaryName, policyPathAndName, tenantWorkloadBoundaryDocument } from './boundaries.js';
 export { ACCESS_LEVELS, CROSSPLANE_SPEC_FIELDS, readIdentity, readSpec } from './claim.js';
-export { composeSecureBucket } from './compose.js';
+export { composeSecureBucket, OTHER_REQUEST, OTHER_REQUEST_COMPOSITE } from './compose.js';
 export type { ComposeInput } from './compose.js';
 export { buildContext } from './context.js';
 export { CLUSTER_PROVIDER_CONFIG, inFamilyOf, keepsExternalOnDelete, namespacedResource, ORPHAN_POLICIES } from './family.js';

@@ -167,19 +167,24 @@ export interface CompositeStatus {
 /** Whether the other API's request of this namespace and name exists (Crossplane looked it up). */
 export type OtherRequest = 'present' | 'absent';
 
-/** An object the function asks Crossplane for: the adapter turns it into a requirement. */
+/** Objects the function asks Crossplane for (by name, or by labels): the adapter turns each into a requirement. */
 export interface ObjectQuery {
   apiVersion: string;
   kind: string;
-  name: string;
-  namespace: string;
+  name?: string;
+  /** Omitted: cluster-scoped objects (or, with labels, any namespace). */
+  namespace?: string;
+  matchLabels?: Record<string, string>;
 }
 
 export interface RenderOutput {
   /** Keyed by composition resource name (stable across passes). */
   resources: Record<string, ManagedResource>;
-  /** Asked while a take-over from the other API waits on whether that API's request still exists. */
-  otherRequestQuery?: ObjectQuery;
+  /**
+   * Asked while a take-over from the other API waits on whether that API's request (and, for a
+   * claim, its XR) still exists, keyed by requirement name: all empty means gone.
+   */
+  otherRequestQueries?: Record<string, ObjectQuery>;
   status: CompositeStatus;
   /** Informational messages (e.g. values still waiting on the provider). */
   notes: string[];
