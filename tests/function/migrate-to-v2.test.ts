@@ -2,7 +2,7 @@
 // deleted, the v2 XR from render --migrate applied against the same AWS account. Nothing is
 // deleted in AWS; the XR observes what the claim left, then adopts it under the same AWS names.
 import { describe, expect, it } from '@jest/globals';
-import { FakeAccount } from '../../functions/secure-bucket/cli/control-plane/fake-provider.js';
+import { type AccountState, FakeAccount } from '../../functions/secure-bucket/cli/control-plane/fake-provider.js';
 import { asClaim, compositeForClaim } from '../../functions/secure-bucket/cli/control-plane/composite.js';
 import { migratedXrDocument } from '../../functions/secure-bucket/cli/xr/migrate.js';
 import { namespacedXrFor } from '../../functions/secure-bucket/cli/xr/namespaced.js';
@@ -29,17 +29,27 @@ function awsNames(resources: Record<string, Json>): Record<string, string | unde
   );
 }
 
+/**
+ * Migration steps 4-5: every resource the request composed set to Orphan, then the request deleted.
+ * Returns what AWS held just before the deletion.
+ */
+function deleteLeavingEverything(aws: FakeAccount, compositeName: string, observed: Record<string, Json>): AccountState {
+  const provider = aws.providerFor(compositeName);
+  provider.reconcile(Object.fromEntries(Object.entries(observed).map(([n, r]) => [n, { ...r, spec: { ...(r['spec'] as Json), deletionPolicy: 'Orphan' } }])));
+  const held = structuredClone(aws.state);
+  provider.deleteComposite();
+  return held;
+}
+
+const claimXrName = (claim: ReturnType<typeof exampleClaims>[number]['claim']): string => String((compositeForClaim(claim)['metadata'] as Json)['name']);
+
 describe.each(exampleClaims().map(({ file, claim }) => [file, claim] as const))('migrating %s to a v2 XSecureBucket', (_file, claim) => {
   it('keeps every AWS name, deletes nothing, and observes before it adopts', async () => {
     const aws = new FakeAccount({ accountId, partition: 'aws' });
     const before = await renderPasses(claim, env, { account: aws });
     const claimResources = desiredResources(before.converged);
-    // Step 2: every composed resource Orphan; step 3: delete the claim.
-    const provider = aws.providerFor(String((compositeForClaim(claim)['metadata'] as Json)['name']));
-    const orphaned = Object.fromEntries(Object.entries(before.observedAtConverged).map(([n, r]) => [n, { ...r, spec: { ...(r['spec'] as Json), deletionPolicy: 'Orphan' } }]));
-    provider.reconcile(orphaned);
-    const held = structuredClone(aws.state);
-    provider.deleteComposite();
+    // Steps 4-5: every composed resource Orphan, the claim deleted: AWS holds what it held.
+    const held = deleteLeavingEverything(aws, claimXrName(claim), before.observedAtConverged);
     expect(aws.state).toEqual(held);
 
     // Steps 4-5: the migrated XR against the same account.
@@ -60,12 +70,11 @@ describe.each(exampleClaims().map(({ file, claim }) => [file, claim] as const))(
 });
 
 /** The claim converged, every composed resource Orphan, the claim deleted: what AWS then holds. */
-async function claimLeftBehind(claim: ReturnType<typeof exampleClaims>[number]['claim']): Promise<FakeAccount> {
+async function claimLeftBehind(claim: ReturnType<typeof exampleClaims>[number]['claim'], environment: Json = env): Promise<FakeAccount> {
   const aws = new FakeAccount({ accountId, partition: 'aws' });
-  const before = await renderPasses(claim, env, { account: aws });
-  const provider = aws.providerFor(String((compositeForClaim(claim)['metadata'] as Json)['name']));
-  provider.reconcile(Object.fromEntries(Object.entries(before.observedAtConverged).map(([n, r]) => [n, { ...r, spec: { ...(r['spec'] as Json), deletionPolicy: 'Orphan' } }])));
-  provider.deleteComposite();
+  const before = await renderPasses(claim, environment, { account: aws });
+  expect(fatalOf(before.converged)).toBeUndefined();
+  deleteLeavingEverything(aws, claimXrName(claim), before.observedAtConverged);
   return aws;
 }
 
@@ -97,9 +106,7 @@ describe('a claim and a v2 XR of the same name never both own a bucket', () => {
     expect(fatalOf(migrated.converged)).toBeUndefined();
     for (const kind of ['Bucket', 'Key']) for (const tags of tagsOf(aws, kind)) expect(tags[OWNER_API_TAG]).toBe(NAMESPACED_XR_API);
     // The XR deleted with everything Orphan (as step 4 would), then the old claim comes back from Git.
-    const xrProvider = aws.providerFor(claim.metadata.name);
-    xrProvider.reconcile(Object.fromEntries(Object.entries(migrated.observedAtConverged).map(([n, r]) => [n, { ...r, spec: { ...(r['spec'] as Json), deletionPolicy: 'Orphan' } }])));
-    xrProvider.deleteComposite();
+    deleteLeavingEverything(aws, claim.metadata.name, migrated.observedAtConverged);
     const held = structuredClone(aws.state);
     const again = await renderPasses(claim, env, { account: aws });
     expect(fatalOf(again.converged)).toMatch(new RegExp(`requested through ${NAMESPACED_XR_API}`));
@@ -152,12 +159,7 @@ describe('a claim and a v2 XR of the same name never both own a bucket', () => {
 
   it('refuses the migration on a cluster with a dedicated endpoint per bucket (its endpoint has no name to adopt), the account untouched', async () => {
     const dedicated = environmentConfig(podIdentityDedicatedEndpoint);
-    const aws = new FakeAccount({ accountId, partition: 'aws' });
-    const before = await renderPasses(claim, dedicated, { account: aws });
-    expect(fatalOf(before.converged)).toBeUndefined();
-    const provider = aws.providerFor(String((compositeForClaim(claim)['metadata'] as Json)['name']));
-    provider.reconcile(Object.fromEntries(Object.entries(before.observedAtConverged).map(([n, r]) => [n, { ...r, spec: { ...(r['spec'] as Json), deletionPolicy: 'Orphan' } }])));
-    provider.deleteComposite();
+    const aws = await claimLeftBehind(claim, dedicated);
     const held = structuredClone(aws.state);
     const rendered = await renderPasses(asClaim(migratedXrDocument(claim), 'migrated'), dedicated, { account: aws });
     expect(fatalOf(rendered.converged)).toMatch(/cannot move to .* on a cluster with a dedicated S3 endpoint per bucket.*Fix: keep /);

@@ -78,6 +78,17 @@ function tagsOf(atProvider: Record<string, unknown>): Record<string, unknown> | 
 /** Kinds that carry the platform's ownership tags; the rest (a bucket's configurations) follow their bucket. */
 const TAGGED_KINDS = new Set(['Bucket', 'Key']);
 
+/** This request's namespace, and its name or none (a resource the platform handed over by namespace). */
+function taggedForThisRequest(ctx: RenderContext, tags: Record<string, unknown> | undefined): boolean {
+  const claim = tags?.[OWNER_NAME_TAG];
+  return tags?.[OWNER_NAMESPACE_TAG] === ctx.identity.claimNamespace && (claim === undefined || claim === ctx.identity.claimName);
+}
+
+/** How an error names the resource AWS holds. */
+function heldName(name: string, resource: ManagedResource): string {
+  return resource.kind === 'Bucket' ? `s3://${externalNameOf(resource)}` : `the ${resource.kind} ${externalNameOf(resource)} (${name})`;
+}
+
 /**
  * Refuses a resource AWS holds that is not this claim's: another namespace's, nobody's, or another
  * claim's of the same namespace (two live claims on one bucket would fight over its policy and
@@ -88,8 +99,8 @@ function guardOwnership(ctx: RenderContext, name: string, resource: ManagedResou
   const tags = tagsOf(atProvider);
   const owner = tags?.[OWNER_NAMESPACE_TAG];
   const claim = tags?.[OWNER_NAME_TAG];
-  const what = resource.kind === 'Bucket' ? `s3://${externalNameOf(resource)}` : `the ${resource.kind} ${externalNameOf(resource)} (${name})`;
-  if (owner === ctx.identity.claimNamespace && (claim === undefined || claim === ctx.identity.claimName)) return guardApi(ctx, what, tags);
+  const what = heldName(name, resource);
+  if (taggedForThisRequest(ctx, tags)) return guardApi(ctx, what, tags);
   const whose =
     owner === ctx.identity.claimNamespace
       ? `belongs to claim ${String(claim)} of this namespace (delete or rename that claim first; a re-created claim takes over under its own name)`
@@ -155,10 +166,9 @@ function guardManaged(ctx: RenderContext, name: string, resource: ManagedResourc
   const tags = atProvider === undefined ? undefined : tagsOf(atProvider);
   // Not tagged yet (the provider writes ours on its next reconcile).
   if (tags?.[OWNER_NAMESPACE_TAG] === undefined) return 'cleared';
-  const { claimNamespace: ns, claimName: nm } = ctx.identity;
-  const what = resource.kind === 'Bucket' ? `s3://${externalNameOf(resource)}` : `the ${resource.kind} ${externalNameOf(resource)} (${name})`;
-  // The same rule as when it was taken over: this namespace, and this name or none.
-  if (tags[OWNER_NAMESPACE_TAG] === ns && (tags[OWNER_NAME_TAG] === undefined || tags[OWNER_NAME_TAG] === nm)) return guardApi(ctx, what, tags);
+  const what = heldName(name, resource);
+  // The same rule as when it was taken over.
+  if (taggedForThisRequest(ctx, tags)) return guardApi(ctx, what, tags);
   throw new ClaimError(
     ctx.spec.naming.strategy === 'Fixed' ? 'spec.naming.name' : 'spec.naming',
     `${what} carries the tags of ${String(tags[OWNER_API_TAG] ?? CLAIM_API)} ${String(tags[OWNER_NAMESPACE_TAG])}/${String(tags[OWNER_NAME_TAG])}: another request manages it too, and the two overwrite each other`,

@@ -92,11 +92,7 @@ const SPEC_FIELDS = [
   ...CROSSPLANE_SPEC_FIELDS,
 ];
 
-/**
- * The claim's name and namespace: from the labels Crossplane puts on a claim's XR, or, for a
- * namespaced v2 XR, its own name and namespace. A tenant writes a v2 XR's labels itself, so claim
- * labels there that name anything else are refused: they would hand it another tenant's AWS names.
- */
+/** The other API named by the take-over annotation, if any; any other value is refused. */
 function readTakeOver(metadata: Json, api: BucketApi): BucketApi | undefined {
   const annotations = objectAt(metadata['annotations'], 'metadata.annotations') ?? {};
   const field = `metadata.annotations[${TAKE_OVER_ANNOTATION}]`;
@@ -107,6 +103,11 @@ function readTakeOver(metadata: Json, api: BucketApi): BucketApi | undefined {
   return other;
 }
 
+/**
+ * The claim's name and namespace: from the labels Crossplane puts on a claim's XR, or, for a
+ * namespaced v2 XR, its own name and namespace. A tenant writes a v2 XR's labels itself, so claim
+ * labels there that name anything else are refused: they would hand it another tenant's AWS names.
+ */
 export function readIdentity(xr: Json): ClaimIdentity {
   const metadata = objectAt(xr['metadata'], 'metadata', true) as Json;
   const compositeName = requiredString(metadata['name'], 'metadata.name');

@@ -39,7 +39,7 @@ export interface ComposeInput {
   composite: Json;
   environmentData: unknown;
   observed: Record<string, ObservedResource>;
-  /** Crossplane's answer to otherRequestQuery, once asked (undefined: not asked, or not answered). */
+  /** Crossplane's answer to otherRequestQueries, once asked (undefined: not asked, or not answered). */
   otherRequest?: OtherRequest;
 }
 

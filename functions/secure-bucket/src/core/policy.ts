@@ -49,7 +49,7 @@ function normaliseList(value: string | string[]): string | string[] {
   if (typeof value === 'string') return value;
   if (value.length === 1) return value[0] as string;
   // Most lists are built sorted already: check before paying for a Set and a sort.
-  let ordered = value.length > 1;
+  let ordered = true;
   for (let i = 1; ordered && i < value.length; i++) ordered = (value[i - 1] as string) < (value[i] as string);
   if (ordered) return value.slice();
   const unique = [...new Set(value)].sort();
@@ -104,10 +104,10 @@ function sortKeys(value: unknown): unknown {
   return value;
 }
 
-/** Statements ordered by Sid, lists sorted, keys sorted: the one serialisation we emit. */
 /** The order localeCompare gives, without building a collator per comparison. */
 const bySid = new Intl.Collator().compare;
 
+/** Statements ordered by Sid, lists sorted, keys sorted: the one serialisation we emit. */
 export function renderPolicy(doc: PolicyDocument): string {
   const statements = doc.Statement.map(normaliseStatement).sort((a, b) => bySid(a.Sid, b.Sid));
   // Equal to canonicalJson of the same document (the statements' keys are already sorted).
