@@ -72,6 +72,8 @@ describe('invalid claims get a Fatal result naming the field and the fix, never 
     ['full service-account subject', (s) => ((s['consumers'] as Json[])[0]!['serviceAccount'] = 'system:serviceaccount:team-inventory:x'), /spec\.consumers\[0\]\.serviceAccount/],
     ['consumer namespace field', (s) => ((s['consumers'] as Json[])[0]!['namespace'] = 'team-inventory'), /spec\.consumers\[0\]\.namespace: is platform-owned/],
     ['unknown access level', (s) => ((s['consumers'] as Json[])[0]!['access'] = 'Admin'), /spec\.consumers\[0\]\.access: 'Admin' is not one of Read, Write, ReadWrite/],
+    // Found by the claims fuzzer: String() of this object throws, which was an InternalError.
+    ['access an object whose toString is no function', (s) => ((s['consumers'] as Json[])[0]!['access'] = { toString: '' }), /spec\.consumers\[0\]\.access: must be one of Read, Write, ReadWrite, got object/],
     ['duplicate consumer names', (s) => ((s['consumers'] as Json[])[1]!['name'] = 'sales-api'), /spec\.consumers\[1\]\.name: 'sales-api' is used by another consumer/],
     ['claim sets the OIDC issuer', (s) => (s['oidcIssuer'] = 'evil.example.com'), /spec\.oidcIssuer: is platform-owned/],
     ['claim sets the account', (s) => (s['accountId'] = '999999999999'), /spec\.accountId: is platform-owned/],

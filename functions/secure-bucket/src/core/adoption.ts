@@ -5,7 +5,7 @@
 // this namespace's ownership tag (resources without tags follow their bucket). The guards in
 // object-lock.ts and encryption.ts read the same reports and refuse anything weaker than AWS holds.
 import type { RenderContext } from './context.js';
-import { isObject } from './fields.js';
+import { isObject, shown } from './fields.js';
 import { CLAIM_API, TAKE_OVER_ANNOTATION } from './api.js';
 import { OWNER_API_TAG, OWNER_NAME_TAG, OWNER_NAMESPACE_TAG } from './naming.js';
 import { ClaimError, type ManagedResource, type ObservedResource } from './types.js';
@@ -103,7 +103,7 @@ function guardOwnership(ctx: RenderContext, name: string, resource: ManagedResou
   if (taggedForThisRequest(ctx, tags)) return guardApi(ctx, what, tags);
   const whose =
     owner === ctx.identity.claimNamespace
-      ? `belongs to claim ${String(claim)} of this namespace (delete or rename that claim first; a re-created claim takes over under its own name)`
+      ? `belongs to claim ${shown(claim)} of this namespace (delete or rename that claim first; a re-created claim takes over under its own name)`
       : typeof owner === 'string'
         ? `belongs to namespace ${owner}`
         : 'carries no platform ownership tag';
@@ -171,7 +171,7 @@ function guardManaged(ctx: RenderContext, name: string, resource: ManagedResourc
   if (taggedForThisRequest(ctx, tags)) return guardApi(ctx, what, tags);
   throw new ClaimError(
     ctx.spec.naming.strategy === 'Fixed' ? 'spec.naming.name' : 'spec.naming',
-    `${what} carries the tags of ${String(tags[OWNER_API_TAG] ?? CLAIM_API)} ${String(tags[OWNER_NAMESPACE_TAG])}/${String(tags[OWNER_NAME_TAG])}: another request manages it too, and the two overwrite each other`,
+    `${what} carries the tags of ${shown(tags[OWNER_API_TAG] ?? CLAIM_API)} ${shown(tags[OWNER_NAMESPACE_TAG])}/${shown(tags[OWNER_NAME_TAG])}: another request manages it too, and the two overwrite each other`,
     `delete one of the two requests (set its composed resources to Orphan first), then reconcile the other`,
   );
 }

@@ -40,8 +40,10 @@ export function enumAt<T extends string>(value: unknown, field: string, allowed:
     if (fallback !== undefined) return fallback;
     throw new ClaimError(field, 'is required', `set ${field} to one of ${allowed.join(', ')}`);
   }
-  if (typeof value !== 'string' || !(allowed as readonly string[]).includes(value)) {
-    throw new ClaimError(field, `'${truncate(String(value))}' is not one of ${allowed.join(', ')}`, `set ${field} to one of ${allowed.join(', ')}`);
+  // Not String(value): an object whose toString is not a function makes String() throw.
+  if (typeof value !== 'string') throw new ClaimError(field, `must be one of ${allowed.join(', ')}, got ${describe(value)}`, `set ${field} to one of ${allowed.join(', ')}`);
+  if (!(allowed as readonly string[]).includes(value)) {
+    throw new ClaimError(field, `'${truncate(value)}' is not one of ${allowed.join(', ')}`, `set ${field} to one of ${allowed.join(', ')}`);
   }
   return value as T;
 }
@@ -79,6 +81,11 @@ export function rejectUnknownKeys(obj: Json, field: string, known: readonly stri
     }
     throw new ClaimError(path, 'is not a field of XSecureBucketClaim', `remove ${path} or correct its spelling (fields: ${known.join(', ')})`);
   }
+}
+
+/** A value in a message: itself when a string, else its kind (String() throws on some objects). */
+export function shown(value: unknown): string {
+  return typeof value === 'string' ? value : describe(value);
 }
 
 function describe(value: unknown): string {
