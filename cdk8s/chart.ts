@@ -1,11 +1,11 @@
 // One claim's consumer objects: per consumer a ServiceAccount and a NetworkPolicy, and in mesh
-// namespaces the Istio policies and the tenant's half of the S3 egress route (mesh.ts).
+// namespaces the AuthorizationPolicies (the S3 route itself is platform-owned, mesh.ts).
 import { Chart } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import type { Construct } from 'constructs';
 import { type BucketSpec, type ClaimIdentity, type Consumer, consumerRoleArn, type PlatformEnvironment } from '../functions/secure-bucket/src/core/index.js';
 import { consumerPodLabels, generatedLabels, objectName } from './labels.js';
-import { authorizationPolicy, s3EgressRoute } from './mesh.js';
+import { authorizationPolicy } from './mesh.js';
 import type { ClusterNetwork, PodPeer } from './platform.js';
 
 export interface ClaimModel {
@@ -78,6 +78,5 @@ export class ClaimChart extends Chart {
       networkPolicy(this, model, consumer);
       if (inMesh(model)) authorizationPolicy(this, model, consumer);
     }
-    if (inMesh(model)) s3EgressRoute(this, model);
   }
 }

@@ -6,6 +6,9 @@ export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
 export const MANAGED_BY = 'cdk8s-secure-bucket';
 export const CONSUMER_LABEL = 'platform.example.org/bucket-consumer';
 export const CLAIM_LABEL = 'platform.example.org/bucket-claim';
+/** Marks the platform's objects in tenant namespaces: the admission policy refuses tenant writes to them. */
+export const PLATFORM_OWNED_LABEL = 'platform.example.org/owned-by';
+export const PLATFORM_OWNED = 'platform';
 
 /** On every generated object. */
 export function generatedLabels(identity: ClaimIdentity): Record<string, string> {

@@ -24,6 +24,8 @@ export interface ClusterNetwork {
   dns: PodPeer;
   podIdentityAgent: { cidrs: string[]; port: number };
   stsEndpointCidrs: string[];
+  /** The platform's STS interface endpoint (IRSA): cdk8s writes its endpoint policy. */
+  stsEndpointId?: string;
   /** S3 ranges per region, from ip-ranges.json. */
   s3Ranges: Record<string, RegionRanges>;
   mesh: {
@@ -122,6 +124,9 @@ export function readClusterNetwork(doc: Json, s3Ranges: Record<string, RegionRan
       port: integerAt(agent['port'], 'podIdentityAgent.port', 1, 65535) ?? 80,
     },
     stsEndpointCidrs: cidrs(cluster['stsEndpointCidrs'] ?? [], `clusters.${clusterName}.stsEndpointCidrs`),
+    ...(cluster['stsEndpointId'] === undefined
+      ? {}
+      : { stsEndpointId: requiredString(cluster['stsEndpointId'], `clusters.${clusterName}.stsEndpointId`, { pattern: /^vpce-[0-9a-f]{8,17}$/, hint: 'use the id of the STS interface endpoint, e.g. vpce-0123456789abcdef0' }) }),
     s3Ranges,
     mesh: {
       istiod: podPeer(mesh['istiod'], 'mesh.istiod'),

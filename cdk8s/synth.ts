@@ -7,11 +7,11 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync
 import path from 'node:path';
 import { App, type Chart } from 'cdk8s';
 import { dump } from 'js-yaml';
-import { MANAGED_BY, MANAGED_BY_LABEL } from './labels.js';
+import { MANAGED_BY, MANAGED_BY_LABEL, PLATFORM_OWNED, PLATFORM_OWNED_LABEL } from './labels.js';
 import { ClaimChart, inMesh, type ClaimModel } from './chart.js';
 import { CLAIM_ROOTS, loadClaims, type Claim } from './claims.js';
 import { ExampleChart } from './example-deployment.js';
-import { EgressGatewayRouteChart, NamespaceMeshChart, NamespaceSidecarChart } from './mesh.js';
+import { EgressGatewayRouteChart, NamespaceMeshChart, NamespaceSidecarChart, RegisteredHostsChart, StsEndpointChart } from './mesh.js';
 import { loadClusterNetwork, type ClusterNetwork } from './platform.js';
 
 export const GENERATED_DIR = 'generated';
@@ -94,11 +94,13 @@ export function namespaceObjects(namespace: string, group: ClaimModel[]): unknow
   return namespaceChart(namespace, group).toJson();
 }
 
-/** The platform-owned mesh objects of one namespace: its Sidecar, then each claim's Gateway and VirtualServices. */
+/** The platform-owned mesh objects of one namespace: Sidecar, registered hosts, then each claim's route. */
 export function platformMeshObjects(namespace: string, group: ClaimModel[]): unknown[] {
   const app = new App();
-  const sidecar = new NamespaceSidecarChart(app, 'sidecar', namespace, { [MANAGED_BY_LABEL]: MANAGED_BY, 'platform.example.org/claim-namespace': namespace });
-  return [sidecar, ...group.map((m, i) => new EgressGatewayRouteChart(app, `route-${i}`, m))].flatMap((chart) => chart.toJson());
+  const labels = { [MANAGED_BY_LABEL]: MANAGED_BY, 'platform.example.org/claim-namespace': namespace, [PLATFORM_OWNED_LABEL]: PLATFORM_OWNED };
+  const sidecar = new NamespaceSidecarChart(app, 'sidecar', namespace, labels);
+  const registered = new RegisteredHostsChart(app, 'hosts', namespace, group, labels);
+  return [sidecar, registered, ...group.map((m, i) => new EgressGatewayRouteChart(app, `route-${i}`, m))].flatMap((chart) => chart.toJson());
 }
 
 export function planFiles(options: SynthOptions): GeneratedFile[] {
@@ -140,6 +142,19 @@ export function planFiles(options: SynthOptions): GeneratedFile[] {
         `Platform-owned mesh objects (tenants have no rights on these kinds) for ${from[0]}`,
         ...from.slice(1),
       ]),
+    });
+  }
+
+  // One STS endpoint policy per cluster whose claims use IRSA.
+  const scopes = new Map<string, Model>();
+  for (const m of models) if (m.env.identity.mode === 'IRSA' && !scopes.has(m.claim.scope)) scopes.set(m.claim.scope, m);
+  for (const [scope, m] of scopes) {
+    const id = m.network.stsEndpointId;
+    if (id === undefined) throw new Error(`cdk8s/platform.yaml clusters.${m.env.clusterName}.stsEndpointId is missing: IRSA claims need the STS interface endpoint's id (vpce-...) for its endpoint policy`);
+    const chart = new StsEndpointChart(new App(), 'sts', m.env, id, { [MANAGED_BY_LABEL]: MANAGED_BY, [PLATFORM_OWNED_LABEL]: PLATFORM_OWNED });
+    files.push({
+      path: path.join(scope, PLATFORM_MESH_DIR, GENERATED_DIR, 'sts-endpoint.yaml'),
+      content: render(chart.toJson(), [`The STS interface endpoint's policy for the IRSA claims of ${rel(repoRoot, scope) || '.'}`, `Environment: ${m.claim.envFrom}; platform: cdk8s/platform.yaml`]),
     });
   }
 

@@ -106,7 +106,7 @@ describe.each(VARIANTS)('generated objects, $name', (variant) => {
       }
       const tls = objects.filter((o) => o.kind === 'DestinationRule' && o.spec.host.endsWith('.amazonaws.com'));
       expect(tls.length).toBeGreaterThan(0);
-      for (const dr of tls) expect(dr.spec.trafficPolicy.portLevelSettings).toEqual([{ port: { number: 443 }, tls: { mode: 'SIMPLE', sni: dr.spec.host } }]);
+      for (const dr of tls) expect(dr.spec.trafficPolicy.portLevelSettings).toEqual([{ port: { number: 443 }, tls: { mode: 'SIMPLE', sni: dr.spec.host, insecureSkipVerify: false } }]);
       const toGateway = objects.filter((o) => o.kind === 'DestinationRule' && o.spec.host.endsWith('.svc.cluster.local'));
       for (const dr of toGateway) for (const subset of dr.spec.subsets) expect(subset.trafficPolicy.portLevelSettings[0].tls.mode).toBe('ISTIO_MUTUAL');
       // Every S3 host a VirtualService routes has a gateway subset in its namespace.

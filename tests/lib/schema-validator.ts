@@ -58,6 +58,7 @@ const KUBERNETES_DOCUMENTS = [
   { id: 'k8s-apps', group: 'apps', file: 'kubernetes/k8s-1.30_apis__apps__v1_openapi.json' },
   { id: 'k8s-rbac', group: 'rbac.authorization.k8s.io', file: 'kubernetes/k8s-1.30_apis__rbac.authorization.k8s.io__v1_openapi.json' },
   { id: 'k8s-policy', group: 'policy', file: 'kubernetes/k8s-1.30_apis__policy__v1_openapi.json' },
+  { id: 'k8s-admissionregistration', group: 'admissionregistration.k8s.io', file: 'kubernetes/k8s-1.30_apis__admissionregistration.k8s.io__v1_openapi.json' },
 ];
 
 /** Every object's metadata is checked with the real ObjectMeta (unknown fields rejected). */
