@@ -16,7 +16,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { dump, loadAll } from 'js-yaml';
 import { canonicalJson, DEFAULT_ENVIRONMENT_CONFIG, ENVIRONMENT_CONFIG_API_VERSION } from '../functions/secure-bucket/src/core/index.js';
-import { checkSymlinks, clusterNames, clustersOnlyCopy, groupOf, type K8sObject, reconcileCluster, type Revision } from './flux-build.js';
+import { buildKustomization, checkReachable, checkSymlinks, clusterNames, clustersOnlyCopy, groupOf, type K8sObject, reconcileCluster, type Revision } from './flux-build.js';
 
 const repoRoot = process.cwd();
 // Beside this file in dist/, so the gate runs on any checkout (a test's scratch repo too).
@@ -154,6 +154,8 @@ function main(argv: string[]): number {
       process.stderr.write('error: the access gate could not judge HEAD; it fails rather than pass what it did not see\n');
       return 1;
     }
+    const unapplied = unappliedTenantFolders(base, revs.head, after);
+    if (unapplied === undefined) return 1;
     return diffClusters(before, after, tmp, base, passThrough);
   } catch (err) {
     process.stderr.write(`error: ${err instanceof Error ? err.message : String(err)}\n`);
@@ -161,6 +163,38 @@ function main(argv: string[]): number {
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }
+}
+
+/**
+ * Tenant folders (clusters/<cluster>/tenants/<ns>/) with a change since BASE that no Flux
+ * Kustomization applies: still built (a broken one fails the gate, it would break the day it is
+ * onboarded), and named in the report. undefined when one does not build.
+ */
+function unappliedTenantFolders(base: string, head: Revision, after: Side): string[] | undefined {
+  const changed = [
+    ...git(['diff', '--name-only', '-z', base]).toString('utf8').split('\0'),
+    ...git(['ls-files', '-z', '--others', '--exclude-standard']).toString('utf8').split('\0'),
+  ];
+  const folders = new Set(changed.map((f) => /^clusters\/[^/]+\/tenants\/[^/]+\//.exec(f)?.[0].slice(0, -1)).filter((f): f is string => f !== undefined));
+  const applied = new Set([...after.folders.values()].flat());
+  const out: string[] = [];
+  let failed = false;
+  for (const folder of [...folders].sort()) {
+    const dir = path.join(head.clustersOnly, folder);
+    if (applied.has(folder) || !['kustomization.yaml', 'kustomization.yml', 'Kustomization'].some((f) => existsSync(path.join(dir, f)))) continue;
+    const reach = checkReachable(head.clustersOnly, dir, `HEAD: ${folder}`);
+    try {
+      if (reach.length > 0) throw new Error(reach.join('\n'));
+      buildKustomization(dir);
+      out.push(folder);
+    } catch (err) {
+      process.stderr.write(`error: HEAD: ${folder} (changed, applied by no Flux Kustomization) does not build:\n${(err as Error).message.split(head.clustersOnly + path.sep).join('')}\n`);
+      failed = true;
+    }
+  }
+  if (failed) return undefined;
+  for (const folder of out) process.stdout.write(`<!-- ${folder}: changed, but no Flux Kustomization applies it: nothing in it reaches a cluster -->\n`);
+  return out;
 }
 
 function diffClusters(before: Side, after: Side, tmp: string, base: string, passThrough: string[]): number {

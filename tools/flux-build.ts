@@ -235,7 +235,7 @@ export function reconcileCluster(cluster: string, rev: Revision): { stages: Flux
       try {
         objects = parseObjects(buildKustomization(dir), rel);
       } catch (err) {
-        throw new Error(`building ${rel} failed:\n${(err as Error).message}`);
+        throw new Error(`building ${rel} failed:\n${(err as Error).message.split(tree + path.sep).join('')}`);
       }
       const postBuild = isObject(spec['postBuild']) ? spec['postBuild'] : undefined;
       if (postBuild !== undefined) {

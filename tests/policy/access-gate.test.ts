@@ -87,6 +87,16 @@ describe('finding 4', () => {
     expect(run.stderr).toMatch(/missing\.yaml/);
   });
 
+  it('finding 4: a changed tenant folder that no Flux Kustomization applies yet must still build', () => {
+    const { dir, base } = fixtureRepo();
+    mkdirSync(path.join(dir, 'clusters/staging/tenants/team-new'));
+    writeFileSync(path.join(dir, 'clusters/staging/tenants/team-new/kustomization.yaml'), 'resources:\n  - bucket.yaml\n');
+    commit(dir);
+    const run = gate(dir, base);
+    expect(run.status).toBe(1);
+    expect(run.stderr).toMatch(/clusters\/staging\/tenants\/team-new .*does not build/);
+  });
+
   it('a change that leaves access alone passes, and names nothing', () => {
     const { dir, base } = fixtureRepo();
     edit(dir, `${SALES}/sales-events.yaml`, (t) => `# a comment only\n${t}`);
