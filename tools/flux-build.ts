@@ -77,6 +77,9 @@ export function checkSymlinks(root: string, label: string): string[] {
         if (path.isAbsolute(target) || !within(realRoot, resolved)) {
           errors.push(`${label}: symlink ${path.relative(root, full)} -> ${target} leaves the repository (Flux's source does not have it)`);
         }
+      } else if (entry === '.sourceignore') {
+        // Flux drops what it lists from the source; the gate does not model that, so it refuses.
+        errors.push(`${label}: ${path.relative(root, full)}: .sourceignore is not modelled by the access gate`);
       } else if (st.isDirectory() && entry !== '.git') walk(full);
     }
   };
@@ -184,6 +187,7 @@ function sourceTree(repo: K8sObject, root: K8sObject, rev: Revision): string {
   const id = `GitRepository ${repo.metadata.namespace ?? ''}/${repo.metadata.name}`;
   if (normalizeUrl(spec['url']) !== normalizeUrl(rootSpec['url'])) throw new Error(`${id} points at ${String(spec['url'])}, not this repository: the gate cannot diff it`);
   if (JSON.stringify(spec['ref'] ?? {}) !== JSON.stringify(rootSpec['ref'] ?? {})) throw new Error(`${id} follows another ref than flux-system: the gate cannot diff it`);
+  if (spec['include'] !== undefined) throw new Error(`${id}: spec.include is not modelled by the gate`);
   const ignore = typeof spec['ignore'] === 'string' ? spec['ignore'].split('\n').map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#')) : [];
   if (ignore.length === 0) return rev.full;
   if (ignore.join('\n') === '/*\n!/clusters/') return rev.clustersOnly;

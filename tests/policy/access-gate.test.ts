@@ -10,7 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { repoRoot } from '../lib/repo.js';
 import { assertBuilt } from '../lib/render-cli.js';
 
-const gateCli = path.join(repoRoot, 'dist/tools/access-diff.js');
+// ACCESS_GATE_CLI: another build of the gate (to check these tests fail on an older one).
+const gateCli = process.env['ACCESS_GATE_CLI'] ?? path.join(repoRoot, 'dist/tools/access-diff.js');
 const SALES = 'clusters/staging/tenants/team-sales';
 const INVENTORY = 'clusters/staging/tenants/team-inventory';
 const scratch: string[] = [];
@@ -191,6 +192,15 @@ describe('red team', () => {
     symlinkSync('../../shared-buckets/sales-events.yaml', path.join(dir, SALES, 'sales-events.yaml'));
     commit(dir);
     expectWidening(gate(dir, base), 'reporting');
+  });
+
+  it('red team: a .sourceignore (Flux would drop files the gate reads) fails the gate', () => {
+    const { dir, base } = fixtureRepo();
+    writeFileSync(path.join(dir, SALES, '.sourceignore'), 'narrowing-patch.yaml\n');
+    commit(dir);
+    const run = gate(dir, base);
+    expect(run.status).toBe(1);
+    expect(run.stderr).toMatch(/\.sourceignore/);
   });
 
   it("red team: a tenant folder reaching outside clusters/ (not in the tenants' Flux source) fails the gate", () => {
