@@ -44,10 +44,13 @@ test: typecheck build check-shared
 explain: build
 	$(RENDER) --explain-access $(CLAIMS)
 
-## access-diff: who gains and loses access through the claims changed since BASE (Markdown); FAIL_ON_WIDENING=1 exits 3 on a gain.
-access-diff: build
-	@test -n "$(BASE)" || { echo "usage: make access-diff BASE=<git ref> [FAIL_ON_WIDENING=1]" >&2; exit 2; }
-	@node dist/tools/access-diff.js "$(BASE)" $(if $(FAIL_ON_WIDENING),--fail-on-widening)
+## access-diff: who gains and loses access to a bucket in what Flux applies, BASE vs the working tree (Markdown);
+## FAIL_ON_WIDENING=1 exits 3 on a gain, 1 when something does not build. GATE=<dir>: the gate built in
+## another checkout (CI builds it from the base revision, so a pull request cannot edit its own judge).
+GATE ?= .
+access-diff: $(if $(filter .,$(GATE)),build)
+	@test -n "$(BASE)" || { echo "usage: make access-diff BASE=<git ref> [FAIL_ON_WIDENING=1] [GATE=<dir>]" >&2; exit 2; }
+	@node $(GATE)/dist/tools/access-diff.js "$(BASE)" $(if $(FAIL_ON_WIDENING),--fail-on-widening)
 
 ## cost: the monthly cost estimate of every example claim (GB=N: data written a month, default 100).
 cost: build

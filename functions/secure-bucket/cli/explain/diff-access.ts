@@ -1,8 +1,10 @@
 // Entry point of `render --diff-access BASE HEAD`: loaded on demand (it pulls in the AGPL
-// simulator). Claims are paired by namespace/name across the two sides; a claim only in HEAD is
-// all gains, only in BASE all losses.
+// simulator). Requests are paired by apiVersion group, kind, namespace and name across the two
+// sides (a claim and a v2 XR of one name are two buckets); one only in HEAD is all gains, only in
+// BASE all losses.
 import { compositeForClaim } from '../control-plane/composite.js';
 import { claimId, loadClaims, type LoadedClaim } from '../inputs.js';
+import { isNamespacedXr } from '../xr/namespaced.js';
 import { diffClaim, type ClaimDiff } from './access-diff.js';
 import { formatDiffMarkdown } from './diff-report.js';
 import { lintPolicySet } from './lint.js';
@@ -22,16 +24,29 @@ async function policySetOf(loaded: LoadedClaim | undefined, environmentData: unk
   return set;
 }
 
-function byId(claims: LoadedClaim[]): Map<string, LoadedClaim> {
-  return new Map(claims.map((c) => [claimId(c.claim), c]));
+/** `ns/name` for a claim (as before v2), `ns/name (Kind group)` for any other kind. */
+function labelOf(c: LoadedClaim): string {
+  return isNamespacedXr(c.claim) ? `${claimId(c.claim)} (${c.claim.kind} ${c.claim.apiVersion.split('/')[0]})` : claimId(c.claim);
+}
+
+/** By label; a second request with one label is an error (a Map would keep the last one silently). */
+function byId(claims: LoadedClaim[], side: string, errors: string[]): Map<string, LoadedClaim> {
+  const out = new Map<string, LoadedClaim>();
+  for (const c of claims) {
+    const id = labelOf(c);
+    const other = out.get(id);
+    if (other !== undefined) errors.push(`${side}: ${id} is in ${other.file} and in ${c.file}: only one can exist`);
+    else out.set(id, c);
+  }
+  return out;
 }
 
 export async function diffAccess(base: string[], head: string[], environmentData: unknown): Promise<DiffAccessResult> {
   const b = loadClaims(base);
   const h = loadClaims(head);
   const errors = [...b.errors.map((e) => `base: ${e.message}`), ...h.errors.map((e) => `head: ${e.message}`)];
-  const before = byId(b.claims);
-  const after = byId(h.claims);
+  const before = byId(b.claims, 'base', errors);
+  const after = byId(h.claims, 'head', errors);
   const diffs: ClaimDiff[] = [];
   for (const id of [...new Set([...before.keys(), ...after.keys()])].sort()) {
     try {
