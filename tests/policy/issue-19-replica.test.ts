@@ -196,3 +196,36 @@ describe('finding 11: the provider role policy ships in the repo and cannot crea
     }
   });
 });
+
+describe('issue 19 red team: a hostile tenant', () => {
+  it('a tenant role (iam:* and sts:* granted) cannot rewrite, detach or delete the boundary that holds it', async () => {
+    const tenant: Caller = {
+      id: 'tenant',
+      arn: `arn:aws:iam::${env.accountId}:role${env.identity.rolePath}staging-team-sales-x`,
+      identityPolicies: [{ name: 'all', policy: { Version: '2012-10-17', Statement: [{ Sid: 'All', Effect: 'Allow', Action: ['iam:*', 'sts:*', 's3:*'], Resource: '*' }] } }],
+      boundary: platformBoundary(env),
+    };
+    const keys = { 'aws:PrincipalArn': tenant.arn as string, 'aws:PrincipalAccount': env.accountId, 'aws:SecureTransport': 'true' };
+    const iam = (action: string, resource: string) => simulate(tenant, action, { resourcePolicyName: 'iam', resource, resourceAccount: env.accountId, identity: true, endpoint: false }, keys);
+    for (const [action, resource] of [
+      ['iam:CreatePolicyVersion', env.identity.permissionsBoundaryArn],
+      ['iam:SetDefaultPolicyVersion', env.identity.permissionsBoundaryArn],
+      ['iam:DeleteRolePermissionsBoundary', tenant.arn as string],
+      ['iam:CreateRole', `arn:aws:iam::${env.accountId}:role/escape`],
+      ['iam:AttachRolePolicy', tenant.arn as string],
+      ['iam:PutRolePolicy', tenant.arn as string],
+      ['iam:UpdateAssumeRolePolicy', tenant.arn as string],
+    ] as const) {
+      expect([action, (await iam(action, resource)).allowed]).toEqual([action, false]);
+    }
+  });
+
+  it('a tenant topic of another account or region, or another tenant\'s, is refused; the platform topic stays a target whatever the tenant names', async () => {
+    for (const arn of [`arn:aws:sns:${env.region}:${OTHER_ACCOUNT}:team-inventory-x`, `arn:aws:sns:eu-west-1:${env.accountId}:team-inventory-x`, `arn:aws:sns:${env.region}:${env.accountId}:platform-s3-alerts-shadow`]) {
+      expect([arn, (await render(withSpec(archive, (s) => (s['alarms'] = { snsTopicArn: arn })))).fatal]).toEqual([arn, expect.stringMatching(/^spec\.alarms\.snsTopicArn: /)]);
+    }
+    // A topic that does not exist takes nothing away: the platform target stays.
+    const r = await renderOk(withSpec(archive, (s) => (s['alarms'] = { snsTopicArn: `arn:aws:sns:${env.region}:${env.accountId}:team-inventory-does-not-exist` })));
+    expect(fp(r, 'bucket-change-alerts-target')['arn']).toBe(PLATFORM_TOPIC);
+  });
+});
