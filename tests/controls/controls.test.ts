@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from '@jest/globals';
-import { type BucketSpec, CIS_BUCKET_POLICY_CHANGE_EVENTS, type PlatformEnvironment, readEnvironment, readSpec, versioningRequired } from '../../functions/secure-bucket/src/core/index.js';
+import { type BucketSpec, CIS_BUCKET_POLICY_CHANGE_EVENTS, type PlatformEnvironment, providerRolePolicyDocument, readEnvironment, readSpec, versioningRequired } from '../../functions/secure-bucket/src/core/index.js';
 import { compositeForClaim } from '../../functions/secure-bucket/cli/control-plane/composite.js';
 import { repoRoot } from '../lib/repo.js';
 import { environmentConfig, exampleClaims, type Json } from '../lib/function-fixtures.js';
@@ -19,7 +19,7 @@ function controlRows(): Row[] {
   const text = readFileSync(path.join(repoRoot, 'docs/controls.md'), 'utf8');
   return text
     .split('\n')
-    .filter((line) => /^\| (S3\.\d+|CIS [\d.]+|CIS 1\.4\.0 [\d.]+|CloudWatch\.\d+) \|/.test(line))
+    .filter((line) => /^\| (S3\.\d+|CIS [\d.]+|CIS 1\.4\.0 [\d.]+|CloudWatch\.\d+|Platform\.\d+) \|/.test(line))
     .map((line) => {
       const cells = line.split('|').map((c) => c.trim());
       return { id: cells[1]!, applies: cells[3]! };
@@ -42,6 +42,7 @@ const CONDITIONS: Record<string, (s: Subject) => boolean> = {
   'when access points': (s) => s.spec.consumers.some((c) => c.accessPoint),
   'when environment audit.logBucket': (s) => s.env.audit.logBucket !== undefined,
   'when alerts': (s) => s.spec.alarms !== undefined || s.env.alarms.snsTopicArn !== undefined,
+  'when spec.replication and alerts': (s) => s.spec.replication !== undefined && (s.spec.alarms !== undefined || s.env.alarms.snsTopicArn !== undefined),
 };
 
 function applies(row: Row, s: Subject): boolean {
@@ -103,7 +104,65 @@ function alarms(s: Subject): Json[] {
   return Object.values(s.resources).filter((r) => r['kind'] === 'MetricAlarm').map((r) => ((r['spec'] as Json)['forProvider'] ?? {}) as Json);
 }
 
+/** Issue 19's controls: what the platform adds beyond Security Hub and CIS. */
+const externalNameOf = (s: Subject, name: string): string => String(((s.resources[name]!['metadata'] as Json)['annotations'] as Json)['crossplane.io/external-name']);
+const targetsOf = (s: Subject): Json[] => Object.values(s.resources).filter((r) => r['kind'] === 'Target').map((r) => ((r['spec'] as Json)['forProvider'] ?? {}) as Json);
+
+function replicaPinnedToAccount(s: Subject): string[] {
+  const problems: string[] = [];
+  const destination = (((fp(s.resources, 'bucket-replication')['rule'] as Json[])[0] ?? {})['destination'] ?? {}) as Json;
+  if (destination['account'] !== s.env.accountId) problems.push('replication destination names no account');
+  if ((destination['accessControlTranslation'] as Json | undefined)?.['owner'] !== 'Destination') problems.push('no owner override');
+  const inline = (fp(s.resources, 'replication-role')['inlinePolicy'] as Array<{ policy: string }>)[0]!.policy;
+  for (const st of statementsOf(inline).filter((x) => list(x.Action).some((a) => a.startsWith('s3:')))) {
+    if (st.Condition?.['StringEquals']?.['aws:ResourceAccount'] !== s.env.accountId) problems.push(`replication role ${st.Sid} is not pinned to the account`);
+  }
+  for (const part of ['replica-versioning', 'replica-encryption']) if (fp(s.resources, part)['expectedBucketOwner'] !== s.env.accountId) problems.push(`${part} expects no owner`);
+  return problems;
+}
+
+function changeAlertsReachPlatform(s: Subject): string[] {
+  const platform = s.env.alarms.snsTopicArn;
+  if (platform === undefined) return [];
+  const targets = targetsOf(s).filter((t) => t['region'] === s.spec.region);
+  const rules = [...new Set(targets.map((t) => String(t['rule'])))];
+  return rules.filter((rule) => !targets.some((t) => t['rule'] === rule && t['arn'] === platform)).map((rule) => `${rule} does not reach ${platform}`);
+}
+
+function replicaWatchedInItsRegion(s: Subject): string[] {
+  const region = String(fp(s.resources, 'replica-bucket')['region']);
+  const topic = s.env.alarms.snsTopicArnsByRegion?.[region];
+  const rule = fp(s.resources, 'replica-change-alerts');
+  const problems: string[] = [];
+  if (rule['region'] !== region) problems.push('replica rule not in the replica region');
+  if (JSON.stringify((JSON.parse(String(rule['eventPattern'])) as { detail: { requestParameters: unknown } }).detail.requestParameters) !== JSON.stringify({ bucketName: [externalNameOf(s, 'replica-bucket')] })) problems.push('replica rule not on the replica');
+  if (s.resources['replica-key-change-alerts'] === undefined) problems.push('replica key unwatched');
+  if (fp(s.resources, 'replica-change-alerts-target')['arn'] !== topic) problems.push(`replica alerts do not reach ${String(topic)}`);
+  return problems;
+}
+
+function providerListsOnlyViaEndpoint(s: Subject): string[] {
+  const st = bucketPolicy(s).find((x) => x.Sid === 'DenyProviderListingOutsideVpcEndpoint');
+  if (!st || st.Effect !== 'Deny' || !list(st.Action).includes('s3:ListBucket')) return ['no deny of s3:ListBucket to the provider outside the endpoint'];
+  return st.Condition?.['ArnLike']?.['aws:PrincipalArn'] === s.env.access.providerRoleArn ? [] : ['the listing deny does not name the provider role'];
+}
+
+function rolesCarryTheBoundaryTheProviderRequires(s: Subject): string[] {
+  const create = providerRolePolicyDocument(s.env).Statement.find((x) => x.Sid === 'CreateRolesWithPlatformBoundary');
+  const required = create?.Condition?.StringEquals?.['iam:PermissionsBoundary'];
+  if (required !== s.env.identity.permissionsBoundaryArn) return ['the provider role policy does not require the platform boundary'];
+  return Object.entries(s.resources)
+    .filter(([, r]) => r['kind'] === 'Role')
+    .filter(([name]) => fp(s.resources, name)['permissionsBoundary'] !== required)
+    .map(([name]) => `${name} would be refused by the provider role policy (no platform boundary)`);
+}
+
 const CHECKS: Record<string, (s: Subject) => string[]> = {
+  'Platform.1': replicaPinnedToAccount,
+  'Platform.2': changeAlertsReachPlatform,
+  'Platform.3': replicaWatchedInItsRegion,
+  'Platform.4': providerListsOnlyViaEndpoint,
+  'Platform.5': rolesCarryTheBoundaryTheProviderRequires,
   'S3.2': (s) => [...publicAccessBlocked(s), ...allowsOutsideAccount(s)],
   'S3.3': (s) => [...publicAccessBlocked(s), ...allowsOutsideAccount(s)],
   'S3.5': denyInsecureTransport,

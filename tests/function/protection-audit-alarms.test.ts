@@ -91,7 +91,9 @@ describe('request metrics and alarms', () => {
     const own = 'arn:aws:sns:us-east-1:111122223333:team-sales-alerts';
     const r = await renderOk(withSpec(sales, (s) => (s['alarms'] = { snsTopicArn: own })));
     expect(fp(r, 'alarm-5xx-errors')['alarmActions']).toEqual([own]);
-    expect(fp(r, 'bucket-change-alerts-target')['arn']).toBe(own);
+    // Change alerts stay on the platform topic; the claim's is an extra target (issue 19 finding 5).
+    expect(fp(r, 'bucket-change-alerts-target')['arn']).toBe('arn:aws:sns:us-east-1:111122223333:platform-s3-alerts');
+    expect(fp(r, 'bucket-change-alerts-tenant-topic-target')['arn']).toBe(own);
     const foreign = await render(withSpec(sales, (s) => (s['alarms'] = { snsTopicArn: 'arn:aws:sns:us-east-1:999988887777:exfil' })));
     expect(foreign.fatal).toMatch(/^spec\.alarms\.snsTopicArn: .*not in this account \(111122223333\) and region/);
   });

@@ -47,8 +47,9 @@ function expectedAllowed(set: PolicySet, c: Case): boolean {
       return via === undefined && c.family !== 'write';
     case 'provider':
       // The bucket's configuration, from anywhere the provider runs, and listing (HeadBucket, the
-      // provider's existence check, needs s3:ListBucket); never the objects.
-      return via === undefined && (c.family === 'policy-admin' || c.family === 'list');
+      // provider's existence check, needs s3:ListBucket) only through the endpoint it runs behind
+      // (issue 19 finding 8; a replica elsewhere is out of that endpoint's reach); never the objects.
+      return via === undefined && (c.family === 'policy-admin' || (c.family === 'list' && (c.path.viaEndpoint || set.region !== set.env.region)));
     case 'consumer': {
       const me = c.principal.consumer as ConsumerPolicies;
       if (!c.path.viaEndpoint) return false;

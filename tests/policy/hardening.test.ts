@@ -18,7 +18,7 @@ const DATA: Array<[string, Target]> = [
   ['s3:GetObjectAttributes', { kind: 'object', key: 'audit/2026/01/01.json' }],
   ['s3:ListBucketVersions', { kind: 'bucket' }],
 ];
-/** Listing keys: the node never, the provider yes (HeadBucket, its existence check, needs s3:ListBucket). */
+/** Listing keys: the node never, the provider through the endpoint (HeadBucket, its existence check, needs s3:ListBucket). */
 const LIST: [string, Target] = ['s3:ListBucket', { kind: 'bucket', listPrefix: '' }];
 const CONFIGURATION: Array<[string, Target]> = [
   ['s3:PutBucketPolicy', { kind: 'bucket' }],
@@ -51,7 +51,11 @@ describe.each(exampleBucketSets())('every bucket the claim creates: $file', ({ s
         expect([path.id, action, d.allowed, d.decidedBy]).toEqual([path.id, action, false, expect.stringMatching(/^bucket:Deny(Objects|Listing)ToProvider$/)]);
       }
     }
-    for (const [action, target] of [...CONFIGURATION, LIST]) expect([action, (await evaluateS3(set, { caller: provider, action, target, path: paths.internet('1.3') })).allowed]).toEqual([action, true]);
+    for (const [action, target] of CONFIGURATION) expect([action, (await evaluateS3(set, { caller: provider, action, target, path: paths.internet('1.3') })).allowed]).toEqual([action, true]);
+    // Listing (HeadBucket) through the endpoint the provider runs behind; from the internet only on a
+    // bucket outside the endpoint's region (the replica: README, "What the provider can see").
+    expect((await evaluateS3(set, { caller: provider, action: LIST[0], target: LIST[1], path: paths.endpoint(set.minimumTls) })).allowed).toBe(true);
+    expect((await evaluateS3(set, { caller: provider, action: LIST[0], target: LIST[1], path: paths.internet('1.3') })).allowed).toBe(set.region !== set.env.region);
   });
 
   it('break-glass keeps full access to read in an emergency, from anywhere', async () => {

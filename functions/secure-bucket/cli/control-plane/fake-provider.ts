@@ -73,6 +73,13 @@ const READY = [
   { type: 'Ready', status: 'True', reason: 'Available' },
   { type: 'Synced', status: 'True', reason: 'ReconcileSuccess' },
 ];
+/**
+ * A Bucket entry of the account state may say it is another account's (`ownerAccountId`): bucket
+ * names are global, so a same-named bucket elsewhere is visible by name. AWS refuses any request
+ * carrying `x-amz-expected-bucket-owner` (`expectedBucketOwner`) that names another owner.
+ */
+export const OWNER_ACCOUNT_KEY = 'ownerAccountId';
+const OWNER_REFUSED = [{ type: 'Synced', status: 'False', reason: 'ReconcileError', message: 'observe failed: AccessDenied: Access Denied (status code: 403): the bucket owner is not the expected bucket owner' }];
 const DOES_NOT_EXIST = [{ type: 'Synced', status: 'False', reason: 'ReconcileError', message: 'observe failed: external resource does not exist' }];
 
 /** One AWS account: what it holds, shared by every claim rendered against it. */
@@ -141,8 +148,13 @@ export class FakeProvider {
     for (const [name, resource] of Object.entries(desired)) {
       const kind = String(resource['kind']);
       let externalName = this.externalName(name, resource);
+      if (this.refusedAsOwner(resource)) {
+        out[name] = { ...resource, status: { atProvider: {}, conditions: OWNER_REFUSED } };
+        continue;
+      }
       if (isObserveOnly(resource)) {
-        const held = externalName === undefined ? undefined : this.state[kind]?.[externalName];
+        const stored = externalName === undefined ? undefined : this.state[kind]?.[externalName];
+        const held = stored === undefined ? undefined : withoutOwner(stored);
         out[name] = { ...resource, status: held ? { atProvider: held, conditions: READY } : { atProvider: {}, conditions: DOES_NOT_EXIST } };
         if (held && typeof held['arn'] === 'string') arns.set(componentOf(resource), held['arn']);
         continue;
@@ -169,6 +181,15 @@ export class FakeProvider {
     return out;
   }
 
+  /** AWS's answer to a request with `expectedBucketOwner` on a bucket of another account. */
+  private refusedAsOwner(resource: Json): boolean {
+    const forProvider = forProviderOf(resource);
+    const expected = forProvider['expectedBucketOwner'];
+    const bucket = this.state['Bucket']?.[String(forProvider['bucket'])];
+    const owner = bucket?.[OWNER_ACCOUNT_KEY] ?? this.account.accountId;
+    return typeof expected === 'string' && bucket !== undefined && owner !== expected;
+  }
+
   private deleteOne(name: string, resource: Json): void {
     const externalName = this.externalName(name, resource);
     if (keepsExternalOnDelete(resource) || isObserveOnly(resource) || externalName === undefined) return;
@@ -183,6 +204,12 @@ export class FakeProvider {
     this.previous = {};
     this.assigned.clear();
   }
+}
+
+/** The provider reports what AWS says about a bucket, not whose it is. */
+function withoutOwner(settings: Json): Json {
+  const { [OWNER_ACCOUNT_KEY]: _owner, ...rest } = settings;
+  return rest;
 }
 
 function componentOf(resource: Json): string {

@@ -26,6 +26,8 @@ export interface ClaimDiff {
   gains: AccessChange[];
   losses: AccessChange[];
   resources: ResourceChange[];
+  /** Where change alerts go (`<rule> -> <topic>`), added and removed: a lost route silences an alert. */
+  alerts: { added: string[]; removed: string[] };
   /** Requests evaluated on each side. */
   evaluated: { base: number; head: number };
 }
@@ -83,6 +85,15 @@ export function compareResources(base: Record<string, Json>, head: Record<string
   return out;
 }
 
+/** Every EventBridge route a render sets up: `<rule> -> <topic>`, from its Target resources. */
+export function alertRoutes(resources: Record<string, Json>): string[] {
+  return Object.values(resources)
+    .filter((r) => r['kind'] === 'Target')
+    .map((r) => ((r['spec'] as Json | undefined)?.['forProvider'] ?? {}) as Json)
+    .map((f) => `${String(f['rule'])} -> ${String(f['arn'])}`)
+    .sort();
+}
+
 /** The diff of one claim; `undefined` on a side means the claim is added (no base) or deleted (no head). */
 export async function diffClaim(claim: string, base: PolicySet | undefined, head: PolicySet | undefined): Promise<ClaimDiff> {
   const baseRows = base ? await explainMatrix(base) : [];
@@ -92,6 +103,10 @@ export async function diffClaim(claim: string, base: PolicySet | undefined, head
     claim,
     ...compareMatrices(baseRows, headRows),
     resources: compareResources(resources(base), resources(head)),
+    alerts: {
+      added: alertRoutes(resources(head)).filter((r) => !alertRoutes(resources(base)).includes(r)),
+      removed: alertRoutes(resources(base)).filter((r) => !alertRoutes(resources(head)).includes(r)),
+    },
     evaluated: { base: baseRows.length, head: headRows.length },
   };
 }

@@ -51,7 +51,7 @@ export async function diffAccess(base: string[], head: string[], environmentData
   for (const id of [...new Set([...before.keys(), ...after.keys()])].sort()) {
     try {
       const diff = await diffClaim(id, await policySetOf(before.get(id), environmentData), await policySetOf(after.get(id), environmentData));
-      if (diff.gains.length + diff.losses.length + diff.resources.length > 0) diffs.push(diff);
+      if (diff.gains.length + diff.losses.length + diff.resources.length + diff.alerts.added.length + diff.alerts.removed.length > 0) diffs.push(diff);
     } catch (err) {
       errors.push(`${id}: ${err instanceof Error ? err.message : String(err)}`);
     }

@@ -40,6 +40,15 @@ function resourceSection(changes: ResourceChange[]): string[] {
   ];
 }
 
+function alertSection(diff: ClaimDiff): string[] {
+  const { added, removed } = diff.alerts;
+  if (added.length + removed.length === 0) return ['No change-alert route is added or removed.'];
+  return [
+    ...(removed.length > 0 ? [`:warning: **${removed.length} change-alert route(s) removed**: ${removed.map(code).join(', ')}`] : []),
+    ...(added.length > 0 ? [`${added.length} change-alert route(s) added: ${added.map(code).join(', ')}`] : []),
+  ];
+}
+
 export function formatDiffMarkdown(diffs: ClaimDiff[]): string {
   const widening = diffs.filter((d) => d.gains.length > 0);
   const lines = [
@@ -53,7 +62,7 @@ export function formatDiffMarkdown(diffs: ClaimDiff[]): string {
   ];
   for (const d of diffs) {
     lines.push('', `### ${code(d.claim)}`, '', `${d.gains.length} gained, ${d.losses.length} lost (requests evaluated: ${d.evaluated.base} base, ${d.evaluated.head} head).`, '');
-    lines.push(...principalSection(d), '', '**Resources**', '', ...resourceSection(d.resources));
+    lines.push(...principalSection(d), '', '**Change alerts**', '', ...alertSection(d), '', '**Resources**', '', ...resourceSection(d.resources));
   }
   return `${lines.join('\n')}\n`;
 }

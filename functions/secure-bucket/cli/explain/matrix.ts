@@ -60,7 +60,7 @@ export function principalsOf(set: PolicySet): Principal[] {
     kind: 'provider',
     label: 'provider role',
     caller: { id: 'provider', arn: env.access.providerRoleArn, identityPolicies: [{ name: 'provider', policy: allow('ProviderEverything', ['s3:*', 'kms:*']) }] },
-    note: `${env.access.providerRoleArn} (Crossplane's provider), with s3:* and kms:* on *: configuration only, never data`,
+    note: `${env.access.providerRoleArn} (Crossplane's provider), with s3:* and kms:* on *: configuration only, never data; listing (HeadBucket) only via the endpoint`,
   });
   const breakGlass = env.access.breakGlassPrincipalArns[0];
   if (breakGlass !== undefined) {

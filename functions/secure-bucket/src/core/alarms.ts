@@ -5,6 +5,7 @@ import type { RenderContext } from './context.js';
 import { boundedName, tenantSegment } from './naming.js';
 import { isObject } from './fields.js';
 import { canonicalJson } from './policy.js';
+import { sourceBucket, type OwnedBucket } from './owned-bucket.js';
 import { managed } from './resources.js';
 import { ClaimError, type ManagedResource } from './types.js';
 
@@ -77,27 +78,55 @@ interface AlarmSpec {
   description: string;
 }
 
-/** SNS topic for alarms and alerts: the claim's (same account and region only), else the platform's. */
-export function alertTopicArn(ctx: RenderContext): string | undefined {
+/** The claim's own SNS topic (same account and region, this tenant's name), validated. */
+function claimedTopicArn(ctx: RenderContext): string | undefined {
   const claimed = ctx.spec.alarms?.snsTopicArn;
-  if (claimed !== undefined) {
-    const [, , , region, account, topicName] = claimed.split(':');
-    if (account !== ctx.env.accountId || region !== ctx.spec.region) {
-      // Bucket names, deleters and policy changes must not be published to somebody else's topic.
-      throw new ClaimError(
-        'spec.alarms.snsTopicArn',
-        `'${claimed}' is not in this account (${ctx.env.accountId}) and region (${ctx.spec.region})`,
-        `name a topic of account ${ctx.env.accountId} in ${ctx.spec.region}, or use spec.alarms.email`,
-      );
-    }
-    const segment = tenantSegment(ctx.identity, ctx.env);
-    if (topicName === undefined || !topicName.startsWith(`${segment}-`)) {
-      // Another team's pager topic would receive this bucket's alarms (and its alarms' noise).
-      throw new ClaimError('spec.alarms.snsTopicArn', `topic '${String(topicName)}' is not one of this tenant's (its name must start with '${segment}-')`, `name a topic of your own, e.g. ${segment}-alerts, or use spec.alarms.email`);
-    }
-    return claimed;
+  if (claimed === undefined) return undefined;
+  const [, , , region, account, topicName] = claimed.split(':');
+  if (account !== ctx.env.accountId || region !== ctx.spec.region) {
+    // Bucket names, deleters and policy changes must not be published to somebody else's topic.
+    throw new ClaimError(
+      'spec.alarms.snsTopicArn',
+      `'${claimed}' is not in this account (${ctx.env.accountId}) and region (${ctx.spec.region})`,
+      `name a topic of account ${ctx.env.accountId} in ${ctx.spec.region}, or use spec.alarms.email`,
+    );
   }
-  return ctx.env.alarms.snsTopicArn;
+  const segment = tenantSegment(ctx.identity, ctx.env);
+  if (topicName === undefined || !topicName.startsWith(`${segment}-`)) {
+    // Another team's pager topic would receive this bucket's alarms (and its alarms' noise).
+    throw new ClaimError('spec.alarms.snsTopicArn', `topic '${String(topicName)}' is not one of this tenant's (its name must start with '${segment}-')`, `name a topic of your own, e.g. ${segment}-alerts, or use spec.alarms.email`);
+  }
+  return claimed;
+}
+
+/** SNS topic for alarms and the e-mail subscription: the claim's (same account and region only), else the platform's. */
+export function alertTopicArn(ctx: RenderContext): string | undefined {
+  return claimedTopicArn(ctx) ?? ctx.env.alarms.snsTopicArn;
+}
+
+/** The platform's alert topic in `region` (EventBridge delivers to SNS only within a region). */
+export function platformTopicIn(ctx: RenderContext, region: string): string | undefined {
+  return region === ctx.env.region ? ctx.env.alarms.snsTopicArn : ctx.env.alarms.snsTopicArnsByRegion?.[region];
+}
+
+/** Where a change alert goes: EventBridge target id and topic. */
+export interface AlertTarget {
+  id: string;
+  arn: string;
+}
+
+/**
+ * Change alerts of an owned bucket always reach the platform's topic in its region; the claim's own
+ * topic (source region only) is an extra target, never a replacement: a tenant cannot divert or
+ * silence them by naming a topic of its own, existing or not.
+ */
+export function changeAlertTargets(ctx: RenderContext, b: OwnedBucket): AlertTarget[] {
+  const platform = platformTopicIn(ctx, b.region);
+  const claimed = b.region === ctx.spec.region ? claimedTopicArn(ctx) : undefined;
+  const out: AlertTarget[] = [];
+  if (platform !== undefined) out.push({ id: 'alert-topic', arn: platform });
+  if (claimed !== undefined && claimed !== platform) out.push({ id: platform === undefined ? 'alert-topic' : 'tenant-topic', arn: claimed });
+  return out;
 }
 
 export function requestMetricsEnabled(ctx: RenderContext): boolean {
@@ -142,33 +171,76 @@ interface AlertRule {
   eventPattern: string;
 }
 
-/** The bucket, its access points and its key: each watched by a rule that targets the alert topic. */
-function alertRules(ctx: RenderContext): AlertRule[] {
-  const { bucketName } = ctx;
-  const rules: AlertRule[] = [
-    { key: 'bucket-change-alerts', what: 'changes', description: `Changes to the protection of s3://${bucketName} (CloudTrail management events)`, eventPattern: changeEventPattern(bucketName) },
+/** The bucket, its access points and its key: each watched by a rule in the bucket's region. */
+function alertRules(b: OwnedBucket): Array<AlertRule & { part: 'changeAlerts' | 'accessPointAlerts' | 'keyAlerts' }> {
+  const rules: Array<AlertRule & { part: 'changeAlerts' | 'accessPointAlerts' | 'keyAlerts' }> = [
+    { part: 'changeAlerts', key: b.parts.changeAlerts.name, what: 'changes', description: `Changes to the protection of s3://${b.name} (CloudTrail management events)`, eventPattern: changeEventPattern(b.name) },
   ];
-  const accessPoints = ctx.consumers.flatMap((c) => (c.accessPointName ? [{ name: c.accessPointName, arn: c.accessPointArn as string }] : []));
+  const accessPoints = b.accessPoints.map((arn) => ({ name: arn.slice(arn.lastIndexOf('/') + 1), arn }));
   if (accessPoints.length > 0) {
     rules.push({
-      key: 'access-point-change-alerts',
+      part: 'accessPointAlerts',
+      key: b.parts.accessPointAlerts.name,
       what: 'ap-changes',
-      description: `Changes to the access points of s3://${bucketName} and their policies`,
+      description: `Changes to the access points of s3://${b.name} and their policies`,
       // S3 Control names the access point in its request; CloudTrail lists it among the resources too.
       eventPattern: cloudTrailPattern('aws.s3', 's3.amazonaws.com', ACCESS_POINT_CHANGE_EVENTS, {
         $or: [{ requestParameters: { name: accessPoints.map((a) => a.name) } }, { resources: { ARN: accessPoints.map((a) => a.arn) } }],
       }),
     });
   }
-  if (ctx.keyArn !== undefined) {
+  if (b.keyArn !== undefined) {
     rules.push({
-      key: 'key-change-alerts',
+      part: 'keyAlerts',
+      key: b.parts.keyAlerts.name,
       what: 'key-changes',
-      description: `Changes to the state or policy of the KMS key of s3://${bucketName}`,
-      eventPattern: cloudTrailPattern('aws.kms', 'kms.amazonaws.com', KEY_CHANGE_EVENTS, { resources: { ARN: [ctx.keyArn] } }),
+      description: `Changes to the state or policy of the KMS key of s3://${b.name}`,
+      eventPattern: cloudTrailPattern('aws.kms', 'kms.amazonaws.com', KEY_CHANGE_EVENTS, { resources: { ARN: [b.keyArn] } }),
     });
   }
   return rules;
+}
+
+/**
+ * The change-alert rules of any owned bucket (the source, its replica), in the bucket's region, each
+ * with one EventBridge target per topic of changeAlertTargets. Callers ask only when the source is
+ * watched at all; a bucket outside the platform's region needs the platform's topic there.
+ */
+export function changeAlertResourcesFor(ctx: RenderContext, b: OwnedBucket): Record<string, ManagedResource> {
+  const targets = changeAlertTargets(ctx, b);
+  const out: Record<string, ManagedResource> = {};
+  if (b.region !== ctx.env.region && platformTopicIn(ctx, b.region) === undefined) {
+    // Every owned bucket is watched in its own region (DESIGN invariant 15): a replica whose region
+    // has no platform topic would change unseen.
+    throw new ClaimError(
+      'spec.replication.destinationRegion',
+      `the platform has no alert topic in ${b.region} (EnvironmentConfig data.alarms.snsTopicArnsByRegion.${b.region}), so changes to the replica s3://${b.name} would go unseen`,
+      `replicate to a region the platform watches (${Object.keys(ctx.env.alarms.snsTopicArnsByRegion ?? {}).join(', ') || 'none yet'}), or ask the platform team to add alarms.snsTopicArnsByRegion.${b.region}`,
+    );
+  }
+  if (targets.length === 0) return out;
+  for (const rule of alertRules(b)) {
+    const ruleName = changeRuleName(b.name, rule.what);
+    const component = b.parts[rule.part].component;
+    out[rule.key] = managed(
+      ctx.identity,
+      'cloudwatchevents.aws.upbound.io/v1beta1',
+      'Rule',
+      component,
+      { region: b.region, description: rule.description, eventPattern: rule.eventPattern, state: 'ENABLED', tags: ctx.tags },
+      { externalName: ruleName },
+    );
+    for (const target of targets) {
+      const suffix = target.id === 'alert-topic' ? 'target' : `${target.id}-target`;
+      out[`${rule.key}-${suffix}`] = managed(ctx.identity, 'cloudwatchevents.aws.upbound.io/v1beta2', 'Target', `${component}-${suffix}`, {
+        region: b.region,
+        rule: ruleName,
+        targetId: target.id,
+        arn: target.arn,
+      });
+    }
+  }
+  return out;
 }
 
 export function alarmResources(ctx: RenderContext): Record<string, ManagedResource> {
@@ -219,26 +291,7 @@ export function alarmResources(ctx: RenderContext): Record<string, ManagedResour
       { externalName: alarmName(bucketName, a) },
     );
   }
-  if (topic !== undefined) {
-    for (const rule of alertRules(ctx)) {
-      const ruleName = changeRuleName(bucketName, rule.what);
-      const component = rule.key.replace(/^bucket-/, '');
-      out[rule.key] = managed(
-        identity,
-        'cloudwatchevents.aws.upbound.io/v1beta1',
-        'Rule',
-        component,
-        { region, description: rule.description, eventPattern: rule.eventPattern, state: 'ENABLED', tags: ctx.tags },
-        { externalName: ruleName },
-      );
-      out[`${rule.key}-target`] = managed(identity, 'cloudwatchevents.aws.upbound.io/v1beta2', 'Target', `${component}-target`, {
-        region,
-        rule: ruleName,
-        targetId: 'alert-topic',
-        arn: topic,
-      });
-    }
-  }
+  if (topic !== undefined) Object.assign(out, changeAlertResourcesFor(ctx, sourceBucket(ctx)));
   const email = spec.alarms?.email;
   if (email !== undefined && topic !== undefined) {
     out[EMAIL_SUBSCRIPTION] = managed(identity, 'sns.aws.upbound.io/v1beta1', 'TopicSubscription', 'alarm-email', {

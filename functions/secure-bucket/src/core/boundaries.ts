@@ -34,7 +34,10 @@ export function tenantWorkloadBoundaryDocument(env: PlatformEnvironment): Policy
     ...REPLICATION_ACTIONS.sourceObjects,
     ...REPLICATION_ACTIONS.sourceObjectLock,
     ...REPLICATION_ACTIONS.destinationObjects,
+    ...REPLICATION_ACTIONS.destinationOwnerOverride,
   ]);
+  // Bucket names are global: the prefix alone would admit a same-named bucket of another account.
+  const inThisAccount = { StringEquals: { 'aws:ResourceAccount': env.accountId } };
   // The platform's own audit buckets share the prefix: every tenant's access logs and object
   // listings are there, and no role the function creates ever needs them.
   const audit = [env.audit.logBucket, env.audit.inventoryBucket, ...Object.values(env.audit.logBucketsByRegion)]
@@ -42,8 +45,8 @@ export function tenantWorkloadBoundaryDocument(env: PlatformEnvironment): Policy
     .flatMap((b) => [`arn:${env.partition}:s3:::${b}`, `arn:${env.partition}:s3:::${b}/*`]);
   return policy([
     ...(audit.length > 0 ? [{ Sid: 'DenyPlatformAuditBuckets', Effect: 'Deny' as const, Action: 's3:*', Resource: audit }] : []),
-    { Sid: 'PlatformObjects', Effect: 'Allow', Action: objectActions, Resource: data.objects },
-    { Sid: 'PlatformBucketsListAndReplicate', Effect: 'Allow', Action: unique(['s3:ListBucket', ...REPLICATION_ACTIONS.sourceBucket]), Resource: data.buckets },
+    { Sid: 'PlatformObjects', Effect: 'Allow', Action: objectActions, Resource: data.objects, Condition: inThisAccount },
+    { Sid: 'PlatformBucketsListAndReplicate', Effect: 'Allow', Action: unique(['s3:ListBucket', ...REPLICATION_ACTIONS.sourceBucket]), Resource: data.buckets, Condition: inThisAccount },
     {
       Sid: 'BucketKeysThroughS3',
       Effect: 'Allow',
@@ -123,6 +126,67 @@ export function nodeBoundaryDocument(env: PlatformEnvironment): PolicyDocument {
     { Sid: 'DenyTenantData', Effect: 'Deny', Action: 's3:*', Resource: [...data.buckets, ...data.objects] },
     { Sid: 'DenyBucketKeys', Effect: 'Deny', Action: 'kms:*', Resource: '*', Condition: { StringLike: { 'kms:ViaService': 's3.*.amazonaws.com' } } },
     { Sid: 'DenyIdentityChanges', Effect: 'Deny', Action: ['iam:*', 'sts:AssumeRole', 'sts:AssumeRoleWithWebIdentity'], Resource: '*' },
+  ]);
+}
+
+/** Role changes the provider makes only on roles that carry the platform boundary. */
+export const BOUNDED_ROLE_CHANGES = ['iam:DeleteRolePolicy', 'iam:PutRolePolicy', 'iam:UpdateAssumeRolePolicy'];
+/** What the provider may never do to a role: take its boundary off, or attach a managed policy (the function renders inline policies only). */
+export const NEVER_ON_ROLES = ['iam:AttachRolePolicy', 'iam:DeleteRolePermissionsBoundary', 'iam:DetachRolePolicy'];
+
+/**
+ * The IAM policy of the provider's own role (clusters/<cluster>/platform/provider-role-policy.json,
+ * written by `make platform-iam`): it creates roles only with the platform's boundary, changes only
+ * roles that carry it, and can never take it off. Applied by the account baseline that creates the
+ * provider role, never by the provider itself (it would edit its own permissions).
+ */
+export function providerRolePolicyDocument(env: PlatformEnvironment): PolicyDocument {
+  const p = env.partition;
+  const boundary = env.identity.permissionsBoundaryArn;
+  const roles = `arn:${p}:iam::${env.accountId}:role${env.identity.rolePath}*`;
+  const tenant = policyPathAndName(boundary, 'EnvironmentConfig data.identity.permissionsBoundaryArn');
+  const boundaries = [boundary, `arn:${p}:iam::${env.accountId}:policy${tenant.path}${nodeBoundaryName(env)}`];
+  const withBoundary = { StringEquals: { 'iam:PermissionsBoundary': boundary } };
+  const buckets = `arn:${p}:s3:::${env.bucketNamePrefix}-*`;
+  const inThisAccount = { StringEquals: { 'aws:ResourceAccount': env.accountId } };
+  return policy([
+    { Sid: 'CreateRolesWithPlatformBoundary', Effect: 'Allow', Action: ['iam:CreateRole', 'iam:PutRolePermissionsBoundary'], Resource: roles, Condition: withBoundary },
+    { Sid: 'ChangeBoundedRolesOnly', Effect: 'Allow', Action: BOUNDED_ROLE_CHANGES, Resource: roles, Condition: withBoundary },
+    {
+      Sid: 'ReadAndTagPlatformRoles',
+      Effect: 'Allow',
+      Action: ['iam:DeleteRole', 'iam:GetRole', 'iam:GetRolePolicy', 'iam:ListAttachedRolePolicies', 'iam:ListInstanceProfilesForRole', 'iam:ListRolePolicies', 'iam:ListRoleTags', 'iam:TagRole', 'iam:UntagRole', 'iam:UpdateRole', 'iam:UpdateRoleDescription'],
+      Resource: roles,
+    },
+    // S3 assumes the replication role, EKS the Pod Identity roles: the provider hands them over, to those services only.
+    { Sid: 'PassPlatformRolesToS3AndEks', Effect: 'Allow', Action: 'iam:PassRole', Resource: roles, Condition: { StringEquals: { 'iam:PassedToService': ['pods.eks.amazonaws.com', 's3.amazonaws.com'] } } },
+    // The platform layer applies the boundaries through this provider (iam-boundaries.yaml).
+    {
+      Sid: 'ApplyPlatformBoundaries',
+      Effect: 'Allow',
+      Action: ['iam:CreatePolicy', 'iam:CreatePolicyVersion', 'iam:DeletePolicyVersion', 'iam:GetPolicy', 'iam:GetPolicyVersion', 'iam:ListPolicyVersions', 'iam:TagPolicy', 'iam:UntagPolicy'],
+      Resource: boundaries,
+    },
+    // Explicit, so no other policy on the provider's role can widen them.
+    { Sid: 'DenyRolesWithoutPlatformBoundary', Effect: 'Deny', Action: ['iam:CreateRole', 'iam:PutRolePermissionsBoundary'], Resource: '*', Condition: { StringNotEquals: { 'iam:PermissionsBoundary': boundary } } },
+    { Sid: 'DenyChangingUnboundedRoles', Effect: 'Deny', Action: BOUNDED_ROLE_CHANGES, Resource: '*', Condition: { StringNotEquals: { 'iam:PermissionsBoundary': boundary } } },
+    { Sid: 'DenyBoundaryRemovalAndManagedPolicies', Effect: 'Deny', Action: NEVER_ON_ROLES, Resource: '*' },
+    { Sid: 'DenyDeletingBoundaries', Effect: 'Deny', Action: ['iam:DeletePolicy', 'iam:SetDefaultPolicyVersion'], Resource: boundaries },
+    // Configuration of the platform's buckets, in this account; bucket policies deny it their data.
+    { Sid: 'ConfigurePlatformBuckets', Effect: 'Allow', Action: 's3:*', Resource: buckets, Condition: inThisAccount },
+    { Sid: 'ConfigureAccessPoints', Effect: 'Allow', Action: 's3:*', Resource: `arn:${p}:s3:*:${env.accountId}:accesspoint/*` },
+    {
+      Sid: 'ManageBucketKeys',
+      Effect: 'Allow',
+      Action: ['kms:CreateAlias', 'kms:CreateKey', 'kms:DeleteAlias', 'kms:DescribeKey', 'kms:EnableKeyRotation', 'kms:GetKeyPolicy', 'kms:GetKeyRotationStatus', 'kms:ListAliases', 'kms:ListResourceTags', 'kms:PutKeyPolicy', 'kms:ScheduleKeyDeletion', 'kms:TagResource', 'kms:UntagResource', 'kms:UpdateKeyDescription'],
+      Resource: '*',
+    },
+    {
+      Sid: 'AlarmsAlertsEndpointsPodIdentity',
+      Effect: 'Allow',
+      Action: ['cloudwatch:DeleteAlarms', 'cloudwatch:DescribeAlarms', 'cloudwatch:ListTagsForResource', 'cloudwatch:PutMetricAlarm', 'cloudwatch:TagResource', 'ec2:CreateVpcEndpoint', 'ec2:DeleteVpcEndpoints', 'ec2:DescribeVpcEndpoints', 'ec2:ModifyVpcEndpoint', 'ec2:CreateTags', 'eks:CreatePodIdentityAssociation', 'eks:DeletePodIdentityAssociation', 'eks:DescribePodIdentityAssociation', 'eks:UpdatePodIdentityAssociation', 'eks:TagResource', 'events:DeleteRule', 'events:DescribeRule', 'events:ListTagsForResource', 'events:ListTargetsByRule', 'events:PutRule', 'events:PutTargets', 'events:RemoveTargets', 'events:TagResource', 'sns:GetSubscriptionAttributes', 'sns:SetSubscriptionAttributes', 'sns:Subscribe', 'sns:Unsubscribe'],
+      Resource: '*',
+    },
   ]);
 }
 

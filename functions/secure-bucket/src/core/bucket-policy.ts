@@ -32,7 +32,8 @@ export function transportStatements(bucketArn: string, minimumVersion: TlsVersio
 /**
  * S3 actions on the bucket ARN that read what is in it and the provider never needs. Not
  * s3:ListBucket: HeadBucket needs it, and the provider checks the bucket exists with HeadBucket on
- * every read (a 403 there leaves the Bucket unsynced and a re-created claim unable to observe it).
+ * every read (a 403 there leaves the Bucket unsynced and a re-created claim unable to observe it);
+ * the provider gets it through the VPC endpoint only (DenyProviderListingOutsideVpcEndpoint).
  */
 export const LISTING_ACTIONS = ['s3:ListBucketMultipartUploads', 's3:ListBucketVersions'];
 
@@ -109,6 +110,20 @@ export function bucketPolicyStatementsFor(ctx: RenderContext, b: OwnedBucket): S
     { Sid: 'DenyObjectsToProvider', Effect: 'Deny', Principal: '*', Action: 's3:*', Resource: `${b.arn}/*`, Condition: { ArnLike: { 'aws:PrincipalArn': provider } } },
     { Sid: 'DenyListingToProvider', Effect: 'Deny', Principal: '*', Action: LISTING_ACTIONS, Resource: b.arn, Condition: { ArnLike: { 'aws:PrincipalArn': provider } } },
   );
+  if (b.region === env.region) {
+    // s3:ListBucket authorises both HeadBucket (the provider's existence check) and listing every
+    // key, and no condition key tells them apart: the provider runs in the cluster behind the
+    // endpoint, so it gets s3:ListBucket only there, never from the internet. (A bucket in another
+    // region is out of the gateway endpoint's reach: README, "What the provider can see".)
+    statements.push({
+      Sid: 'DenyProviderListingOutsideVpcEndpoint',
+      Effect: 'Deny',
+      Principal: '*',
+      Action: 's3:ListBucket',
+      Resource: b.arn,
+      Condition: { StringNotEquals: network, ArnLike: { 'aws:PrincipalArn': provider } },
+    });
+  }
   // Only this bucket's own principals, whatever their IAM policies say: an over-granted role of the
   // account (a node role with s3:*) must not list, delete or re-policy the tenant's data.
   statements.push({

@@ -15,6 +15,7 @@ import { identityResources } from './identity.js';
 import { tenantBucketPrefix } from './naming.js';
 import { lifecycleResources } from './lifecycle.js';
 import { networkResources } from './network.js';
+import { refuseForeignBuckets } from './owned-bucket.js';
 import { protectionResources } from './protection.js';
 import { replicationResources } from './replication.js';
 import { CLAIM_API, CLAIM_KIND, COMPOSITE_KIND, NAMESPACED_XR_API_VERSION, NAMESPACED_XR_KIND, PLATFORM_API_VERSION } from './api.js';
@@ -66,6 +67,7 @@ export function composeSecureBucket(input: ComposeInput): RenderOutput {
   if (input.otherRequest !== undefined) ctx.otherRequest = input.otherRequest;
   const resources: Record<string, ManagedResource> = {};
   for (const concern of CONCERNS) Object.assign(resources, concern(ctx));
+  refuseForeignBuckets(ctx, resources);
   const adoption = observeBeforeManage(ctx, resources);
   const out: RenderOutput = { resources, status: compositeStatus(ctx, adoption), notes: pendingNotes(ctx, adoption), warnings: claimWarnings(ctx) };
   // Asked while waiting, and restated once answered: Crossplane stops calling when requirements repeat.

@@ -82,6 +82,15 @@ export function readEnvironment(data: unknown, where = 'EnvironmentConfig data')
   if (inventoryBucket !== undefined) env.audit.inventoryBucket = inventoryBucket;
   const topic = stringAt(alarms['snsTopicArn'], f('alarms.snsTopicArn'), { pattern: /^arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}$/ });
   if (topic !== undefined) env.alarms.snsTopicArn = topic;
+  const topicsByRegion = objectAt(alarms['snsTopicArnsByRegion'], f('alarms.snsTopicArnsByRegion')) ?? {};
+  for (const [region, arn] of Object.entries(topicsByRegion)) {
+    const at = f(`alarms.snsTopicArnsByRegion.${region}`);
+    const value = requiredString(arn, at, { pattern: /^arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}$/ });
+    const [, , , inRegion, account] = value.split(':');
+    // EventBridge targets a topic of its own region; another account's topic would receive the alerts.
+    if (inRegion !== region || account !== env.accountId) throw new ClaimError(at, `'${value}' is not a topic of account ${env.accountId} in ${region}`, `name the platform's alert topic of account ${env.accountId} in ${region}`);
+    (env.alarms.snsTopicArnsByRegion ??= {})[region] = value;
+  }
   if (env.network.endpoint.mode === 'Dedicated' && env.network.endpoint.routeTableIds.length === 0) {
     throw new ClaimError(f('network.endpoint.routeTableIds'), 'is empty: a dedicated endpoint needs a route table', 'list the route tables of the VPC that should reach S3');
   }

@@ -4,7 +4,7 @@
 export { CLAIM_API, CLAIM_KIND, COMPOSITE_KIND, NAMESPACED_XR_API, TAKE_OVER_ANNOTATION, DEFAULT_ENVIRONMENT_CONFIG, ENVIRONMENT_CONFIG_API_VERSION, NAMESPACED_COMPOSITION, NAMESPACED_XR_API_VERSION, NAMESPACED_XR_KIND, PLATFORM_API_VERSION } from './api.js';
 export { EXTERNAL_NAME, OBSERVE_ONLY, externalNameOf } from './adoption.js';
 export { CIS_BUCKET_POLICY_CHANGE_EVENTS, EMAIL_SUBSCRIPTION } from './alarms.js';
-export { BOUNDARIES_GENERATOR, boundaryResources, nodeBoundaryDocument, nodeBoundaryName, policyPathAndName, tenantWorkloadBoundaryDocument } from './boundaries.js';
+export { BOUNDARIES_GENERATOR, BOUNDED_ROLE_CHANGES, boundaryResources, NEVER_ON_ROLES, providerRolePolicyDocument, nodeBoundaryDocument, nodeBoundaryName, policyPathAndName, tenantWorkloadBoundaryDocument } from './boundaries.js';
 export { ACCESS_LEVELS, CROSSPLANE_SPEC_FIELDS, readIdentity, readSpec } from './claim.js';
 export { composeSecureBucket, OTHER_REQUEST, OTHER_REQUEST_COMPOSITE } from './compose.js';
 export type { ComposeInput } from './compose.js';
@@ -19,7 +19,7 @@ export { accessPointArn, accessPointName, accountRootArn, bucketName, consumerRo
 export { awsManagedReadBuckets, endpointPolicy } from './network.js';
 export { governanceBypassStatement } from './object-lock.js';
 export { REPLICA_PARTS } from './owned-bucket.js';
-export { canonicalJson } from './policy.js';
+export { canonicalJson, renderPolicy } from './policy.js';
 export { versioningRequired } from './protection.js';
 export { REPLICATION_ACTIONS } from './replication.js';
 export { COMPONENT_LABEL } from './resources.js';

@@ -7,7 +7,8 @@ import { governanceBypassPrincipals } from './object-lock.js';
 import { versioningRequired } from './protection.js';
 import { replicationTarget, type ReplicationTarget } from './replication.js';
 import { bucketConfiguration, managed, observedString } from './resources.js';
-import type { ManagedResource } from './types.js';
+import { isObject } from './fields.js';
+import { ClaimError, type ManagedResource } from './types.js';
 
 /** Composition resource name and component label of each part of a bucket. */
 interface Part {
@@ -27,6 +28,9 @@ export interface BucketParts {
   objectLock: Part;
   logging: Part;
   lifecycle: Part;
+  changeAlerts: Part;
+  accessPointAlerts: Part;
+  keyAlerts: Part;
 }
 
 /** The source's names are what clusters already hold: changing one would make Crossplane replace it. */
@@ -42,6 +46,9 @@ export const SOURCE_PARTS: BucketParts = {
   objectLock: { name: 'bucket-object-lock', component: 'object-lock' },
   logging: { name: 'bucket-logging', component: 'access-logging' },
   lifecycle: { name: 'bucket-lifecycle', component: 'lifecycle' },
+  changeAlerts: { name: 'bucket-change-alerts', component: 'change-alerts' },
+  accessPointAlerts: { name: 'access-point-change-alerts', component: 'access-point-change-alerts' },
+  keyAlerts: { name: 'key-change-alerts', component: 'key-change-alerts' },
 };
 
 const replica = (name: string): Part => ({ name, component: name });
@@ -57,6 +64,9 @@ export const REPLICA_PARTS: BucketParts = {
   objectLock: replica('replica-object-lock'),
   logging: replica('replica-logging'),
   lifecycle: replica('replica-lifecycle'),
+  changeAlerts: replica('replica-change-alerts'),
+  accessPointAlerts: replica('replica-access-point-change-alerts'),
+  keyAlerts: replica('replica-key-change-alerts'),
 };
 
 export interface OwnedBucket {
@@ -78,6 +88,12 @@ export interface OwnedBucket {
   governanceBypass: string[];
   /** Versioning on: object lock, replication or the claim need it. */
   versioned: boolean;
+  /**
+   * The account the bucket must belong to, sent as `expectedBucketOwner` where provider-aws offers it:
+   * AWS then refuses to read or write a same-named bucket of another account (the replica's name is
+   * predictable, so somebody else may create it first).
+   */
+  expectedOwner?: string;
 }
 
 /** The key ARN the provider reported for a bucket's key. */
@@ -133,6 +149,7 @@ export function replicaBucket(ctx: RenderContext, target: ReplicationTarget): Ow
     accessPoints: [],
     governanceBypass: ctx.spec.objectLock?.mode === 'Governance' ? breakGlass : [],
     versioned: true,
+    expectedOwner: ctx.env.accountId,
   };
   if (target.keyArn !== undefined) b.keyArn = target.keyArn;
   return b;
@@ -155,5 +172,49 @@ export function bucketPart(
   // AWS names a bucket's configuration after its bucket (terraform's import id): a re-created or
   // migrated claim takes it over instead of writing a second one.
   const options = outlivesClaim ? bucketConfiguration(b.name) : { externalName: b.name };
-  return { [name]: managed(ctx.identity, `s3.aws.upbound.io/${version}`, kind, component, { region: b.region, bucket: b.name, ...fields }, options) };
+  const owner = b.expectedOwner !== undefined && EXPECTS_BUCKET_OWNER.has(kind) && !managedWithoutOwner(ctx, name) ? { expectedBucketOwner: b.expectedOwner } : {};
+  return { [name]: managed(ctx.identity, `s3.aws.upbound.io/${version}`, kind, component, { region: b.region, bucket: b.name, ...owner, ...fields }, options) };
+}
+
+/** The bucket configurations whose provider-aws schema has `expectedBucketOwner` (../shared/schemas). */
+export const EXPECTS_BUCKET_OWNER = new Set(['BucketVersioning', 'BucketServerSideEncryptionConfiguration', 'BucketLifecycleConfiguration', 'BucketObjectLockConfiguration', 'BucketLogging']);
+
+/**
+ * `expectedBucketOwner` is replace-only in terraform (upjet refuses the replacement): a part the
+ * provider already manages without it keeps going without it rather than going unsynced.
+ */
+function managedWithoutOwner(ctx: RenderContext, name: string): boolean {
+  const seen = ctx.observed[name]?.resource;
+  if (seen === undefined) return false;
+  const spec = isObject(seen['spec']) ? seen['spec'] : {};
+  const policies = spec['managementPolicies'];
+  const observeOnly = Array.isArray(policies) && policies.length === 1 && policies[0] === 'Observe';
+  const forProvider = spec['forProvider'];
+  return !observeOnly && isObject(forProvider) && forProvider['expectedBucketOwner'] === undefined;
+}
+
+/** What the provider reports when AWS refuses a request carrying `x-amz-expected-bucket-owner`. */
+const OWNER_REFUSED = /AccessDenied|status code: 403|StatusCode: 403/;
+
+/**
+ * Adoption only of a bucket proven to be in the platform's account: a configuration read with
+ * `expectedBucketOwner` that AWS refuses means the bucket under that name is somebody else's (tags
+ * prove nothing: any owner can set them). Refused before anything is taken over.
+ */
+export function refuseForeignBuckets(ctx: RenderContext, resources: Record<string, ManagedResource>): void {
+  for (const [name, resource] of Object.entries(resources)) {
+    const forProvider = resource.spec['forProvider'];
+    const owner = isObject(forProvider) ? forProvider['expectedBucketOwner'] : undefined;
+    if (typeof owner !== 'string' || !isObject(forProvider)) continue;
+    const reported = ctx.observed[name]?.resource.status?.conditions;
+    const synced = (Array.isArray(reported) ? reported : []).find((c) => isObject(c) && c['type'] === 'Synced') as { status?: unknown; message?: unknown } | undefined;
+    if (synced?.status !== 'False' || typeof synced.message !== 'string' || !OWNER_REFUSED.test(synced.message)) continue;
+    const bucket = String(forProvider['bucket']);
+    const field = bucket === ctx.bucketName ? (ctx.spec.naming.strategy === 'Fixed' ? 'spec.naming.name' : 'spec.naming') : 'spec.replication.destinationRegion';
+    throw new ClaimError(
+      field,
+      `s3://${bucket} is not proven to be in account ${owner}: AWS refused to read its ${resource.kind} as that owner's (${synced.message}); another account may hold the name, and nothing was taken over`,
+      `ask the platform team to check who owns s3://${bucket}; until then remove ${field === 'spec.replication.destinationRegion' ? 'spec.replication' : 'the claim'} (no data was written to it)`,
+    );
+  }
 }

@@ -3,6 +3,7 @@
 // that can do exactly the replication actions and nothing else. Replica modifications and delete
 // markers are not replicated: a delete on the source never reaches the copy.
 import { externalNameOf } from './adoption.js';
+import { alertTopicArn, changeAlertResourcesFor } from './alarms.js';
 import { accessLoggingFor } from './audit.js';
 import { bucketResourcesFor } from './bucket.js';
 import { bucketPolicyResourcesFor } from './bucket-policy.js';
@@ -28,7 +29,14 @@ export const REPLICATION_ACTIONS = {
   /** Locked objects carry their retention and legal hold to the replica: S3 must read them. */
   sourceObjectLock: ['s3:GetObjectRetention', 's3:GetObjectLegalHold'],
   destinationObjects: ['s3:ReplicateObject', 's3:ReplicateTags'],
+  /** The rule names the destination account and makes it the replicas' owner (owner override). */
+  destinationOwnerOverride: ['s3:ObjectOwnerOverrideToBucketOwner'],
 };
+
+/** Pins an S3 statement to buckets of the platform's account: a same-named bucket elsewhere gets nothing. */
+export function inAccount(accountId: string): Statement['Condition'] {
+  return { StringEquals: { 'aws:ResourceAccount': accountId } };
+}
 
 export interface ReplicationTarget {
   region: string;
@@ -95,10 +103,18 @@ function kmsViaS3(sid: string, action: string, keyArn: string, region: string, b
 
 export function replicationRolePolicy(ctx: RenderContext, target: ReplicationTarget): PolicyDocument {
   const sourceObjectActions = [...REPLICATION_ACTIONS.sourceObjects, ...(ctx.spec.objectLock ? REPLICATION_ACTIONS.sourceObjectLock : [])];
+  // Bucket names are global and the replica's is predictable: every S3 grant holds only in this account.
+  const pinned = inAccount(ctx.env.accountId);
   const statements: Statement[] = [
-    { Sid: 'SourceBucketConfiguration', Effect: 'Allow', Action: REPLICATION_ACTIONS.sourceBucket, Resource: ctx.bucketArn },
-    { Sid: 'SourceObjectVersions', Effect: 'Allow', Action: sourceObjectActions, Resource: `${ctx.bucketArn}/*` },
-    { Sid: 'ReplicateToDestination', Effect: 'Allow', Action: REPLICATION_ACTIONS.destinationObjects, Resource: `${target.bucketArn}/*` },
+    { Sid: 'SourceBucketConfiguration', Effect: 'Allow', Action: REPLICATION_ACTIONS.sourceBucket, Resource: ctx.bucketArn, Condition: pinned },
+    { Sid: 'SourceObjectVersions', Effect: 'Allow', Action: sourceObjectActions, Resource: `${ctx.bucketArn}/*`, Condition: pinned },
+    {
+      Sid: 'ReplicateToDestination',
+      Effect: 'Allow',
+      Action: [...REPLICATION_ACTIONS.destinationObjects, ...REPLICATION_ACTIONS.destinationOwnerOverride],
+      Resource: `${target.bucketArn}/*`,
+      Condition: pinned,
+    },
   ];
   if (ctx.keyArn !== undefined) statements.push(kmsViaS3('DecryptSourceViaS3', 'kms:Decrypt', ctx.keyArn, ctx.spec.region, ctx.bucketArn));
   if (target.keyArn !== undefined) statements.push(kmsViaS3('EncryptReplicasViaS3', 'kms:Encrypt', target.keyArn, target.region, target.bucketArn));
@@ -117,6 +133,8 @@ export function replicationResources(ctx: RenderContext): Record<string, Managed
     ...bucketPolicyResourcesFor(ctx, replica),
     ...lifecycleResourcesFor(ctx, replica),
     ...accessLoggingFor(ctx, replica),
+    // Watched in its own region like the source, whenever the source is watched at all.
+    ...(alertTopicArn(ctx) !== undefined ? changeAlertResourcesFor(ctx, replica) : {}),
   };
   out[REPLICATION_ROLE] = managed(
     ctx.identity,
@@ -150,7 +168,13 @@ export function replicationResources(ctx: RenderContext): Record<string, Managed
           filter: {},
           deleteMarkerReplication: { status: 'Disabled' },
           sourceSelectionCriteria: { sseKmsEncryptedObjects: { status: 'Enabled' }, replicaModifications: { status: 'Disabled' } },
-          destination: { bucket: target.bucketArn, encryptionConfiguration: { replicaKmsKeyId: target.keyArn } },
+          // The destination account and owner override: S3 checks the replica's owner before writing.
+          destination: {
+            account: ctx.env.accountId,
+            accessControlTranslation: { owner: 'Destination' },
+            bucket: target.bucketArn,
+            encryptionConfiguration: { replicaKmsKeyId: target.keyArn },
+          },
         },
       ],
     }, { externalName: ctx.bucketName });

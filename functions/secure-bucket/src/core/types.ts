@@ -115,7 +115,8 @@ export interface PlatformEnvironment {
   };
   /** logBucket is in the platform's region; S3 logs only within a region, so replicas elsewhere log to logBucketsByRegion. */
   audit: { logBucket?: string; inventoryBucket?: string; logBucketsByRegion: Record<string, string> };
-  alarms: { snsTopicArn?: string };
+  /** EventBridge delivers to SNS only within a region: the platform's topic in each region replicas live in. */
+  alarms: { snsTopicArn?: string; snsTopicArnsByRegion?: Record<string, string> };
 }
 
 /** A provider-aws managed resource as the core emits it (plain JSON, canonical key order). */
