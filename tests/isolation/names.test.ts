@@ -110,12 +110,12 @@ describe('names that cannot collide: the cases', () => {
 
   it('an EnvironmentConfig with team beside team-sales, both as themselves, is refused with the fix', () => {
     expect(() => readEnvironment(environmentWith({ team: {}, 'team-sales': {} }))).toThrow(
-      /^EnvironmentConfig data\.tenants\.team\.nameSegment: 'team' is a hyphen-prefix of team-sales's segment 'team-sales'.*Fix: give team a nameSegment/,
+      /^EnvironmentConfig data\.tenants\.team\.nameSegment: 'team' \(team\) is a hyphen-prefix of team-sales's segment 'team-sales'.*Fix: give whichever of team and team-sales was added last \(the one without buckets yet\) its own nameSegment.*never change the segment of a tenant that has buckets/,
     );
   });
 
   it('two tenants with the same segment are refused', () => {
-    expect(() => readEnvironment(environmentWith({ 'team-a': { nameSegment: 'shared' }, 'team-b': { nameSegment: 'shared' } }))).toThrow(/'shared' is also the name segment of team-b/);
+    expect(() => readEnvironment(environmentWith({ 'team-a': { nameSegment: 'shared' }, 'team-b': { nameSegment: 'shared' } }))).toThrow(/'shared' is the name segment of both team-a and team-b/);
   });
 
   it('an unregistered namespace gets a Fatal for the platform team, and no name at all', () => {

@@ -172,6 +172,7 @@ const statusFields: Presence<CompositeStatus> = {
   consumers: 'optional',
   pendingValues: 'optional',
   alarmEmailSubscription: 'optional',
+  managedNames: 'optional',
 };
 
 const at = (node: Schema, ...path: string[]): Schema =>

@@ -11,7 +11,7 @@ import {
   type RunFunctionResponse,
   to,
 } from '@crossplane-org/function-sdk-typescript';
-import { ClaimError, composeSecureBucket, OTHER_REQUEST, OTHER_REQUEST_COMPOSITE, type OtherRequest, DEFAULT_ENVIRONMENT_CONFIG, ENVIRONMENT_CONFIG_API_VERSION, inFamilyOf, isObject, type Json, type ObservedResource } from './core/index.js';
+import { ClaimError, composeSecureBucket, OTHER_REQUEST, OTHER_REQUEST_COMPOSITE, PREDECESSOR_PREFIX, type OtherRequest, DEFAULT_ENVIRONMENT_CONFIG, ENVIRONMENT_CONFIG_API_VERSION, inFamilyOf, isObject, type Json, type ObservedResource } from './core/index.js';
 
 /**
  * The key the Composition step declares the EnvironmentConfig under (requirements.requiredResources
@@ -91,6 +91,13 @@ function answeredLookups(req: RunFunctionRequest): OtherRequest | undefined {
   return groups.some((g) => (g.items ?? []).length > 0) ? 'present' : 'absent';
 }
 
+/** The predecessor's composed resources Crossplane found (core/compose.ts predecessorQueries); undefined: not asked. */
+function answeredPredecessors(req: RunFunctionRequest): Json[] | undefined {
+  const answered = Object.entries(req.requiredResources ?? {}).filter(([key]) => key.startsWith(PREDECESSOR_PREFIX));
+  if (answered.length === 0) return undefined;
+  return answered.flatMap(([, group]) => (group.items ?? []).flatMap((i) => (isObject(i.resource) ? [i.resource as Json] : [])));
+}
+
 /**
  * None asked: no requirements field at all. Crossplane compares each call's requirements with the
  * previous call's (none before the first), and an empty message is not none: it would call again.
@@ -134,7 +141,14 @@ export function runFunctionSync(req: RunFunctionRequest): RunFunctionResponse {
     if (!isObject(composite)) return fatalResponse(rsp, 'request has no observed composite resource', 'BadRequest');
 
     const otherRequest = answeredLookups(req);
-    const out = composeSecureBucket({ composite, environmentData: data, observed: observedComposed(req), ...(otherRequest !== undefined ? { otherRequest } : {}) });
+    const predecessors = answeredPredecessors(req);
+    const out = composeSecureBucket({
+      composite,
+      environmentData: data,
+      observed: observedComposed(req),
+      ...(otherRequest !== undefined ? { otherRequest } : {}),
+      ...(predecessors !== undefined ? { predecessors } : {}),
+    });
     // Asked only while a take-over from the other API waits (core/adoption.ts), and restated on the
     // call that answers it: Crossplane calls again until the requirements repeat. Steady state: none.
     for (const [key, q] of Object.entries(out.otherRequestQueries ?? {})) {

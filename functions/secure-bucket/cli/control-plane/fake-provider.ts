@@ -5,7 +5,7 @@
 // a managed one is written to the account first; a composed resource that disappears is deleted
 // from the account unless its deletion policy is Orphan.
 import { createHash } from 'node:crypto';
-import { COMPONENT_LABEL, EXTERNAL_NAME, externalNameOf, isObject, type Json, keepsExternalOnDelete, OBSERVE_ONLY } from '../../src/core/index.js';
+import { COMPONENT_LABEL, EXTERNAL_NAME, externalNameOf, INSTALLATION_TAG, isObject, type Json, keepsExternalOnDelete, OBSERVE_ONLY } from '../../src/core/index.js';
 
 export interface Account {
   accountId: string;
@@ -120,6 +120,26 @@ export class FakeProvider {
     return externalNameOf(resource) ?? this.assigned.get(name);
   }
 
+  /**
+   * AWS never hands out an id twice: two installations' XRs of one name in one account (the seed)
+   * get different ones. Within one installation the seed stays idempotent, as tests re-reconcile.
+   */
+  private freshName(name: string, resource: Json, kind: string): string {
+    const tags = forProviderOf(resource)['tags'];
+    const installation = isObject(tags) ? tags[INSTALLATION_TAG] : undefined;
+    const taken = (id: string) => {
+      const held = this.state[kind]?.[id];
+      const heldTags = held !== undefined && isObject(held['tags']) ? held['tags'] : undefined;
+      if (held === undefined) return false;
+      // Untagged kinds (an event target): another XR's when a setting it names differs.
+      const differs = Object.entries(forProviderOf(resource)).some(([k, v]) => typeof v === 'string' && typeof held[k] === 'string' && held[k] !== v);
+      return heldTags?.[INSTALLATION_TAG] !== installation || differs;
+    };
+    let generated = generatedName(name, resource, this.seed);
+    for (let n = 1; taken(generated); n++) generated = generatedName(name, resource, `${this.seed}#${n}`);
+    return generated;
+  }
+
   /** `<field>Selector` matching a sibling by component label: resolved to the sibling's ARN (or id), as Crossplane does. */
   private resolve(value: unknown, arns: Map<string, string>): unknown {
     if (Array.isArray(value)) return value.map((v) => this.resolve(v, arns));
@@ -159,7 +179,7 @@ export class FakeProvider {
         if (held && typeof held['arn'] === 'string') arns.set(componentOf(resource), held['arn']);
         continue;
       }
-      externalName ??= generatedName(name, resource, this.seed);
+      externalName ??= this.freshName(name, resource, kind);
       this.assigned.set(name, externalName);
       const ids = identifiers(kind, externalName, forProviderOf(resource), this.account);
       if (typeof ids['arn'] === 'string') arns.set(componentOf(resource), ids['arn']);

@@ -7,7 +7,7 @@
 import type { RenderContext } from './context.js';
 import { isObject, shown } from './fields.js';
 import { CLAIM_API, TAKE_OVER_ANNOTATION } from './api.js';
-import { OWNER_API_TAG, OWNER_NAME_TAG, OWNER_NAMESPACE_TAG } from './naming.js';
+import { CLUSTER_TAG, INSTALLATION_TAG, installationOf, OWNER_API_TAG, OWNER_NAME_TAG, OWNER_NAMESPACE_TAG } from './naming.js';
 import { ClaimError, type ManagedResource, type ObservedResource } from './types.js';
 
 export const OBSERVE_ONLY = ['Observe'];
@@ -78,10 +78,47 @@ function tagsOf(atProvider: Record<string, unknown>): Record<string, unknown> | 
 /** Kinds that carry the platform's ownership tags; the rest (a bucket's configurations) follow their bucket. */
 const TAGGED_KINDS = new Set(['Bucket', 'Key']);
 
-/** This request's namespace, and its name or none (a resource the platform handed over by namespace). */
+/**
+ * The installation that tagged a resource: the installation tag, else (tagged before it existed) the
+ * cluster tag, which then named the installation; undefined for a resource the platform tagged by hand.
+ */
+function installationTagged(tags: Record<string, unknown> | undefined): unknown {
+  return tags?.[INSTALLATION_TAG] ?? tags?.[CLUSTER_TAG];
+}
+
+/** Another installation of this account (a second cluster) made it: its namespace tags say nothing about ours. */
+function otherInstallation(ctx: RenderContext, tags: Record<string, unknown> | undefined): boolean {
+  const held = installationTagged(tags);
+  return held !== undefined && held !== installationOf(ctx.env);
+}
+
+/**
+ * This installation, this request's namespace, and its name or none (a resource the platform
+ * handed over by namespace).
+ */
 function taggedForThisRequest(ctx: RenderContext, tags: Record<string, unknown> | undefined): boolean {
   const claim = tags?.[OWNER_NAME_TAG];
-  return tags?.[OWNER_NAMESPACE_TAG] === ctx.identity.claimNamespace && (claim === undefined || claim === ctx.identity.claimName);
+  return !otherInstallation(ctx, tags) && tags?.[OWNER_NAMESPACE_TAG] === ctx.identity.claimNamespace && (claim === undefined || claim === ctx.identity.claimName);
+}
+
+/** Kinds AWS holds under a name a render chooses but that carry no tags: adopted only when they serve this request's bucket. */
+const BUCKET_BOUND_KINDS = new Set(['AccessPoint']);
+
+/**
+ * An access point is adopted only when it is on this request's bucket (which adoption already
+ * proved this installation's and request's): an equal name from another installation or bucket
+ * prefix is refused, never re-pointed at our bucket and deleted with our request.
+ */
+function guardBucketBound(ctx: RenderContext, name: string, resource: ManagedResource, atProvider: Record<string, unknown>): Cleared {
+  const bucket = atProvider['bucket'];
+  if (bucket === ctx.bucketName) return 'cleared';
+  throw new ClaimError(
+    ctx.env.installationId === undefined ? 'EnvironmentConfig data.installationId' : 'spec.consumers',
+    `${heldName(name, resource)} already exists in AWS on bucket ${shown(bucket)}, not on s3://${ctx.bucketName}: another installation or request of this account uses the name; nothing was changed`,
+    ctx.env.installationId === undefined
+      ? 'the platform team gives each installation (cluster) of this account its own data.installationId (docs/environment.md); only one may leave it unset'
+      : `ask the platform team: AWS holds an access point under this consumer's generated name that is not ${ctx.identity.claimNamespace}'s`,
+  );
 }
 
 /** How an error names the resource AWS holds. */
@@ -95,12 +132,23 @@ function heldName(name: string, resource: ManagedResource): string {
  * lifecycle). A resource tagged with the namespace alone (handed over by the platform) is adopted.
  */
 function guardOwnership(ctx: RenderContext, name: string, resource: ManagedResource, atProvider: Record<string, unknown>): Cleared {
+  if (BUCKET_BOUND_KINDS.has(resource.kind)) return guardBucketBound(ctx, name, resource, atProvider);
   if (!TAGGED_KINDS.has(resource.kind)) return 'cleared';
   const tags = tagsOf(atProvider);
   const owner = tags?.[OWNER_NAMESPACE_TAG];
   const claim = tags?.[OWNER_NAME_TAG];
   const what = heldName(name, resource);
   if (taggedForThisRequest(ctx, tags)) return guardApi(ctx, what, tags);
+  if (otherInstallation(ctx, tags)) {
+    // Same account, another cluster (or installation): its names may equal ours when neither set an id.
+    throw new ClaimError(
+      ctx.spec.naming.strategy === 'Fixed' ? 'spec.naming.name' : 'EnvironmentConfig data.installationId',
+      `${what} already exists in AWS and belongs to installation ${shown(installationTagged(tags))} (namespace ${shown(owner)}), not to this one (${installationOf(ctx.env)}): the platform never takes over another installation's resources; nothing was changed`,
+      ctx.spec.naming.strategy === 'Fixed'
+        ? 'choose another fixed name, or use strategy Generated'
+        : 'the platform team gives each installation (cluster) of this account its own data.installationId (docs/environment.md); only one may leave it unset',
+    );
+  }
   const whose =
     owner === ctx.identity.claimNamespace
       ? `belongs to claim ${shown(claim)} of this namespace (delete or rename that claim first; a re-created claim takes over under its own name)`
@@ -183,6 +231,12 @@ export interface Adoption {
   awaitingOtherRequest: boolean;
   /** True once the bucket itself is managed: from then on everything else is rendered too. */
   bucketManaged: boolean;
+  /** AWS holds, unmanaged by us yet, something an earlier request of this namespace and name left: a take-over. */
+  takingOver: boolean;
+  /** Composed resources that outlive a request or may be held in AWS (observed before managed). */
+  held: string[];
+  /** Of those, the ones already managed. */
+  managed: string[];
 }
 
 /**
@@ -192,29 +246,37 @@ export interface Adoption {
  * is not proven yet. All of them are taken over in the same pass.
  */
 export function observeBeforeManage(ctx: RenderContext, resources: Record<string, ManagedResource>): Adoption {
-  const adoptable = Object.entries(resources).filter(([, r]) => r.spec['deletionPolicy'] === 'Orphan');
+  // Access points are deleted with their request, yet AWS may hold one under our name: observed first too.
+  const adoptable = Object.entries(resources).filter(([, r]) => r.spec['deletionPolicy'] === 'Orphan' || BUCKET_BOUND_KINDS.has(r.kind));
   const observing: string[] = [];
+  const managedNow: string[] = [];
   let awaitingOtherRequest = false;
+  let takingOver = false;
   for (const [name, resource] of adoptable) {
     if (isManaged(ctx.observed, name, externalNameOf(resource))) {
+      managedNow.push(name);
       if (guardManaged(ctx, name, resource) === 'lookup') awaitingOtherRequest = true;
       continue;
     }
     const seen = observation(ctx.observed, name, externalNameOf(resource));
     const cleared = seen.state === 'present' ? guardOwnership(ctx, name, resource, seen.atProvider) : 'cleared';
+    if (seen.state === 'present') takingOver = true;
     if (cleared === 'lookup') awaitingOtherRequest = true;
     if (seen.state === 'unreported' || cleared === 'lookup') observing.push(name);
   }
+  const held = adoptable.map(([name]) => name);
   const bucketManaged = isManaged(ctx.observed, 'bucket', ctx.bucketName);
-  if (observing.length === 0) return { observing, bucketManaged, awaitingOtherRequest };
-  const held = new Set(adoptable.map(([name]) => name));
+  // Once the bucket is ours, a newcomer (an access point) is no take-over of a predecessor's bucket.
+  const base = { bucketManaged, awaitingOtherRequest, takingOver: takingOver && !bucketManaged, held, managed: managedNow };
+  if (observing.length === 0) return { observing, ...base };
+  const heldSet = new Set(held);
   for (const [name, resource] of Object.entries(resources)) {
-    if (held.has(name)) resource.spec['managementPolicies'] = OBSERVE_ONLY;
+    if (heldSet.has(name)) resource.spec['managementPolicies'] = OBSERVE_ONLY;
     else if (!bucketManaged) delete resources[name];
   }
   if (bucketManaged) {
     // Only the newcomers wait; what is already managed stays managed.
     for (const [name, resource] of adoptable) if (isManaged(ctx.observed, name, externalNameOf(resource))) delete resource.spec['managementPolicies'];
   }
-  return { observing: bucketManaged ? observing : adoptable.map(([name]) => name), bucketManaged, awaitingOtherRequest };
+  return { observing: bucketManaged ? observing : held, ...base };
 }

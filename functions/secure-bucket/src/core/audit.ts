@@ -2,6 +2,7 @@
 // bucket (separate, unlocked, owned by the platform) and only when the platform has one.
 import type { RenderContext } from './context.js';
 import { bucketPart, sourceBucket, type OwnedBucket } from './owned-bucket.js';
+import { tenantSegment } from './naming.js';
 import { managed } from './resources.js';
 import { ClaimError, type ManagedResource } from './types.js';
 
@@ -69,8 +70,9 @@ export function auditResources(ctx: RenderContext): Record<string, ManagedResour
           bucketArn: `arn:${env.partition}:s3:::${env.audit.inventoryBucket}`,
           accountId: env.accountId,
           format: 'Parquet',
-          // Per tenant namespace: the platform can grant each team read on its own reports.
-          prefix: identity.claimNamespace,
+          // Per registered segment, not namespace: 'team' would prefix 'team-sales' in the shared
+          // bucket, and a grant on one team's reports would reach the other's.
+          prefix: tenantSegment(identity, env),
           // SSE-S3: the reports hold metadata only, and S3 (the writer) needs no grant on a key.
           encryption: { sseS3: {} },
         },

@@ -1,7 +1,7 @@
 // The pure core: (XR, platform environment, observed resources) -> desired resources + status.
 // No I/O, no SDK types: the gRPC adapter and the tests call this the same way.
 import { accessPointResourceName, accessPointResources } from './access-points.js';
-import { observeBeforeManage, type Adoption } from './adoption.js';
+import { OBSERVE_ONLY, observeBeforeManage, type Adoption } from './adoption.js';
 import { alarmResources, emailSubscriptionState } from './alarms.js';
 import { auditResources } from './audit.js';
 import { bucketResources } from './bucket.js';
@@ -12,14 +12,16 @@ import { encryptionResources } from './encryption.js';
 import { readEnvironment } from './environment.js';
 import type { Json } from './fields.js';
 import { identityResources } from './identity.js';
-import { tenantBucketPrefix } from './naming.js';
+import { bucketName, installationOf, OWNER_NAME_TAG, OWNER_NAMESPACE_TAG, tenantBucketPrefix, tenantSegment } from './naming.js';
+import { isObject } from './fields.js';
+import { namespacedResource } from './family.js';
 import { lifecycleResources } from './lifecycle.js';
 import { networkResources } from './network.js';
 import { refuseForeignBuckets } from './owned-bucket.js';
 import { protectionResources } from './protection.js';
 import { replicationResources } from './replication.js';
 import { CLAIM_API, CLAIM_KIND, COMPOSITE_KIND, NAMESPACED_XR_API_VERSION, NAMESPACED_XR_KIND, PLATFORM_API_VERSION } from './api.js';
-import { ClaimError, type ClaimIdentity, type CompositeStatus, type ManagedResource, type ObjectQuery, type ObservedResource, type OtherRequest, type RenderOutput } from './types.js';
+import { ClaimError, type BucketSpec, type ClaimIdentity, type CompositeStatus, type ManagedNames, type ManagedResource, type ObjectQuery, type ObservedResource, type OtherRequest, type PlatformEnvironment, type RenderOutput } from './types.js';
 
 /** One AWS concern each; the order is the order resources are listed in. */
 const CONCERNS: Array<(ctx: RenderContext) => Record<string, ManagedResource>> = [
@@ -42,11 +44,21 @@ export interface ComposeInput {
   observed: Record<string, ObservedResource>;
   /** Crossplane's answer to otherRequestQueries, once asked (undefined: not asked, or not answered). */
   otherRequest?: OtherRequest;
+  /**
+   * Crossplane's answer to the predecessor lookups (PREDECESSOR_PREFIX): the composed resources of
+   * an earlier request of this namespace and name that still exist. Undefined: not asked or not answered.
+   */
+  predecessors?: Json[];
 }
 
 export function composeSecureBucket(input: ComposeInput): RenderOutput {
-  const environment = readEnvironment(input.environmentData);
   const identity = readIdentity(input.composite);
+  const recorded = recordedNames(input.composite);
+  const environment = readEnvironment(input.environmentData, undefined, {
+    namespace: identity.claimNamespace,
+    // Rendered before (names recorded, or at least a bucket name): this tenant is the existing one.
+    existing: recorded !== undefined || typeof statusOf(input.composite)['bucketName'] === 'string',
+  });
   const spec = readSpec(input.composite, environment.region);
   if (spec.region !== environment.region) {
     // A gateway endpoint serves only its own region: a bucket elsewhere would be unreachable.
@@ -56,6 +68,8 @@ export function composeSecureBucket(input: ComposeInput): RenderOutput {
       `remove spec.region or set it to ${environment.region}`,
     );
   }
+  const names = managedNamesOf(identity, spec, environment);
+  guardManagedNames(input.composite, recorded, names, identity, spec);
   const fixedPrefix = tenantBucketPrefix(identity, environment);
   if (spec.naming.strategy === 'Fixed' && !spec.naming.name.startsWith(fixedPrefix)) {
     // Crossplane adopts an existing bucket with the same external name: a fixed name outside the
@@ -68,11 +82,137 @@ export function composeSecureBucket(input: ComposeInput): RenderOutput {
   const resources: Record<string, ManagedResource> = {};
   for (const concern of CONCERNS) Object.assign(resources, concern(ctx));
   refuseForeignBuckets(ctx, resources);
+  // Kinds a predecessor's composed resources may delete from AWS: what we render with deletion Delete.
+  const deletable = predecessorQueries(identity, resources);
   const adoption = observeBeforeManage(ctx, resources);
-  const out: RenderOutput = { resources, status: compositeStatus(ctx, adoption), notes: pendingNotes(ctx, adoption), warnings: claimWarnings(ctx) };
+  const waitingFor = adoption.takingOver ? predecessorsLeft(input.composite, input.predecessors) : [];
+  if (waitingFor === undefined || waitingFor.length > 0) holdTakeOver(resources, adoption);
+  const out: RenderOutput = { resources, status: compositeStatus(ctx, adoption, names), notes: pendingNotes(ctx, adoption), warnings: claimWarnings(ctx) };
+  if (waitingFor !== undefined && waitingFor.length > 0) {
+    out.notes.push(`taking over what AWS holds for ${identity.claimNamespace}/${identity.claimName} only once the earlier request's composed resources are deleted (they would delete what this one manages): ${waitingFor.join(', ')}`);
+  }
   // Asked while waiting, and restated once answered: Crossplane stops calling when requirements repeat.
   if (adoption.awaitingOtherRequest || input.otherRequest !== undefined) out.otherRequestQueries = otherRequestOf(identity);
+  if (adoption.takingOver || input.predecessors !== undefined) out.otherRequestQueries = { ...out.otherRequestQueries, ...deletable };
   return out;
+}
+
+/** Requirement names of the predecessor lookups: PREDECESSOR_PREFIX + kind + family. */
+export const PREDECESSOR_PREFIX = 'predecessor-';
+
+/**
+ * A re-created or taken-over request renders the AWS names its predecessor did. Whatever that
+ * predecessor composed with deletion Delete (roles, access points, lifecycle...) and that still
+ * exists, even garbage collected in the background after its XR is gone, would delete the same AWS
+ * resources under the taker. So the take-over asks for them, in both families, by owner labels.
+ */
+function predecessorQueries(identity: ClaimIdentity, resources: Record<string, ManagedResource>): Record<string, ObjectQuery> {
+  const labels = { [OWNER_NAMESPACE_TAG]: identity.claimNamespace, [OWNER_NAME_TAG]: identity.claimName };
+  const out: Record<string, ObjectQuery> = {};
+  for (const resource of Object.values(resources)) {
+    if (resource.spec['deletionPolicy'] !== 'Delete') continue;
+    const kind = resource.kind.toLowerCase();
+    out[`${PREDECESSOR_PREFIX}${kind}-cluster`] = { apiVersion: resource.apiVersion, kind: resource.kind, matchLabels: labels };
+    const twin = namespacedResource(resource, identity.claimNamespace);
+    out[`${PREDECESSOR_PREFIX}${kind}-namespaced`] = { apiVersion: twin.apiVersion, kind: twin.kind, namespace: identity.claimNamespace, matchLabels: labels };
+  }
+  return out;
+}
+
+/**
+ * The predecessor's composed resources still there (undefined: not answered yet). Ours are not
+ * counted: controlled by this XR (uid, or in a simulation without uids, its kind and name).
+ */
+function predecessorsLeft(composite: Json, found: Json[] | undefined): string[] | undefined {
+  if (found === undefined) return undefined;
+  const metadata = isObject(composite['metadata']) ? composite['metadata'] : {};
+  const ours = (obj: Json): boolean => {
+    const meta = isObject(obj['metadata']) ? obj['metadata'] : {};
+    const refs = Array.isArray(meta['ownerReferences']) ? meta['ownerReferences'].filter(isObject) : [];
+    const controller = refs.find((r) => r['controller'] === true);
+    if (controller === undefined) return false;
+    if (typeof metadata['uid'] === 'string' && typeof controller['uid'] === 'string') return controller['uid'] === metadata['uid'];
+    return controller['kind'] === composite['kind'] && controller['name'] === metadata['name'];
+  };
+  return found.filter((o) => !ours(o)).map((o) => {
+    const meta = isObject(o['metadata']) ? o['metadata'] : {};
+    return `${String(o['kind'])} ${String(meta['name'] ?? '?')}${meta['deletionTimestamp'] !== undefined ? ' (deleting)' : ''}`;
+  });
+}
+
+/** Until the predecessor is gone, everything that may be taken over stays observed, nothing else renders. */
+function holdTakeOver(resources: Record<string, ManagedResource>, adoption: Adoption): void {
+  for (const [name, resource] of Object.entries(resources)) {
+    if (adoption.held.includes(name) && !adoption.managed.includes(name)) {
+      resource.spec['managementPolicies'] = OBSERVE_ONLY;
+      if (!adoption.observing.includes(name)) adoption.observing.push(name);
+    } else if (!adoption.managed.includes(name)) delete resources[name];
+  }
+}
+
+function statusOf(composite: Json): Json {
+  return isObject(composite['status']) ? composite['status'] : {};
+}
+
+/** The names an XR recorded on an earlier render, if it did. */
+function recordedNames(composite: Json): Partial<ManagedNames> | undefined {
+  const names = statusOf(composite)['managedNames'];
+  return isObject(names) ? (names as Partial<ManagedNames>) : undefined;
+}
+
+function managedNamesOf(identity: ClaimIdentity, spec: BucketSpec, env: PlatformEnvironment): ManagedNames {
+  return {
+    installation: installationOf(env),
+    accountId: env.accountId,
+    clusterName: env.clusterName,
+    bucketNamePrefix: env.bucketNamePrefix,
+    nameSegment: tenantSegment(identity, env),
+    rolePath: env.identity.rolePath,
+    bucketName: bucketName(identity, spec, env),
+  };
+}
+
+/**
+ * Every AWS name derives from these settings: a render whose settings differ from those the XR's
+ * names were made with would re-point roles, access points, lifecycle, logging and alarms at a new,
+ * empty bucket and delete the old ones. Refused, naming the setting that changed.
+ */
+function guardManagedNames(composite: Json, recorded: Partial<ManagedNames> | undefined, now: ManagedNames, identity: ClaimIdentity, spec: BucketSpec): void {
+  const ns = identity.claimNamespace;
+  const where = `${ns}/${identity.claimName}`;
+  if (recorded === undefined) {
+    // Rendered before the names were recorded: the bucket name alone still says whether they moved.
+    const before = statusOf(composite)['bucketName'];
+    if (spec.naming.strategy === 'Generated' && typeof before === 'string' && before !== now.bucketName) {
+      throw new ClaimError(
+        'EnvironmentConfig data',
+        `${where} manages s3://${before}, but the platform's settings now generate s3://${now.bucketName}: accountId, installationId, bucketNamePrefix or tenants.${ns}.nameSegment changed, and every name would move away from the data; nothing was changed`,
+        'restore the setting that changed; if a tenant added since collides with this one, give the newly added tenant its own nameSegment',
+      );
+    }
+    return;
+  }
+  const settings: Array<[keyof ManagedNames, string]> = [
+    ['accountId', 'EnvironmentConfig data.accountId'],
+    ['clusterName', 'EnvironmentConfig data.clusterName'],
+    ['installation', 'EnvironmentConfig data.installationId'],
+    ['bucketNamePrefix', 'EnvironmentConfig data.bucketNamePrefix'],
+    ['nameSegment', `EnvironmentConfig data.tenants.${ns}.nameSegment`],
+    ['rolePath', 'EnvironmentConfig data.identity.rolePath'],
+  ];
+  for (const [key, field] of settings) {
+    const before = recorded[key];
+    if (before === undefined || before === now[key]) continue;
+    // The installation that predates installationId is known by its clusterName: restored by removing the id.
+    const restore = key === 'installation' && before === recorded.clusterName ? 'remove data.installationId' : `set it back to '${before}'`;
+    throw new ClaimError(
+      field,
+      `is '${now[key]}', but ${where} manages AWS resources named with '${before}' (s3://${recorded.bucketName ?? '?'}): its bucket, roles and access points would move to new names, away from the data, and the old ones be deleted; nothing was changed`,
+      key === 'nameSegment'
+        ? `${restore}; if a newly added tenant's segment collides with '${before}', give that new tenant its own nameSegment, never this existing one`
+        : `${restore}; moving existing buckets to new names is a migration, not a settings change`,
+    );
+  }
 }
 
 /**
@@ -128,7 +268,7 @@ function pendingNotes(ctx: RenderContext, adoption: Adoption): string[] {
   return notes;
 }
 
-function compositeStatus(ctx: RenderContext, adoption: Adoption): CompositeStatus {
+function compositeStatus(ctx: RenderContext, adoption: Adoption, names: ManagedNames): CompositeStatus {
   const lock = ctx.spec.objectLock;
   const status: CompositeStatus = {
     bucketName: ctx.bucketName,
@@ -142,6 +282,7 @@ function compositeStatus(ctx: RenderContext, adoption: Adoption): CompositeStatu
       return entry;
     }),
     pendingValues: pending(ctx, adoption),
+    managedNames: names,
   };
   if (ctx.keyArn !== undefined) status.kmsKeyArn = ctx.keyArn;
   if (ctx.endpointId !== undefined) status.endpointId = ctx.endpointId;

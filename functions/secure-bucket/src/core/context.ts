@@ -5,7 +5,10 @@ import {
   accessPointName,
   bucketArn,
   bucketName,
+  CLUSTER_TAG,
   consumerRoleName,
+  INSTALLATION_TAG,
+  installationOf,
   OWNER_API_TAG,
   ownerLabels,
   roleArn,
@@ -67,7 +70,8 @@ export function buildContext(
     tags: {
       ...ownerLabels(identity),
       [OWNER_API_TAG]: identity.api,
-      'platform.example.org/cluster': env.clusterName,
+      [CLUSTER_TAG]: env.clusterName,
+      [INSTALLATION_TAG]: installationOf(env),
       'platform.example.org/managed-by': 'function-secure-bucket',
     },
   };

@@ -8,7 +8,13 @@ const ACCOUNT = /^[0-9]{12}$/;
 const IAM_ARN = /^arn:aws[a-z-]*:iam::[0-9]{12}:(role|user|policy|root)(\/[\w+=,.@/-]+)?$/;
 const PATH = /^\/([\w+=,.@-]+\/)*$/;
 
-export function readEnvironment(data: unknown, where = 'EnvironmentConfig data'): PlatformEnvironment {
+/** The tenant a render is for, and whether its XR already made AWS names: collision fixes then name the other. */
+export interface TenantHint {
+  namespace: string;
+  existing: boolean;
+}
+
+export function readEnvironment(data: unknown, where = 'EnvironmentConfig data', hint?: TenantHint): PlatformEnvironment {
   const d = objectAt(data, where, true) as Json;
   const f = (path: string) => `${where}.${path}`;
   const identity = objectAt(d['identity'], f('identity'), true) as Json;
@@ -65,8 +71,12 @@ export function readEnvironment(data: unknown, where = 'EnvironmentConfig data')
     audit: { logBucketsByRegion: {} },
     alarms: {},
   };
-  env.tenants = readTenants(objectAt(d['tenants'], f('tenants'), true) as Json, env, f('tenants'));
+  env.tenants = readTenants(objectAt(d['tenants'], f('tenants'), true) as Json, env, f('tenants'), hint);
   if (oidcIssuer !== undefined) env.identity.oidcIssuer = oidcIssuer;
+  // Only in hashes and an exact-match tag, never in a readable name: ids that are hyphen-prefixes
+  // of each other ('blue', 'blue-2') still never meet.
+  const installationId = stringAt(d['installationId'], f('installationId'), { pattern: DNS_LABEL, hint: 'use lowercase letters, digits and inner hyphens, e.g. staging-2' });
+  if (installationId !== undefined) env.installationId = installationId;
   const nodeRoleArn = stringAt(access['nodeRoleArn'], f('access.nodeRoleArn'), { pattern: IAM_ARN });
   if (nodeRoleArn !== undefined) env.access.nodeRoleArn = nodeRoleArn;
   const bucketRule = { pattern: /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/ };
@@ -112,7 +122,7 @@ function namePrefixesOf(env: Pick<PlatformEnvironment, 'bucketNamePrefix' | 'clu
   ];
 }
 
-function readTenants(tenants: Json, env: Pick<PlatformEnvironment, 'bucketNamePrefix' | 'clusterName'>, where: string): Record<string, { nameSegment: string }> {
+function readTenants(tenants: Json, env: Pick<PlatformEnvironment, 'bucketNamePrefix' | 'clusterName'>, where: string, hint?: TenantHint): Record<string, { nameSegment: string }> {
   const out: Record<string, { nameSegment: string }> = {};
   const entries = Object.entries(tenants);
   if (entries.length === 0) throw new ClaimError(where, 'lists no tenant', 'register each tenant namespace under tenants (clusters/README.md, "Add a tenant")');
@@ -136,10 +146,18 @@ function readTenants(tenants: Json, env: Pick<PlatformEnvironment, 'bucketNamePr
     const [b, { nameSegment: sb }] = bySegment[i]!;
     // 'team' and 'team-sales': 'team's names would start like 'team-sales's names do.
     if (sa === sb || sb.startsWith(`${sa}-`)) {
+      // Renaming the tenant whose buckets exist moves its names away from its data: the fix is
+      // always the newly added tenant's. Which one is new, this render's XR can tell when it is one of them.
+      const mine = hint !== undefined && (hint.namespace === a || hint.namespace === b) ? hint.namespace : undefined;
+      const added = mine === undefined ? undefined : hint!.existing ? (mine === a ? b : a) : mine;
+      const clash = sa === sb ? `'${sa}' is the name segment of both ${a} and ${b}` : `'${sa}' (${a}) is a hyphen-prefix of ${b}'s segment '${sb}': their names could be equal`;
+      const example = (ns: string) => `'${out[ns]!.nameSegment}0'`;
       throw new ClaimError(
-        `${where}.${a}.nameSegment`,
-        sa === sb ? `'${sa}' is also the name segment of ${b}` : `'${sa}' is a hyphen-prefix of ${b}'s segment '${sb}': ${a}'s names could equal ${b}'s`,
-        `give ${a} a nameSegment that is neither equal to nor a hyphen-prefix of another tenant's (e.g. '${sa}0')`,
+        `${where}.${added ?? a}.nameSegment`,
+        clash,
+        added !== undefined
+          ? `give the newly added tenant ${added} its own nameSegment (e.g. ${example(added)}), neither equal to nor a hyphen-prefix of another's; never change ${added === a ? b : a}'s: its AWS names would move away from its data`
+          : `give whichever of ${a} and ${b} was added last (the one without buckets yet) its own nameSegment (e.g. ${example(b)} for ${b}); never change the segment of a tenant that has buckets: its AWS names would move away from its data`,
       );
     }
   }

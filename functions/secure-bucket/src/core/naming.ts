@@ -50,6 +50,23 @@ export function tenantSegment(identity: Pick<ClaimIdentity, 'claimNamespace'>, e
   return tenant.nameSegment;
 }
 
+/**
+ * The installation this render belongs to, as the installation tag says it: installationId, or for
+ * the installation that predates it, its clusterName (what its resources' cluster tag already holds).
+ */
+export function installationOf(env: Pick<PlatformEnvironment, 'installationId' | 'clusterName'>): string {
+  return env.installationId ?? env.clusterName;
+}
+
+/**
+ * What a generated name's hash gains for this installation: nothing for the installation that
+ * predates installationId (its names stay as they were), else the id (and the bucket prefix, which
+ * access point names do not otherwise carry), so two installations of one account never share a name.
+ */
+function installationParts(env: Pick<PlatformEnvironment, 'installationId' | 'bucketNamePrefix'>): string[] {
+  return env.installationId === undefined ? [] : ['installation', env.installationId, env.bucketNamePrefix];
+}
+
 /** Every bucket name of a tenant starts with this, Fixed or Generated. */
 export function tenantBucketPrefix(identity: Pick<ClaimIdentity, 'claimNamespace'>, env: PlatformEnvironment): string {
   return `${env.bucketNamePrefix}-${tenantSegment(identity, env)}-`;
@@ -63,13 +80,13 @@ export function tenantBucketPrefix(identity: Pick<ClaimIdentity, 'claimNamespace
 export function bucketName(identity: ClaimIdentity, spec: Pick<BucketSpec, 'naming'>, env: PlatformEnvironment): string {
   if (spec.naming.strategy === 'Fixed') return spec.naming.name;
   const readable = `${tenantBucketPrefix(identity, env)}${withoutDots(identity.claimName)}`.toLowerCase();
-  return boundedName(readable, BUCKET_NAME_MAX, env.accountId, identity.claimNamespace, identity.claimName);
+  return boundedName(readable, BUCKET_NAME_MAX, env.accountId, ...installationParts(env), identity.claimNamespace, identity.claimName);
 }
 
 /** IAM role name of one consumer (IAM allows 64 characters). */
 export function consumerRoleName(identity: ClaimIdentity, consumer: Pick<Consumer, 'name'>, env: PlatformEnvironment): string {
   const readable = `${env.clusterName}-${tenantSegment(identity, env)}-${identity.claimName}-${consumer.name}`;
-  return boundedName(readable, ROLE_NAME_MAX, env.clusterName, identity.claimNamespace, identity.claimName, consumer.name);
+  return boundedName(readable, ROLE_NAME_MAX, env.clusterName, ...installationParts(env), identity.claimNamespace, identity.claimName, consumer.name);
 }
 
 /** The account's root principal: key and access-point policies name it, always with a condition. */
@@ -92,7 +109,7 @@ export function consumerRoleArn(identity: ClaimIdentity, consumer: Pick<Consumer
 /** Access point names: 3-50 characters, unique per account and region. */
 export function accessPointName(identity: ClaimIdentity, consumer: Pick<Consumer, 'name'>, env: PlatformEnvironment): string {
   const readable = `${tenantSegment(identity, env)}-${withoutDots(identity.claimName)}-${consumer.name}`.toLowerCase();
-  return boundedName(readable, ACCESS_POINT_NAME_MAX, env.accountId, identity.claimNamespace, identity.claimName, consumer.name);
+  return boundedName(readable, ACCESS_POINT_NAME_MAX, env.accountId, ...installationParts(env), identity.claimNamespace, identity.claimName, consumer.name);
 }
 
 export function accessPointArn(env: PlatformEnvironment, region: string, name: string): string {
@@ -110,7 +127,7 @@ export function kmsAliasName(bucket: string): string {
 /** Replication role: one per bucket, only when the claim replicates. */
 export function replicationRoleName(identity: ClaimIdentity, env: PlatformEnvironment): string {
   const readable = `${env.clusterName}-${tenantSegment(identity, env)}-${identity.claimName}-replication`;
-  return boundedName(readable, ROLE_NAME_MAX, env.clusterName, identity.claimNamespace, identity.claimName, 'replication');
+  return boundedName(readable, ROLE_NAME_MAX, env.clusterName, ...installationParts(env), identity.claimNamespace, identity.claimName, 'replication');
 }
 
 /** The Kubernetes subject a consumer's IRSA trust names: always the claim's own namespace. */
@@ -123,6 +140,9 @@ export const OWNER_NAMESPACE_TAG = 'platform.example.org/claim-namespace';
 export const OWNER_NAME_TAG = 'platform.example.org/claim-name';
 /** Which API (claim or v2 XR) requested it; absent on what was tagged before v2, when only claims existed. */
 export const OWNER_API_TAG = 'platform.example.org/requested-through';
+/** The installation (installationOf) that made a resource; before the tag existed, the cluster tag said it. */
+export const INSTALLATION_TAG = 'platform.example.org/installation';
+export const CLUSTER_TAG = 'platform.example.org/cluster';
 
 /** Labels the core puts on every composed resource, so selectors and audits can find them. */
 export function ownerLabels(identity: ClaimIdentity): Record<string, string> {

@@ -87,6 +87,11 @@ export interface PlatformEnvironment {
   partition: string;
   region: string;
   clusterName: string;
+  /**
+   * Names this platform installation among others in the same account. Unset: the installation
+   * that predates the setting (its names unchanged, it is known by clusterName in tags).
+   */
+  installationId?: string;
   bucketNamePrefix: string;
   /**
    * Registered tenants: namespace -> the segment that stands for it in every AWS name. No segment
@@ -163,6 +168,19 @@ export interface CompositeStatus {
   pendingValues?: string[];
   /** Requested, PendingConfirmation or Confirmed: AWS sends no alert to the address before it is confirmed. */
   alarmEmailSubscription?: string;
+  /** The settings this XR's AWS names were made from: a render whose settings differ is refused (compose.ts). */
+  managedNames?: ManagedNames;
+}
+
+/** The platform settings every generated AWS name of one XR derives from, as recorded in its status. */
+export interface ManagedNames {
+  installation: string;
+  accountId: string;
+  clusterName: string;
+  bucketNamePrefix: string;
+  nameSegment: string;
+  rolePath: string;
+  bucketName: string;
 }
 
 /** Whether the other API's request of this namespace and name exists (Crossplane looked it up). */
