@@ -136,7 +136,10 @@ describe.each(clusters.map((c) => [c]))('cluster %s: its values agree with each 
     expect(env.clusterName).toBe(cluster);
     const arns = strings(env).filter((s) => s.startsWith('arn:'));
     expect(arns.length).toBeGreaterThan(3);
-    for (const arn of arns) expect(arn).toMatch(new RegExp(`^arn:aws:[a-z0-9-]+:(${env.region})?:${env.accountId}:`));
+    // Replica regions have their own platform topic (alarms.snsTopicArnsByRegion): the account is still this one.
+    const regions = [env.region, ...Object.keys(env.alarms.snsTopicArnsByRegion ?? {})].join('|');
+    for (const arn of arns) expect(arn).toMatch(new RegExp(`^arn:aws:[a-z0-9-]+:(${regions})?:${env.accountId}:`));
+    for (const [region, arn] of Object.entries(env.alarms.snsTopicArnsByRegion ?? {})) expect(arn.split(':')[3]).toBe(region);
     expect(env.identity.oidcIssuer).toMatch(new RegExp(`^oidc\\.eks\\.${env.region}\\.amazonaws\\.com/id/[0-9A-Z]{32}$`));
   });
 

@@ -121,7 +121,8 @@ describe('finding 6: a changed naming setting never moves an XR away from its da
   it.each([
     ['the tenant segment', 'tenants.team-sales.nameSegment', (d: Json) => ((d['tenants'] as Json)['team-sales'] = { nameSegment: 'sales' })],
     ['bucketNamePrefix', 'bucketNamePrefix', (d: Json) => (d['bucketNamePrefix'] = 'acme-new')],
-    ['accountId', 'accountId', (d: Json) => (d['accountId'] = '999988887777')],
+    // A real move to another account renames every ARN too: only the managed-names guard may object.
+    ['accountId', 'accountId', (d: Json) => Object.assign(d, JSON.parse(JSON.stringify(d).replaceAll(String(d['accountId']), '999988887777')))],
     ['rolePath', 'identity.rolePath', (d: Json) => ((d['identity'] as Json)['rolePath'] = '/other/')],
     ['installationId', 'installationId', (d: Json) => (d['installationId'] = 'staging-2')],
   ])('finding 6: renaming %s is a Fatal naming the setting, nothing rendered', (_what, field, patch) => {

@@ -95,6 +95,7 @@ export const NOT_VALIDATED_AS_OBJECTS: readonly NotAnApiObject[] = [
     kind: 'Kustomization',
     why: 'kustomize build input; the GitOps tests build it with `kubectl kustomize` and validate the output',
   },
+  { path: /^\.github\/workflows\//, why: 'GitHub Actions workflow, not a Kubernetes object' },
   { path: /(^|\/)kustomization\.ya?ml$/, why: 'kustomize build input (Kustomization or Component; apiVersion/kind are optional there)' },
   { apiVersion: 'meta.pkg.crossplane.io/v1', kind: 'Configuration', why: PACKAGE_METADATA },
   { apiVersion: 'meta.pkg.crossplane.io/v1', kind: 'Function', why: PACKAGE_METADATA },
