@@ -85,6 +85,7 @@ interface Environment {
   identity: { oidcIssuer: string; permissionsBoundaryArn: string };
   network: { vpcId: string; endpoint: { id?: string } };
   access: { providerRoleArn: string };
+  alarms: { snsTopicArnsByRegion?: Record<string, string> };
 }
 
 function environmentOf(cluster: string): Environment {

@@ -143,8 +143,29 @@ function accountFor(opts: RenderOptions): FakeAccount {
   return new FakeAccount({ accountId: String(data['accountId'] ?? '000000000000'), partition: String(data['partition'] ?? 'aws') });
 }
 
-/** The control plane for one XR: pass after pass until nothing changes (one pass without `converge`). */
-function* reconcile(composite: Json, opts: RenderOptions): Generator<RunFunctionRequest, RenderedClaim, RunFunctionResponse> {
+/** One reconcile of the XR, as the control plane saw it: the pipeline's desired state and results. */
+export interface Reconciled {
+  resources: Record<string, Json>;
+  status: Json;
+  results: RenderedClaim['results'];
+  fatal?: string;
+  /** Our step's last request and response, when the pass ran through our pipeline emulation. */
+  pass?: Pass;
+}
+
+/** What one pass reconciles: the XR with the status the last pass wrote, and what the provider reported. */
+export interface PassInput {
+  xr: Json;
+  observed: Record<string, Json>;
+  pass: number;
+  tag: string;
+}
+
+/**
+ * The one converge loop, whoever runs a reconcile (our pipeline emulation, or the real Crossplane
+ * engine: engine.ts): pass after pass until nothing changes (one pass without `converge`).
+ */
+function* passes(composite: Json, opts: RenderOptions): Generator<PassInput, RenderedClaim, Reconciled> {
   const provider = accountFor(opts).providerFor(opts.idSeed ?? String((composite['metadata'] as Json)['name']));
   const maxPasses = opts.converge ? (opts.maxPasses ?? 10) : 1;
   const history: Pass[] = [];
@@ -154,16 +175,13 @@ function* reconcile(composite: Json, opts: RenderOptions): Generator<RunFunction
   let previousFingerprint = '';
   for (let pass = 1; pass <= maxPasses; pass++) {
     const xr = pass === 1 ? composite : { ...composite, status };
-    const done = yield* reconcileCalls(xr, observed, opts, opts.tag ?? `render-pass-${pass}`);
-    history.push(done);
-    const rsp = done.response;
-    const { resources, status: reported } = desiredOf(rsp);
-    status = reported;
-    const results = rsp.results.map((r) => ({ severity: severityName(r.severity), message: r.message, ...(r.reason ? { reason: r.reason } : {}) }));
-    const fatal = rsp.results.find((r) => r.severity === Severity.SEVERITY_FATAL);
-    const rendered: RenderedClaim = { composite, resources, status, results, passes: pass, history: [...history], observed, ...(fatal ? { fatal: fatal.message } : {}) };
+    const done = yield { xr, observed, pass, tag: opts.tag ?? `render-pass-${pass}` };
+    if (done.pass) history.push(done.pass);
+    const { resources, results, fatal } = done;
+    status = done.status;
+    const rendered: RenderedClaim = { composite, resources, status, results, passes: pass, history: [...history], observed, ...(fatal !== undefined ? { fatal } : {}) };
     // A Fatal changes nothing in AWS: Crossplane applies no desired state from a failed pipeline.
-    if (fatal || !opts.converge) return rendered;
+    if (fatal !== undefined || !opts.converge) return rendered;
     // Converged when a pass changes nothing: the previous pass already held the final state.
     const fingerprint = canonicalJson({ resources, status });
     if (previous !== undefined && fingerprint === previousFingerprint) {
@@ -176,6 +194,34 @@ function* reconcile(composite: Json, opts: RenderOptions): Generator<RunFunction
     previous.observed = observed;
   }
   throw new Error(`${String((composite['metadata'] as Json)['name'])}: desired state still changing after ${maxPasses} passes`);
+}
+
+/** Our step's last response of a reconcile, as the loop reads a pass. */
+function reconciledFrom(done: Pass): Reconciled {
+  const rsp = done.response;
+  const { resources, status } = desiredOf(rsp);
+  const results = rsp.results.map((r) => ({ severity: severityName(r.severity), message: r.message, ...(r.reason ? { reason: r.reason } : {}) }));
+  const fatal = rsp.results.find((r) => r.severity === Severity.SEVERITY_FATAL);
+  return { resources, status, results, pass: done, ...(fatal ? { fatal: fatal.message } : {}) };
+}
+
+/** The loop with each pass run by our pipeline emulation: every call of our step is yielded. */
+function* reconcile(composite: Json, opts: RenderOptions): Generator<RunFunctionRequest, RenderedClaim, RunFunctionResponse> {
+  const loop = passes(composite, opts);
+  let step = loop.next();
+  while (!step.done) {
+    const done = yield* reconcileCalls(step.value.xr, step.value.observed, opts, step.value.tag);
+    step = loop.next(reconciledFrom(done));
+  }
+  return step.value;
+}
+
+/** The loop with each pass run by someone else (engine.ts: the real Crossplane reconciler). */
+export async function convergeWith(reconcilePass: (input: PassInput) => Promise<Reconciled>, composite: Json, opts: RenderOptions): Promise<RenderedClaim> {
+  const loop = passes(composite, opts);
+  let step = loop.next();
+  while (!step.done) step = loop.next(await reconcilePass(step.value));
+  return step.value;
 }
 
 /** One reconcile's calls (no provider, no further passes) through a FunctionClient: its last response. */
