@@ -20,7 +20,7 @@ import { FakeAccount } from '../../functions/secure-bucket/cli/control-plane/fak
 import { isNamespacedXr } from '../../functions/secure-bucket/cli/xr/namespaced.js';
 import { optionsFor, stepFrom } from '../../functions/secure-bucket/cli/xr/step.js';
 import { environmentConfig, exampleClaims, type Json } from '../lib/function-fixtures.js';
-import { renderWithEngine, startFunctions, type EnginePass, type Functions } from '../lib/real-render.js';
+import { convergeWithEngine, startFunctions, type EnginePass, type Functions } from '../../functions/secure-bucket/cli/control-plane/engine.js';
 import { repoRoot } from '../lib/repo.js';
 
 /** Differences between the engine and our emulation that are the engine's doing, not a bug of ours. */
@@ -150,14 +150,17 @@ describe.each(cases)('$id: our render --converge and the real engine', ({ id, cl
     const composite = compositeForClaim(claim);
     const v2 = isNamespacedXr(claim);
     const ours = await converge(inProcessFunction, composite, optionsFor(claim, { clusterObjects: [environment], converge: true, maxPasses: 10, requiredResources, namespacedStep, ...(input ? { input } : {}) }));
-    const engine: EnginePass[] = await renderWithEngine({
-      xr: composite,
-      composition: path.join(repoRoot, v2 ? 'compositions/composition-v2.yaml' : 'compositions/composition.yaml'),
-      xrd: path.join(repoRoot, v2 ? 'compositions/definition-v2.yaml' : 'compositions/definition.yaml'),
-      environment,
-      functions,
-      account: new FakeAccount({ accountId: String((environment['data'] as Json)['accountId']), partition: String((environment['data'] as Json)['partition'] ?? 'aws') }),
-    });
+    const account = new FakeAccount({ accountId: String((environment['data'] as Json)['accountId']), partition: String((environment['data'] as Json)['partition'] ?? 'aws') });
+    const { passes: engine } = await convergeWithEngine(
+      composite,
+      {
+        composition: path.join(repoRoot, v2 ? 'compositions/composition-v2.yaml' : 'compositions/composition.yaml'),
+        xrd: path.join(repoRoot, v2 ? 'compositions/definition-v2.yaml' : 'compositions/definition.yaml'),
+        environment,
+        functions,
+      },
+      { clusterObjects: [environment], converge: true, maxPasses: 10, account },
+    );
     const differences: string[] = [];
     // converge.ts returns the pass whose state the next pass only repeated: its history ends at the
     // settled state. The engine's loop runs until the XR's conditions (Ready) settle too: compare
@@ -204,8 +207,13 @@ describe.each(cases)('$id: our render --converge and the real engine', ({ id, cl
 
 it('would report a difference (the comparison is not vacuous): the engine given another account', async () => {
   const claim = exampleClaims().find((c) => c.claim.metadata.name === 'scratch')!.claim;
-  const other = environmentConfig((data) => (data['accountId'] = '444455556666'));
-  const engine = await renderWithEngine({ xr: compositeForClaim(claim), composition: path.join(repoRoot, 'compositions/composition.yaml'), xrd: path.join(repoRoot, 'compositions/definition.yaml'), environment: other, functions, account: new FakeAccount({ accountId: '444455556666', partition: 'aws' }), stopAfter: 2 });
+  // Another account throughout (every ARN too: a half-moved environment is refused before rendering).
+  const other = environmentConfig((data) => Object.assign(data, JSON.parse(JSON.stringify(data).replaceAll(String(data['accountId']), '444455556666'))));
+  const { passes: engine } = await convergeWithEngine(
+    compositeForClaim(claim),
+    { composition: path.join(repoRoot, 'compositions/composition.yaml'), xrd: path.join(repoRoot, 'compositions/definition.yaml'), environment: other, functions },
+    { clusterObjects: [other], converge: true, account: new FakeAccount({ accountId: '444455556666', partition: 'aws' }) },
+  );
   const ours = await converge(inProcessFunction, compositeForClaim(claim), { clusterObjects: [environmentConfig()], converge: true, requiredResources, ...(input ? { input } : {}) });
   // Two passes are enough to differ: the engine's second pass already names the other account.
   const second = engine[1]!;

@@ -1,18 +1,18 @@
-// Our Composition run by the real engine: `crossplane composition render` (pinned CLI) with
-// `--crossplane-binary` = the pinned core (one real XR Reconcile() per call), our function and
-// function-auto-ready served in plaintext on free loopback ports (Development runtime), the
-// cluster's EnvironmentConfig as a required resource, and each pass's composed resources fed
-// back as observed resources after our fake provider reconciled them, until nothing changes.
+// The real Crossplane engine as the reconciler of our converge loop: each pass is one
+// `crossplane composition render` (pinned CLI) with `--crossplane-binary` = the pinned core (one
+// real XR Reconcile() per call), our function and function-auto-ready served in plaintext on free
+// loopback ports (Development runtime), the cluster's EnvironmentConfig as a required resource,
+// and the fake provider's reports as observed resources. converge.ts's loop decides the passes,
+// exactly as it does for our pipeline emulation: one loop, two reconcilers.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { loadAll } from 'js-yaml';
-import { canonicalJson, isObject, type Json } from '../../functions/secure-bucket/src/core/index.js';
-import { FakeAccount } from '../../functions/secure-bucket/cli/control-plane/fake-provider.js';
-import { repoRoot } from './repo.js';
-import { runUpstream, upstreamBinary } from './upstream.js';
+import { isObject, type Json } from '../../src/core/index.js';
+import { runUpstream, upstreamBinary, upstreamRoot } from '../upstream.js';
+import { convergeWith, type PassInput, type Reconciled, type RenderedClaim, type RenderOptions } from './converge.js';
 
 const RESOURCE_NAME = 'crossplane.io/composition-resource-name';
 
@@ -54,7 +54,7 @@ export interface Functions {
 export async function startFunctions(dir: string): Promise<Functions> {
   const ours = await freePort();
   const autoReady = await freePort();
-  const main = path.join(repoRoot, 'dist/functions/secure-bucket/src/main.js');
+  const main = path.join(upstreamRoot, 'dist/functions/secure-bucket/src/main.js');
   const children = [
     spawn(process.execPath, [main, '--insecure', '--address', `127.0.0.1:${ours}`], { stdio: 'ignore' }),
     spawn(upstreamBinary('function-auto-ready'), ['--insecure', '--address', `127.0.0.1:${autoReady}`], { stdio: 'ignore' }),
@@ -78,38 +78,34 @@ export async function startFunctions(dir: string): Promise<Functions> {
   return { file, stop };
 }
 
+/** One pass as the engine printed it. */
 export interface EnginePass {
   /** The XR the engine wrote back (status, conditions). */
   xr: Json;
   /** Composed resources as Crossplane applied them, by composition-resource-name. */
   composed: Record<string, Json>;
-  /** kind: Result objects (-r): the reconciler's events. */
+  /** kind: Result objects (-r): the reconciler's events; a Fatal as { kind: Fatal, message }. */
   results: Json[];
-  /** What the fake provider reported for them (the next pass's observed resources). */
+  /** What the fake provider reported for them (the next pass's observed resources; {} on the last). */
   observed: Record<string, Json>;
 }
 
-export interface EngineInput {
-  /** The XR as our emulation starts it (compositeForClaim). */
-  xr: Json;
+export interface EngineOptions {
   composition: string;
   xrd: string;
   environment: Json;
   functions: Functions;
-  account: FakeAccount;
-  maxPasses?: number;
-  /** Return after this many passes, settled or not. */
-  stopAfter?: number;
 }
 
-/** One `crossplane composition render` call. */
-async function renderOnce(dir: string, pass: number, input: EngineInput, xr: Json, observed: Record<string, Json>): Promise<Omit<EnginePass, 'observed'>> {
+/** One `crossplane composition render` call: one real reconcile of the XR. */
+async function renderOnce(dir: string, engine: EngineOptions, input: PassInput): Promise<Omit<EnginePass, 'observed'>> {
+  const { pass, xr, observed } = input;
   const xrFile = path.join(dir, `xr-${pass}.yaml`);
   const envFile = path.join(dir, 'environment.yaml');
   const observedFile = path.join(dir, `observed-${pass}.yaml`);
   writeFileSync(xrFile, dump(xr));
-  writeFileSync(envFile, dump(input.environment));
-  const args = ['composition', 'render', xrFile, input.composition, input.functions.file, '--crossplane-binary', upstreamBinary('crossplane-core'), '--xrd', input.xrd, '--required-resources', envFile, '-r', '--timeout', '90s'];
+  writeFileSync(envFile, dump(engine.environment));
+  const args = ['composition', 'render', xrFile, engine.composition, engine.functions.file, '--crossplane-binary', upstreamBinary('crossplane-core'), '--xrd', engine.xrd, '--required-resources', envFile, '-r', '--timeout', '90s'];
   if (Object.keys(observed).length > 0) {
     writeFileSync(observedFile, Object.values(observed).map((o) => `---\n${dump(o)}`).join(''));
     args.push('--observed-resources', observedFile);
@@ -121,7 +117,7 @@ async function renderOnce(dir: string, pass: number, input: EngineInput, xr: Jso
   // returns the engine's error). Kept as the pass's one result, as our emulation reports it.
   const fatal = /returned a fatal result: (.*)$/s.exec(ran.stderr.trim());
   if (ran.code !== 0 && docs.length === 0 && fatal) return { xr: {}, composed: {}, results: [{ kind: 'Fatal', severity: 'Fatal', message: fatal[1]! }] };
-  if (ran.code !== 0 && docs.length === 0) throw new Error(`crossplane composition render (pass ${pass}) failed with ${ran.code}:\n${ran.stderr}`);
+  if (ran.code !== 0) throw new Error(`crossplane composition render (pass ${pass}) failed with ${ran.code}:\n${ran.stderr}`);
   const [out, ...rest] = docs;
   const composed: Record<string, Json> = {};
   const results: Json[] = [];
@@ -129,37 +125,31 @@ async function renderOnce(dir: string, pass: number, input: EngineInput, xr: Jso
     if (d['kind'] === 'Result' && String(d['apiVersion']).startsWith('render.crossplane.io/')) results.push(d);
     else composed[String(((d['metadata'] as Json)['annotations'] as Json)[RESOURCE_NAME])] = d;
   }
-  if (ran.code !== 0) results.push({ kind: 'RenderError', message: ran.stderr.trim() });
   return { xr: out ?? {}, composed, results };
 }
 
-/** Every pass until a pass changes neither the composed resources nor the XR status (as converge.ts decides). */
-export async function renderWithEngine(input: EngineInput): Promise<EnginePass[]> {
+/**
+ * converge.ts's loop with the real engine reconciling each pass. The loop stops when a pass changes
+ * neither the composed resources nor the XR status; with the engine the status holds the
+ * reconciler's conditions too, so it runs until Ready settles as well. Returns the loop's result
+ * and every pass the engine printed.
+ */
+export async function convergeWithEngine(composite: Json, engine: EngineOptions, opts: RenderOptions): Promise<{ rendered: RenderedClaim; passes: EnginePass[] }> {
   const dir = mkdtempSync(path.join(tmpdir(), 'xp-render-'));
-  const metadata = input.xr['metadata'] as Json;
-  const provider = input.account.providerFor(String(metadata['name']));
   const passes: EnginePass[] = [];
-  let observed: Record<string, Json> = {};
-  let status: Json | undefined;
-  let previous = '';
-  for (let pass = 1; pass <= (input.maxPasses ?? 10); pass++) {
-    // The XR keeps the status the last reconcile wrote, as in a cluster.
-    const xr = status === undefined ? input.xr : { ...input.xr, status };
-    const out = await renderOnce(dir, pass, input, xr, observed);
-    status = (out.xr['status'] ?? {}) as Json;
-    // claimConditionTypes is the reconciler's own bookkeeping of the conditions it copied to the
-    // claim; it comes and goes on alternate calls (the engine prints the XR of the last status
-    // write), so it is not a change of the desired state.
-    const { claimConditionTypes: _bookkeeping, ...compared } = status;
-    const fingerprint = canonicalJson({ composed: out.composed, status: compared });
-    if (fingerprint === previous || out.results.some((r) => r['kind'] === 'RenderError' || r['kind'] === 'Fatal')) {
-      passes.push({ ...out, observed: {} });
-      return passes;
-    }
-    previous = fingerprint;
-    observed = provider.reconcile(out.composed);
-    passes.push({ ...out, observed });
-    if (passes.length === input.stopAfter) return passes;
-  }
-  throw new Error(`${String(metadata['name'])}: still changing after ${input.maxPasses ?? 10} passes of the real engine`);
+  const reconcilePass = async (input: PassInput): Promise<Reconciled> => {
+    const previous = passes.at(-1);
+    if (previous) previous.observed = input.observed;
+    const out = await renderOnce(dir, engine, input);
+    passes.push({ ...out, observed: {} });
+    const fatal = out.results.find((r) => r['kind'] === 'Fatal');
+    // claimConditionTypes is the reconciler's record of the conditions it copied to the claim; it
+    // comes and goes on alternate calls (the engine prints the XR of the last status write), so it
+    // is not a change of the desired state.
+    const { claimConditionTypes: _bookkeeping, ...status } = (out.xr['status'] ?? {}) as Json;
+    const results = out.results.map((r) => ({ severity: String(r['severity'] ?? ''), message: String(r['message'] ?? '') }));
+    return { resources: out.composed, status, results, ...(fatal ? { fatal: String(fatal['message']) } : {}) };
+  };
+  const rendered = await convergeWith(reconcilePass, composite, opts);
+  return { rendered, passes };
 }
