@@ -17,6 +17,8 @@ const PLATFORM_USER = 'system:serviceaccount:flux-system:kustomize-controller';
 const tenantUser = (ns: string) => `system:serviceaccount:${ns}:flux-reconciler`;
 const MESH_POLICY = 'secure-bucket-tenant-mesh';
 const FLUX_ID_POLICY = 'secure-bucket-tenant-flux-identity';
+const FLUX_SA_POLICY = 'secure-bucket-tenant-flux-account';
+const CLAIMS_POLICY = 'secure-bucket-claim-delete-policy';
 const GATEWAY_NS = 'istio-system';
 const clone = <T>(x: T): T => structuredClone(x);
 
@@ -117,6 +119,12 @@ describe.each(clusterNames().map((c) => [c]))('cluster %s: issue 19', (cluster) 
     return { what: `${operation} ${obj.kind} ${obj.metadata.namespace}/${obj.metadata.name}`, denied: d.matched && !d.allowed, messages: d.messages };
   };
 
+  /** The tenant's Flux ServiceAccount as the platform's tenants stage applies it. */
+  const platformAccount = (ns: string): K8sObject => {
+    const o = applied.find(({ stage, object }) => stage.id === 'flux-system/tenants' && object.kind === 'ServiceAccount' && object.metadata.namespace === ns && object.metadata.name === 'flux-reconciler');
+    if (!o) throw new Error(`no flux-reconciler ServiceAccount in ${ns}`);
+    return o.object;
+  };
   // The attacker: a mesh namespace; the victim's host: any other tenant's bucket host in this cluster.
   const attacker = meshNamespaces[0] as string;
   const victimHost = models.filter((m) => m.identity.claimNamespace !== attacker).flatMap((m) => s3Hosts(m.identity, m.spec, m.env))[0] as string;
@@ -241,6 +249,50 @@ describe.each(clusterNames().map((c) => [c]))('cluster %s: issue 19', (cluster) 
     for (const d of examples) expect(decide(FLUX_ID_POLICY, 'CREATE', pod(d.spec.template.spec))).toEqual({ matched: true, allowed: true, messages: [] });
     // Outside tenant namespaces the policy does not apply.
     expect(decide(FLUX_ID_POLICY, 'CREATE', { ...pod({ serviceAccountName: 'flux-reconciler' }), metadata: { name: 'p', namespace: 'flux-system' } }).matched).toBe(false);
+  });
+
+  it('red team: the tenant identity may not create, change or delete its own Flux ServiceAccount; the platform and the namespace controller may', () => {
+    const ns = tenantNames()[0] as string;
+    const sa = platformAccount(ns);
+    const edited = { ...clone(sa), metadata: { ...clone(sa.metadata), annotations: { 'eks.amazonaws.com/role-arn': 'arn:aws:iam::111122223333:role/x' } }, automountServiceAccountToken: true };
+    for (const [op, obj, old] of [['CREATE', sa, undefined], ['UPDATE', edited, sa], ['DELETE', sa, undefined]] as const) {
+      const d = denied(FLUX_SA_POLICY, op, obj, old ? { old } : {});
+      expect({ op, ...d, messages: d.messages.length > 0 }).toEqual({ op, what: d.what, denied: true, messages: true });
+      // The platform's tenants stage (kustomize-controller) writes it; the namespace controller deletes it with the namespace.
+      expect(decide(FLUX_SA_POLICY, op, obj, { ...(old ? { old } : {}), user: PLATFORM_USER }).allowed).toBe(true);
+    }
+    expect(decide(FLUX_SA_POLICY, 'DELETE', sa, { user: 'system:serviceaccount:kube-system:namespace-controller' }).allowed).toBe(true);
+    // Its own consumers' ServiceAccounts stay the tenant's.
+    const consumer: K8sObject = { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'sales-api', namespace: ns } };
+    for (const op of ['CREATE', 'UPDATE', 'DELETE'] as const) expect(decide(FLUX_SA_POLICY, op, consumer).allowed).toBe(true);
+  });
+
+  it('red team: a tenant AuthorizationPolicy may not route authorization to an extension provider (action CUSTOM)', () => {
+    const ap = (spec: Record<string, unknown>, apiVersion = 'security.istio.io/v1'): K8sObject => ({ apiVersion, kind: 'AuthorizationPolicy', metadata: meta('authz'), spec });
+    for (const [why, obj] of [
+      ['CUSTOM with a provider', ap({ action: 'CUSTOM', provider: { name: 'ext-authz' }, rules: [{}] })],
+      ['CUSTOM, v1beta1', ap({ action: 'CUSTOM', provider: { name: 'ext-authz' }, rules: [{}] }, 'security.istio.io/v1beta1')],
+      ['a provider without action', ap({ provider: { name: 'ext-authz' }, rules: [{}] })],
+    ] as const) {
+      const d = denied(MESH_POLICY, 'CREATE', obj);
+      expect({ why, errors: d.messages.filter((m) => m.includes('(error:')) }).toEqual({ why, errors: [] });
+      expect({ why, denied: d.denied }).toEqual({ why, denied: true });
+      expect({ why, update: denied(MESH_POLICY, 'UPDATE', obj, { old: ap({ action: 'ALLOW', rules: [{}] }) }).denied }).toEqual({ why, update: true });
+    }
+    for (const action of ['ALLOW', 'DENY', 'AUDIT', undefined]) expect([action, decide(MESH_POLICY, 'CREATE', ap(action ? { action, rules: [{}] } : { rules: [{}] })).allowed]).toEqual([action, true]);
+  });
+
+  it('red team: a claim with compositeDeletePolicy Background is refused, on create and update, from anyone', () => {
+    const ns = tenantNames()[0] as string;
+    const claim = (policy?: string): K8sObject => ({ apiVersion: 'platform.example.org/v1alpha1', kind: 'XSecureBucketClaim', metadata: { name: 'c', namespace: ns }, spec: { ...(policy ? { compositeDeletePolicy: policy } : {}) } });
+    for (const user of [tenantUser(ns), PLATFORM_USER, 'alice']) {
+      expect(denied(CLAIMS_POLICY, 'CREATE', claim('Background'), { user }).denied).toBe(true);
+      expect(denied(CLAIMS_POLICY, 'UPDATE', claim('Background'), { user, old: claim('Foreground') }).denied).toBe(true);
+    }
+    for (const ok of [undefined, 'Foreground']) expect(decide(CLAIMS_POLICY, 'CREATE', claim(ok)).allowed).toBe(true);
+    // The claims Flux applies pass.
+    const claims = tenantObjects.filter((o) => o.kind === 'XSecureBucketClaim');
+    for (const c of claims) expect(decide(CLAIMS_POLICY, 'CREATE', c).allowed).toBe(true);
   });
 
   it('finding 13: TLS origination to S3 is platform-owned and checks the certificate, one DestinationRule per S3 host; tenants may neither originate TLS nor turn it off', () => {

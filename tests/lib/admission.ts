@@ -165,6 +165,8 @@ export const RESOURCE: Record<string, string> = {
   Telemetry: 'telemetries',
   HTTPRoute: 'httproutes',
   Pod: 'pods',
+  ServiceAccount: 'serviceaccounts',
+  XSecureBucketClaim: 'xsecurebucketclaims',
 };
 
 /** group, version and resource of an object, from its apiVersion and kind. */

@@ -183,6 +183,22 @@ describe('finding 11: the provider role policy ships in the repo and cannot crea
     expect((await iam(provider, 'iam:CreateRole', `arn:aws:iam::${env.accountId}:role/escalate`, { 'iam:PermissionsBoundary': boundary })).allowed).toBe(false);
   });
 
+  it('red team: the provider cannot rewrite a boundary (CreatePolicyVersion with SetAsDefault needs no SetDefaultPolicyVersion), even with iam:* beside it', async () => {
+    // A new default version of the tenant boundary (s3:* on *) would widen every role under it, and
+    // the provider may then give such a role any trust policy: the boundary would hold nothing.
+    const greedy: Caller = { ...provider, identityPolicies: [providerPolicy, { name: 'iam-star', policy: { Version: '2012-10-17', Statement: [{ Sid: 'IamStar', Effect: 'Allow', Action: 'iam:*', Resource: '*' }] } }] };
+    const node = `arn:aws:iam::${env.accountId}:policy/platform/${env.clusterName}-eks-node-boundary`;
+    for (const caller of [provider, greedy]) {
+      for (const target of [boundary, node]) {
+        for (const action of ['iam:CreatePolicyVersion', 'iam:DeletePolicyVersion', 'iam:SetDefaultPolicyVersion', 'iam:DeletePolicy']) {
+          expect([caller.identityPolicies.length, target, action, (await iam(caller, action, target)).allowed]).toEqual([caller.identityPolicies.length, target, action, false]);
+        }
+      }
+    }
+    // It still creates a missing boundary and reads them (the Policy objects' first apply and observe).
+    for (const action of ['iam:CreatePolicy', 'iam:GetPolicy', 'iam:GetPolicyVersion', 'iam:ListPolicyVersions']) expect([action, (await iam(provider, action, boundary)).allowed]).toEqual([action, true]);
+  });
+
   it('finding 11: the committed provider-role-policy.json of each cluster is what the builder makes', async () => {
     const { clusterDirs, providerPolicyJson, PROVIDER_POLICY_FILE } = await import('../../tools/platform-iam.js');
     const { readFileSync } = await import('node:fs');

@@ -131,6 +131,8 @@ export function nodeBoundaryDocument(env: PlatformEnvironment): PolicyDocument {
 
 /** Role changes the provider makes only on roles that carry the platform boundary. */
 export const BOUNDED_ROLE_CHANGES = ['iam:DeleteRolePolicy', 'iam:PutRolePolicy', 'iam:UpdateAssumeRolePolicy'];
+/** What the provider may never do to a boundary: only the account baseline changes or deletes one. */
+export const BOUNDARY_CHANGES = ['iam:CreatePolicyVersion', 'iam:DeletePolicy', 'iam:DeletePolicyVersion', 'iam:SetDefaultPolicyVersion', 'iam:UntagPolicy'];
 /** What the provider may never do to a role: take its boundary off, or attach a managed policy (the function renders inline policies only). */
 export const NEVER_ON_ROLES = ['iam:AttachRolePolicy', 'iam:DeleteRolePermissionsBoundary', 'iam:DetachRolePolicy'];
 
@@ -160,18 +162,22 @@ export function providerRolePolicyDocument(env: PlatformEnvironment): PolicyDocu
     },
     // S3 assumes the replication role, EKS the Pod Identity roles: the provider hands them over, to those services only.
     { Sid: 'PassPlatformRolesToS3AndEks', Effect: 'Allow', Action: 'iam:PassRole', Resource: roles, Condition: { StringEquals: { 'iam:PassedToService': ['pods.eks.amazonaws.com', 's3.amazonaws.com'] } } },
-    // The platform layer applies the boundaries through this provider (iam-boundaries.yaml).
+    // The platform layer creates a missing boundary through this provider (iam-boundaries.yaml) and
+    // observes it; it never writes a new version: CreatePolicyVersion with SetAsDefault needs no
+    // iam:SetDefaultPolicyVersion, so a provider that may add versions may rewrite the ceiling of
+    // every role it creates. A changed boundary is applied by the account baseline (the identity
+    // that applies this policy), clusters/README.md "Permissions boundaries".
     {
-      Sid: 'ApplyPlatformBoundaries',
+      Sid: 'CreateAndReadPlatformBoundaries',
       Effect: 'Allow',
-      Action: ['iam:CreatePolicy', 'iam:CreatePolicyVersion', 'iam:DeletePolicyVersion', 'iam:GetPolicy', 'iam:GetPolicyVersion', 'iam:ListPolicyVersions', 'iam:TagPolicy', 'iam:UntagPolicy'],
+      Action: ['iam:CreatePolicy', 'iam:GetPolicy', 'iam:GetPolicyVersion', 'iam:ListPolicyVersions', 'iam:ListPolicyTags', 'iam:TagPolicy'],
       Resource: boundaries,
     },
     // Explicit, so no other policy on the provider's role can widen them.
     { Sid: 'DenyRolesWithoutPlatformBoundary', Effect: 'Deny', Action: ['iam:CreateRole', 'iam:PutRolePermissionsBoundary'], Resource: '*', Condition: { StringNotEquals: { 'iam:PermissionsBoundary': boundary } } },
     { Sid: 'DenyChangingUnboundedRoles', Effect: 'Deny', Action: BOUNDED_ROLE_CHANGES, Resource: '*', Condition: { StringNotEquals: { 'iam:PermissionsBoundary': boundary } } },
     { Sid: 'DenyBoundaryRemovalAndManagedPolicies', Effect: 'Deny', Action: NEVER_ON_ROLES, Resource: '*' },
-    { Sid: 'DenyDeletingBoundaries', Effect: 'Deny', Action: ['iam:DeletePolicy', 'iam:SetDefaultPolicyVersion'], Resource: boundaries },
+    { Sid: 'DenyChangingBoundaries', Effect: 'Deny', Action: BOUNDARY_CHANGES, Resource: boundaries },
     // Configuration of the platform's buckets, in this account; bucket policies deny it their data.
     { Sid: 'ConfigurePlatformBuckets', Effect: 'Allow', Action: 's3:*', Resource: buckets, Condition: inThisAccount },
     { Sid: 'ConfigureAccessPoints', Effect: 'Allow', Action: 's3:*', Resource: `arn:${p}:s3:*:${env.accountId}:accesspoint/*` },
