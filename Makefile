@@ -5,7 +5,7 @@ RENDER := node dist/functions/secure-bucket/cli/render.js
 CLAIMS := $(wildcard compositions/examples/claims/*.yaml)
 export SHARED_DIR ?= $(abspath ../shared)
 
-.PHONY: all deps build build-if-stale typecheck render test synth xrds platform-iam golden bench clean check-shared serve-dev explain access-diff cost
+.PHONY: all upstream package deps build build-if-stale typecheck render test synth xrds platform-iam golden bench clean check-shared serve-dev explain access-diff cost
 
 all: test
 
@@ -30,12 +30,21 @@ build-if-stale:
 typecheck: deps
 	$(NODE_BIN)/tsc -p tsconfig.json
 
+## upstream: the pinned upstream binaries (upstream/versions.env) in .upstream/bin; rebuilt only when a pin changes.
+UPSTREAM_BINS := crossplane crossplane-core function-auto-ready
+upstream:
+	@for b in $(UPSTREAM_BINS); do upstream/build.sh $$b || exit 1; done
+
+## package: the Configuration and Function packages (dist/packages/*.xpkg), built and extracted with the pinned CLI.
+package: upstream
+	upstream/package.sh
+
 ## render: every example claim through the real function over gRPC, converged, with a summary.
 render: build
 	$(RENDER) --converge --summary $(CLAIMS)
 
 ## test: typecheck, build, then every test; ends with 'N passed, N failed'.
-test: typecheck build check-shared
+test: typecheck build check-shared upstream
 	@NODE_OPTIONS="--experimental-vm-modules --disable-warning=ExperimentalWarning" $(NODE_BIN)/jest --json --outputFile=.test-results.json $(JEST_ARGS); status=$$?; \
 	node -e 'const r=require("./.test-results.json"); console.log(`$${r.numPassedTests} passed, $${r.numFailedTests} failed`)' || true; \
 	exit $$status

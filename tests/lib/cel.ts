@@ -4,6 +4,13 @@
 // module also has a small checker that types a rule against the schema (the apiserver
 // refuses a CRD whose rules name a missing field or mix types) and a conservative static
 // cost estimate (the apiserver refuses rules whose estimated cost exceeds its limits).
+//
+// Kept beside the real validator (`crossplane resource validate`, tests/upstream/validate.test.ts,
+// which now checks every committed and rendered claim, XR, XRD and Composition) for what it cannot
+// do: type-check and cost-estimate an XRD's rules as the apiserver does when it installs the CRD
+// (the CLI evaluates rules, it refuses no CRD), transition rules with oldSelf (it validates with
+// oldObj = nil), rule-by-rule assertions on valid and invalid claims in tests/xrd, and evaluation
+// fast enough for property tests.
 import { isCelError, parse, plan, celEnv, type CelInput } from '@bufbuild/cel';
 import { strings } from '@bufbuild/cel/ext';
 import { Ajv, type ValidateFunction } from 'ajv';

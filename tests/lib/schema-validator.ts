@@ -1,6 +1,13 @@
 // Validates Kubernetes objects against the upstream schemas in ../shared/schemas (see its
 // SOURCES.md) and the repo's own definitions (XRDs, CRDs), rejecting unknown fields.
 //
+// The authority for Crossplane objects is the real validator (`crossplane resource validate`,
+// tests/upstream/validate.test.ts): rendered managed resources, XRs, claims, XRDs and Compositions
+// go there. This one stays for what the real one cannot do: Kubernetes built-in kinds (the CLI
+// only strict-decodes them, it has no schema for a Deployment or NetworkPolicy), Flux and Istio
+// objects without handing it every CRD, in-process speed for the fuzzers and per-object tests
+// (one Go process per object would be seconds), and messages a test can match field by field.
+//
 //   const registry = getSchemaRegistry();
 //   registry.validate(obj)   -> { ok, errors: ['Bucket/x: /spec/forProvider must NOT have ...'] }
 //   expectValid(obj)         -> throws with every error listed

@@ -9,7 +9,7 @@
 // own the same AWS resources. The field shapes were checked against
 // shared/schemas/provider-aws-namespaced (provider-aws v2.6.0): each namespaced v1beta1 kind has
 // the shape of the cluster-scoped version we render (v1beta2 where it exists), minus deletionPolicy;
-// tests/function/rendered-schemas.test.ts validates both families with unknown fields rejected.
+// tests/upstream/validate.test.ts validates both families with the real `crossplane resource validate`.
 //
 // References need no mapping: `*Selector` with matchControllerRef selects the sibling of the same
 // XR, which for namespaced resources is always in the same namespace; the core names no object by
