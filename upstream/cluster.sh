@@ -142,22 +142,80 @@ packages() {
 # ---- the Flux stages ----
 ready_xrds() { [[ -z $(k get xrd -o jsonpath='{range .items[*]}{.metadata.name}={.status.conditions[?(@.type=="Established")].status}{"\n"}{end}' | grep -v '=True$') ]]; }
 revision_of() { k get functionrevisions -l "pkg.crossplane.io/package=$1" -o jsonpath='{.items[0].metadata.name}'; }
-# The External runtime's part: tell Crossplane where the function listens (runtime_function.go sets it for Deployments).
+# The External runtime's part, done for Deployments by runtime_function.go: tell Crossplane where the
+# function listens, and name the function's TLS server Secret (the revision establisher waits for it,
+# revision/establisher.go getWebhookTLSCert, and reads its tls.crt).
 endpoint() { # endpoint <function> <port>
-  local rev
+  local rev secret=$1-tls-server x=$C/pki/xfn
   wait_for 120 "FunctionRevision of $1" revision_of "$1"
   rev=$(revision_of "$1")
-  k patch functionrevision "$rev" --subresource=status --type=merge -p "{\"status\":{\"endpoint\":\"dns:///localhost:$2\"}}" >/dev/null
+  k -n crossplane-system create secret tls "$secret" --cert "$x/function.crt" --key "$x/function.key" --dry-run=client -o yaml | k apply -f - >/dev/null
+  k patch functionrevision "$rev" --subresource=status --type=merge \
+    -p "{\"status\":{\"endpoint\":\"dns:///localhost:$2\",\"tlsServerSecretName\":\"$secret\"}}" >/dev/null
 }
+revision_healthy() { [[ $(k get functionrevision "$(revision_of "$1")" -o jsonpath='{.status.conditions[?(@.type=="RevisionHealthy")].status}') == True ]]; }
+listening() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+# The runtime's health report (runtime_function.go sets RuntimeHealthy from its Deployment): ours is
+# the function process listening. Added to the conditions, not replacing those the revision controller owns.
+runtime_healthy() { # runtime_healthy <function> <port>
+  wait_for 60 "$1 listening on $2" listening "$2"
+  wait_for 120 "FunctionRevision of $1 RevisionHealthy" revision_healthy "$1"
+  # Already reported (cluster-up run again): the list may hold each type once.
+  [[ -n $(k get functionrevision "$(revision_of "$1")" -o jsonpath='{.status.conditions[?(@.type=="RuntimeHealthy")].status}') ]] && return 0
+  local now; now=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+  k patch functionrevision "$(revision_of "$1")" --subresource=status --type=json -p "[{\"op\":\"add\",\"path\":\"/status/conditions/-\",\"value\":{\"type\":\"RuntimeHealthy\",\"status\":\"True\",\"reason\":\"HealthyPackageRevision\",\"lastTransitionTime\":\"$now\"}}]" >/dev/null
+}
+function_healthy() { [[ $(k get function "$1" -o jsonpath='{.status.conditions[?(@.type=="Healthy")].status}') == True ]]; }
 function_installed() { [[ $(k get function "$1" -o jsonpath='{.status.conditions[?(@.type=="Installed")].status}') == True ]]; }
 
+# What `flux bootstrap` installs that the stages rely on (gotk-components.yaml is a placeholder in Git):
+# the flux-system namespace and the controllers' identities with Flux's cluster-reconciler binding
+# (fluxcd/flux2 manifests/rbac/reconciler.yaml). The controllers themselves do not run here.
+flux_bootstrap() {
+  k apply --server-side --force-conflicts --field-manager=flux-bootstrap -f - >"$C/log/flux-bootstrap.log" 2>&1 <<'EOF'
+apiVersion: v1
+kind: Namespace
+metadata:
+  name: flux-system
+---
+apiVersion: v1
+kind: ServiceAccount
+metadata:
+  name: kustomize-controller
+  namespace: flux-system
+---
+apiVersion: v1
+kind: ServiceAccount
+metadata:
+  name: helm-controller
+  namespace: flux-system
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata:
+  name: cluster-reconciler-flux-system
+roleRef:
+  apiGroup: rbac.authorization.k8s.io
+  kind: ClusterRole
+  name: cluster-admin
+subjects:
+  - kind: ServiceAccount
+    name: kustomize-controller
+    namespace: flux-system
+  - kind: ServiceAccount
+    name: helm-controller
+    namespace: flux-system
+EOF
+}
+
 apply_stages() {
+  flux_bootstrap || die "flux bootstrap objects: $(cat "$C/log/flux-bootstrap.log")"
   node dist/tools/cluster/flux-stages.js "$CLUSTER" "$C/stages" "$C/packages/packages.json" >"$C/stages.tsv" 2>"$C/log/stages.log" \
     || die "flux-stages failed: $(cat "$C/log/stages.log")"
   sed 's/^/cluster: /' "$C/log/stages.log" >&2
   local file as id
   while IFS=$'\t' read -r file as id; do
-    say "applying Flux Kustomization $id${as:+ as ${as#-}}"
+    say "applying Flux Kustomization $id as ${as/#-/admin (bootstrap)}"
     local who=()
     [[ $as != - ]] && who=(--as="$as")
     # Flux applies server-side with its own field manager; a retry covers CRDs a moment from established.
@@ -169,12 +227,24 @@ apply_stages() {
     case $id in
       flux-system/crossplane-packages)
         endpoint function-secure-bucket "$FN_PORT"; endpoint function-auto-ready "$AR_PORT"
-        wait_for 120 "Function function-secure-bucket" function_installed function-secure-bucket
-        wait_for 120 "Function function-auto-ready" function_installed function-auto-ready ;;
+        runtime_healthy function-secure-bucket "$FN_PORT"; runtime_healthy function-auto-ready "$AR_PORT"
+        # Flux's health check for this stage: Installed and Healthy (clusters/base/sync/crossplane-packages.yaml).
+        for f in function-secure-bucket function-auto-ready; do
+          wait_for 120 "Function $f Installed" function_installed "$f"
+          wait_for 120 "Function $f Healthy" function_healthy "$f"
+        done ;;
       flux-system/platform)
         wait_for 180 "XRDs Established" ready_xrds ;;
     esac
   done <"$C/stages.tsv"
+}
+
+core_init() {
+  # CRDS_PATH, not a flag: kong spells the CRDsPath field --cr-ds-path. Core v2.4.0's init always runs
+  # its TLS step (it fails on an empty CA Secret name); those Secrets go unused: core start reads our files.
+  KUBECONFIG=$C/crossplane.kubeconfig CRDS_PATH=$CORE_CRDS TLS_CA_SECRET_NAME=crossplane-root-ca \
+    TLS_CLIENT_SECRET_NAME=crossplane-tls-client crossplane-core core init --enable-webhooks=false \
+    >"$C/log/crossplane-init.log" 2>&1
 }
 
 up() {
@@ -204,7 +274,7 @@ up() {
     --authorization-mode RBAC --service-cluster-ip-range 10.0.0.0/24 \
     --service-account-issuer https://kubernetes.default.svc.cluster.local \
     --service-account-key-file "$pki/sa.pub" --service-account-signing-key-file "$pki/sa.key" \
-    --enable-priority-and-fairness=false --profiling=false --v=1
+    --profiling=false --v=1
   wait_for 180 kube-apiserver k get --raw /readyz
 
   start kube-controller-manager kube-controller-manager --kubeconfig "$C/controller-manager.kubeconfig" \
@@ -219,8 +289,13 @@ up() {
   done
   k create namespace crossplane-system --dry-run=client -o yaml | k apply -f - >/dev/null
   say "crossplane core init (CRDs from $CORE_CRDS)"
-  KUBECONFIG=$C/crossplane.kubeconfig crossplane-core core init --enable-webhooks=false --crds-path "$CORE_CRDS" \
-    >"$C/log/crossplane-init.log" 2>&1 || die "core init failed: $(tail -5 "$C/log/crossplane-init.log")"
+  # Init's client maps kinds once: the Lock CRD it just created is unknown to it on a first run, so run it again.
+  local n=0
+  until core_init; do
+    (( ++n < 5 )) || die "core init failed: $(tail -5 "$C/log/crossplane-init.log")"
+    sleep 2
+  done
+
 
   packages
   local x=$C/pki/xfn

@@ -4,6 +4,7 @@
 import { dump } from 'js-yaml';
 import { accountState, conditionsOf, eventually, getJson, isTrue, kubectl, requireCluster } from '../lib/cluster.js';
 import { loadYamlDocuments } from '../lib/repo.js';
+import { keepsExternalOnDelete, OBSERVE_ONLY, type Json } from '../../functions/secure-bucket/src/core/index.js';
 
 const NS = 'team-sales';
 const TENANT = `system:serviceaccount:${NS}:flux-reconciler`;
@@ -110,10 +111,11 @@ test.each(forbidden)('as the tenant, creating %s is refused', (_what, obj, messa
 test('deleting an XR leaves exactly its Orphan resources in the account; re-creating it takes them over', async () => {
   await readyXr(NAME);
   const before = composed(NAME);
-  const orphan = (mr: Obj): boolean => mr.spec?.['deletionPolicy'] === 'Orphan';
+  // Orphan on the v2 API is managementPolicies without Delete (the .m. kinds have no deletionPolicy).
+  const orphan = (mr: Obj): boolean => keepsExternalOnDelete(mr as unknown as Json);
   expect(before.filter(orphan).map((m) => m.kind)).toEqual(expect.arrayContaining(['Bucket', 'Key']));
   const held = (mr: Obj): boolean => accountState()[mr.kind]?.[externalName(mr) as string] !== undefined;
-  const observeOnly = (mr: Obj): boolean => Array.isArray(mr.spec?.['managementPolicies']) && !(mr.spec?.['managementPolicies'] as string[]).includes('*');
+  const observeOnly = (mr: Obj): boolean => JSON.stringify(mr.spec?.['managementPolicies']) === JSON.stringify(OBSERVE_ONLY);
   for (const mr of before.filter((m) => !observeOnly(m))) expect({ mr: resourceName(mr), held: held(mr) }).toEqual({ mr: resourceName(mr), held: true });
 
   const deleted = kubectl(['delete', XR, '-n', NS, NAME, '--wait=false'], { as: TENANT });

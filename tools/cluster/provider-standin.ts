@@ -9,7 +9,7 @@
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ApiextensionsV1Api, CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions, Watch } from '@kubernetes/client-node';
-import { EXTERNAL_NAME, isObject, type Json } from '../../functions/secure-bucket/src/core/index.js';
+import { EXTERNAL_NAME, isObject, keepsExternalOnDelete, type Json } from '../../functions/secure-bucket/src/core/index.js';
 import { FakeAccount, type AccountState, type FakeProvider } from '../../functions/secure-bucket/cli/control-plane/fake-provider.js';
 
 /** The finalizer a real provider puts on every managed resource it reconciles (crossplane-runtime). */
@@ -33,10 +33,13 @@ interface Managed extends Json {
 
 const log = (message: string): void => console.log(`${new Date().toISOString()} ${message}`);
 
-/** The XR a managed resource belongs to: `<namespace>/<composite>` (namespace empty for the legacy API). */
-function groupOf(mr: Managed): string | undefined {
+/**
+ * The XR a managed resource belongs to: `<namespace>/<composite>` (namespace empty for the legacy
+ * API). One the platform applies directly (permissions boundaries, the STS endpoint) is its own group.
+ */
+function groupOf(mr: Managed): string {
   const composite = mr.metadata.labels?.[COMPOSITE_LABEL];
-  return composite === undefined ? undefined : `${mr.metadata.namespace ?? ''}/${composite}`;
+  return composite === undefined ? `${mr.metadata.namespace ?? ''}/${mr.kind}:${mr.metadata.name}` : `${mr.metadata.namespace ?? ''}/${composite}`;
 }
 
 function keyOf(mr: Managed): string {
@@ -108,8 +111,7 @@ export class ProviderStandIn {
           const key = keyOf(obj);
           if (phase === 'DELETED') this.objects.delete(key);
           else this.objects.set(key, obj);
-          const group = groupOf(obj);
-          if (group !== undefined && phase !== 'DELETED') this.dirty.add(group);
+          if (phase !== 'DELETED') this.dirty.add(groupOf(obj));
         }, (err: unknown) => {
           // A watch ends (timeout, apiserver restart): start it again while running.
           if (err !== null && err !== undefined && this.running) log(`watch ${kind.plural}.${kind.group} ended: ${String(err)}`);
@@ -193,7 +195,7 @@ export class ProviderStandIn {
       provider.delete(nameOf(mr), mr);
       this.saveIfChanged(account, before);
       await this.patchMeta(mr, { finalizers: (mr.metadata.finalizers ?? []).filter((f) => f !== FINALIZER), resourceVersion: mr.metadata.resourceVersion });
-      log(`deleted ${keyOf(mr)} (${String((mr['spec'] as Json | undefined)?.['deletionPolicy'] ?? 'Delete')})`);
+      log(`deleted ${keyOf(mr)} (${keepsExternalOnDelete(mr) ? 'orphaned: AWS keeps it' : 'deleted in AWS'})`);
     }
 
     const alive = members.filter((m) => m.metadata.deletionTimestamp === undefined);
