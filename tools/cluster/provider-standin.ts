@@ -9,7 +9,7 @@
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ApiextensionsV1Api, CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions, Watch } from '@kubernetes/client-node';
-import { EXTERNAL_NAME, isObject, keepsExternalOnDelete, type Json } from '../../functions/secure-bucket/src/core/index.js';
+import { canonicalJson, EXTERNAL_NAME, isObject, keepsExternalOnDelete, type Json } from '../../functions/secure-bucket/src/core/index.js';
 import { FakeAccount, type AccountState, type FakeProvider } from '../../functions/secure-bucket/cli/control-plane/fake-provider.js';
 
 /** The finalizer a real provider puts on every managed resource it reconciles (crossplane-runtime). */
@@ -64,6 +64,13 @@ export class ProviderStandIn {
   private account: FakeAccount | undefined;
   private readonly api: CustomObjectsApi;
   private running = false;
+  /**
+   * The status last written per object (uid): the apiserver stores keys sorted and prunes fields
+   * its schema lacks, so comparing with what it returns would write again on every event, and each
+   * write is a watch event for the XR (Crossplane's circuit breaker opens).
+   */
+  private readonly written = new Map<string, string>();
+  private writes = 0;
 
   constructor(
     private readonly kc: KubeConfig,
@@ -139,6 +146,10 @@ export class ProviderStandIn {
     log(`watching ${this.kinds.size} managed kinds`);
     // CRDs installed later (a new provider family member) are picked up too.
     setInterval(() => void refresh().catch((e: unknown) => log(`discovery failed: ${String(e)}`)), 30_000).unref();
+    setInterval(() => {
+      if (this.writes > 0) log(`${this.writes} status writes`);
+      this.writes = 0;
+    }, 10_000).unref();
     for (;;) {
       const groups = [...this.dirty];
       this.dirty.clear();
@@ -217,8 +228,11 @@ export class ProviderStandIn {
       const status = (isObject(out['status']) ? out['status'] : {}) as Json;
       const current = (isObject(mr['status']) ? mr['status'] : {}) as Json;
       const next = { atProvider: status['atProvider'] ?? {}, conditions: withTimes((status['conditions'] as Json[] | undefined) ?? [], current['conditions']) };
-      if (JSON.stringify(current['atProvider'] ?? {}) !== JSON.stringify(next.atProvider) || JSON.stringify(current['conditions'] ?? []) !== JSON.stringify(next.conditions)) {
+      const wanted = canonicalJson({ atProvider: next.atProvider, conditions: next.conditions.map(({ lastTransitionTime: _t, ...c }) => c) });
+      if (this.written.get(mr.metadata.uid) !== wanted) {
         await this.patchStatus(mr, next);
+        this.written.set(mr.metadata.uid, wanted);
+        this.writes++;
       }
     }
     this.saveIfChanged(account, before);
