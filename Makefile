@@ -5,7 +5,7 @@ RENDER := node dist/functions/secure-bucket/cli/render.js
 CLAIMS := $(wildcard compositions/examples/claims/*.yaml)
 export SHARED_DIR ?= $(abspath ../shared)
 
-.PHONY: all upstream package deps build build-if-stale typecheck render test synth xrds platform-iam golden bench clean check-shared serve-dev explain access-diff cost
+.PHONY: all upstream package cluster-bins cluster-up cluster-down cluster-status e2e deps build build-if-stale typecheck render test synth xrds platform-iam golden bench clean check-shared serve-dev explain access-diff cost
 
 all: test
 
@@ -34,6 +34,26 @@ typecheck: deps
 UPSTREAM_BINS := crossplane crossplane-core function-auto-ready
 upstream:
 	@for b in $(UPSTREAM_BINS); do upstream/build.sh $$b || exit 1; done
+
+## cluster-bins: etcd, kube-apiserver, kube-controller-manager and kubectl for the local control plane (same pin file).
+CLUSTER_BINS := etcd kube-apiserver kube-controller-manager kubectl
+cluster-bins: upstream
+	@for b in $(CLUSTER_BINS); do upstream/build.sh $$b || exit 1; done
+
+## cluster-up: a real control plane on loopback (etcd, apiserver, controller-manager, Crossplane, functions, provider stand-in) with clusters/staging applied; writes .upstream/kubeconfig.
+cluster-up: build cluster-bins check-shared
+	upstream/cluster.sh up
+
+## cluster-down: stops it and forgets its state (KEEP_STATE=1 keeps etcd's data and the account).
+cluster-down:
+	upstream/cluster.sh down
+
+cluster-status:
+	@upstream/cluster.sh status
+
+## e2e: cluster-up, the scenarios of tests/e2e against it, cluster-down (also on failure); prints the timings.
+e2e: build cluster-bins check-shared
+	upstream/e2e.sh
 
 ## package: the Configuration and Function packages (dist/packages/*.xpkg), built and extracted with the pinned CLI.
 package: upstream

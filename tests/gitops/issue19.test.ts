@@ -1,6 +1,6 @@
-// Issue 19 (security review), findings 1, 10 and 13, proved on what each cluster's Flux applies:
-// the admission policies are taken from that build (clusters/base/admission) and their CEL is
-// evaluated against the objects tenants apply and against hostile ones.
+// Issue 19 (security review), findings 1, 10 and 13, proved on what each cluster's Flux applies.
+// What the admission policies (clusters/base/admission) admit and deny is decided by the real
+// apiserver in tests/e2e/admission.test.ts (make e2e); here, that each cluster applies them.
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -9,18 +9,12 @@ import { dump, load } from 'js-yaml';
 import { inMesh } from '../../cdk8s/chart.js';
 import { s3Hosts } from '../../cdk8s/s3-hosts.js';
 import { claimObjects, loadModels, namespaceObjects, type Model } from '../../cdk8s/synth.js';
-import { admit, type AdmissionRequest, type Operation, type Policy, type PolicyBinding, resourceOf } from '../lib/admission.js';
 import { type K8sObject, appliedObjects, clusterNames, groupOf, KUSTOMIZATION_FILE, kustomizeBuild, objectKey, reconcileCluster, tenantNames } from '../lib/kustomize.js';
 import { repoRoot } from '../lib/repo.js';
 
-const PLATFORM_USER = 'system:serviceaccount:flux-system:kustomize-controller';
-const tenantUser = (ns: string) => `system:serviceaccount:${ns}:flux-reconciler`;
 const MESH_POLICY = 'secure-bucket-tenant-mesh';
 const FLUX_ID_POLICY = 'secure-bucket-tenant-flux-identity';
-const FLUX_SA_POLICY = 'secure-bucket-tenant-flux-account';
-const CLAIMS_POLICY = 'secure-bucket-claim-delete-policy';
 const GATEWAY_NS = 'istio-system';
-const clone = <T>(x: T): T => structuredClone(x);
 
 function modelsOf(cluster: string): Model[] {
   return loadModels({ repoRoot }).filter((m) => m.claim.scope === path.join(repoRoot, 'clusters', cluster));
@@ -83,65 +77,20 @@ describe.each(clusterNames().map((c) => [c]))('cluster %s: issue 19', (cluster) 
   const models = modelsOf(cluster);
   const meshNamespaces = [...new Set(models.filter(inMesh).map((m) => m.identity.claimNamespace))].sort();
   const tenantObjects = applied.filter(({ stage }) => stage.id.endsWith('/secure-buckets')).map(({ object }) => object);
-  const namespaceLabels = (ns: string) => objects.find((o) => o.kind === 'Namespace' && o.metadata.name === ns)?.metadata.labels ?? {};
 
-  const policyPair = (name: string): [Policy, PolicyBinding] => {
-    const policy = objects.find((o) => o.kind === 'ValidatingAdmissionPolicy' && o.metadata.name === name);
-    const binding = objects.find((o) => o.kind === 'ValidatingAdmissionPolicyBinding' && (o as PolicyBinding).spec.policyName === name);
-    if (!policy || !binding) throw new Error(`cluster ${cluster}: Flux applies no ValidatingAdmissionPolicy ${name} with a binding`);
-    expect(policy.apiVersion).toBe('admissionregistration.k8s.io/v1');
-    expect((binding as PolicyBinding).spec.validationActions).toContain('Deny');
-    return [policy as Policy, binding as PolicyBinding];
-  };
+  it('applies both admission policies, each with a binding that denies', () => {
+    for (const name of [MESH_POLICY, FLUX_ID_POLICY]) {
+      const policy = objects.find((o) => o.kind === 'ValidatingAdmissionPolicy' && o.metadata.name === name);
+      const binding = objects.find((o) => o.kind === 'ValidatingAdmissionPolicyBinding' && (o['spec'] as { policyName?: string }).policyName === name);
+      expect({ name, policy: policy?.apiVersion, actions: (binding?.['spec'] as { validationActions?: string[] } | undefined)?.validationActions }).toEqual({ name, policy: 'admissionregistration.k8s.io/v1', actions: ['Deny'] });
+      expect(stageOf.get(objectKey(policy as K8sObject))).toBe('flux-system/tenants');
+    }
+  });
 
-  /** The decision of a policy on `operation` of `obj` by `user` (default: the namespace's tenant). */
-  const decide = (name: string, operation: Operation, obj: K8sObject, opts: { old?: K8sObject; user?: string; resource?: AdmissionRequest['resource'] } = {}) => {
-    const [policy, binding] = policyPair(name);
-    const ns = obj.metadata.namespace as string;
-    return admit(
-      policy,
-      binding,
-      {
-        operation,
-        resource: opts.resource ?? resourceOf(obj),
-        kind: obj.kind,
-        namespace: ns,
-        namespaceLabels: namespaceLabels(ns),
-        username: opts.user ?? tenantUser(ns),
-        object: operation === 'DELETE' ? null : obj,
-        oldObject: operation === 'CREATE' ? null : (opts.old ?? obj),
-      },
-      objects,
-    );
-  };
-  const denied = (name: string, operation: Operation, obj: K8sObject, opts: Parameters<typeof decide>[3] = {}) => {
-    const d = decide(name, operation, obj, opts);
-    return { what: `${operation} ${obj.kind} ${obj.metadata.namespace}/${obj.metadata.name}`, denied: d.matched && !d.allowed, messages: d.messages };
-  };
-
-  /** The tenant's Flux ServiceAccount as the platform's tenants stage applies it. */
-  const platformAccount = (ns: string): K8sObject => {
-    const o = applied.find(({ stage, object }) => stage.id === 'flux-system/tenants' && object.kind === 'ServiceAccount' && object.metadata.namespace === ns && object.metadata.name === 'flux-reconciler');
-    if (!o) throw new Error(`no flux-reconciler ServiceAccount in ${ns}`);
-    return o.object;
-  };
   // The attacker: a mesh namespace; the victim's host: any other tenant's bucket host in this cluster.
   const attacker = meshNamespaces[0] as string;
   const victimHost = models.filter((m) => m.identity.claimNamespace !== attacker).flatMap((m) => s3Hosts(m.identity, m.spec, m.env))[0] as string;
   const ownHost = models.filter((m) => m.identity.claimNamespace === attacker).flatMap((m) => s3Hosts(m.identity, m.spec, m.env))[0] as string;
-  const meta = (name: string) => ({ name, namespace: attacker });
-  const se = (spec: Record<string, unknown>, apiVersion = 'networking.istio.io/v1'): K8sObject => ({
-    apiVersion,
-    kind: 'ServiceEntry',
-    metadata: meta('grab'),
-    spec: { hosts: [ownHost], exportTo: ['.'], location: 'MESH_EXTERNAL', resolution: 'DNS', ports: [{ number: 443, name: 'https', protocol: 'HTTPS' }], ...spec },
-  });
-  const dr = (spec: Record<string, unknown>, apiVersion = 'networking.istio.io/v1'): K8sObject => ({ apiVersion, kind: 'DestinationRule', metadata: meta('grab'), spec: { host: ownHost, exportTo: ['.'], ...spec } });
-  const platformObject = (kind: string) => {
-    const o = applied.find(({ stage, object }) => stage.id === 'flux-system/tenants' && object.kind === kind && object.metadata.namespace === attacker);
-    if (!o) throw new Error(`no platform ${kind} in ${attacker}`);
-    return o.object;
-  };
 
   it('has a mesh namespace to attack from and another tenant host to steal', () => {
     expect(attacker).toBeDefined();
@@ -158,141 +107,12 @@ describe.each(clusterNames().map((c) => [c]))('cluster %s: issue 19', (cluster) 
     for (const o of gatewaySide) expect({ o: objectKey(o), owner: o.metadata.labels?.['platform.example.org/owned-by'] }).toEqual({ o: objectKey(o), owner: 'platform' });
   });
 
-  it('finding 1: the admission policy admits every Istio object the tenants apply (create, update, delete), and the platform its own', () => {
-    const istio = tenantObjects.filter((o) => groupOf(o.apiVersion).endsWith('.istio.io'));
-    expect(istio.map((o) => o.kind)).toEqual(expect.arrayContaining(['ServiceEntry', 'DestinationRule', 'PeerAuthentication']));
-    for (const o of istio) {
-      for (const op of ['CREATE', 'UPDATE', 'DELETE'] as const) {
-        const d = decide(MESH_POLICY, op, o);
-        expect({ what: `${op} ${objectKey(o)}`, matched: d.matched, allowed: d.allowed, messages: d.messages }).toEqual({ what: `${op} ${objectKey(o)}`, matched: true, allowed: true, messages: [] });
-      }
-    }
-    const platform = applied.filter(({ stage, object }) => stage.id === 'flux-system/tenants' && groupOf(object.apiVersion).endsWith('.istio.io')).map(({ object }) => object);
-    expect(platform.length).toBeGreaterThan(0);
-    for (const o of platform) expect(decide(MESH_POLICY, 'CREATE', o, { user: PLATFORM_USER })).toEqual({ matched: false, allowed: true, messages: [] });
-  });
-
-  it('finding 1: the admission policy denies tenant Istio objects that reach the gateway, name others\' hosts or come in by the side door', () => {
-    const platformSE = platformObject('ServiceEntry');
-    const platformDR = platformObject('DestinationRule');
-    const stripped = (o: K8sObject) => {
-      const c = clone(o);
-      delete c.metadata.labels;
-      return c;
-    };
-    const hostile: Array<[string, Operation, K8sObject, Parameters<typeof decide>[3]?]> = [
-      ['own host exported to istio-system', 'CREATE', se({ exportTo: ['.', GATEWAY_NS] })],
-      ['exported everywhere', 'CREATE', se({ exportTo: ['*'] })],
-      ['no exportTo (defaults to every namespace)', 'CREATE', se({ exportTo: undefined })],
-      ["another tenant's bucket host, static endpoint", 'CREATE', se({ hosts: [victimHost], resolution: 'STATIC', endpoints: [{ address: '203.0.113.7' }] })],
-      ["another tenant's bucket host, local", 'CREATE', se({ hosts: [victimHost] })],
-      ['wildcard host', 'CREATE', se({ hosts: ['*.s3.us-east-1.amazonaws.com'] })],
-      ['static endpoints on its own host', 'CREATE', se({ resolution: 'STATIC', endpoints: [{ address: '203.0.113.7' }] })],
-      ['workloadSelector', 'CREATE', se({ workloadSelector: { labels: { app: 'x' } } })],
-      ['older API version, exported to the gateway', 'CREATE', se({ exportTo: [GATEWAY_NS] }, 'networking.istio.io/v1alpha3')],
-      ['platform ServiceEntry without its label, re-applied', 'UPDATE', stripped(platformSE), { old: platformSE }],
-      ['platform ServiceEntry narrowed to ["."]', 'UPDATE', { ...clone(platformSE), spec: { ...(platformSE['spec'] as object), exportTo: ['.'] } }, { old: platformSE }],
-      ['platform ServiceEntry deleted', 'DELETE', platformSE],
-      ['platform TLS origination deleted', 'DELETE', platformDR],
-      ['legit ServiceEntry turned hostile on update', 'UPDATE', se({ exportTo: [GATEWAY_NS] }), { old: se({}) }],
-      ['DestinationRule with TLS off', 'CREATE', dr({ trafficPolicy: { tls: { mode: 'DISABLE' } } })],
-      ['DestinationRule with TLS off on 443', 'CREATE', dr({ trafficPolicy: { portLevelSettings: [{ port: { number: 443 }, tls: { mode: 'DISABLE' } }] } })],
-      ['DestinationRule tls without mode (DISABLE)', 'CREATE', dr({ trafficPolicy: { tls: { sni: ownHost } } })],
-      ['tenant TLS origination (SIMPLE)', 'CREATE', dr({ trafficPolicy: { tls: { mode: 'SIMPLE', sni: ownHost } } })],
-      ['ISTIO_MUTUAL with insecureSkipVerify', 'CREATE', dr({ trafficPolicy: { tls: { mode: 'ISTIO_MUTUAL', insecureSkipVerify: true } } })],
-      ["another tenant's host", 'CREATE', dr({ host: victimHost })],
-      ["subset SNI of another tenant's host", 'CREATE', dr({ host: 'istio-egressgateway.istio-system.svc.cluster.local', subsets: [{ name: 'x', trafficPolicy: { portLevelSettings: [{ port: { number: 443 }, tls: { mode: 'ISTIO_MUTUAL', sni: victimHost } }] } }] })],
-      ['subset with TLS off', 'CREATE', dr({ subsets: [{ name: 'x', trafficPolicy: { tls: { mode: 'DISABLE' } } }] })],
-      ['DestinationRule exported to the gateway (v1beta1)', 'CREATE', dr({ exportTo: ['.', GATEWAY_NS] }, 'networking.istio.io/v1beta1')],
-      ['DestinationRule with workloadSelector', 'CREATE', dr({ workloadSelector: { matchLabels: { app: 'x' } } })],
-      ['PeerAuthentication PERMISSIVE', 'CREATE', { apiVersion: 'security.istio.io/v1', kind: 'PeerAuthentication', metadata: meta('open'), spec: { mtls: { mode: 'PERMISSIVE' } } }],
-      ['PeerAuthentication port-level DISABLE', 'CREATE', { apiVersion: 'security.istio.io/v1', kind: 'PeerAuthentication', metadata: meta('open'), spec: { mtls: { mode: 'STRICT' }, portLevelMtls: { '8080': { mode: 'DISABLE' } } } }],
-      ['Sidecar', 'CREATE', { apiVersion: 'networking.istio.io/v1', kind: 'Sidecar', metadata: meta('x'), spec: { outboundTrafficPolicy: { mode: 'ALLOW_ANY' } } }],
-      ['Gateway', 'CREATE', { apiVersion: 'networking.istio.io/v1', kind: 'Gateway', metadata: meta('x'), spec: { selector: { istio: 'egressgateway' }, servers: [] } }],
-      ['VirtualService', 'CREATE', { apiVersion: 'networking.istio.io/v1beta1', kind: 'VirtualService', metadata: meta('x'), spec: { hosts: [victimHost], exportTo: ['.'] } }],
-      ['EnvoyFilter', 'CREATE', { apiVersion: 'networking.istio.io/v1alpha3', kind: 'EnvoyFilter', metadata: meta('x'), spec: {} }],
-      ['WorkloadEntry', 'CREATE', { apiVersion: 'networking.istio.io/v1', kind: 'WorkloadEntry', metadata: meta('x'), spec: { address: '203.0.113.7' } }],
-      ['WasmPlugin', 'CREATE', { apiVersion: 'extensions.istio.io/v1alpha1', kind: 'WasmPlugin', metadata: meta('x'), spec: {} }],
-      ['Telemetry', 'CREATE', { apiVersion: 'telemetry.istio.io/v1', kind: 'Telemetry', metadata: meta('x'), spec: {} }],
-      ['RequestAuthentication', 'CREATE', { apiVersion: 'security.istio.io/v1', kind: 'RequestAuthentication', metadata: meta('x'), spec: {} }],
-      ['Gateway API HTTPRoute', 'CREATE', { apiVersion: 'gateway.networking.k8s.io/v1', kind: 'HTTPRoute', metadata: meta('x'), spec: {} }],
-    ];
-    for (const [why, op, obj, opts] of hostile) {
-      const d = denied(MESH_POLICY, op, obj, opts);
-      expect({ why, errors: d.messages.filter((m) => m.includes("(error:")) }).toEqual({ why, errors: [] });
-      expect({ why, ...d, messages: d.messages.length > 0 }).toEqual({ why, what: d.what, denied: true, messages: true });
-    }
-    // A namespace outside the mesh has no registered hosts: no Istio object at all.
-    const outside = tenantNames().find((t) => !meshNamespaces.includes(t));
-    if (outside) expect(denied(MESH_POLICY, 'CREATE', { ...se({}), metadata: { name: 'x', namespace: outside } }).denied).toBe(true);
-  });
-
   it('finding 1: a tenant folder may hold only plain resources, and what its Flux applies equals what cdk8s generates, field by field', () => {
     for (const tenant of tenantNames()) {
       const folder = path.join(repoRoot, 'clusters', cluster, 'tenants', tenant);
       expect({ tenant, problems: tenantFolderProblems(folder, generatedForTenant(models, tenant)) }).toEqual({ tenant, problems: [] });
       expect(reconcileCluster(cluster).find((s) => s.id === `${tenant}/secure-buckets`)?.path).toBe(path.relative(repoRoot, folder));
     }
-  });
-
-  it('finding 10: no pod in a tenant namespace may run as the tenant Flux ServiceAccount, under either field, whoever creates it', () => {
-    const ns = tenantNames()[0] as string;
-    const pod = (spec: Record<string, unknown>): K8sObject => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', namespace: ns }, spec: { containers: [{ name: 'c', image: 'x' }], ...spec } });
-    for (const user of [tenantUser(ns), 'system:serviceaccount:kube-system:replicaset-controller', 'alice']) {
-      expect(denied(FLUX_ID_POLICY, 'CREATE', pod({ serviceAccountName: 'flux-reconciler' }), { user }).denied).toBe(true);
-      expect(denied(FLUX_ID_POLICY, 'CREATE', pod({ serviceAccount: 'flux-reconciler', automountServiceAccountToken: true }), { user }).denied).toBe(true);
-    }
-    expect(denied(FLUX_ID_POLICY, 'UPDATE', pod({ serviceAccountName: 'flux-reconciler' })).denied).toBe(true);
-    // The example consumers' pods are admitted.
-    const examples = models.filter((m) => m.identity.claimNamespace === ns).flatMap((m) => claimObjects(m).examples as Array<K8sObject & { spec: { template: { spec: Record<string, unknown> } } }>);
-    expect(examples.length).toBeGreaterThan(0);
-    for (const d of examples) expect(decide(FLUX_ID_POLICY, 'CREATE', pod(d.spec.template.spec))).toEqual({ matched: true, allowed: true, messages: [] });
-    // Outside tenant namespaces the policy does not apply.
-    expect(decide(FLUX_ID_POLICY, 'CREATE', { ...pod({ serviceAccountName: 'flux-reconciler' }), metadata: { name: 'p', namespace: 'flux-system' } }).matched).toBe(false);
-  });
-
-  it('red team: the tenant identity may not create, change or delete its own Flux ServiceAccount; the platform and the namespace controller may', () => {
-    const ns = tenantNames()[0] as string;
-    const sa = platformAccount(ns);
-    const edited = { ...clone(sa), metadata: { ...clone(sa.metadata), annotations: { 'eks.amazonaws.com/role-arn': 'arn:aws:iam::111122223333:role/x' } }, automountServiceAccountToken: true };
-    for (const [op, obj, old] of [['CREATE', sa, undefined], ['UPDATE', edited, sa], ['DELETE', sa, undefined]] as const) {
-      const d = denied(FLUX_SA_POLICY, op, obj, old ? { old } : {});
-      expect({ op, ...d, messages: d.messages.length > 0 }).toEqual({ op, what: d.what, denied: true, messages: true });
-      // The platform's tenants stage (kustomize-controller) writes it; the namespace controller deletes it with the namespace.
-      expect(decide(FLUX_SA_POLICY, op, obj, { ...(old ? { old } : {}), user: PLATFORM_USER }).allowed).toBe(true);
-    }
-    expect(decide(FLUX_SA_POLICY, 'DELETE', sa, { user: 'system:serviceaccount:kube-system:namespace-controller' }).allowed).toBe(true);
-    // Its own consumers' ServiceAccounts stay the tenant's.
-    const consumer: K8sObject = { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'sales-api', namespace: ns } };
-    for (const op of ['CREATE', 'UPDATE', 'DELETE'] as const) expect(decide(FLUX_SA_POLICY, op, consumer).allowed).toBe(true);
-  });
-
-  it('red team: a tenant AuthorizationPolicy may not route authorization to an extension provider (action CUSTOM)', () => {
-    const ap = (spec: Record<string, unknown>, apiVersion = 'security.istio.io/v1'): K8sObject => ({ apiVersion, kind: 'AuthorizationPolicy', metadata: meta('authz'), spec });
-    for (const [why, obj] of [
-      ['CUSTOM with a provider', ap({ action: 'CUSTOM', provider: { name: 'ext-authz' }, rules: [{}] })],
-      ['CUSTOM, v1beta1', ap({ action: 'CUSTOM', provider: { name: 'ext-authz' }, rules: [{}] }, 'security.istio.io/v1beta1')],
-      ['a provider without action', ap({ provider: { name: 'ext-authz' }, rules: [{}] })],
-    ] as const) {
-      const d = denied(MESH_POLICY, 'CREATE', obj);
-      expect({ why, errors: d.messages.filter((m) => m.includes('(error:')) }).toEqual({ why, errors: [] });
-      expect({ why, denied: d.denied }).toEqual({ why, denied: true });
-      expect({ why, update: denied(MESH_POLICY, 'UPDATE', obj, { old: ap({ action: 'ALLOW', rules: [{}] }) }).denied }).toEqual({ why, update: true });
-    }
-    for (const action of ['ALLOW', 'DENY', 'AUDIT', undefined]) expect([action, decide(MESH_POLICY, 'CREATE', ap(action ? { action, rules: [{}] } : { rules: [{}] })).allowed]).toEqual([action, true]);
-  });
-
-  it('red team: a claim with compositeDeletePolicy Background is refused, on create and update, from anyone', () => {
-    const ns = tenantNames()[0] as string;
-    const claim = (policy?: string): K8sObject => ({ apiVersion: 'platform.example.org/v1alpha1', kind: 'XSecureBucketClaim', metadata: { name: 'c', namespace: ns }, spec: { ...(policy ? { compositeDeletePolicy: policy } : {}) } });
-    for (const user of [tenantUser(ns), PLATFORM_USER, 'alice']) {
-      expect(denied(CLAIMS_POLICY, 'CREATE', claim('Background'), { user }).denied).toBe(true);
-      expect(denied(CLAIMS_POLICY, 'UPDATE', claim('Background'), { user, old: claim('Foreground') }).denied).toBe(true);
-    }
-    for (const ok of [undefined, 'Foreground']) expect(decide(CLAIMS_POLICY, 'CREATE', claim(ok)).allowed).toBe(true);
-    // The claims Flux applies pass.
-    const claims = tenantObjects.filter((o) => o.kind === 'XSecureBucketClaim');
-    for (const c of claims) expect(decide(CLAIMS_POLICY, 'CREATE', c).allowed).toBe(true);
   });
 
   it('finding 13: TLS origination to S3 is platform-owned and checks the certificate, one DestinationRule per S3 host; tenants may neither originate TLS nor turn it off', () => {
@@ -306,7 +126,6 @@ describe.each(clusterNames().map((c) => [c]))('cluster %s: issue 19', (cluster) 
       }
     }
     expect(tenantObjects.filter((o) => o.kind === 'DestinationRule' && JSON.stringify(o['spec']).match(/"mode":"(SIMPLE|DISABLE|MUTUAL)"/)).map(objectKey)).toEqual([]);
-    expect(denied(MESH_POLICY, 'CREATE', dr({ trafficPolicy: { portLevelSettings: [{ port: { number: 443 }, tls: { mode: 'SIMPLE', sni: ownHost, insecureSkipVerify: true } }] } })).denied).toBe(true);
   });
 
   it("finding 13: the STS endpoint policy lets through only this account's roles and principals (IRSA)", () => {

@@ -1,4 +1,5 @@
-// RBAC objects as the tests read them from the kustomize output, and the authorizer's rule match.
+// RBAC objects as the tests read them from the kustomize output (what they allow is asked of the
+// real authorizer: tests/e2e/tenant-rbac.test.ts).
 import type { K8sObject } from './kustomize.js';
 
 export interface Rule {
@@ -16,10 +17,4 @@ export interface Subject {
 export interface Binding extends K8sObject {
   roleRef: { kind: string; name: string };
   subjects?: Subject[];
-}
-
-/** Does one rule grant verb on group/resource? (rbac/v1 RuleAllows: '*' matches anything; resourceNames only narrow.) */
-export function ruleAllows(rule: Rule, group: string, resource: string, verb: string): boolean {
-  const has = (list: string[] | undefined, value: string) => (list ?? []).includes('*') || (list ?? []).includes(value);
-  return has(rule.apiGroups, group) && has(rule.resources, resource) && has(rule.verbs, verb);
 }

@@ -5,8 +5,13 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadAll } from 'js-yaml';
 
-/** Absolute path of the repository root (this file lives in tests/lib/). */
-export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+/**
+ * Absolute path of the repository root (this file lives in tests/lib/; its compiled copy in
+ * dist/tests/lib/, which tools/cluster imports, so a root named dist beside package.json is skipped).
+ */
+const nearRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const repoRoot =
+  path.basename(nearRoot) === 'dist' && existsSync(path.join(nearRoot, '..', 'package.json')) ? path.dirname(nearRoot) : nearRoot;
 
 /** The shared folder (upstream schemas, design notes): `../shared` beside the repo, or $SHARED_DIR. */
 export const sharedDir = path.resolve(process.env.SHARED_DIR ?? path.join(repoRoot, '..', 'shared'));

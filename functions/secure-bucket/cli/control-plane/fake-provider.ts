@@ -218,6 +218,16 @@ export class FakeProvider {
     if (Object.keys(this.state[kind] ?? {}).length === 0) delete this.state[kind];
   }
 
+  /**
+   * One composed resource is deleted (a real cluster's provider sees each MR's deletion on its own,
+   * tools/cluster/provider-standin.ts): AWS keeps it when Orphan or Observe-only.
+   */
+  delete(name: string, resource: Json): void {
+    this.deleteOne(name, resource);
+    delete this.previous[name];
+    this.assigned.delete(name);
+  }
+
   /** The claim is deleted: Crossplane deletes every composed resource, AWS keeps the Orphan ones. */
   deleteComposite(): void {
     for (const [name, resource] of Object.entries(this.previous)) this.deleteOne(name, resource);
