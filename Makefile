@@ -24,7 +24,7 @@ build: deps
 
 # build only when a source is newer than its output (npm run render calls this on every run).
 build-if-stale:
-	@if [ ! -f dist/.build-stamp ] || [ -n "$$(find functions/*/src functions/*/cli cdk8s bench tools tsconfig.json tsconfig.build.json package-lock.json -newer dist/.build-stamp \( -name '*.ts' -o -name '*.json' \) -print -quit 2>/dev/null)" ]; then \
+	@if [ ! -f dist/.build-stamp ] || [ -n "$$(find functions/*/src functions/*/cli cdk8s bench tools compositions tsconfig.json tsconfig.build.json package-lock.json -newer dist/.build-stamp \( -name '*.ts' -o -name '*.json' \) -print -quit 2>/dev/null)" ]; then \
 	  $(MAKE) -s build; fi
 
 typecheck: deps
@@ -68,9 +68,11 @@ golden: build
 synth: build
 	node dist/cdk8s/main.js
 
-## xrds: copy compositions/schema/secure-bucket.yaml into both XRDs (v1 claim API, v2 namespaced API).
+## xrds: copy compositions/schema/secure-bucket.yaml into both XRDs (v1 claim API, v2 namespaced API), and generate
+## the spec types and field table the function reads (core/claim-api.generated.ts) and the README field table.
 xrds: build
 	node dist/compositions/generate-xrds.js
+	node dist/compositions/generate-claim-api.js
 
 ## bench: throughput, latency, memory and cold start of the function server; writes bench/results.json.
 bench: build

@@ -10,7 +10,7 @@ import { OBJECT_ACTIONS } from './identity.js';
 import { awsManagedReadBuckets } from './network.js';
 import { policy, renderPolicy, type PolicyDocument } from './policy.js';
 import { REPLICATION_ACTIONS } from './replication.js';
-import { ClaimError, type ManagedResource, type PlatformEnvironment } from './types.js';
+import { PlatformError, type ManagedResource, type PlatformEnvironment } from './types.js';
 
 const unique = (xs: string[]): string[] => [...new Set(xs)].sort();
 
@@ -193,7 +193,7 @@ export function providerRolePolicyDocument(env: PlatformEnvironment): PolicyDocu
 /** `arn:aws:iam::<account>:policy<path><name>` -> path and name, as iam Policy takes them. */
 export function policyPathAndName(arn: string, field: string): { path: string; name: string } {
   const m = /^arn:aws[a-z-]*:iam::[0-9]{12}:policy(\/(?:[\w+=,.@-]+\/)*)([\w+=,.@-]+)$/.exec(arn);
-  if (m === null) throw new ClaimError(field, `'${arn}' is not an IAM policy ARN`, 'use arn:aws:iam::<account>:policy/<path>/<name>');
+  if (m === null) throw new PlatformError(field, `'${arn}' is not an IAM policy ARN`, 'use arn:aws:iam::<account>:policy/<path>/<name>');
   return { path: m[1] as string, name: m[2] as string };
 }
 

@@ -21,7 +21,7 @@ import { refuseForeignBuckets } from './owned-bucket.js';
 import { protectionResources } from './protection.js';
 import { replicationResources } from './replication.js';
 import { CLAIM_API, CLAIM_KIND, COMPOSITE_KIND, NAMESPACED_XR_API_VERSION, NAMESPACED_XR_KIND, PLATFORM_API_VERSION } from './api.js';
-import { ClaimError, type BucketSpec, type ClaimIdentity, type CompositeStatus, type ManagedNames, type ManagedResource, type ObjectQuery, type ObservedResource, type OtherRequest, type PlatformEnvironment, type RenderOutput } from './types.js';
+import { ClaimError, PlatformError, type BucketSpec, type ClaimIdentity, type CompositeStatus, type ManagedNames, type ManagedResource, type ObjectQuery, type ObservedResource, type OtherRequest, type PlatformEnvironment, type RenderOutput } from './types.js';
 
 /** One AWS concern each; the order is the order resources are listed in. */
 const CONCERNS: Array<(ctx: RenderContext) => Record<string, ManagedResource>> = [
@@ -184,7 +184,7 @@ function guardManagedNames(composite: Json, recorded: Partial<ManagedNames> | un
     // Rendered before the names were recorded: the bucket name alone still says whether they moved.
     const before = statusOf(composite)['bucketName'];
     if (spec.naming.strategy === 'Generated' && typeof before === 'string' && before !== now.bucketName) {
-      throw new ClaimError(
+      throw new PlatformError(
         'EnvironmentConfig data',
         `${where} manages s3://${before}, but the platform's settings now generate s3://${now.bucketName}: accountId, installationId, bucketNamePrefix or tenants.${ns}.nameSegment changed, and every name would move away from the data; nothing was changed`,
         'restore the setting that changed; if a tenant added since collides with this one, give the newly added tenant its own nameSegment',
@@ -205,7 +205,7 @@ function guardManagedNames(composite: Json, recorded: Partial<ManagedNames> | un
     if (before === undefined || before === now[key]) continue;
     // The installation that predates installationId is known by its clusterName: restored by removing the id.
     const restore = key === 'installation' && before === recorded.clusterName ? 'remove data.installationId' : `set it back to '${before}'`;
-    throw new ClaimError(
+    throw new PlatformError(
       field,
       `is '${now[key]}', but ${where} manages AWS resources named with '${before}' (s3://${recorded.bucketName ?? '?'}): its bucket, roles and access points would move to new names, away from the data, and the old ones be deleted; nothing was changed`,
       key === 'nameSegment'

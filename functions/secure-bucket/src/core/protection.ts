@@ -4,13 +4,11 @@
 import type { RenderContext } from './context.js';
 import { objectLockResourcesFor } from './object-lock.js';
 import { bucketPart, sourceBucket, type OwnedBucket } from './owned-bucket.js';
-import type { BucketSpec, ManagedResource } from './types.js';
+import type { ManagedResource } from './types.js';
+import { versioningRequired } from './spec-rules.js';
+export { versioningRequired };
 
 
-export function versioningRequired(ctx: { spec: Pick<BucketSpec, 'objectLock' | 'replication' | 'versioning'> }): boolean {
-  const { spec } = ctx;
-  return spec.objectLock !== undefined || spec.replication !== undefined || spec.versioning === 'Enabled';
-}
 
 /** Versioning where something needs it, and the claim's lock, for any owned bucket. */
 export function protectionResourcesFor(ctx: RenderContext, b: OwnedBucket): Record<string, ManagedResource> {
