@@ -5,7 +5,7 @@ import type { RenderContext } from './context.js';
 import { boundedName, tenantSegment } from './naming.js';
 import { isObject } from './fields.js';
 import { canonicalJson } from './policy.js';
-import { sourceBucket, type OwnedBucket } from './owned-bucket.js';
+import type { OwnedBucket } from './owned-bucket.js';
 import { managed } from './resources.js';
 import { ClaimError, type ManagedResource } from './types.js';
 
@@ -291,7 +291,21 @@ export function alarmResources(ctx: RenderContext): Record<string, ManagedResour
       { externalName: alarmName(bucketName, a) },
     );
   }
-  if (topic !== undefined) Object.assign(out, changeAlertResourcesFor(ctx, sourceBucket(ctx)));
+  return out;
+}
+
+/** Change alerts of any owned bucket, whenever the claim's changes are watched at all. */
+export function changeAlertsFor(ctx: RenderContext, b: OwnedBucket): Record<string, ManagedResource> {
+  return alertTopicArn(ctx) !== undefined ? changeAlertResourcesFor(ctx, b) : {};
+}
+
+/** The e-mail subscription of spec.alarms.email to the claim's alarms and alerts. */
+export function emailSubscriptionResources(ctx: RenderContext): Record<string, ManagedResource> {
+  const { identity, spec, bucketName } = ctx;
+  const region = spec.region;
+  const topic = alertTopicArn(ctx);
+  const alarms = spec.alarms !== undefined ? alarmSpecs(ctx) : [];
+  const out: Record<string, ManagedResource> = {};
   const email = spec.alarms?.email;
   if (email !== undefined && topic !== undefined) {
     out[EMAIL_SUBSCRIPTION] = managed(identity, 'sns.aws.upbound.io/v1beta1', 'TopicSubscription', 'alarm-email', {

@@ -1,7 +1,7 @@
 // The audit trail: server access logs and a weekly S3 Inventory, each to the platform's own
 // bucket (separate, unlocked, owned by the platform) and only when the platform has one.
 import type { RenderContext } from './context.js';
-import { bucketPart, sourceBucket, type OwnedBucket } from './owned-bucket.js';
+import { bucketPart, type OwnedBucket } from './owned-bucket.js';
 import { tenantSegment } from './naming.js';
 import { managed } from './resources.js';
 import { ClaimError, type ManagedResource } from './types.js';
@@ -46,16 +46,16 @@ export function accessLoggingFor(ctx: RenderContext, b: OwnedBucket): Record<str
   }, false);
 }
 
-export function auditResources(ctx: RenderContext): Record<string, ManagedResource> {
+/** The source's inventory (its access logs are a part of every owned bucket: accessLoggingFor). */
+export function auditResources(ctx: RenderContext, source: OwnedBucket): Record<string, ManagedResource> {
   const { env, spec, bucketName, identity } = ctx;
-  const source = sourceBucket(ctx);
   for (const target of [env.audit.logBucket, env.audit.inventoryBucket, ...Object.values(env.audit.logBucketsByRegion)]) {
     if (target === bucketName) {
       // A bucket logging into itself logs its own log writes forever (and a locked one cannot take logs at all).
       throw new ClaimError('spec.naming.name', `'${bucketName}' is the platform's audit bucket`, 'choose another name');
     }
   }
-  const out: Record<string, ManagedResource> = accessLoggingFor(ctx, source);
+  const out: Record<string, ManagedResource> = {};
   if (env.audit.inventoryBucket !== undefined) {
     out[INVENTORY] = managed(identity, 's3.aws.upbound.io/v1beta2', 'BucketInventory', 'inventory', {
       region: spec.region,

@@ -1,7 +1,7 @@
 // The bucket itself and the two controls that are never optional: no public access, no ACLs.
 import { heldInAws } from './adoption.js';
 import type { RenderContext } from './context.js';
-import { sourceBucket, type OwnedBucket } from './owned-bucket.js';
+import type { OwnedBucket } from './owned-bucket.js';
 import { bucketConfiguration, managed } from './resources.js';
 import type { ManagedResource } from './types.js';
 
@@ -46,6 +46,3 @@ export function bucketResourcesFor(ctx: RenderContext, b: OwnedBucket): Record<s
   };
 }
 
-export function bucketResources(ctx: RenderContext): Record<string, ManagedResource> {
-  return bucketResourcesFor(ctx, sourceBucket(ctx));
-}

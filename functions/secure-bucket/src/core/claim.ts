@@ -136,16 +136,16 @@ function withTakeOver(identity: ClaimIdentity, metadata: Json): ClaimIdentity {
 
 
 /** A field's schema limits as the readers of fields.ts take them (patterns compiled once, at load). */
-const PATTERNS = new Map<string, RegExp>(
+const PATTERNS: Readonly<Record<string, RegExp>> = Object.fromEntries(
   (Object.keys(CLAIM_FIELDS) as ClaimField[]).flatMap((k) => {
     const pattern = limitsOf(k).pattern;
-    return pattern === undefined ? [] : [[k, new RegExp(pattern)] as [string, RegExp]];
+    return pattern === undefined ? [] : [[k, new RegExp(pattern)] as const];
   }),
 );
 function textRule(path: ClaimField, hint?: string): { pattern?: RegExp; min?: number; max?: number; hint?: string } {
   const f = limitsOf(path);
   const out: { pattern?: RegExp; min?: number; max?: number; hint?: string } = {};
-  const pattern = PATTERNS.get(path);
+  const pattern = PATTERNS[path];
   if (pattern) out.pattern = pattern;
   if (f.minLength !== undefined) out.min = f.minLength;
   if (f.maxLength !== undefined) out.max = f.maxLength;

@@ -4,7 +4,7 @@
 // claim owns (source and replica) gets its key from encryptionResourcesFor.
 import type { RenderContext } from './context.js';
 import { accountRootArn, kmsAliasName } from './naming.js';
-import { bucketPart, sourceBucket, type OwnedBucket } from './owned-bucket.js';
+import { bucketPart, type OwnedBucket } from './owned-bucket.js';
 import { policy, renderPolicy, type Statement } from './policy.js';
 import { externalNameOf, heldInAws, isManaged, observation } from './adoption.js';
 import { isObject } from './fields.js';
@@ -137,9 +137,6 @@ export function encryptionResourcesFor(ctx: RenderContext, b: OwnedBucket): Reco
   };
 }
 
-export function encryptionResources(ctx: RenderContext): Record<string, ManagedResource> {
-  return encryptionResourcesFor(ctx, sourceBucket(ctx));
-}
 
 /** The KMS key a bucket's default encryption names in AWS, if any. */
 function keyOfEncryption(held: Record<string, unknown> | undefined): { algorithm?: unknown; keyId?: unknown } {

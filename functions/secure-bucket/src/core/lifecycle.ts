@@ -2,7 +2,7 @@
 // but invisible); expire noncurrent versions whenever versioning is on, so it does not grow cost
 // without bound; transitions and expiration as the claim asks (checked by spec-rules.ts).
 import type { RenderContext } from './context.js';
-import { bucketPart, sourceBucket, type OwnedBucket } from './owned-bucket.js';
+import { bucketPart, type OwnedBucket } from './owned-bucket.js';
 import type { BucketSpec, ManagedResource, Transition } from './types.js';
 
 /** Noncurrent versions are kept this long when the claim does not say (a quarter: time to notice a bad overwrite). */
@@ -55,6 +55,3 @@ export function lifecycleResourcesFor(ctx: RenderContext, b: OwnedBucket): Recor
   return bucketPart(ctx, b, 'lifecycle', 'v1beta1', 'BucketLifecycleConfiguration', { rule: lifecycleRules(ctx, b) }, false);
 }
 
-export function lifecycleResources(ctx: RenderContext): Record<string, ManagedResource> {
-  return lifecycleResourcesFor(ctx, sourceBucket(ctx));
-}

@@ -1,11 +1,9 @@
-// "A bucket this claim owns": the one description every bucket the function creates is built from
-// (the source, its replica, any later one). The concern modules (bucket.ts, encryption.ts,
-// bucket-policy.ts, protection.ts, audit.ts, lifecycle.ts) each build their part for any OwnedBucket,
-// so the replica gets the source's hardening from the same code, never from a second copy.
+// "A bucket this claim owns": the facts every bucket the function creates is described by (the
+// source, its replica, any later one). A leaf of the concern modules: they import it, it imports
+// none of them. Which buckets a claim owns is buckets.ts; the composer applies every bucket
+// concern (compose.ts BUCKET_CONCERNS) to each, so the replica gets the source's hardening from
+// the same code, never from a second list.
 import { KMS_KEY, type RenderContext } from './context.js';
-import { governanceBypassPrincipals } from './object-lock.js';
-import { versioningRequired } from './protection.js';
-import { replicationTarget, type ReplicationTarget } from './replication.js';
 import { bucketConfiguration, managed, observedString } from './resources.js';
 import { isObject } from './fields.js';
 import { ClaimError, type ManagedResource } from './types.js';
@@ -99,60 +97,6 @@ export interface OwnedBucket {
 /** The key ARN the provider reported for a bucket's key. */
 export function reportedKeyArn(ctx: RenderContext, parts: BucketParts): string | undefined {
   return observedString(ctx.observed, parts.key.name, 'arn');
-}
-
-const sources = new WeakMap<RenderContext, OwnedBucket>();
-
-/** The claim's own bucket: its consumers use it, through their access points where they asked. Once per render. */
-export function sourceBucket(ctx: RenderContext): OwnedBucket {
-  const known = sources.get(ctx);
-  if (known !== undefined) return known;
-  const b = describeSource(ctx);
-  sources.set(ctx, b);
-  return b;
-}
-
-function describeSource(ctx: RenderContext): OwnedBucket {
-  const replicationRole = replicationTarget(ctx)?.roleArn;
-  const readers = ctx.consumers.map((c) => c.roleArn);
-  const writers = ctx.consumers.filter((c) => c.access !== 'Read').map((c) => c.roleArn);
-  const breakGlass = ctx.env.access.breakGlassPrincipalArns;
-  const viaS3Only = replicationRole ? [replicationRole] : [];
-  const b: OwnedBucket = {
-    parts: SOURCE_PARTS,
-    name: ctx.bucketName,
-    arn: ctx.bucketArn,
-    region: ctx.spec.region,
-    // Break-glass may read in an emergency, never write new data keys; S3 decrypts for the replication role.
-    users: { decrypt: [...readers, ...breakGlass, ...viaS3Only], generateDataKey: writers, encrypt: [] },
-    admitted: readers,
-    viaS3Only,
-    accessPoints: ctx.consumers.flatMap((c) => (c.accessPointArn ? [c.accessPointArn] : [])),
-    governanceBypass: governanceBypassPrincipals(ctx),
-    versioned: versioningRequired(ctx),
-  };
-  if (ctx.keyArn !== undefined) b.keyArn = ctx.keyArn;
-  return b;
-}
-
-/** The copy in the destination region: only S3 (as the replication role) writes it; break-glass may read. */
-export function replicaBucket(ctx: RenderContext, target: ReplicationTarget): OwnedBucket {
-  const breakGlass = ctx.env.access.breakGlassPrincipalArns;
-  const b: OwnedBucket = {
-    parts: REPLICA_PARTS,
-    name: target.bucketName,
-    arn: target.bucketArn,
-    region: target.region,
-    users: { decrypt: breakGlass, generateDataKey: [], encrypt: [target.roleArn] },
-    admitted: [],
-    viaS3Only: [target.roleArn],
-    accessPoints: [],
-    governanceBypass: ctx.spec.objectLock?.mode === 'Governance' ? breakGlass : [],
-    versioned: true,
-    expectedOwner: ctx.env.accountId,
-  };
-  if (target.keyArn !== undefined) b.keyArn = target.keyArn;
-  return b;
 }
 
 /**

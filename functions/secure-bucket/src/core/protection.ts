@@ -3,7 +3,7 @@
 // both require it, or when the claim asks; the lifecycle then expires noncurrent versions.
 import type { RenderContext } from './context.js';
 import { objectLockResourcesFor } from './object-lock.js';
-import { bucketPart, sourceBucket, type OwnedBucket } from './owned-bucket.js';
+import { bucketPart, type OwnedBucket } from './owned-bucket.js';
 import type { ManagedResource } from './types.js';
 import { versioningRequired } from './spec-rules.js';
 export { versioningRequired };
@@ -19,6 +19,3 @@ export function protectionResourcesFor(ctx: RenderContext, b: OwnedBucket): Reco
   return { ...out, ...objectLockResourcesFor(ctx, b) };
 }
 
-export function protectionResources(ctx: RenderContext): Record<string, ManagedResource> {
-  return protectionResourcesFor(ctx, sourceBucket(ctx));
-}

@@ -3,16 +3,10 @@
 // that can do exactly the replication actions and nothing else. Replica modifications and delete
 // markers are not replicated: a delete on the source never reaches the copy.
 import { externalNameOf } from './adoption.js';
-import { alertTopicArn, changeAlertResourcesFor } from './alarms.js';
-import { accessLoggingFor } from './audit.js';
-import { bucketResourcesFor } from './bucket.js';
-import { bucketPolicyResourcesFor } from './bucket-policy.js';
 import type { RenderContext } from './context.js';
-import { encryptionResourcesFor, s3ViaService } from './encryption.js';
-import { lifecycleResourcesFor } from './lifecycle.js';
+import { s3ViaService } from './encryption.js';
 import { boundedName, bucketArn, replicationRoleName, roleArn } from './naming.js';
-import { REPLICA_PARTS, replicaBucket, reportedKeyArn } from './owned-bucket.js';
-import { protectionResourcesFor } from './protection.js';
+import { REPLICA_PARTS, reportedKeyArn } from './owned-bucket.js';
 import { policy, renderPolicy, type PolicyDocument, type Statement } from './policy.js';
 import { managed } from './resources.js';
 import { ClaimError, type ManagedResource } from './types.js';
@@ -121,21 +115,10 @@ export function replicationRolePolicy(ctx: RenderContext, target: ReplicationTar
   return policy(statements);
 }
 
-export function replicationResources(ctx: RenderContext): Record<string, ManagedResource> {
-  const target = replicationTarget(ctx);
+/** The replication role and configuration; the replica's own parts are every bucket concern's (compose.ts). */
+export function replicationResources(ctx: RenderContext, target: ReplicationTarget | undefined): Record<string, ManagedResource> {
   if (!target) return {};
-  // The replica is a bucket this claim owns like the source: the same builders, its own key.
-  const replica = replicaBucket(ctx, target);
-  const out: Record<string, ManagedResource> = {
-    ...bucketResourcesFor(ctx, replica),
-    ...encryptionResourcesFor(ctx, replica),
-    ...protectionResourcesFor(ctx, replica),
-    ...bucketPolicyResourcesFor(ctx, replica),
-    ...lifecycleResourcesFor(ctx, replica),
-    ...accessLoggingFor(ctx, replica),
-    // Watched in its own region like the source, whenever the source is watched at all.
-    ...(alertTopicArn(ctx) !== undefined ? changeAlertResourcesFor(ctx, replica) : {}),
-  };
+  const out: Record<string, ManagedResource> = {};
   out[REPLICATION_ROLE] = managed(
     ctx.identity,
     'iam.aws.upbound.io/v1beta1',
