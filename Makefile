@@ -5,7 +5,7 @@ RENDER := node dist/functions/secure-bucket/cli/render.js
 CLAIMS := $(wildcard compositions/examples/claims/*.yaml)
 export SHARED_DIR ?= $(abspath ../shared)
 
-.PHONY: all deps build build-if-stale typecheck render test synth xrds platform-iam golden bench clean check-shared serve-dev explain access-diff cost
+.PHONY: all deps build build-if-stale typecheck lint render test synth xrds platform-iam golden bench clean check-shared serve-dev explain access-diff cost
 
 all: test
 
@@ -30,12 +30,16 @@ build-if-stale:
 typecheck: deps
 	$(NODE_BIN)/tsc -p tsconfig.json
 
+## lint: ESLint (typescript-eslint recommended) and Prettier's check of the TypeScript/JavaScript sources.
+lint: deps
+	$(NODE_BIN)/eslint . && $(NODE_BIN)/prettier --check '**/*.{ts,js}'
+
 ## render: every example claim through the real function over gRPC, converged, with a summary.
 render: build
 	$(RENDER) --converge --summary $(CLAIMS)
 
-## test: typecheck, build, then every test; ends with 'N passed, N failed'.
-test: typecheck build check-shared
+## test: typecheck, lint, build, then every test; ends with 'N passed, N failed'. One file: npm test -- <path>.
+test: typecheck lint build check-shared
 	@NODE_OPTIONS="--experimental-vm-modules --disable-warning=ExperimentalWarning" $(NODE_BIN)/jest --json --outputFile=.test-results.json $(JEST_ARGS); status=$$?; \
 	node -e 'const r=require("./.test-results.json"); console.log(`$${r.numPassedTests} passed, $${r.numFailedTests} failed`)' || true; \
 	exit $$status

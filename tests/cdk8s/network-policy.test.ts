@@ -125,6 +125,7 @@ describe('policy peers never reach into another tenant', () => {
     for (const variant of VARIANTS) {
       for (const m of exampleModels(variant)) {
         const platformNamespaces = [m.network.dns.namespace, m.network.mesh.istiod.namespace, m.network.mesh.egressGateway.namespace];
+        // eslint-disable-next-line @typescript-eslint/no-explicit-any -- rendered YAML read deep in assertions; a wrong path fails the assertion
         for (const obj of claimObjects(m).objects as Array<{ kind: string; spec: { egress?: Array<{ to?: Array<Record<string, any>> }> } }>) {
           if (obj.kind !== 'NetworkPolicy') continue;
           for (const rule of obj.spec.egress ?? []) {

@@ -136,7 +136,7 @@ const refused: Array<readonly [string, Spec, string]> = [
 // The contract: for each type of core/types.ts, which fields the schema must always deliver
 // (present after defaulting) and which are optional. tsc checks these tables against the
 // types (a field added to or dropped from a type breaks the build); the tests check the schema.
-type Presence<T> = { [K in keyof T]-?: {} extends Pick<T, K> ? 'optional' : 'always' };
+type Presence<T> = { [K in keyof T]-?: Record<never, never> extends Pick<T, K> ? 'optional' : 'always' };
 
 const bucketSpecFields: Presence<BucketSpec> = {
   region: 'always', // filled in by the function from the platform's region when omitted
