@@ -73,10 +73,12 @@ synth: build
 	node dist/cdk8s/main.js
 
 ## xrds: copy compositions/schema/secure-bucket.yaml into both XRDs (v1 claim API, v2 namespaced API), and generate
-## the spec types and field table the function reads (core/claim-api.generated.ts) and the README field table.
+## the spec types and field table the function reads (core/claim-api.generated.ts), the README field table,
+## and the kind lists of the activation policy and tenant role (from core/kinds.ts).
 xrds: build
 	node dist/compositions/generate-xrds.js
 	node dist/compositions/generate-claim-api.js
+	node dist/compositions/generate-kind-lists.js
 
 ## bench: throughput, latency, memory and cold start of the function server; writes bench/results.json.
 bench: build

@@ -38,12 +38,12 @@ export function logBucketIn(ctx: RenderContext, region: string): string | undefi
 export function accessLoggingFor(ctx: RenderContext, b: OwnedBucket): Record<string, ManagedResource> {
   const target = logBucketIn(ctx, b.region);
   if (target === undefined) return {};
-  return bucketPart(ctx, b, 'logging', 'v1beta2', 'BucketLogging', {
+  return bucketPart(ctx, b, { part: 'logging', kind: 'BucketLogging', fields: {
     targetBucket: target,
     targetPrefix: accessLogPrefix(b.name),
     // Date-partitioned keys: Athena and lifecycle rules can then work per day.
     targetObjectKeyFormat: { partitionedPrefix: { partitionDateSource: 'EventTime' } },
-  }, false);
+  } });
 }
 
 /** The source's inventory (its access logs are a part of every owned bucket: accessLoggingFor). */
@@ -57,7 +57,7 @@ export function auditResources(ctx: RenderContext, source: OwnedBucket): Record<
   }
   const out: Record<string, ManagedResource> = {};
   if (env.audit.inventoryBucket !== undefined) {
-    out[INVENTORY] = managed(identity, 's3.aws.upbound.io/v1beta2', 'BucketInventory', 'inventory', {
+    out[INVENTORY] = managed(identity, { kind: 'BucketInventory', component: 'inventory', forProvider: {
       region: spec.region,
       bucket: bucketName,
       name: INVENTORY_NAME,
@@ -77,7 +77,7 @@ export function auditResources(ctx: RenderContext, source: OwnedBucket): Record<
           encryption: { sseS3: {} },
         },
       },
-    }, { externalName: `${bucketName}:${INVENTORY_NAME}` });
+    }, externalName: `${bucketName}:${INVENTORY_NAME}` });
   }
   return out;
 }

@@ -5,6 +5,7 @@
 //   bucket keys through S3; never IAM, STS or anything else;
 // - the node boundary for the cluster's node role(s): what a node needs (image pulls, the VPC CNI,
 //   SSM, OS packages), never tenant data, never an IAM change.
+import { apiVersionOf } from './kinds.js';
 import { GOVERNANCE_BYPASS_ACTIONS } from './object-lock.js';
 import { OBJECT_ACTIONS } from './identity.js';
 import { awsManagedReadBuckets } from './network.js';
@@ -203,7 +204,7 @@ export function nodeBoundaryName(env: PlatformEnvironment): string {
 
 function iamPolicy(name: string, path: string, description: string, document: PolicyDocument, env: PlatformEnvironment): ManagedResource {
   return {
-    apiVersion: 'iam.aws.upbound.io/v1beta1',
+    apiVersion: apiVersionOf('Policy'),
     kind: 'Policy',
     metadata: { name, annotations: { 'crossplane.io/external-name': name }, labels: { 'app.kubernetes.io/managed-by': BOUNDARIES_GENERATOR, 'platform.example.org/cluster': env.clusterName } },
     spec: {

@@ -156,6 +156,6 @@ export function bucketPolicyDocumentFor(ctx: RenderContext, b: OwnedBucket): str
 }
 
 export function bucketPolicyResourcesFor(ctx: RenderContext, b: OwnedBucket): Record<string, ManagedResource> {
-  return bucketPart(ctx, b, 'policy', 'v1beta1', 'BucketPolicy', { policy: bucketPolicyDocumentFor(ctx, b) }, true);
+  return bucketPart(ctx, b, { part: 'policy', kind: 'BucketPolicy', fields: { policy: bucketPolicyDocumentFor(ctx, b) } });
 }
 

@@ -71,17 +71,9 @@ export const CROSSPLANE_SPEC_FIELDS = [
   'crossplane',
 ];
 
+/** The spec's own fields (from the schema) and those Crossplane adds. */
 const SPEC_FIELDS = [
-  'region',
-  'naming',
-  'tls',
-  'consumers',
-  'objectLock',
-  'versioning',
-  'lifecycle',
-  'metrics',
-  'alarms',
-  'replication',
+  ...new Set((Object.keys(CLAIM_FIELDS) as ClaimField[]).map((k) => k.split('.')[1]!.replace(/\[\]$/, ''))),
   ...CROSSPLANE_SPEC_FIELDS,
 ];
 

@@ -105,12 +105,7 @@ export function encryptionResourcesFor(ctx: RenderContext, b: OwnedBucket): Reco
   const { parts } = b;
   return {
     // Orphan on delete: deleting the key would make every object unreadable.
-    [parts.key.name]: managed(
-      identity,
-      'kms.aws.upbound.io/v1beta1',
-      'Key',
-      parts.key.component,
-      {
+    [parts.key.name]: managed(identity, { kind: 'Key', component: parts.key.component, forProvider: {
         region: b.region,
         description: `SSE-KMS key of s3://${b.name} (${identity.claimNamespace}/${identity.claimName})`,
         enableKeyRotation: true,
@@ -118,14 +113,12 @@ export function encryptionResourcesFor(ctx: RenderContext, b: OwnedBucket): Reco
         keyUsage: 'ENCRYPT_DECRYPT',
         policy: keyPolicyFor(ctx, b),
         tags: ctx.tags,
-      },
-      keyToKeep(ctx, parts.key.name, parts.encryption.name, b.name, b.region),
-    ),
-    [parts.alias.name]: managed(identity, 'kms.aws.upbound.io/v1beta1', 'Alias', parts.alias.component, {
+      }, ...keyToKeep(ctx, parts.key.name, parts.encryption.name, b.name, b.region) }),
+    [parts.alias.name]: managed(identity, { kind: 'Alias', component: parts.alias.component, forProvider: {
       region: b.region,
       targetKeyIdSelector: sameXrSelector(parts.key.component),
-    }, { externalName: kmsAliasName(b.name) }),
-    ...bucketPart(ctx, b, 'encryption', 'v1beta2', 'BucketServerSideEncryptionConfiguration', {
+    }, externalName: kmsAliasName(b.name) }),
+    ...bucketPart(ctx, b, { part: 'encryption', kind: 'BucketServerSideEncryptionConfiguration', fields: {
       rule: [
         {
           applyServerSideEncryptionByDefault: { sseAlgorithm: 'aws:kms', kmsMasterKeyIdSelector: sameXrSelector(parts.key.component) },
@@ -133,7 +126,7 @@ export function encryptionResourcesFor(ctx: RenderContext, b: OwnedBucket): Reco
           blockedEncryptionTypes: ['SSE-C'],
         },
       ],
-    }, true),
+    } }),
   };
 }
 

@@ -31,3 +31,5 @@ export { MINIMUM_AGE, MINIMUM_STAY, RESERVED_RULE_IDS, WATERFALL } from './spec-
 export type { BucketApi } from './api.js';
 export type { ObjectQuery, OtherRequest } from './types.js';
 export type { AccessLevel, Alarms, BucketSpec, StorageClass, ClaimIdentity, CompositeStatus, Consumer, IdentityMode, Lifecycle, LifecycleRule, ManagedNames, ManagedResource, ObjectLock, ObservedResource, PlatformEnvironment, RenderOutput, Transition } from './types.js';
+export { apiVersionOf, groupIn, kindOf, MANAGED_KINDS } from './kinds.js';
+export type { Family, KindName, ManagedKind } from './kinds.js';

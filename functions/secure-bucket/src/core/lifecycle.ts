@@ -52,6 +52,6 @@ export function lifecycleRules(ctx: RenderContext, b: OwnedBucket): Array<Record
 }
 
 export function lifecycleResourcesFor(ctx: RenderContext, b: OwnedBucket): Record<string, ManagedResource> {
-  return bucketPart(ctx, b, 'lifecycle', 'v1beta1', 'BucketLifecycleConfiguration', { rule: lifecycleRules(ctx, b) }, false);
+  return bucketPart(ctx, b, { part: 'lifecycle', kind: 'BucketLifecycleConfiguration', fields: { rule: lifecycleRules(ctx, b) } });
 }
 

@@ -4,6 +4,7 @@
 // concern (compose.ts BUCKET_CONCERNS) to each, so the replica gets the source's hardening from
 // the same code, never from a second list.
 import { KMS_KEY, type RenderContext } from './context.js';
+import { kindOf, type KindName } from './kinds.js';
 import { bucketConfiguration, managed, observedString } from './resources.js';
 import { isObject } from './fields.js';
 import { ClaimError, type ManagedResource } from './types.js';
@@ -99,25 +100,25 @@ export function reportedKeyArn(ctx: RenderContext, parts: BucketParts): string |
   return observedString(ctx.observed, parts.key.name, 'arn');
 }
 
+/** One configuration of an owned bucket, by name. */
+export interface BucketPartSpec {
+  part: keyof BucketParts;
+  kind: KindName;
+  fields: Record<string, unknown>;
+}
+
 /**
  * One of an owned bucket's configurations (s3.aws.upbound.io): named after its part, in the
- * bucket's region, on the bucket. `outlivesClaim` for what protects the data (Orphan, like the bucket).
+ * bucket's region, on the bucket. Kinds that protect the data outlive the request (Orphan, like the
+ * bucket): the catalog says which (kinds.ts outlivesRequest).
  */
-export function bucketPart(
-  ctx: RenderContext,
-  b: OwnedBucket,
-  part: keyof BucketParts,
-  version: string,
-  kind: string,
-  fields: Record<string, unknown>,
-  outlivesClaim: boolean,
-): Record<string, ManagedResource> {
+export function bucketPart(ctx: RenderContext, b: OwnedBucket, { part, kind, fields }: BucketPartSpec): Record<string, ManagedResource> {
   const { name, component } = b.parts[part];
   // AWS names a bucket's configuration after its bucket (terraform's import id): a re-created or
   // migrated claim takes it over instead of writing a second one.
-  const options = outlivesClaim ? bucketConfiguration(b.name) : { externalName: b.name };
+  const options = kindOf(kind).outlivesRequest ? bucketConfiguration(b.name) : { externalName: b.name };
   const owner = b.expectedOwner !== undefined && EXPECTS_BUCKET_OWNER.has(kind) && !managedWithoutOwner(ctx, name) ? { expectedBucketOwner: b.expectedOwner } : {};
-  return { [name]: managed(ctx.identity, `s3.aws.upbound.io/${version}`, kind, component, { region: b.region, bucket: b.name, ...owner, ...fields }, options) };
+  return { [name]: managed(ctx.identity, { kind, component, forProvider: { region: b.region, bucket: b.name, ...owner, ...fields }, ...options }) };
 }
 
 /** The bucket configurations whose provider-aws schema has `expectedBucketOwner` (../shared/schemas). */

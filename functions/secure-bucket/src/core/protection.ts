@@ -14,7 +14,7 @@ export { versioningRequired };
 export function protectionResourcesFor(ctx: RenderContext, b: OwnedBucket): Record<string, ManagedResource> {
   const out: Record<string, ManagedResource> = {};
   if (b.versioned) {
-    Object.assign(out, bucketPart(ctx, b, 'versioning', 'v1beta2', 'BucketVersioning', { versioningConfiguration: { status: 'Enabled' } }, true));
+    Object.assign(out, bucketPart(ctx, b, { part: 'versioning', kind: 'BucketVersioning', fields: { versioningConfiguration: { status: 'Enabled' } } }));
   }
   return { ...out, ...objectLockResourcesFor(ctx, b) };
 }

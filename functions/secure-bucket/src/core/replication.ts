@@ -14,7 +14,6 @@ import { ClaimError, type ManagedResource } from './types.js';
 export const REPLICATION_ROLE = 'replication-role';
 export const REPLICATION = 'bucket-replication';
 
-const S3 = 's3.aws.upbound.io';
 
 /** Exactly what S3 needs to replicate (AWS's replication role example), per resource. */
 export const REPLICATION_ACTIONS = {
@@ -119,12 +118,7 @@ export function replicationRolePolicy(ctx: RenderContext, target: ReplicationTar
 export function replicationResources(ctx: RenderContext, target: ReplicationTarget | undefined): Record<string, ManagedResource> {
   if (!target) return {};
   const out: Record<string, ManagedResource> = {};
-  out[REPLICATION_ROLE] = managed(
-    ctx.identity,
-    'iam.aws.upbound.io/v1beta1',
-    'Role',
-    REPLICATION_ROLE,
-    {
+  out[REPLICATION_ROLE] = managed(ctx.identity, { kind: 'Role', component: REPLICATION_ROLE, forProvider: {
       assumeRolePolicy: renderPolicy(replicationTrustPolicy(ctx)),
       description: `S3 replication of s3://${ctx.bucketName} to s3://${target.bucketName}`,
       path: ctx.env.identity.rolePath,
@@ -133,13 +127,11 @@ export function replicationResources(ctx: RenderContext, target: ReplicationTarg
       maxSessionDuration: 3600,
       inlinePolicy: [{ name: 'replication', policy: renderPolicy(replicationRolePolicy(ctx, target)) }],
       tags: ctx.tags,
-    },
-    { externalName: target.roleName },
-  );
+    }, externalName: target.roleName });
   // Only once both keys exist: S3 never retries an object whose replication failed, so the role
   // must be able to decrypt and encrypt before the first object is replicated.
   if (ctx.keyArn !== undefined && target.keyArn !== undefined) {
-    out[REPLICATION] = managed(ctx.identity, `${S3}/v1beta2`, 'BucketReplicationConfiguration', 'replication', {
+    out[REPLICATION] = managed(ctx.identity, { kind: 'BucketReplicationConfiguration', component: 'replication', forProvider: {
       region: ctx.spec.region,
       bucket: ctx.bucketName,
       role: target.roleArn,
@@ -160,7 +152,7 @@ export function replicationResources(ctx: RenderContext, target: ReplicationTarg
           },
         },
       ],
-    }, { externalName: ctx.bucketName });
+    }, externalName: ctx.bucketName });
   }
   return out;
 }
