@@ -98,7 +98,11 @@ function withValue(path: string, value: unknown): Json {
     const last = i === steps.length - 1;
     if (last && !isItem) node[key] = value;
     else if (last) (node[key] as unknown[])[0] = value;
-    else node = (isItem ? (node[key] as Json[])[0] : node[key]) as Json;
+    else {
+      // A field the carrier does not have yet (a new optional object): its parent is created.
+      if (!isItem && node[key] === undefined) node[key] = {};
+      node = (isItem ? (node[key] as Json[])[0] : node[key]) as Json;
+    }
   });
   return spec;
 }
