@@ -3,7 +3,7 @@
 // (enums, bounds, list sizes) and the transition rules come from the core's schema-generated table
 // and spec-rules.ts, never copied here.
 import fc from 'fast-check';
-import { type Claim, XR_API_VERSION } from '../functions/secure-bucket/cli/control-plane/composite.js';
+import { type Claim, XR_API_VERSION } from '../functions/secure-bucket/cli/control-plane/index.js';
 import { CLAIM_FIELDS, ENUMS, MINIMUM_AGE, MINIMUM_STAY, RESERVED_RULE_IDS, WATERFALL } from '../functions/secure-bucket/src/core/index.js';
 
 type Spec = Record<string, unknown>;

@@ -5,7 +5,7 @@ import { describe, expect, it } from '@jest/globals';
 import { IRSA_ROLE_ANNOTATION } from '../../cdk8s/chart.js';
 import { claimObjects } from '../../cdk8s/synth.js';
 import { convergeCore } from '../../functions/secure-bucket/cli/explain/policy-set.js';
-import { asClaim, compositeForClaim } from '../../functions/secure-bucket/cli/control-plane/composite.js';
+import { asClaim, compositeForClaim } from '../../functions/secure-bucket/cli/control-plane/index.js';
 import { loadYamlDocuments } from '../lib/repo.js';
 import { exampleModels } from './models.js';
 

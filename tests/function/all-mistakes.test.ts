@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Severity, type RunFunctionResponse } from '@crossplane-org/function-sdk-typescript';
 import { runFunction } from '../../functions/secure-bucket/src/function.js';
-import { compositeForClaim } from '../../functions/secure-bucket/cli/control-plane/composite.js';
+import { compositeForClaim } from '../../functions/secure-bucket/cli/control-plane/index.js';
 import { ClaimErrors, PlatformError, readEnvironment, readSpec, StepInputError, validateSpec } from '../../functions/secure-bucket/src/core/index.js';
 import { claimOf } from '../../tools/claim-generator.js';
 import { exampleEnvironment, requestFor } from '../../tools/workload.js';

@@ -1,9 +1,9 @@
 // The core does not mutate what it was given: every example claim composes from deep-frozen inputs
 // (in strict-mode modules a write to a frozen object throws), on the first pass and on a converged one.
 import { describe, expect, it } from '@jest/globals';
-import { compositeForClaim } from '../../functions/secure-bucket/cli/control-plane/composite.js';
-import { converge } from '../../functions/secure-bucket/cli/control-plane/converge.js';
-import { inProcessFunction } from '../../functions/secure-bucket/cli/control-plane/client.js';
+import { compositeForClaim } from '../../functions/secure-bucket/cli/control-plane/index.js';
+import { converge } from '../../functions/secure-bucket/cli/control-plane/index.js';
+import { inProcessFunction } from '../../functions/secure-bucket/cli/control-plane/index.js';
 import { composeSecureBucket } from '../../functions/secure-bucket/src/core/index.js';
 import { environmentConfig, exampleClaims, type Json } from '../lib/function-fixtures.js';
 

@@ -5,7 +5,7 @@ import { beforeAll, describe, expect, it } from '@jest/globals';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { dump, load, loadAll } from 'js-yaml';
-import { asClaim } from '../../functions/secure-bucket/cli/control-plane/composite.js';
+import { asClaim } from '../../functions/secure-bucket/cli/control-plane/index.js';
 import { migratedXrDocument } from '../../functions/secure-bucket/cli/xr/migrate.js';
 import { CLAIM_API, TAKE_OVER_ANNOTATION } from '../../functions/secure-bucket/src/core/index.js';
 import { exampleClaims } from '../lib/function-fixtures.js';

@@ -5,7 +5,7 @@
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import { runFunction } from '../../functions/secure-bucket/src/function.js';
-import { compositeForClaim } from '../../functions/secure-bucket/cli/control-plane/composite.js';
+import { compositeForClaim } from '../../functions/secure-bucket/cli/control-plane/index.js';
 import { claimOf, validSpec } from '../../tools/claim-generator.js';
 import { exampleEnvironment, requestFor } from '../../tools/workload.js';
 import { mutation, mutate } from './hostile.js';

@@ -6,9 +6,9 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import { RunFunctionRequest } from '@crossplane-org/function-sdk-typescript';
-import { startLocalFunction, type LocalFunction } from '../../functions/secure-bucket/cli/control-plane/client.js';
+import { startLocalFunction, type LocalFunction } from '../../functions/secure-bucket/cli/control-plane/index.js';
 import { DECLARED_ENVIRONMENT_REQUIREMENT, ENVIRONMENT_REQUIREMENT, runFunction } from '../../functions/secure-bucket/src/function.js';
-import { compositeForClaim } from '../../functions/secure-bucket/cli/control-plane/composite.js';
+import { compositeForClaim } from '../../functions/secure-bucket/cli/control-plane/index.js';
 import { claimOf, validSpec } from '../../tools/claim-generator.js';
 import { exampleEnvironment } from '../../tools/workload.js';
 import { hostileValue, mutate, mutation } from './hostile.js';

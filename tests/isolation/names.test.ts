@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import { ClaimError, composeSecureBucket, type ManagedResource, readEnvironment } from '../../functions/secure-bucket/src/core/index.js';
 import { convergeCore } from '../../functions/secure-bucket/cli/explain/policy-set.js';
-import { compositeForClaim } from '../../functions/secure-bucket/cli/control-plane/composite.js';
+import { compositeForClaim } from '../../functions/secure-bucket/cli/control-plane/index.js';
 import { claimOf } from '../../tools/claim-generator.js';
 import { environmentConfig, exampleClaim, type Json } from '../lib/function-fixtures.js';
 import { propertySeed } from '../lib/seed.js';

@@ -35,4 +35,20 @@ describe('the import graph of functions/', () => {
     const memo = [...graph.keys()].filter((f) => f.startsWith(CORE) && /^(const|let)\s+\w+\s*=\s*new\s+(Weak)?Map\b/m.test(readFileSync(path.join(repoRoot, f), 'utf8')));
     expect(memo).toEqual([]);
   });
+
+  it('the simulated control plane is a package with one entry (control-plane/index.ts)', () => {
+    const whole = new Map([...graph, ...importGraph(repoRoot, 'tests'), ...importGraph(repoRoot, 'tools'), ...importGraph(repoRoot, 'bench'), ...importGraph(repoRoot, 'cdk8s')]);
+    const PLANE = 'functions/secure-bucket/cli/control-plane/';
+    // The package's own dependencies (the step and Composition readers) see only its leaf of shapes.
+    const own = ['functions/secure-bucket/cli/xr/step.ts', 'functions/secure-bucket/cli/composition.ts'];
+    const deep = [...whole].flatMap(([from, targets]) =>
+      from.startsWith(PLANE) ? [] : targets.filter((t) => t.startsWith(PLANE) && t !== `${PLANE}index.ts` && !(own.includes(from) && t === `${PLANE}options.ts`)).map((t) => `${from} -> ${t}`),
+    );
+    expect(deep).toEqual([]);
+  });
+
+  it('no test imports bench/ (what tests share lives in tools/ or tests/lib/)', () => {
+    const fromTests = [...importGraph(repoRoot, 'tests')].flatMap(([from, targets]) => targets.filter((t) => t.startsWith('bench/')).map((t) => `${from} -> ${t}`));
+    expect(fromTests).toEqual([]);
+  });
 });

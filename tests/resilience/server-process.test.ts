@@ -13,7 +13,7 @@ import { runFunction } from '../../functions/secure-bucket/src/function.js';
 import { claimOf } from '../../tools/claim-generator.js';
 import { rawClient, type RawClient } from '../../tools/grpc-load.js';
 import { exampleEnvironment, exampleRequests, requestFor } from '../../tools/workload.js';
-import { compositeForClaim } from '../../functions/secure-bucket/cli/control-plane/composite.js';
+import { compositeForClaim } from '../../functions/secure-bucket/cli/control-plane/index.js';
 import { compileServer, listeningAddress, sleep, startProcess, type CompiledServer, type RunningProcess } from '../server/harness.js';
 import { FLAG, FRAME, frame, grpcMessage, HTTP2_PREFACE, sendRaw, sendStream } from './wire.js';
 

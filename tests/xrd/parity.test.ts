@@ -9,7 +9,7 @@ import { beforeAll, describe, expect, it } from '@jest/globals';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import fc from 'fast-check';
-import { compositeForClaim } from '../../functions/secure-bucket/cli/control-plane/composite.js';
+import { compositeForClaim } from '../../functions/secure-bucket/cli/control-plane/index.js';
 import { CLAIM_FIELDS, composeSecureBucket, MINIMUM_STAY, Refusal, WATERFALL, type ClaimField } from '../../functions/secure-bucket/src/core/index.js';
 import { claimOf, validSpec } from '../../tools/claim-generator.js';
 import { exampleEnvironment } from '../../tools/workload.js';
