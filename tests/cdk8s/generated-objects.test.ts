@@ -10,7 +10,9 @@ import { getSchemaRegistry } from '../lib/schema-validator.js';
 import { exampleModels, VARIANTS } from './models.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- rendered YAML read deep in assertions; a wrong path fails the assertion
-type Obj = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> }; spec?: any; automountServiceAccountToken?: boolean };
+type Deep = any;
+
+type Obj = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> }; spec?: Deep; automountServiceAccountToken?: boolean };
 
 function everything(variant: (typeof VARIANTS)[number]): Obj[] {
   const models = exampleModels(variant);

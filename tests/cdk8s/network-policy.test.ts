@@ -9,6 +9,9 @@ import { egressAllowed, inCidr, ingressAllowed, isSelected, type Endpoint, type 
 import { exampleModels, VARIANTS } from './models.js';
 import { propertySeed } from '../lib/seed.js';
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- rendered YAML read deep in assertions; a wrong path fails the assertion
+type Deep = any;
+
 const nsLabels = (name: string) => ({ 'kubernetes.io/metadata.name': name });
 const pod = (namespace: string, labels: Record<string, string>, ip = '10.40.99.7'): Pod => ({ kind: 'pod', namespace, namespaceLabels: nsLabels(namespace), labels, ip });
 const ip = (address: string): Endpoint => ({ kind: 'ip', ip: address });
@@ -125,8 +128,7 @@ describe('policy peers never reach into another tenant', () => {
     for (const variant of VARIANTS) {
       for (const m of exampleModels(variant)) {
         const platformNamespaces = [m.network.dns.namespace, m.network.mesh.istiod.namespace, m.network.mesh.egressGateway.namespace];
-        // eslint-disable-next-line @typescript-eslint/no-explicit-any -- rendered YAML read deep in assertions; a wrong path fails the assertion
-        for (const obj of claimObjects(m).objects as Array<{ kind: string; spec: { egress?: Array<{ to?: Array<Record<string, any>> }> } }>) {
+        for (const obj of claimObjects(m).objects as Array<{ kind: string; spec: { egress?: Array<{ to?: Array<Record<string, Deep>> }> } }>) {
           if (obj.kind !== 'NetworkPolicy') continue;
           for (const rule of obj.spec.egress ?? []) {
             for (const peer of rule.to ?? []) {

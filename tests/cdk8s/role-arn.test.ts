@@ -9,6 +9,9 @@ import { asClaim, compositeForClaim } from '../../functions/secure-bucket/cli/co
 import { loadYamlDocuments } from '../lib/repo.js';
 import { exampleModels } from './models.js';
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- rendered YAML read deep in assertions; a wrong path fails the assertion
+type Deep = any;
+
 type Obj = { kind: string; metadata: { name: string; namespace: string; annotations?: Record<string, string> } };
 
 /** The XR Crossplane would create for the claim, with a random suffix like Crossplane's. */
@@ -21,8 +24,7 @@ function compositeOf(file: string): Record<string, unknown> {
 }
 
 function environmentData(mode: 'IRSA' | 'PodIdentity'): Record<string, unknown> {
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- rendered YAML read deep in assertions; a wrong path fails the assertion
-  const data = structuredClone((loadYamlDocuments('compositions/examples/environment.yaml')[0] as { data: Record<string, any> }).data);
+  const data = structuredClone((loadYamlDocuments('compositions/examples/environment.yaml')[0] as { data: Record<string, Deep> }).data);
   data['identity']['mode'] = mode;
   if (mode === 'PodIdentity') delete data['identity']['oidcIssuer'];
   return data;
