@@ -5,7 +5,7 @@ RENDER := node dist/functions/secure-bucket/cli/render.js
 CLAIMS := $(wildcard compositions/examples/claims/*.yaml)
 export SHARED_DIR ?= $(abspath ../shared)
 
-.PHONY: all upstream package cluster-bins cluster-up cluster-down cluster-status e2e deps build build-if-stale typecheck render test synth xrds platform-iam golden bench clean check-shared serve-dev explain access-diff cost
+.PHONY: all upstream package cluster-bins cluster-up cluster-down cluster-status e2e deps build build-if-stale typecheck lint render test synth xrds platform-iam golden bench clean check-shared serve-dev explain access-diff cost
 
 all: test
 
@@ -24,7 +24,7 @@ build: deps
 
 # build only when a source is newer than its output (npm run render calls this on every run).
 build-if-stale:
-	@if [ ! -f dist/.build-stamp ] || [ -n "$$(find functions/*/src functions/*/cli cdk8s bench tools tsconfig.json tsconfig.build.json package-lock.json -newer dist/.build-stamp \( -name '*.ts' -o -name '*.json' \) -print -quit 2>/dev/null)" ]; then \
+	@if [ ! -f dist/.build-stamp ] || [ -n "$$(find functions/*/src functions/*/cli cdk8s bench tools compositions tsconfig.json tsconfig.build.json package-lock.json -newer dist/.build-stamp \( -name '*.ts' -o -name '*.json' \) -print -quit 2>/dev/null)" ]; then \
 	  $(MAKE) -s build; fi
 
 typecheck: deps
@@ -59,12 +59,16 @@ e2e: build cluster-bins check-shared
 package: upstream
 	upstream/package.sh
 
+## lint: ESLint (typescript-eslint recommended) and Prettier's check of the TypeScript/JavaScript sources.
+lint: deps
+	$(NODE_BIN)/eslint . && $(NODE_BIN)/prettier --check '**/*.{ts,js}'
+
 ## render: every example claim through the real function over gRPC, converged, with a summary.
 render: build
 	$(RENDER) --converge --summary $(CLAIMS)
 
-## test: typecheck, build, then every test; ends with 'N passed, N failed'.
-test: typecheck build check-shared upstream
+## test: typecheck, lint, build, then every test; ends with 'N passed, N failed'. One file: npm test -- <path>.
+test: typecheck lint build check-shared upstream
 	@NODE_OPTIONS="--experimental-vm-modules --disable-warning=ExperimentalWarning" $(NODE_BIN)/jest --json --outputFile=.test-results.json $(JEST_ARGS); status=$$?; \
 	node -e 'const r=require("./.test-results.json"); console.log(`$${r.numPassedTests} passed, $${r.numFailedTests} failed`)' || true; \
 	exit $$status
@@ -97,9 +101,13 @@ golden: build
 synth: build
 	node dist/cdk8s/main.js
 
-## xrds: copy compositions/schema/secure-bucket.yaml into both XRDs (v1 claim API, v2 namespaced API).
+## xrds: copy compositions/schema/secure-bucket.yaml into both XRDs (v1 claim API, v2 namespaced API), and generate
+## the spec types and field table the function reads (core/claim-api.generated.ts), the README field table,
+## and the kind lists of the activation policy and tenant role (from core/kinds.ts).
 xrds: build
 	node dist/compositions/generate-xrds.js
+	node dist/compositions/generate-claim-api.js
+	node dist/compositions/generate-kind-lists.js
 
 ## bench: throughput, latency, memory and cold start of the function server; writes bench/results.json.
 bench: build

@@ -9,4 +9,6 @@ export default {
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   transform: { '^.+\\.ts$': ['ts-jest', { useESM: true }] },
   testTimeout: 60000,
+  // dist/ is rebuilt when stale before any suite runs (several run the built CLIs).
+  globalSetup: '<rootDir>/tests/lib/build-dist.js',
 };

@@ -6,7 +6,7 @@ import type { RunFunctionResponse } from '@crossplane-org/function-sdk-typescrip
 import { runFunction } from '../functions/secure-bucket/src/function.js';
 import { runMain } from '../functions/secure-bucket/src/main.js';
 import { fatalResponse } from '../functions/secure-bucket/src/server.js';
-import { exampleRequests } from './workload.js';
+import { exampleRequests } from '../tools/workload.js';
 
 const responses = new Map<string, RunFunctionResponse>();
 for (const { request } of await exampleRequests()) {

@@ -6,9 +6,9 @@ import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { RunFunctionRequest } from '@crossplane-org/function-sdk-typescript';
-import { rawClient, runLoad } from './load.js';
+import { rawClient, runLoad } from '../tools/grpc-load.js';
 import { startServerProcess } from './server-process.js';
-import { exampleRequests, repoRoot } from './workload.js';
+import { exampleRequests, repoRoot } from '../tools/workload.js';
 
 interface ProfileNode {
   id: number;

@@ -5,16 +5,16 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { RunFunctionRequest, RunFunctionResponse } from '@crossplane-org/function-sdk-typescript';
 import { runFunction } from '../functions/secure-bucket/src/function.js';
-import { connectFunction } from '../functions/secure-bucket/cli/control-plane/client.js';
-import { compositeForClaim, type Claim } from '../functions/secure-bucket/cli/control-plane/composite.js';
-import { renderClaim, type RenderOptions } from '../functions/secure-bucket/cli/control-plane/converge.js';
+import { connectFunction } from '../functions/secure-bucket/cli/control-plane/index.js';
+import { compositeForClaim, type Claim } from '../functions/secure-bucket/cli/control-plane/index.js';
+import { renderClaim, type RenderOptions } from '../functions/secure-bucket/cli/control-plane/index.js';
 import { functionInputFrom, stepRequirementsFrom } from '../functions/secure-bucket/cli/composition.js';
-import { generateClaims } from './claim-generator.js';
-import { compareInterleaved, rawClient, runLoad, type LoadResult } from './load.js';
+import { generateClaims } from '../tools/claim-generator.js';
+import { compareInterleaved, rawClient, runLoad, type LoadResult } from '../tools/grpc-load.js';
 import { startServerProcess, type ServerProcess } from './server-process.js';
 import { measureSynth } from './synth.js';
 import { formatTable, type Row } from './table.js';
-import { exampleEnvironment, exampleRequests, fatalOf, repoRoot, requestFor } from './workload.js';
+import { exampleEnvironment, exampleRequests, fatalOf, repoRoot, requestFor } from '../tools/workload.js';
 
 /** The platform's bucket-name prefix: fixed names in generated claims start with it. */
 function prefixOf(environment: Record<string, unknown>): string {

@@ -6,8 +6,8 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { dump } from 'js-yaml';
-import { claimOf } from './claim-generator.js';
-import { exampleEnvironment } from './workload.js';
+import { claimOf } from '../tools/claim-generator.js';
+import { exampleEnvironment } from '../tools/workload.js';
 
 const CONSUMERS_PER_CLAIM = 5;
 const NAMESPACES = 20;

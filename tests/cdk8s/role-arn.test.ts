@@ -5,9 +5,12 @@ import { describe, expect, it } from '@jest/globals';
 import { IRSA_ROLE_ANNOTATION } from '../../cdk8s/chart.js';
 import { claimObjects } from '../../cdk8s/synth.js';
 import { convergeCore } from '../../functions/secure-bucket/cli/explain/policy-set.js';
-import { asClaim, compositeForClaim } from '../../functions/secure-bucket/cli/control-plane/composite.js';
+import { asClaim, compositeForClaim } from '../../functions/secure-bucket/cli/control-plane/index.js';
 import { loadYamlDocuments } from '../lib/repo.js';
 import { exampleModels } from './models.js';
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- rendered YAML read deep in assertions; a wrong path fails the assertion
+type Deep = any;
 
 type Obj = { kind: string; metadata: { name: string; namespace: string; annotations?: Record<string, string> } };
 
@@ -21,7 +24,7 @@ function compositeOf(file: string): Record<string, unknown> {
 }
 
 function environmentData(mode: 'IRSA' | 'PodIdentity'): Record<string, unknown> {
-  const data = structuredClone((loadYamlDocuments('compositions/examples/environment.yaml')[0] as { data: Record<string, any> }).data);
+  const data = structuredClone((loadYamlDocuments('compositions/examples/environment.yaml')[0] as { data: Record<string, Deep> }).data);
   data['identity']['mode'] = mode;
   if (mode === 'PodIdentity') delete data['identity']['oidcIssuer'];
   return data;

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from '@jest/globals';
 import { type BucketSpec, CIS_BUCKET_POLICY_CHANGE_EVENTS, type PlatformEnvironment, providerRolePolicyDocument, readEnvironment, readSpec, versioningRequired } from '../../functions/secure-bucket/src/core/index.js';
-import { compositeForClaim } from '../../functions/secure-bucket/cli/control-plane/composite.js';
+import { compositeForClaim } from '../../functions/secure-bucket/cli/control-plane/index.js';
 import { repoRoot } from '../lib/repo.js';
 import { environmentConfig, exampleClaims, type Json } from '../lib/function-fixtures.js';
 import { fp, list, renderOk, statementsOf, type PolicyStatement } from '../function/protection-fixtures.js';

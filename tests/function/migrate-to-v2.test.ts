@@ -2,17 +2,17 @@
 // deleted, the v2 XR from render --migrate applied against the same AWS account. Nothing is
 // deleted in AWS; the XR observes what the claim left, then adopts it under the same AWS names.
 import { describe, expect, it } from '@jest/globals';
-import { type AccountState, FakeAccount } from '../../functions/secure-bucket/cli/control-plane/fake-provider.js';
-import { asClaim, compositeForClaim } from '../../functions/secure-bucket/cli/control-plane/composite.js';
+import { type AccountState, FakeAccount } from '../../functions/secure-bucket/cli/control-plane/index.js';
+import { asClaim, compositeForClaim } from '../../functions/secure-bucket/cli/control-plane/index.js';
 import { migratedXrDocument } from '../../functions/secure-bucket/cli/xr/migrate.js';
 import { namespacedXrFor } from '../../functions/secure-bucket/cli/xr/namespaced.js';
 import { CLAIM_API, NAMESPACED_XR_API, OTHER_REQUEST, OTHER_REQUEST_COMPOSITE, OWNER_API_TAG, TAKE_OVER_ANNOTATION } from '../../functions/secure-bucket/src/core/index.js';
 import { ENVIRONMENT_REQUIREMENT, runFunction } from '../../functions/secure-bucket/src/function.js';
-import { converge, requestFor, suppliedObjects } from '../../functions/secure-bucket/cli/control-plane/converge.js';
+import { converge, requestFor, suppliedObjects } from '../../functions/secure-bucket/cli/control-plane/index.js';
 import { stepFrom } from '../../functions/secure-bucket/cli/xr/step.js';
 import { repoRoot } from '../lib/repo.js';
 import path from 'node:path';
-import { inProcessFunction } from '../../functions/secure-bucket/cli/control-plane/client.js';
+import { inProcessFunction } from '../../functions/secure-bucket/cli/control-plane/index.js';
 import { call, desiredResources, environmentConfig, exampleClaims, fatalOf, podIdentityDedicatedEndpoint, renderPasses, type Json } from '../lib/function-fixtures.js';
 
 const env = environmentConfig();

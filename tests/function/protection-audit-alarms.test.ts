@@ -2,8 +2,8 @@
 // with metrics or alarms; alarms and CloudTrail change alerts to the right topic.
 import { describe, expect, it } from '@jest/globals';
 import { CIS_BUCKET_POLICY_CHANGE_EVENTS, composeSecureBucket, EMAIL_SUBSCRIPTION } from '../../functions/secure-bucket/src/core/index.js';
-import { compositeForClaim } from '../../functions/secure-bucket/cli/control-plane/composite.js';
-import { renderClaim } from '../../functions/secure-bucket/cli/control-plane/converge.js';
+import { compositeForClaim } from '../../functions/secure-bucket/cli/control-plane/index.js';
+import { renderClaim } from '../../functions/secure-bucket/cli/control-plane/index.js';
 import { environmentConfig, exampleClaim, inProcessClient, withSpec, type Json } from '../lib/function-fixtures.js';
 import { getSchemaRegistry } from '../lib/schema-validator.js';
 import { fp, kindsOf, render, renderOk } from './protection-fixtures.js';

@@ -1,8 +1,8 @@
 // Shared by the protection and controls tests: render a claim through RunFunction until the desired
 // state stops changing (the provider's status fed back each pass), or get the Fatal it answers.
-import type { Claim } from '../../functions/secure-bucket/cli/control-plane/composite.js';
-import { FakeAccount, type AccountState } from '../../functions/secure-bucket/cli/control-plane/fake-provider.js';
-import { renderClaim } from '../../functions/secure-bucket/cli/control-plane/converge.js';
+import type { Claim } from '../../functions/secure-bucket/cli/control-plane/index.js';
+import { FakeAccount, type AccountState } from '../../functions/secure-bucket/cli/control-plane/index.js';
+import { renderClaim } from '../../functions/secure-bucket/cli/control-plane/index.js';
 import { environmentConfig, forProvider, inProcessClient, type Json } from '../lib/function-fixtures.js';
 
 export interface Rendered {

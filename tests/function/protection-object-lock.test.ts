@@ -2,10 +2,10 @@
 // change that would remove lock or weaken COMPLIANCE retention is a Fatal read from observed state.
 import { describe, expect, it } from '@jest/globals';
 import { buildContext, governanceBypassStatement, readEnvironment, readIdentity, readSpec } from '../../functions/secure-bucket/src/core/index.js';
-import { compositeForClaim } from '../../functions/secure-bucket/cli/control-plane/composite.js';
+import { compositeForClaim } from '../../functions/secure-bucket/cli/control-plane/index.js';
 import { environmentConfig, exampleClaim, withSpec } from '../lib/function-fixtures.js';
 import { evaluateS3, paths, policySetFor, type Caller } from '../lib/simulate.js';
-import type { AccountState } from '../../functions/secure-bucket/cli/control-plane/fake-provider.js';
+import type { AccountState } from '../../functions/secure-bucket/cli/control-plane/index.js';
 import { fp, render, renderOk, statementsOf } from './protection-fixtures.js';
 
 const archive = exampleClaim('audit-archive');

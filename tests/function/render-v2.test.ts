@@ -5,16 +5,19 @@ import { beforeAll, describe, expect, it } from '@jest/globals';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { dump, load, loadAll } from 'js-yaml';
-import { asClaim } from '../../functions/secure-bucket/cli/control-plane/composite.js';
+import { asClaim } from '../../functions/secure-bucket/cli/control-plane/index.js';
 import { migratedXrDocument } from '../../functions/secure-bucket/cli/xr/migrate.js';
 import { CLAIM_API, TAKE_OVER_ANNOTATION } from '../../functions/secure-bucket/src/core/index.js';
 import { exampleClaims } from '../lib/function-fixtures.js';
 import { assertBuilt, render, scratchDir, writeClaimFile } from '../lib/render-cli.js';
 import { repoRoot } from '../lib/repo.js';
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- rendered YAML read deep in assertions; a wrong path fails the assertion
+type Deep = any;
+
 beforeAll(assertBuilt);
 
-type Rendered = { claims: Array<{ claim: { namespace: string; name: string }; resources: Array<Record<string, any>>; status: Record<string, unknown> }>; errors: Array<{ source: string; message: string }> };
+type Rendered = { claims: Array<{ claim: { namespace: string; name: string }; resources: Array<Record<string, Deep>>; status: Record<string, unknown> }>; errors: Array<{ source: string; message: string }> };
 const V2_FILE = 'clusters/staging/tenants/team-sales/sales-events.yaml';
 
 describe('render with v2 XSecureBucket files', () => {
@@ -29,7 +32,7 @@ describe('render with v2 XSecureBucket files', () => {
     expect(resources.filter((r) => !/^[a-z0-9]+\.aws\.m\.upbound\.io\/v1beta1$/.test(r['apiVersion']) || r['metadata']['namespace'] !== 'team-sales')).toEqual([]);
     // A claim team-sales/sales-events (same spec) in the same environment: the same bucket.
     const dir = scratchDir();
-    const xr = load(readFileSync(path.join(repoRoot, V2_FILE), 'utf8')) as Record<string, any>;
+    const xr = load(readFileSync(path.join(repoRoot, V2_FILE), 'utf8')) as Record<string, Deep>;
     const claim = writeClaimFile(dir, 'claim.yaml', [{ apiVersion: 'platform.example.org/v1alpha1', kind: 'XSecureBucketClaim', metadata: xr['metadata'], spec: xr['spec'] }]);
     const asClaim = JSON.parse(render(['--converge', '--output', 'json', claim]).stdout) as Rendered;
     expect(out[0]!.status['bucketName']).toBe(asClaim.claims[0]!.status['bucketName']);
@@ -37,7 +40,7 @@ describe('render with v2 XSecureBucket files', () => {
 
   it("uses the v2 Composition's step for v2 XRs and the claim Composition's for claims", () => {
     const dir = scratchDir();
-    const composition = load(readFileSync(path.join(repoRoot, 'compositions/composition-v2.yaml'), 'utf8')) as Record<string, any>;
+    const composition = load(readFileSync(path.join(repoRoot, 'compositions/composition-v2.yaml'), 'utf8')) as Record<string, Deep>;
     const step = composition['spec']['pipeline'][0];
     step['input']['environmentConfigName'] = 'only-in-the-v2-step';
     step['requirements']['requiredResources'][0]['name'] = 'only-in-the-v2-step';

@@ -5,8 +5,8 @@
 // anything; and a v2 XR cannot borrow another tenant's identity through claim labels.
 import { describe, expect, it } from '@jest/globals';
 import { CLUSTER_PROVIDER_CONFIG, keepsExternalOnDelete, OWNER_API_TAG, type ManagedResource, namespacedResource, ORPHAN_POLICIES } from '../../functions/secure-bucket/src/core/index.js';
-import { compositeForClaim } from '../../functions/secure-bucket/cli/control-plane/composite.js';
-import { FakeAccount } from '../../functions/secure-bucket/cli/control-plane/fake-provider.js';
+import { compositeForClaim } from '../../functions/secure-bucket/cli/control-plane/index.js';
+import { FakeAccount } from '../../functions/secure-bucket/cli/control-plane/index.js';
 import { namespacedXrFor } from '../../functions/secure-bucket/cli/xr/namespaced.js';
 import { call, desiredResources, desiredStatus, environmentConfig, exampleClaim, exampleClaims, fatalOf, podIdentityDedicatedEndpoint, renderPasses, type Json } from '../lib/function-fixtures.js';
 import { loadYamlDocuments } from '../lib/repo.js';

@@ -9,10 +9,10 @@
 import { describe, expect, it } from '@jest/globals';
 import { RunFunctionRequest, RunFunctionResponse, Severity, Status, Target } from '@crossplane-org/function-sdk-typescript';
 import { DECLARED_ENVIRONMENT_REQUIREMENT, ENVIRONMENT_REQUIREMENT, runFunction } from '../../functions/secure-bucket/src/function.js';
-import type { FunctionClient } from '../../functions/secure-bucket/cli/control-plane/client.js';
-import { compositeForClaim } from '../../functions/secure-bucket/cli/control-plane/composite.js';
+import type { FunctionClient } from '../../functions/secure-bucket/cli/control-plane/index.js';
+import { compositeForClaim } from '../../functions/secure-bucket/cli/control-plane/index.js';
 import { functionInputFrom, stepRequirementsFrom } from '../../functions/secure-bucket/cli/composition.js';
-import { reconcileOnce, renderClaim, type RenderOptions } from '../../functions/secure-bucket/cli/control-plane/converge.js';
+import { reconcileOnce, renderClaim, type RenderOptions } from '../../functions/secure-bucket/cli/control-plane/index.js';
 import { call, desiredResources, environmentConfig, exampleClaim, exampleClaims, fatalOf, renderPasses, withSpec, type Json } from '../lib/function-fixtures.js';
 import { repoRoot } from '../lib/repo.js';
 

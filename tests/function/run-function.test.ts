@@ -3,7 +3,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { RunFunctionRequest, Status } from '@crossplane-org/function-sdk-typescript';
 import { runFunction, ENVIRONMENT_REQUIREMENT } from '../../functions/secure-bucket/src/function.js';
-import { compositeForClaim } from '../../functions/secure-bucket/cli/control-plane/composite.js';
+import { compositeForClaim } from '../../functions/secure-bucket/cli/control-plane/index.js';
 import { canonicalJson } from '../../functions/secure-bucket/src/core/index.js';
 import {
   call,

@@ -6,7 +6,7 @@ import { describe, expect, it } from '@jest/globals';
 import path from 'node:path';
 import { findClaimDocuments } from '../../cdk8s/claims.js';
 import { EnvironmentResolver } from '../../cdk8s/environment-source.js';
-import { asClaim } from '../../functions/secure-bucket/cli/control-plane/composite.js';
+import { asClaim } from '../../functions/secure-bucket/cli/control-plane/index.js';
 import { isNamespacedXrDocument } from '../../functions/secure-bucket/cli/xr/namespaced.js';
 import { desiredResources, fatalOf, renderPasses, type Json } from '../lib/function-fixtures.js';
 import { repoRoot } from '../lib/repo.js';

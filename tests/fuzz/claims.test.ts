@@ -5,11 +5,12 @@
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import { runFunction } from '../../functions/secure-bucket/src/function.js';
-import { compositeForClaim } from '../../functions/secure-bucket/cli/control-plane/composite.js';
-import { claimOf, validSpec } from '../../bench/claim-generator.js';
-import { exampleEnvironment, requestFor } from '../../bench/workload.js';
+import { compositeForClaim } from '../../functions/secure-bucket/cli/control-plane/index.js';
+import { claimOf, validSpec } from '../../tools/claim-generator.js';
+import { exampleEnvironment, requestFor } from '../../tools/workload.js';
 import { mutation, mutate } from './hostile.js';
 import { expectWellFormed, resolvesWithoutThrowing, type Json } from './oracle.js';
+import { propertySeed } from '../lib/seed.js';
 
 const VALID_RUNS = 2_000;
 const MUTATED_RUNS = 5_000;
@@ -37,7 +38,7 @@ describe('claims, property-based', () => {
       fc.asyncProperty(validSpec(REGION, BUCKET_PREFIX, NAMESPACE), async (spec) => {
         expect(await render(spec)).toBe(true);
       }),
-      { numRuns: VALID_RUNS, seed: 20_240_601 },
+      { numRuns: VALID_RUNS, seed: propertySeed('FUZZ_VALID_SEED', 20_240_601) },
     );
   });
 
@@ -47,7 +48,7 @@ describe('claims, property-based', () => {
       fc.asyncProperty(validSpec(REGION, BUCKET_PREFIX, NAMESPACE), fc.array(mutation, { minLength: 1, maxLength: 3 }), async (spec, edits) => {
         if (!(await render(mutate(spec, edits)))) refused++;
       }),
-      { numRuns: MUTATED_RUNS },
+      { numRuns: MUTATED_RUNS, seed: propertySeed('FUZZ_MUTATED_SEED') },
     );
     // The edits must actually bite: a generator that only produced harmless edits would prove nothing.
     expect(refused).toBeGreaterThan(MUTATED_RUNS / 4);

@@ -6,13 +6,14 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import { RunFunctionRequest } from '@crossplane-org/function-sdk-typescript';
-import { startLocalFunction, type LocalFunction } from '../../functions/secure-bucket/cli/control-plane/client.js';
+import { startLocalFunction, type LocalFunction } from '../../functions/secure-bucket/cli/control-plane/index.js';
 import { DECLARED_ENVIRONMENT_REQUIREMENT, ENVIRONMENT_REQUIREMENT, runFunction } from '../../functions/secure-bucket/src/function.js';
-import { compositeForClaim } from '../../functions/secure-bucket/cli/control-plane/composite.js';
-import { claimOf, validSpec } from '../../bench/claim-generator.js';
-import { exampleEnvironment } from '../../bench/workload.js';
+import { compositeForClaim } from '../../functions/secure-bucket/cli/control-plane/index.js';
+import { claimOf, validSpec } from '../../tools/claim-generator.js';
+import { exampleEnvironment } from '../../tools/workload.js';
 import { hostileValue, mutate, mutation } from './hostile.js';
 import { expectWellFormed, resolvesWithoutThrowing, type Json } from './oracle.js';
+import { propertySeed } from '../lib/seed.js';
 
 const IN_PROCESS_RUNS = 3_000;
 const GRPC_RUNS = 500;
@@ -91,7 +92,7 @@ describe('raw RunFunctionRequests, property-based', () => {
         else if (rsp.results.length > 0) outcomes.refused++;
         else outcomes.requirementOnly++;
       }),
-      { numRuns: IN_PROCESS_RUNS },
+      { numRuns: IN_PROCESS_RUNS, seed: propertySeed('FUZZ_REQUESTS_SEED') },
     );
     // Each path must be exercised, or the generator has drifted from what the function accepts.
     for (const n of Object.values(outcomes)) expect(n).toBeGreaterThan(IN_PROCESS_RUNS / 50);
@@ -113,7 +114,7 @@ describe('raw RunFunctionRequests, property-based', () => {
           expect(rsp.meta?.tag).toBe(req.meta?.tag);
           expectWellFormed(rsp, JSON.stringify(RunFunctionRequest.toJSON(req)).slice(0, 3000));
         }),
-        { numRuns: GRPC_RUNS },
+        { numRuns: GRPC_RUNS, seed: propertySeed('FUZZ_GRPC_SEED') },
       );
     });
   });

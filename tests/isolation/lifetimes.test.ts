@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { loadAll } from 'js-yaml';
-import type { AccountState } from '../../functions/secure-bucket/cli/control-plane/fake-provider.js';
+import type { AccountState } from '../../functions/secure-bucket/cli/control-plane/index.js';
 import { exampleClaim, withSpec, type Json } from '../lib/function-fixtures.js';
 import { getSchemaRegistry } from '../lib/schema-validator.js';
 import { repoRoot } from '../lib/repo.js';

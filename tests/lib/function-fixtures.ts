@@ -4,10 +4,10 @@ import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { Severity, type RunFunctionResponse } from '@crossplane-org/function-sdk-typescript';
 import { ENVIRONMENT_REQUIREMENT, runFunction } from '../../functions/secure-bucket/src/function.js';
-import { asClaim, compositeForClaim, type Claim } from '../../functions/secure-bucket/cli/control-plane/composite.js';
-import { converge, desiredOf, requestFor, suppliedObjects } from '../../functions/secure-bucket/cli/control-plane/converge.js';
-import type { FakeAccount } from '../../functions/secure-bucket/cli/control-plane/fake-provider.js';
-import { inProcessFunction, type FunctionClient } from '../../functions/secure-bucket/cli/control-plane/client.js';
+import { asClaim, compositeForClaim, type Claim } from '../../functions/secure-bucket/cli/control-plane/index.js';
+import { converge, desiredOf, requestFor, suppliedObjects } from '../../functions/secure-bucket/cli/control-plane/index.js';
+import type { FakeAccount } from '../../functions/secure-bucket/cli/control-plane/index.js';
+import { inProcessFunction, type FunctionClient } from '../../functions/secure-bucket/cli/control-plane/index.js';
 import { loadYamlDocuments, repoRoot } from './repo.js';
 
 export type Json = Record<string, unknown>;

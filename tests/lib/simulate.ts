@@ -1,7 +1,7 @@
 // Test-side entry to the policy simulator: the converged policies of an example claim, and the
 // evaluation model of functions/secure-bucket/cli/explain/simulate.ts (documented there). Tests
 // state their expectations themselves; they only borrow the machinery that asks the simulator.
-import { compositeForClaim, type Claim } from '../../functions/secure-bucket/cli/control-plane/composite.js';
+import { compositeForClaim, type Claim } from '../../functions/secure-bucket/cli/control-plane/index.js';
 import { convergedPolicySet, policySetOf, type PolicySet } from '../../functions/secure-bucket/cli/explain/policy-set.js';
 import type { ManagedResource, ObservedResource, RenderOutput } from '../../functions/secure-bucket/src/core/index.js';
 import { namespacedXrFor } from '../../functions/secure-bucket/cli/xr/namespaced.js';

@@ -4,7 +4,7 @@ import { describe, expect, it } from '@jest/globals';
 import { providerRolePolicyDocument, readEnvironment } from '../../functions/secure-bucket/src/core/index.js';
 import { diffClaim } from '../../functions/secure-bucket/cli/explain/access-diff.js';
 import { formatDiffMarkdown } from '../../functions/secure-bucket/cli/explain/diff-report.js';
-import { OWNER_ACCOUNT_KEY } from '../../functions/secure-bucket/cli/control-plane/fake-provider.js';
+import { OWNER_ACCOUNT_KEY } from '../../functions/secure-bucket/cli/control-plane/index.js';
 import { environmentConfig, exampleClaim, withSpec, type Json } from '../lib/function-fixtures.js';
 import { accountHolding, fp, render, renderOk, statementsOf } from '../function/protection-fixtures.js';
 import { environmentData, evaluateS3, paths, platformBoundary, policySetFor, simulate, type Caller, type PolicyJson } from '../lib/simulate.js';

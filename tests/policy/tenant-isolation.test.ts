@@ -5,7 +5,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { Severity } from '@crossplane-org/function-sdk-typescript';
 import { ENVIRONMENT_REQUIREMENT } from '../../functions/secure-bucket/src/function.js';
-import { compositeForClaim } from '../../functions/secure-bucket/cli/control-plane/composite.js';
+import { compositeForClaim } from '../../functions/secure-bucket/cli/control-plane/index.js';
 import { call, desiredResources, environmentConfig, exampleClaim, fatalOf, withSpec, type Json } from '../lib/function-fixtures.js';
 import { evaluateTrust, examplePolicySets, type ConsumerPolicies, type PolicySet } from '../lib/simulate.js';
 

@@ -10,10 +10,10 @@ import { randomBytes } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
 import { RunFunctionRequest, RunFunctionResponse } from '@crossplane-org/function-sdk-typescript';
 import { runFunction } from '../../functions/secure-bucket/src/function.js';
-import { claimOf } from '../../bench/claim-generator.js';
-import { rawClient, type RawClient } from '../../bench/load.js';
-import { exampleEnvironment, exampleRequests, requestFor } from '../../bench/workload.js';
-import { compositeForClaim } from '../../functions/secure-bucket/cli/control-plane/composite.js';
+import { claimOf } from '../../tools/claim-generator.js';
+import { rawClient, type RawClient } from '../../tools/grpc-load.js';
+import { exampleEnvironment, exampleRequests, requestFor } from '../../tools/workload.js';
+import { compositeForClaim } from '../../functions/secure-bucket/cli/control-plane/index.js';
 import { compileServer, listeningAddress, sleep, startProcess, type CompiledServer, type RunningProcess } from '../server/harness.js';
 import { FLAG, FRAME, frame, grpcMessage, HTTP2_PREFACE, sendRaw, sendStream } from './wire.js';
 

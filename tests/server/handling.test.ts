@@ -5,7 +5,7 @@
 import { afterAll, afterEach, describe, expect, it } from '@jest/globals';
 import * as grpc from '@grpc/grpc-js';
 import { RunFunctionRequest, Severity, State } from '@crossplane-org/function-sdk-typescript';
-import { connectFunction, startLocalFunction, type LocalFunction } from '../../functions/secure-bucket/cli/control-plane/client.js';
+import { connectFunction, startLocalFunction, type LocalFunction } from '../../functions/secure-bucket/cli/control-plane/index.js';
 import { createLogger } from '../../functions/secure-bucket/src/logger.js';
 import { DEFAULT_MAX_MESSAGE_BYTES, invokeSafely, type RunFunctionHandler } from '../../functions/secure-bucket/src/server.js';
 import { echoHandler, expectGrpcError, requestWithPayload } from './harness.js';

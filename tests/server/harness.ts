@@ -85,6 +85,8 @@ const FIXTURE = `
 import { runMain } from './functions/secure-bucket/src/main.js';
 const handle = async (req) => {
   const ms = Number(req.input?.sleepMs ?? 0);
+  // Tests wait for this line to know the call is in the handler (not for a fixed time).
+  if (ms > 0) process.stderr.write(\`handling \${req.meta?.tag ?? ''}\\n\`);
   if (ms > 0) await new Promise((r) => setTimeout(r, ms));
   return to(req);
 };

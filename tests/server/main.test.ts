@@ -9,22 +9,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { RunFunctionRequest, to } from '@crossplane-org/function-sdk-typescript';
-import { connectFunction, type FunctionClient } from '../../functions/secure-bucket/cli/control-plane/client.js';
+import { connectFunction, type FunctionClient } from '../../functions/secure-bucket/cli/control-plane/index.js';
 import { createLogger } from '../../functions/secure-bucket/src/logger.js';
 import { DEFAULT_ADDRESS, EXIT, parseMainArgs, runMain, UsageError, type RunMainOptions } from '../../functions/secure-bucket/src/main.js';
 import type { RunFunctionHandler } from '../../functions/secure-bucket/src/server.js';
 import { createTestPki, writeServerCertsDir, type TestPki } from '../lib/certs.js';
-import {
-  compileServer,
-  expectGrpcError,
-  listeningAddress,
-  requestWithPayload,
-  sleep,
-  startProcess,
-  TLS_CONNECT,
-  tlsClientCredentials,
-  type CompiledServer,
-} from './harness.js';
+import { compileServer, expectGrpcError, listeningAddress, requestWithPayload, startProcess, TLS_CONNECT, tlsClientCredentials, type CompiledServer } from './harness.js';
 
 const slowRequest = (tag: string, sleepMs: number): RunFunctionRequest =>
   RunFunctionRequest.fromPartial({ meta: { tag }, input: { sleepMs } });
@@ -112,16 +102,19 @@ describe('runMain in-process', () => {
   it('lets an in-flight request finish after SIGTERM, and refuses new connections', async () => {
     let started!: () => void;
     const inFlight = new Promise<void>((r) => (started = r));
+    // The slow call is held in the handler until the late one was refused: ordered by events, not by sleeps.
+    let release!: () => void;
+    const released = new Promise<void>((r) => (release = r));
     const s = await start(['--address', '127.0.0.1:0', '--insecure'], async (req) => {
       started();
-      await sleep(700);
+      await released;
       return to(req);
     });
     const call = client(s.address).runFunction(RunFunctionRequest.fromPartial({ meta: { tag: 'slow' } }), 10_000);
     await inFlight;
     s.signals.emit('SIGTERM');
-    await sleep(50);
     await expectGrpcError(client(s.address).runFunction(requestWithPayload('late'), 2000), grpc.status.UNAVAILABLE);
+    release();
     expect((await call).meta?.tag).toBe('slow');
     expect(await s.exit).toBe(EXIT.ok);
   });
@@ -207,7 +200,7 @@ describe('the compiled server as a child process', () => {
     try {
       const t0 = Date.now();
       const call = c.runFunction(slowRequest('slow', 1500), 10_000);
-      await sleep(300);
+      await proc.waitFor(/^handling slow$/m);
       proc.child.kill('SIGTERM');
       const rsp = await call;
       expect(rsp.meta?.tag).toBe('slow');

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
-import { connectFunction, type FunctionClient } from '../../functions/secure-bucket/cli/control-plane/client.js';
+import { connectFunction, type FunctionClient } from '../../functions/secure-bucket/cli/control-plane/index.js';
 import {
   boundAddress,
   createFunctionServer,

@@ -71,7 +71,7 @@ const rejectedOnCreate: Rejection[] = [
   ],
   [
     'a transition to a warmer class',
-    { lifecycle: { transitions: transitions([30, 'GLACIER'], [90, 'STANDARD_IA']) } },
+    { lifecycle: { transitions: transitions([30, 'GLACIER'], [120, 'STANDARD_IA']) } },
     'spec.lifecycle.transitions',
     /^each transition must go to a colder storage class .*: reorder or drop transitions$/,
   ],
@@ -81,7 +81,46 @@ const rejectedOnCreate: Rejection[] = [
     'spec.lifecycle.transitions',
     /^each transition must go to a colder storage class/,
   ],
-  ['a lifecycle rule named default', { lifecycle: { rules: [lifecycleRule({ name: 'default', expireAfterDays: 30 })] } }, 'spec.lifecycle.rules[0]', /^lifecycle rule name 'default' is reserved/],
+  ['a lifecycle rule named default', { lifecycle: { rules: [lifecycleRule({ name: 'default', expireAfterDays: 30 })] } }, 'spec.lifecycle.rules[0]', /^lifecycle rule names default, abort-incomplete-multipart-uploads and noncurrent-versions are reserved/],
+  ['a lifecycle rule named noncurrent-versions', { lifecycle: { rules: [lifecycleRule({ name: 'noncurrent-versions', expireAfterDays: 30 })] } }, 'spec.lifecycle.rules[0]', /are reserved for the platform's own rules/],
+  ['a consumer named replication', { consumers: [consumer('replication')] }, 'spec.consumers[0]', /^consumer name 'replication' is reserved/],
+  [
+    'two lifecycle rules on one prefix',
+    { lifecycle: { rules: [lifecycleRule({ expireAfterDays: 30 }), lifecycleRule({ name: 'tmp', expireAfterDays: 1 })] } },
+    'spec.lifecycle.rules',
+    /^lifecycle rule prefixes must be unique: /,
+  ],
+  [
+    'a rule keeping objects longer than the whole bucket',
+    { lifecycle: { expireAfterDays: 30, rules: [lifecycleRule({ expireAfterDays: 60 })] } },
+    'spec.lifecycle',
+    /^a rule's expireAfterDays cannot exceed lifecycle\.expireAfterDays/,
+  ],
+  ['noncurrent expiry on an unversioned bucket', { lifecycle: { noncurrentVersionExpireAfterDays: 30 } }, 'spec', /^lifecycle\.noncurrentVersionExpireAfterDays needs a versioned bucket: /],
+  [
+    'STANDARD_IA at day 30 expiring at day 31',
+    { lifecycle: { transitions: transitions([30, 'STANDARD_IA']), expireAfterDays: 31 } },
+    'spec.lifecycle',
+    /^objects must stay in their last class its minimum storage duration before they expire/,
+  ],
+  [
+    'a rule leaving STANDARD_IA after 10 days',
+    { lifecycle: { rules: [lifecycleRule({ transitions: transitions([30, 'STANDARD_IA'], [40, 'GLACIER']) })] } },
+    'spec.lifecycle.rules[0].transitions',
+    /^objects must stay in a class its minimum storage duration before moving on/,
+  ],
+  [
+    'GLACIER leaving before 90 days',
+    { lifecycle: { transitions: transitions([0, 'GLACIER'], [30, 'DEEP_ARCHIVE']) } },
+    'spec.lifecycle.transitions',
+    /^objects must stay in a class its minimum storage duration before moving on/,
+  ],
+  [
+    'a rule expiring GLACIER before 90 days',
+    { lifecycle: { rules: [lifecycleRule({ transitions: transitions([0, 'GLACIER']), expireAfterDays: 60 })] } },
+    'spec.lifecycle.rules[0]',
+    /^a rule's objects must stay in their last class its minimum storage duration before they expire/,
+  ],
   ['a lifecycle rule without an action', { lifecycle: { rules: [lifecycleRule({})] } }, 'spec.lifecycle.rules[0]', /^a lifecycle rule needs transitions or expireAfterDays: /],
   [
     'a lifecycle rule expiring before its transition',
@@ -109,7 +148,7 @@ const rejectedOnCreate: Rejection[] = [
   ],
   [
     'a rule moving to a warmer class',
-    { lifecycle: { rules: [lifecycleRule({ transitions: transitions([30, 'DEEP_ARCHIVE'], [60, 'GLACIER_IR']) })] } },
+    { lifecycle: { rules: [lifecycleRule({ transitions: transitions([30, 'DEEP_ARCHIVE'], [210, 'GLACIER_IR']) })] } },
     'spec.lifecycle.rules[0].transitions',
     /^each transition must go to a colder storage class/,
   ],
@@ -217,7 +256,7 @@ describe.each(eachXrd)('%s', (_file, { spec }) => {
       );
       const all = collectRules(spec, 'spec').map((r) => `${r.path} ${r.rule}`);
       expect(all.filter((r) => !fired.has(r))).toEqual([]);
-      expect(all).toHaveLength(25);
+      expect(all).toHaveLength(33);
     });
   });
 });

@@ -1,11 +1,11 @@
 // Renders loaded claims through the real function on loopback (one server for all of them), and
 // prints the result as YAML or as the JSON document described in the README.
 import { dump } from 'js-yaml';
-import { startLocalFunction } from './control-plane/client.js';
+import { startLocalFunction } from './control-plane/index.js';
 import type { Json } from '../src/core/index.js';
 import { runFunction } from '../src/function.js';
 import { claimId, type LoadError, type LoadedClaim } from './inputs.js';
-import { renderClaim, type RenderedClaim, type RenderOptions } from './control-plane/converge.js';
+import { renderClaim, type RenderedClaim, type RenderOptions } from './control-plane/index.js';
 
 export interface ClaimOutput {
   loaded: LoadedClaim;

@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { loadAll } from 'js-yaml';
 import { isObject, type Json } from '../src/core/index.js';
-import type { RequiredResourceSelector } from './control-plane/converge.js';
+import type { RequiredResourceSelector } from './control-plane/options.js';
 
 /** Our step of the Composition's pipeline, so render feeds the function what Crossplane does. */
 function secureBucketStep(compositionFile: string): Json | undefined {

@@ -4,7 +4,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { loadAll } from 'js-yaml';
 import { isObject } from '../src/core/index.js';
-import { asClaim, type Claim } from './control-plane/composite.js';
+import { asClaim, type Claim } from './control-plane/index.js';
 import { isNamespacedXrDocument } from './xr/namespaced.js';
 
 export interface LoadedClaim {

@@ -11,7 +11,7 @@ import {
   type RunFunctionResponse,
   to,
 } from '@crossplane-org/function-sdk-typescript';
-import { ClaimError, composeSecureBucket, OTHER_REQUEST, OTHER_REQUEST_COMPOSITE, PREDECESSOR_PREFIX, type OtherRequest, DEFAULT_ENVIRONMENT_CONFIG, ENVIRONMENT_CONFIG_API_VERSION, inFamilyOf, isObject, type Json, type ObservedResource } from './core/index.js';
+import { composeSecureBucket, Refusal, StepInputError, type FixedBy, OTHER_REQUEST, OTHER_REQUEST_COMPOSITE, PREDECESSOR_PREFIX, type OtherRequest, DEFAULT_ENVIRONMENT_CONFIG, ENVIRONMENT_CONFIG_API_VERSION, inFamilyOf, isObject, type Json, type ObservedResource } from './core/index.js';
 
 /**
  * The key the Composition step declares the EnvironmentConfig under (requirements.requiredResources
@@ -38,7 +38,7 @@ function environmentConfigName(req: RunFunctionRequest): string {
   const name = req.input?.['environmentConfigName'];
   if (name === undefined || name === null || name === '') return DEFAULT_ENVIRONMENT_CONFIG;
   if (typeof name !== 'string' || name.length > 253 || !K8S_NAME.test(name)) {
-    throw new ClaimError(
+    throw new StepInputError(
       'input.environmentConfigName',
       `${JSON.stringify(name).slice(0, 80)} is not a Kubernetes object name`,
       "set the Composition step's input.environmentConfigName to the EnvironmentConfig's metadata.name",
@@ -47,12 +47,8 @@ function environmentConfigName(req: RunFunctionRequest): string {
   return name;
 }
 
-/** Who has to fix it: the platform team (input, EnvironmentConfig) or the tenant (claim). */
-function reasonFor(err: ClaimError): string {
-  if (err.field.startsWith('input.')) return 'InvalidInput';
-  if (err.field.startsWith('EnvironmentConfig')) return 'InvalidEnvironment';
-  return 'InvalidClaim';
-}
+/** Who has to fix it decides the reason: the error's type says, never its field's spelling. */
+const REASON: Record<FixedBy, string> = { tenant: 'InvalidClaim', platform: 'InvalidEnvironment', 'step-input': 'InvalidInput' };
 
 interface SuppliedEnvironment {
   /** Crossplane answered (found or not): under the declared key or the one we asked under. */
@@ -185,7 +181,7 @@ export function runFunctionSync(req: RunFunctionRequest): RunFunctionResponse {
     }
     return rsp;
   } catch (err) {
-    if (err instanceof ClaimError) return fatalResponse(rsp, err.message, reasonFor(err));
+    if (err instanceof Refusal) return fatalResponse(rsp, err.message, REASON[err.fixedBy]);
     // A bug of ours must not take the server down or leak internals: report it and move on.
     return fatalResponse(rsp, `internal error rendering the bucket: ${err instanceof Error ? err.message : String(err)}`, 'InternalError');
   }

@@ -8,28 +8,10 @@ import { canonicalJson, isObject, type Json } from '../../src/core/index.js';
 import type { FunctionClient } from './client.js';
 import { compositeForClaim, type Claim } from './composite.js';
 import { FakeAccount } from './fake-provider.js';
-import { optionsFor, type Step } from '../xr/step.js';
+import type { RenderOptions } from './options.js';
+import { optionsFor } from '../xr/step.js';
 
-export interface RenderOptions {
-  /** Objects the "cluster" holds for the function's requirements (e.g. the EnvironmentConfig). */
-  clusterObjects: Json[];
-  /** The function step's input from the Composition. */
-  input?: Json;
-  /** The step's requirements.requiredResources: supplied before the first call, as Crossplane does. */
-  requiredResources?: RequiredResourceSelector[];
-  /** The v2 Composition's step, for v2 XSecureBuckets (xr/step.ts); without it they get the fields above. */
-  namespacedStep?: Step;
-  converge?: boolean;
-  maxPasses?: number;
-  /** The AWS account the fake provider reconciles against (default: a fresh, empty one). */
-  account?: FakeAccount;
-  /** After converging, delete the claim as Crossplane would: AWS keeps only what is Orphan. */
-  deleteAfter?: boolean;
-  /** RunFunctionRequest meta.tag (default: render-pass-N). */
-  tag?: string;
-  /** Seeds the ids AWS assigns (key ids, endpoint ids); default: the XR's name. */
-  idSeed?: string;
-}
+export type { RenderOptions, RequiredResourceSelector } from './options.js';
 
 /** The last request of one pass (its requirements answered) and the function's response to it. */
 export interface Pass {
@@ -49,15 +31,6 @@ export interface RenderedClaim {
   history: Pass[];
   /** What the provider reported after the returned pass (the observed state of the next request). */
   observed: Record<string, Json>;
-}
-
-/** One entry of a Composition step's requirements.requiredResources (Composition CRD, v1). */
-export interface RequiredResourceSelector {
-  requirementName: string;
-  apiVersion: string;
-  kind: string;
-  name?: string;
-  matchLabels?: Record<string, string>;
 }
 
 /** Crossplane v2.3 (internal/xfn MaxRequirementsIterations): calls after the first. */

@@ -2,7 +2,7 @@
 // simulator). Requests are paired by apiVersion group, kind, namespace and name across the two
 // sides (a claim and a v2 XR of one name are two buckets); one only in HEAD is all gains, only in
 // BASE all losses.
-import { compositeForClaim } from '../control-plane/composite.js';
+import { compositeForClaim } from '../control-plane/index.js';
 import { claimId, loadClaims, type LoadedClaim } from '../inputs.js';
 import { isNamespacedXr } from '../xr/namespaced.js';
 import { diffClaim, type ClaimDiff } from './access-diff.js';

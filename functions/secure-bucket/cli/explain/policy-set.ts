@@ -3,7 +3,7 @@
 // the linter and `render --explain-access` all work on this one set.
 import { type AccessLevel, buildContext, ClaimError, DEFAULT_ENVIRONMENT_CONFIG, ENVIRONMENT_CONFIG_API_VERSION, type ClaimIdentity, type ComposeInput, endpointPolicy, type Json, type ManagedResource, type ObservedResource, type PlatformEnvironment, readEnvironment, readIdentity, readSpec, type RenderOutput, REPLICA_PARTS } from '../../src/core/index.js';
 import { runFunctionSync } from '../../src/function.js';
-import { convergeSync } from '../control-plane/converge.js';
+import { convergeSync } from '../control-plane/index.js';
 
 /** A policy document as JSON (what AWS stores), not the core's typed builder. */
 export type PolicyJson = { Version: string; Statement: Array<Record<string, unknown>> };

@@ -1,15 +1,11 @@
 // Which Composition step renders a request: a claim's XR gets the claim API's Composition, a v2 XR
 // the v2 Composition's (compositions/composition-v2.yaml), each with its own input and declared
 // requirements, as Crossplane would call the function for each.
-import type { Json } from '../../src/core/index.js';
 import { functionInputFrom, stepRequirementsFrom } from '../composition.js';
-import type { RenderOptions, RequiredResourceSelector } from '../control-plane/converge.js';
+import type { RenderOptions, Step } from '../control-plane/options.js';
 import { isNamespacedXr, type BucketRequest } from './namespaced.js';
 
-export interface Step {
-  input?: Json;
-  requiredResources: RequiredResourceSelector[];
-}
+export type { Step };
 
 /** Our step of `compositionFile`; a missing Composition is no step (the function's defaults apply, and it asks). */
 export function stepFrom(compositionFile: string): Step {

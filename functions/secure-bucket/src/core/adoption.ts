@@ -8,7 +8,7 @@ import type { RenderContext } from './context.js';
 import { isObject, shown } from './fields.js';
 import { CLAIM_API, TAKE_OVER_ANNOTATION } from './api.js';
 import { CLUSTER_TAG, INSTALLATION_TAG, installationOf, OWNER_API_TAG, OWNER_NAME_TAG, OWNER_NAMESPACE_TAG } from './naming.js';
-import { ClaimError, type ManagedResource, type ObservedResource } from './types.js';
+import { ClaimError, PlatformError, type ManagedResource, type ObservedResource } from './types.js';
 
 export const OBSERVE_ONLY = ['Observe'];
 export const EXTERNAL_NAME = 'crossplane.io/external-name';
@@ -112,7 +112,9 @@ const BUCKET_BOUND_KINDS = new Set(['AccessPoint']);
 function guardBucketBound(ctx: RenderContext, name: string, resource: ManagedResource, atProvider: Record<string, unknown>): Cleared {
   const bucket = atProvider['bucket'];
   if (bucket === ctx.bucketName) return 'cleared';
-  throw new ClaimError(
+  // Who fixes it decides the type: without an installation id it is the platform's, else the tenant's (ask the platform).
+  const Refused = ctx.env.installationId === undefined ? PlatformError : ClaimError;
+  throw new Refused(
     ctx.env.installationId === undefined ? 'EnvironmentConfig data.installationId' : 'spec.consumers',
     `${heldName(name, resource)} already exists in AWS on bucket ${shown(bucket)}, not on s3://${ctx.bucketName}: another installation or request of this account uses the name; nothing was changed`,
     ctx.env.installationId === undefined
@@ -141,7 +143,8 @@ function guardOwnership(ctx: RenderContext, name: string, resource: ManagedResou
   if (taggedForThisRequest(ctx, tags)) return guardApi(ctx, what, tags);
   if (otherInstallation(ctx, tags)) {
     // Same account, another cluster (or installation): its names may equal ours when neither set an id.
-    throw new ClaimError(
+    const Refused = ctx.spec.naming.strategy === 'Fixed' ? ClaimError : PlatformError;
+    throw new Refused(
       ctx.spec.naming.strategy === 'Fixed' ? 'spec.naming.name' : 'EnvironmentConfig data.installationId',
       `${what} already exists in AWS and belongs to installation ${shown(installationTagged(tags))} (namespace ${shown(owner)}), not to this one (${installationOf(ctx.env)}): the platform never takes over another installation's resources; nothing was changed`,
       ctx.spec.naming.strategy === 'Fixed'

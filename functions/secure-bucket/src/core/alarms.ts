@@ -5,7 +5,7 @@ import type { RenderContext } from './context.js';
 import { boundedName, tenantSegment } from './naming.js';
 import { isObject } from './fields.js';
 import { canonicalJson } from './policy.js';
-import { sourceBucket, type OwnedBucket } from './owned-bucket.js';
+import type { OwnedBucket } from './owned-bucket.js';
 import { managed } from './resources.js';
 import { ClaimError, type ManagedResource } from './types.js';
 
@@ -222,22 +222,15 @@ export function changeAlertResourcesFor(ctx: RenderContext, b: OwnedBucket): Rec
   for (const rule of alertRules(b)) {
     const ruleName = changeRuleName(b.name, rule.what);
     const component = b.parts[rule.part].component;
-    out[rule.key] = managed(
-      ctx.identity,
-      'cloudwatchevents.aws.upbound.io/v1beta1',
-      'Rule',
-      component,
-      { region: b.region, description: rule.description, eventPattern: rule.eventPattern, state: 'ENABLED', tags: ctx.tags },
-      { externalName: ruleName },
-    );
+    out[rule.key] = managed(ctx.identity, { kind: 'Rule', component: component, forProvider: { region: b.region, description: rule.description, eventPattern: rule.eventPattern, state: 'ENABLED', tags: ctx.tags }, externalName: ruleName });
     for (const target of targets) {
       const suffix = target.id === 'alert-topic' ? 'target' : `${target.id}-target`;
-      out[`${rule.key}-${suffix}`] = managed(ctx.identity, 'cloudwatchevents.aws.upbound.io/v1beta2', 'Target', `${component}-${suffix}`, {
+      out[`${rule.key}-${suffix}`] = managed(ctx.identity, { kind: 'Target', component: `${component}-${suffix}`, forProvider: {
         region: b.region,
         rule: ruleName,
         targetId: target.id,
         arn: target.arn,
-      });
+      } });
     }
   }
   return out;
@@ -258,19 +251,14 @@ export function alarmResources(ctx: RenderContext): Record<string, ManagedResour
   const alarms = spec.alarms !== undefined ? alarmSpecs(ctx) : [];
 
   if (requestMetricsEnabled(ctx)) {
-    out[REQUEST_METRICS] = managed(identity, 's3.aws.upbound.io/v1beta2', 'BucketMetric', 'request-metrics', {
+    out[REQUEST_METRICS] = managed(identity, { kind: 'BucketMetric', component: 'request-metrics', forProvider: {
       region,
       bucket: bucketName,
       name: METRICS_FILTER_ID,
-    }, { externalName: `${bucketName}:${METRICS_FILTER_ID}` });
+    }, externalName: `${bucketName}:${METRICS_FILTER_ID}` });
   }
   if (topic !== undefined) for (const a of alarms) {
-    out[`alarm-${a.key}`] = managed(
-      identity,
-      'cloudwatch.aws.upbound.io/v1beta2',
-      'MetricAlarm',
-      'alarm',
-      {
+    out[`alarm-${a.key}`] = managed(identity, { kind: 'MetricAlarm', component: 'alarm', forProvider: {
         region,
         alarmDescription: `s3://${bucketName}: ${a.description} (${a.metricName} >= ${a.threshold} in 5 minutes)`,
         namespace: 'AWS/S3',
@@ -287,21 +275,33 @@ export function alarmResources(ctx: RenderContext): Record<string, ManagedResour
         alarmActions: [topic],
         okActions: [topic],
         tags: ctx.tags,
-      },
-      { externalName: alarmName(bucketName, a) },
-    );
+      }, externalName: alarmName(bucketName, a) });
   }
-  if (topic !== undefined) Object.assign(out, changeAlertResourcesFor(ctx, sourceBucket(ctx)));
+  return out;
+}
+
+/** Change alerts of any owned bucket, whenever the claim's changes are watched at all. */
+export function changeAlertsFor(ctx: RenderContext, b: OwnedBucket): Record<string, ManagedResource> {
+  return alertTopicArn(ctx) !== undefined ? changeAlertResourcesFor(ctx, b) : {};
+}
+
+/** The e-mail subscription of spec.alarms.email to the claim's alarms and alerts. */
+export function emailSubscriptionResources(ctx: RenderContext): Record<string, ManagedResource> {
+  const { identity, spec, bucketName } = ctx;
+  const region = spec.region;
+  const topic = alertTopicArn(ctx);
+  const alarms = spec.alarms !== undefined ? alarmSpecs(ctx) : [];
+  const out: Record<string, ManagedResource> = {};
   const email = spec.alarms?.email;
   if (email !== undefined && topic !== undefined) {
-    out[EMAIL_SUBSCRIPTION] = managed(identity, 'sns.aws.upbound.io/v1beta1', 'TopicSubscription', 'alarm-email', {
+    out[EMAIL_SUBSCRIPTION] = managed(identity, { kind: 'TopicSubscription', component: 'alarm-email', forProvider: {
       region,
       topicArn: topic,
       protocol: 'email',
       endpoint: email,
       filterPolicyScope: 'MessageBody',
       filterPolicy: emailFilterPolicy(ctx, alarms.map((a) => alarmName(bucketName, a))),
-    });
+    } });
   }
   return out;
 }

@@ -1,7 +1,7 @@
 // The audit trail: server access logs and a weekly S3 Inventory, each to the platform's own
 // bucket (separate, unlocked, owned by the platform) and only when the platform has one.
 import type { RenderContext } from './context.js';
-import { bucketPart, sourceBucket, type OwnedBucket } from './owned-bucket.js';
+import { bucketPart, type OwnedBucket } from './owned-bucket.js';
 import { tenantSegment } from './naming.js';
 import { managed } from './resources.js';
 import { ClaimError, type ManagedResource } from './types.js';
@@ -38,26 +38,26 @@ export function logBucketIn(ctx: RenderContext, region: string): string | undefi
 export function accessLoggingFor(ctx: RenderContext, b: OwnedBucket): Record<string, ManagedResource> {
   const target = logBucketIn(ctx, b.region);
   if (target === undefined) return {};
-  return bucketPart(ctx, b, 'logging', 'v1beta2', 'BucketLogging', {
+  return bucketPart(ctx, b, { part: 'logging', kind: 'BucketLogging', fields: {
     targetBucket: target,
     targetPrefix: accessLogPrefix(b.name),
     // Date-partitioned keys: Athena and lifecycle rules can then work per day.
     targetObjectKeyFormat: { partitionedPrefix: { partitionDateSource: 'EventTime' } },
-  }, false);
+  } });
 }
 
-export function auditResources(ctx: RenderContext): Record<string, ManagedResource> {
+/** The source's inventory (its access logs are a part of every owned bucket: accessLoggingFor). */
+export function auditResources(ctx: RenderContext, source: OwnedBucket): Record<string, ManagedResource> {
   const { env, spec, bucketName, identity } = ctx;
-  const source = sourceBucket(ctx);
   for (const target of [env.audit.logBucket, env.audit.inventoryBucket, ...Object.values(env.audit.logBucketsByRegion)]) {
     if (target === bucketName) {
       // A bucket logging into itself logs its own log writes forever (and a locked one cannot take logs at all).
       throw new ClaimError('spec.naming.name', `'${bucketName}' is the platform's audit bucket`, 'choose another name');
     }
   }
-  const out: Record<string, ManagedResource> = accessLoggingFor(ctx, source);
+  const out: Record<string, ManagedResource> = {};
   if (env.audit.inventoryBucket !== undefined) {
-    out[INVENTORY] = managed(identity, 's3.aws.upbound.io/v1beta2', 'BucketInventory', 'inventory', {
+    out[INVENTORY] = managed(identity, { kind: 'BucketInventory', component: 'inventory', forProvider: {
       region: spec.region,
       bucket: bucketName,
       name: INVENTORY_NAME,
@@ -77,7 +77,7 @@ export function auditResources(ctx: RenderContext): Record<string, ManagedResour
           encryption: { sseS3: {} },
         },
       },
-    }, { externalName: `${bucketName}:${INVENTORY_NAME}` });
+    }, externalName: `${bucketName}:${INVENTORY_NAME}` });
   }
   return out;
 }

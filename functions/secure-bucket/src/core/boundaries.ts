@@ -5,12 +5,13 @@
 //   bucket keys through S3; never IAM, STS or anything else;
 // - the node boundary for the cluster's node role(s): what a node needs (image pulls, the VPC CNI,
 //   SSM, OS packages), never tenant data, never an IAM change.
+import { apiVersionOf } from './kinds.js';
 import { GOVERNANCE_BYPASS_ACTIONS } from './object-lock.js';
 import { OBJECT_ACTIONS } from './identity.js';
 import { awsManagedReadBuckets } from './network.js';
 import { policy, renderPolicy, type PolicyDocument } from './policy.js';
 import { REPLICATION_ACTIONS } from './replication.js';
-import { ClaimError, type ManagedResource, type PlatformEnvironment } from './types.js';
+import { PlatformError, type ManagedResource, type PlatformEnvironment } from './types.js';
 
 const unique = (xs: string[]): string[] => [...new Set(xs)].sort();
 
@@ -199,7 +200,7 @@ export function providerRolePolicyDocument(env: PlatformEnvironment): PolicyDocu
 /** `arn:aws:iam::<account>:policy<path><name>` -> path and name, as iam Policy takes them. */
 export function policyPathAndName(arn: string, field: string): { path: string; name: string } {
   const m = /^arn:aws[a-z-]*:iam::[0-9]{12}:policy(\/(?:[\w+=,.@-]+\/)*)([\w+=,.@-]+)$/.exec(arn);
-  if (m === null) throw new ClaimError(field, `'${arn}' is not an IAM policy ARN`, 'use arn:aws:iam::<account>:policy/<path>/<name>');
+  if (m === null) throw new PlatformError(field, `'${arn}' is not an IAM policy ARN`, 'use arn:aws:iam::<account>:policy/<path>/<name>');
   return { path: m[1] as string, name: m[2] as string };
 }
 
@@ -209,7 +210,7 @@ export function nodeBoundaryName(env: PlatformEnvironment): string {
 
 function iamPolicy(name: string, path: string, description: string, document: PolicyDocument, env: PlatformEnvironment): ManagedResource {
   return {
-    apiVersion: 'iam.aws.upbound.io/v1beta1',
+    apiVersion: apiVersionOf('Policy'),
     kind: 'Policy',
     metadata: { name, annotations: { 'crossplane.io/external-name': name }, labels: { 'app.kubernetes.io/managed-by': BOUNDARIES_GENERATOR, 'platform.example.org/cluster': env.clusterName } },
     spec: {

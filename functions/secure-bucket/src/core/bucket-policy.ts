@@ -3,7 +3,7 @@
 import type { RenderContext } from './context.js';
 import { objectLockBucketPolicyStatements } from './object-lock.js';
 import { policy, renderPolicy, type Statement } from './policy.js';
-import { bucketPart, sourceBucket, type OwnedBucket } from './owned-bucket.js';
+import { bucketPart, type OwnedBucket } from './owned-bucket.js';
 import type { ManagedResource, TlsVersion } from './types.js';
 
 /** TLS only, at the claim's minimum version: the source bucket and its replica share these. */
@@ -156,9 +156,6 @@ export function bucketPolicyDocumentFor(ctx: RenderContext, b: OwnedBucket): str
 }
 
 export function bucketPolicyResourcesFor(ctx: RenderContext, b: OwnedBucket): Record<string, ManagedResource> {
-  return bucketPart(ctx, b, 'policy', 'v1beta1', 'BucketPolicy', { policy: bucketPolicyDocumentFor(ctx, b) }, true);
+  return bucketPart(ctx, b, { part: 'policy', kind: 'BucketPolicy', fields: { policy: bucketPolicyDocumentFor(ctx, b) } });
 }
 
-export function bucketPolicyResources(ctx: RenderContext): Record<string, ManagedResource> {
-  return bucketPolicyResourcesFor(ctx, sourceBucket(ctx));
-}

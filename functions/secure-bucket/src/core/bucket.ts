@@ -1,11 +1,10 @@
 // The bucket itself and the two controls that are never optional: no public access, no ACLs.
 import { heldInAws } from './adoption.js';
 import type { RenderContext } from './context.js';
-import { sourceBucket, type OwnedBucket } from './owned-bucket.js';
+import type { OwnedBucket } from './owned-bucket.js';
 import { bucketConfiguration, managed } from './resources.js';
 import type { ManagedResource } from './types.js';
 
-const S3 = 's3.aws.upbound.io';
 
 /**
  * `Bucket.objectLockEnabled` is replace-only (upjet refuses the update and the Bucket stays
@@ -24,28 +23,18 @@ export function bucketResourcesFor(ctx: RenderContext, b: OwnedBucket): Record<s
   const ref = { bucket: b.name, region: b.region };
   return {
     // A locked source replicates only into a locked destination (DstBucketObjectLockConfigMissing).
-    [parts.bucket.name]: managed(
-      identity,
-      `${S3}/v1beta2`,
-      'Bucket',
-      parts.bucket.component,
-      { region: b.region, forceDestroy: false, objectLockEnabled: objectLockEnabledAtCreation(ctx, b), tags: ctx.tags },
-      { externalName: b.name, keepOnDelete: true },
-    ),
-    [parts.publicAccessBlock.name]: managed(identity, `${S3}/v1beta1`, 'BucketPublicAccessBlock', parts.publicAccessBlock.component, {
+    [parts.bucket.name]: managed(identity, { kind: 'Bucket', component: parts.bucket.component, forProvider: { region: b.region, forceDestroy: false, objectLockEnabled: objectLockEnabledAtCreation(ctx, b), tags: ctx.tags }, externalName: b.name, keepOnDelete: true }),
+    [parts.publicAccessBlock.name]: managed(identity, { kind: 'BucketPublicAccessBlock', component: parts.publicAccessBlock.component, forProvider: {
       ...ref,
       blockPublicAcls: true,
       blockPublicPolicy: true,
       ignorePublicAcls: true,
       restrictPublicBuckets: true,
-    }, bucketConfiguration(b.name)),
-    [parts.ownershipControls.name]: managed(identity, `${S3}/v1beta2`, 'BucketOwnershipControls', parts.ownershipControls.component, {
+    }, ...bucketConfiguration(b.name) }),
+    [parts.ownershipControls.name]: managed(identity, { kind: 'BucketOwnershipControls', component: parts.ownershipControls.component, forProvider: {
       ...ref,
       rule: { objectOwnership: 'BucketOwnerEnforced' },
-    }, bucketConfiguration(b.name)),
+    }, ...bucketConfiguration(b.name) }),
   };
 }
 
-export function bucketResources(ctx: RenderContext): Record<string, ManagedResource> {
-  return bucketResourcesFor(ctx, sourceBucket(ctx));
-}

@@ -2,41 +2,70 @@
 // No I/O, no SDK types: the gRPC adapter and the tests call this the same way.
 import { accessPointResourceName, accessPointResources } from './access-points.js';
 import { OBSERVE_ONLY, observeBeforeManage, type Adoption } from './adoption.js';
-import { alarmResources, emailSubscriptionState } from './alarms.js';
-import { auditResources } from './audit.js';
-import { bucketResources } from './bucket.js';
-import { bucketPolicyResources } from './bucket-policy.js';
+import { alarmResources, changeAlertsFor, emailSubscriptionResources, emailSubscriptionState } from './alarms.js';
+import { accessLoggingFor, auditResources } from './audit.js';
+import { bucketResourcesFor } from './bucket.js';
+import { bucketPolicyResourcesFor } from './bucket-policy.js';
+import { ownedBuckets, type OwnedBuckets } from './buckets.js';
 import { readIdentity, readSpec } from './claim.js';
 import { buildContext, type RenderContext } from './context.js';
-import { encryptionResources } from './encryption.js';
+import { encryptionResourcesFor } from './encryption.js';
 import { readEnvironment } from './environment.js';
 import type { Json } from './fields.js';
 import { identityResources } from './identity.js';
 import { bucketName, installationOf, OWNER_NAME_TAG, OWNER_NAMESPACE_TAG, tenantBucketPrefix, tenantSegment } from './naming.js';
 import { isObject } from './fields.js';
 import { namespacedResource } from './family.js';
-import { lifecycleResources } from './lifecycle.js';
+import { lifecycleResourcesFor } from './lifecycle.js';
 import { networkResources } from './network.js';
-import { refuseForeignBuckets } from './owned-bucket.js';
-import { protectionResources } from './protection.js';
+import { refuseForeignBuckets, type OwnedBucket } from './owned-bucket.js';
+import { protectionResourcesFor } from './protection.js';
 import { replicationResources } from './replication.js';
 import { CLAIM_API, CLAIM_KIND, COMPOSITE_KIND, NAMESPACED_XR_API_VERSION, NAMESPACED_XR_KIND, PLATFORM_API_VERSION } from './api.js';
-import { ClaimError, type BucketSpec, type ClaimIdentity, type CompositeStatus, type ManagedNames, type ManagedResource, type ObjectQuery, type ObservedResource, type OtherRequest, type PlatformEnvironment, type RenderOutput } from './types.js';
+import { ClaimError, PlatformError, type BucketSpec, type ClaimIdentity, type CompositeStatus, type ManagedNames, type ManagedResource, type ObjectQuery, type ObservedResource, type OtherRequest, type PlatformEnvironment, type RenderOutput } from './types.js';
 
-/** One AWS concern each; the order is the order resources are listed in. */
-const CONCERNS: Array<(ctx: RenderContext) => Record<string, ManagedResource>> = [
-  bucketResources,
-  encryptionResources,
-  protectionResources,
-  networkResources,
-  bucketPolicyResources,
-  identityResources,
-  accessPointResources,
-  lifecycleResources,
-  auditResources,
-  alarmResources,
-  replicationResources,
+type Resources = Record<string, ManagedResource>;
+
+/**
+ * One AWS concern each, in the order resources are listed. `forEachBucket`: the parts every bucket
+ * the claim owns gets (the source and the replica alike: a concern added here hardens both);
+ * `forClaim`: the claim's own resources, listed after the source's part of the same concern.
+ */
+interface Concern {
+  forEachBucket?: (ctx: RenderContext, b: OwnedBucket) => Resources;
+  forClaim?: (ctx: RenderContext, buckets: OwnedBuckets) => Resources;
+}
+
+export const CONCERNS: readonly Concern[] = [
+  { forEachBucket: bucketResourcesFor },
+  { forEachBucket: encryptionResourcesFor },
+  { forEachBucket: protectionResourcesFor },
+  { forClaim: networkResources },
+  { forEachBucket: bucketPolicyResourcesFor },
+  { forClaim: identityResources },
+  { forClaim: accessPointResources },
+  { forEachBucket: lifecycleResourcesFor },
+  { forEachBucket: accessLoggingFor, forClaim: (ctx, { source }) => auditResources(ctx, source) },
+  { forClaim: alarmResources },
+  // Watched in its own region like the source, whenever the claim is watched at all.
+  { forEachBucket: changeAlertsFor, forClaim: emailSubscriptionResources },
 ];
+
+/** What ties the owned buckets together, listed after all of them. */
+const BETWEEN_BUCKETS: ReadonlyArray<(ctx: RenderContext, buckets: OwnedBuckets) => Resources> = [(ctx, { replication }) => replicationResources(ctx, replication)];
+
+/** Every resource of the claim: the source's parts with the claim's own, then each further owned bucket's parts. */
+function composeResources(ctx: RenderContext): Resources {
+  const buckets = ownedBuckets(ctx);
+  const out: Resources = {};
+  for (const c of CONCERNS) {
+    if (c.forEachBucket) Object.assign(out, c.forEachBucket(ctx, buckets.source));
+    if (c.forClaim) Object.assign(out, c.forClaim(ctx, buckets));
+  }
+  for (const b of buckets.replica ? [buckets.replica] : []) for (const c of CONCERNS) if (c.forEachBucket) Object.assign(out, c.forEachBucket(ctx, b));
+  for (const tie of BETWEEN_BUCKETS) Object.assign(out, tie(ctx, buckets));
+  return out;
+}
 
 export interface ComposeInput {
   composite: Json;
@@ -79,8 +108,7 @@ export function composeSecureBucket(input: ComposeInput): RenderOutput {
   }
   const ctx = buildContext(identity, spec, environment, input.observed);
   if (input.otherRequest !== undefined) ctx.otherRequest = input.otherRequest;
-  const resources: Record<string, ManagedResource> = {};
-  for (const concern of CONCERNS) Object.assign(resources, concern(ctx));
+  const resources = composeResources(ctx);
   refuseForeignBuckets(ctx, resources);
   // Kinds a predecessor's composed resources may delete from AWS: what we render with deletion Delete.
   const deletable = predecessorQueries(identity, resources);
@@ -184,7 +212,7 @@ function guardManagedNames(composite: Json, recorded: Partial<ManagedNames> | un
     // Rendered before the names were recorded: the bucket name alone still says whether they moved.
     const before = statusOf(composite)['bucketName'];
     if (spec.naming.strategy === 'Generated' && typeof before === 'string' && before !== now.bucketName) {
-      throw new ClaimError(
+      throw new PlatformError(
         'EnvironmentConfig data',
         `${where} manages s3://${before}, but the platform's settings now generate s3://${now.bucketName}: accountId, installationId, bucketNamePrefix or tenants.${ns}.nameSegment changed, and every name would move away from the data; nothing was changed`,
         'restore the setting that changed; if a tenant added since collides with this one, give the newly added tenant its own nameSegment',
@@ -205,7 +233,7 @@ function guardManagedNames(composite: Json, recorded: Partial<ManagedNames> | un
     if (before === undefined || before === now[key]) continue;
     // The installation that predates installationId is known by its clusterName: restored by removing the id.
     const restore = key === 'installation' && before === recorded.clusterName ? 'remove data.installationId' : `set it back to '${before}'`;
-    throw new ClaimError(
+    throw new PlatformError(
       field,
       `is '${now[key]}', but ${where} manages AWS resources named with '${before}' (s3://${recorded.bucketName ?? '?'}): its bucket, roles and access points would move to new names, away from the data, and the old ones be deleted; nothing was changed`,
       key === 'nameSegment'

@@ -4,7 +4,7 @@
 // claim owns (source and replica) gets its key from encryptionResourcesFor.
 import type { RenderContext } from './context.js';
 import { accountRootArn, kmsAliasName } from './naming.js';
-import { bucketPart, sourceBucket, type OwnedBucket } from './owned-bucket.js';
+import { bucketPart, type OwnedBucket } from './owned-bucket.js';
 import { policy, renderPolicy, type Statement } from './policy.js';
 import { externalNameOf, heldInAws, isManaged, observation } from './adoption.js';
 import { isObject } from './fields.js';
@@ -105,12 +105,7 @@ export function encryptionResourcesFor(ctx: RenderContext, b: OwnedBucket): Reco
   const { parts } = b;
   return {
     // Orphan on delete: deleting the key would make every object unreadable.
-    [parts.key.name]: managed(
-      identity,
-      'kms.aws.upbound.io/v1beta1',
-      'Key',
-      parts.key.component,
-      {
+    [parts.key.name]: managed(identity, { kind: 'Key', component: parts.key.component, forProvider: {
         region: b.region,
         description: `SSE-KMS key of s3://${b.name} (${identity.claimNamespace}/${identity.claimName})`,
         enableKeyRotation: true,
@@ -118,14 +113,12 @@ export function encryptionResourcesFor(ctx: RenderContext, b: OwnedBucket): Reco
         keyUsage: 'ENCRYPT_DECRYPT',
         policy: keyPolicyFor(ctx, b),
         tags: ctx.tags,
-      },
-      keyToKeep(ctx, parts.key.name, parts.encryption.name, b.name, b.region),
-    ),
-    [parts.alias.name]: managed(identity, 'kms.aws.upbound.io/v1beta1', 'Alias', parts.alias.component, {
+      }, ...keyToKeep(ctx, parts.key.name, parts.encryption.name, b.name, b.region) }),
+    [parts.alias.name]: managed(identity, { kind: 'Alias', component: parts.alias.component, forProvider: {
       region: b.region,
       targetKeyIdSelector: sameXrSelector(parts.key.component),
-    }, { externalName: kmsAliasName(b.name) }),
-    ...bucketPart(ctx, b, 'encryption', 'v1beta2', 'BucketServerSideEncryptionConfiguration', {
+    }, externalName: kmsAliasName(b.name) }),
+    ...bucketPart(ctx, b, { part: 'encryption', kind: 'BucketServerSideEncryptionConfiguration', fields: {
       rule: [
         {
           applyServerSideEncryptionByDefault: { sseAlgorithm: 'aws:kms', kmsMasterKeyIdSelector: sameXrSelector(parts.key.component) },
@@ -133,13 +126,10 @@ export function encryptionResourcesFor(ctx: RenderContext, b: OwnedBucket): Reco
           blockedEncryptionTypes: ['SSE-C'],
         },
       ],
-    }, true),
+    } }),
   };
 }
 
-export function encryptionResources(ctx: RenderContext): Record<string, ManagedResource> {
-  return encryptionResourcesFor(ctx, sourceBucket(ctx));
-}
 
 /** The KMS key a bucket's default encryption names in AWS, if any. */
 function keyOfEncryption(held: Record<string, unknown> | undefined): { algorithm?: unknown; keyId?: unknown } {

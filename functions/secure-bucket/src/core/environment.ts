@@ -2,7 +2,7 @@
 // platform team's, so the error names the EnvironmentConfig field, not the claim.
 import { arrayAt, enumAt, objectAt, requiredString, stringAt, integerAt, type Json } from './fields.js';
 import { ACCESS_POINT_NAME_ROOM, BUCKET_NAME_ROOM, ROLE_NAME_ROOM } from './naming.js';
-import { ClaimError, type PlatformEnvironment } from './types.js';
+import { ClaimError, PlatformError, type PlatformEnvironment } from './types.js';
 
 const ACCOUNT = /^[0-9]{12}$/;
 const IAM_ARN = /^arn:aws[a-z-]*:iam::[0-9]{12}:(role|user|policy|root)(\/[\w+=,.@/-]+)?$/;
@@ -15,6 +15,16 @@ export interface TenantHint {
 }
 
 export function readEnvironment(data: unknown, where = 'EnvironmentConfig data', hint?: TenantHint): PlatformEnvironment {
+  // The field readers of fields.ts refuse with ClaimError; here every refusal is the platform team's to fix.
+  try {
+    return readEnvironmentData(data, where, hint);
+  } catch (err) {
+    if (err instanceof ClaimError) throw new PlatformError(err.field, err.problem, err.fix);
+    throw err;
+  }
+}
+
+function readEnvironmentData(data: unknown, where: string, hint?: TenantHint): PlatformEnvironment {
   const d = objectAt(data, where, true) as Json;
   const f = (path: string) => `${where}.${path}`;
   const identity = objectAt(d['identity'], f('identity'), true) as Json;
@@ -33,7 +43,7 @@ export function readEnvironment(data: unknown, where = 'EnvironmentConfig data',
     hint: 'write the issuer without https://, e.g. oidc.eks.us-east-1.amazonaws.com/id/ABC',
   });
   if (mode === 'IRSA' && oidcIssuer === undefined) {
-    throw new ClaimError(f('identity.oidcIssuer'), 'is required when identity.mode is IRSA', 'set the cluster OIDC issuer or use mode PodIdentity');
+    throw new PlatformError(f('identity.oidcIssuer'), 'is required when identity.mode is IRSA', 'set the cluster OIDC issuer or use mode PodIdentity');
   }
   const endpointMode = enumAt(endpoint['mode'], f('network.endpoint.mode'), ['Shared', 'Dedicated'] as const);
   const env: PlatformEnvironment = {
@@ -85,7 +95,7 @@ export function readEnvironment(data: unknown, where = 'EnvironmentConfig data',
   const byRegion = objectAt(audit['logBucketsByRegion'], f('audit.logBucketsByRegion')) ?? {};
   for (const [region, bucket] of Object.entries(byRegion)) {
     const at = f(`audit.logBucketsByRegion.${region}`);
-    if (!/^[a-z]{2}(-gov)?-[a-z]+-[0-9]$/.test(region)) throw new ClaimError(at, `'${region}' is not an AWS region`, 'key each log bucket by its region, e.g. eu-west-1');
+    if (!/^[a-z]{2}(-gov)?-[a-z]+-[0-9]$/.test(region)) throw new PlatformError(at, `'${region}' is not an AWS region`, 'key each log bucket by its region, e.g. eu-west-1');
     env.audit.logBucketsByRegion[region] = requiredString(bucket, at, bucketRule);
   }
   const inventoryBucket = stringAt(audit['inventoryBucket'], f('audit.inventoryBucket'), bucketRule);
@@ -98,11 +108,11 @@ export function readEnvironment(data: unknown, where = 'EnvironmentConfig data',
     const value = requiredString(arn, at, { pattern: /^arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}$/ });
     const [, , , inRegion, account] = value.split(':');
     // EventBridge targets a topic of its own region; another account's topic would receive the alerts.
-    if (inRegion !== region || account !== env.accountId) throw new ClaimError(at, `'${value}' is not a topic of account ${env.accountId} in ${region}`, `name the platform's alert topic of account ${env.accountId} in ${region}`);
+    if (inRegion !== region || account !== env.accountId) throw new PlatformError(at, `'${value}' is not a topic of account ${env.accountId} in ${region}`, `name the platform's alert topic of account ${env.accountId} in ${region}`);
     (env.alarms.snsTopicArnsByRegion ??= {})[region] = value;
   }
   if (env.network.endpoint.mode === 'Dedicated' && env.network.endpoint.routeTableIds.length === 0) {
-    throw new ClaimError(f('network.endpoint.routeTableIds'), 'is empty: a dedicated endpoint needs a route table', 'list the route tables of the VPC that should reach S3');
+    throw new PlatformError(f('network.endpoint.routeTableIds'), 'is empty: a dedicated endpoint needs a route table', 'list the route tables of the VPC that should reach S3');
   }
   return env;
 }
@@ -125,15 +135,15 @@ function namePrefixesOf(env: Pick<PlatformEnvironment, 'bucketNamePrefix' | 'clu
 function readTenants(tenants: Json, env: Pick<PlatformEnvironment, 'bucketNamePrefix' | 'clusterName'>, where: string, hint?: TenantHint): Record<string, { nameSegment: string }> {
   const out: Record<string, { nameSegment: string }> = {};
   const entries = Object.entries(tenants);
-  if (entries.length === 0) throw new ClaimError(where, 'lists no tenant', 'register each tenant namespace under tenants (clusters/README.md, "Add a tenant")');
+  if (entries.length === 0) throw new PlatformError(where, 'lists no tenant', 'register each tenant namespace under tenants (clusters/README.md, "Add a tenant")');
   for (const [namespace, value] of entries) {
     const at = `${where}.${namespace}`;
-    if (!DNS_LABEL.test(namespace)) throw new ClaimError(where, `'${namespace}' is not a namespace name`, 'use the tenant namespace as the key');
+    if (!DNS_LABEL.test(namespace)) throw new PlatformError(where, `'${namespace}' is not a namespace name`, 'use the tenant namespace as the key');
     const entry = value === null ? {} : (objectAt(value, at, true) as Json);
     const nameSegment = stringAt(entry['nameSegment'], `${at}.nameSegment`, { pattern: DNS_LABEL, hint: 'use lowercase letters, digits and inner hyphens' }) ?? namespace;
     for (const { what, prefix, room } of namePrefixesOf(env, nameSegment)) {
       if (prefix.length > room) {
-        throw new ClaimError(`${at}.nameSegment`, `'${nameSegment}' makes ${what} start with '${prefix}', longer than the ${room} characters kept before a long name is cut`, 'give the tenant a shorter nameSegment');
+        throw new PlatformError(`${at}.nameSegment`, `'${nameSegment}' makes ${what} start with '${prefix}', longer than the ${room} characters kept before a long name is cut`, 'give the tenant a shorter nameSegment');
       }
     }
     out[namespace] = { nameSegment };
@@ -152,7 +162,7 @@ function readTenants(tenants: Json, env: Pick<PlatformEnvironment, 'bucketNamePr
       const added = mine === undefined ? undefined : hint!.existing ? (mine === a ? b : a) : mine;
       const clash = sa === sb ? `'${sa}' is the name segment of both ${a} and ${b}` : `'${sa}' (${a}) is a hyphen-prefix of ${b}'s segment '${sb}': their names could be equal`;
       const example = (ns: string) => `'${out[ns]!.nameSegment}0'`;
-      throw new ClaimError(
+      throw new PlatformError(
         `${where}.${added ?? a}.nameSegment`,
         clash,
         added !== undefined

@@ -16,18 +16,15 @@
 // reference. Observed resources come back in the family's shape, which the core reads unchanged
 // (atProvider has the same fields; observe-only is managementPolicies ['Observe'] in both).
 import { isObject, type Json } from './fields.js';
+import { groupIn, kindOf } from './kinds.js';
 import type { ManagedResource } from './types.js';
 
 export type ResourceFamily = 'Cluster' | 'Namespaced';
 
 /** The ClusterProviderConfig the platform applies (clusters/base/provider-config/cluster-provider-config.yaml). */
 export const CLUSTER_PROVIDER_CONFIG = 'default';
-/** provider-aws v2.6.0 serves every namespaced kind as v1beta1 only. */
-export const NAMESPACED_VERSION = 'v1beta1';
 /** deletionPolicy Orphan in the namespaced family: everything but Delete (a crossplane-runtime supported set). */
 export const ORPHAN_POLICIES = ['Observe', 'Create', 'Update', 'LateInitialize'];
-
-const CLUSTER_GROUP = /^([a-z0-9]+)\.aws\.upbound\.io\/v[0-9a-z]+$/;
 
 /** A namespaced XR (Crossplane v2) has metadata.namespace; a claim's LegacyCluster XR has none. */
 export function familyOf(composite: Json): ResourceFamily {
@@ -38,13 +35,16 @@ export function familyOf(composite: Json): ResourceFamily {
 
 /** The namespaced twin of a cluster-scoped resource, in `namespace`. */
 export function namespacedResource(resource: ManagedResource, namespace: string): ManagedResource {
-  const group = CLUSTER_GROUP.exec(resource.apiVersion);
-  if (group === null) throw new Error(`${resource.kind} ${resource.apiVersion}: not a cluster-scoped provider-aws kind, no namespaced twin`);
+  // The catalog (kinds.ts) says the kind's namespaced version; a kind outside it has no twin.
+  const entry = kindOf(resource.kind);
+  if (resource.apiVersion !== `${groupIn(entry, 'Cluster')}/${entry.versions.Cluster}` || entry.versions.Namespaced === undefined) {
+    throw new Error(`${resource.kind} ${resource.apiVersion}: no namespaced twin (not a cluster-scoped kind of the catalog, core/kinds.ts)`);
+  }
   const { deletionPolicy, ...spec } = resource.spec;
   if (deletionPolicy === 'Orphan' && spec['managementPolicies'] === undefined) spec['managementPolicies'] = ORPHAN_POLICIES;
   spec['providerConfigRef'] = { kind: 'ClusterProviderConfig', name: CLUSTER_PROVIDER_CONFIG };
   return {
-    apiVersion: `${group[1]}.aws.m.upbound.io/${NAMESPACED_VERSION}`,
+    apiVersion: `${groupIn(entry, 'Namespaced')}/${entry.versions.Namespaced}`,
     kind: resource.kind,
     metadata: { ...resource.metadata, namespace },
     spec,

@@ -17,7 +17,7 @@ export function objectAt(value: unknown, field: string, required = false): Json 
   return value;
 }
 
-export function stringAt(value: unknown, field: string, rule?: { pattern?: RegExp; max?: number; hint?: string }): string | undefined {
+export function stringAt(value: unknown, field: string, rule?: { pattern?: RegExp; min?: number; max?: number; hint?: string }): string | undefined {
   if (value === undefined || value === null) return undefined;
   if (typeof value !== 'string') throw new ClaimError(field, `must be a string, got ${describe(value)}`, `quote the value of ${field}`);
   if (rule?.max !== undefined && value.length > rule.max) {
@@ -26,10 +26,13 @@ export function stringAt(value: unknown, field: string, rule?: { pattern?: RegEx
   if (rule?.pattern && !rule.pattern.test(value)) {
     throw new ClaimError(field, `'${truncate(value)}' is not allowed`, rule.hint ?? `match ${rule.pattern.source}`);
   }
+  if (rule?.min !== undefined && value.length < rule.min) {
+    throw new ClaimError(field, `is ${value.length} characters, fewer than ${rule.min}`, `lengthen ${field}`);
+  }
   return value;
 }
 
-export function requiredString(value: unknown, field: string, rule?: { pattern?: RegExp; max?: number; hint?: string }): string {
+export function requiredString(value: unknown, field: string, rule?: { pattern?: RegExp; min?: number; max?: number; hint?: string }): string {
   const s = stringAt(value, field, rule);
   if (s === undefined) throw new ClaimError(field, 'is required', `set ${field}`);
   return s;

@@ -110,12 +110,7 @@ export function identityResources(ctx: RenderContext): Record<string, ManagedRes
   const { env, identity, spec } = ctx;
   const out: Record<string, ManagedResource> = {};
   for (const consumer of ctx.consumers) {
-    out[`consumer-${consumer.name}-role`] = managed(
-      identity,
-      'iam.aws.upbound.io/v1beta1',
-      'Role',
-      'consumer-role',
-      {
+    out[`consumer-${consumer.name}-role`] = managed(identity, { kind: 'Role', component: 'consumer-role', forProvider: {
         assumeRolePolicy: renderPolicy(trustPolicyDocument(ctx, consumer)),
         description: `S3 ${consumer.access} on s3://${ctx.bucketName} for ${identity.claimNamespace}/${consumer.serviceAccount}`,
         path: env.identity.rolePath,
@@ -123,18 +118,16 @@ export function identityResources(ctx: RenderContext): Record<string, ManagedRes
         maxSessionDuration: 3600,
         inlinePolicy: [{ name: 'bucket-access', policy: renderPolicy(accessPolicyDocument(ctx, consumer)) }],
         tags: { ...ctx.tags, 'platform.example.org/consumer': consumer.name },
-      },
-      { externalName: consumer.roleName },
-    );
+      }, externalName: consumer.roleName });
     if (env.identity.mode === 'PodIdentity') {
-      out[`consumer-${consumer.name}-pod-identity`] = managed(identity, 'eks.aws.upbound.io/v1beta1', 'PodIdentityAssociation', 'pod-identity', {
+      out[`consumer-${consumer.name}-pod-identity`] = managed(identity, { kind: 'PodIdentityAssociation', component: 'pod-identity', forProvider: {
         region: spec.region,
         clusterName: env.clusterName,
         namespace: identity.claimNamespace,
         serviceAccount: consumer.serviceAccount,
         roleArn: consumer.roleArn,
         tags: ctx.tags,
-      });
+      } });
     }
   }
   return out;

@@ -1,7 +1,7 @@
 // Names and ARNs, shared by the function and cdk8s/: the ServiceAccount's role ARN must be
 // exactly the role the function creates, so both sides call these.
 import { hash } from 'node:crypto';
-import { ClaimError, type BucketSpec, type ClaimIdentity, type Consumer, type PlatformEnvironment } from './types.js';
+import { PlatformError, type BucketSpec, type ClaimIdentity, type Consumer, type PlatformEnvironment } from './types.js';
 
 const HASH_LENGTH = 8;
 const BUCKET_NAME_MAX = 63;
@@ -41,7 +41,7 @@ export function boundedName(readable: string, max: number, ...uniqueParts: strin
 export function tenantSegment(identity: Pick<ClaimIdentity, 'claimNamespace'>, env: Pick<PlatformEnvironment, 'tenants'>): string {
   const tenant = env.tenants[identity.claimNamespace];
   if (tenant === undefined) {
-    throw new ClaimError(
+    throw new PlatformError(
       'EnvironmentConfig data.tenants',
       `has no entry for namespace ${identity.claimNamespace}: the platform names buckets, roles and access points only for registered tenants`,
       `the platform team registers ${identity.claimNamespace} under data.tenants (clusters/README.md, "Add a tenant")`,

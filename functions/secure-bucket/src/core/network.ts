@@ -75,21 +75,21 @@ export function networkResources(ctx: RenderContext): Record<string, ManagedReso
   if (env.network.endpoint.mode !== 'Dedicated') return {};
   const region = spec.region;
   const out: Record<string, ManagedResource> = {
-    [VPC_ENDPOINT]: managed(identity, 'ec2.aws.upbound.io/v1beta2', 'VPCEndpoint', VPC_ENDPOINT, {
+    [VPC_ENDPOINT]: managed(identity, { kind: 'VPCEndpoint', component: VPC_ENDPOINT, forProvider: {
       region,
       vpcId: env.network.vpcId,
       serviceName: `com.amazonaws.${region}.s3`,
       vpcEndpointType: 'Gateway',
       policy: endpointPolicy(env, region),
       tags: ctx.tags,
-    }),
+    } }),
   };
   env.network.endpoint.routeTableIds.forEach((routeTableId) => {
-    out[`vpc-endpoint-route-${routeTableId}`] = managed(identity, 'ec2.aws.upbound.io/v1beta1', 'VPCEndpointRouteTableAssociation', 'vpc-endpoint-route', {
+    out[`vpc-endpoint-route-${routeTableId}`] = managed(identity, { kind: 'VPCEndpointRouteTableAssociation', component: 'vpc-endpoint-route', forProvider: {
       region,
       routeTableId,
       vpcEndpointIdSelector: sameXrSelector(VPC_ENDPOINT),
-    });
+    } });
   });
   return out;
 }

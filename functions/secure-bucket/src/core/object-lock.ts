@@ -104,7 +104,7 @@ export function objectLockResourcesFor(ctx: RenderContext, b: OwnedBucket): Reco
   guardObjectLock(ctx, b);
   const lock = ctx.spec.objectLock;
   if (!lock) return {};
-  return bucketPart(ctx, b, 'objectLock', 'v1beta2', 'BucketObjectLockConfiguration', { objectLockEnabled: 'Enabled', rule: { defaultRetention: defaultRetention(lock) } }, true);
+  return bucketPart(ctx, b, { part: 'objectLock', kind: 'BucketObjectLockConfiguration', fields: { objectLockEnabled: 'Enabled', rule: { defaultRetention: defaultRetention(lock) } } });
 }
 
 /** Principals allowed to bypass GOVERNANCE retention: the named consumers and break-glass. None for COMPLIANCE. */

@@ -1,11 +1,10 @@
-// "A bucket this claim owns": the one description every bucket the function creates is built from
-// (the source, its replica, any later one). The concern modules (bucket.ts, encryption.ts,
-// bucket-policy.ts, protection.ts, audit.ts, lifecycle.ts) each build their part for any OwnedBucket,
-// so the replica gets the source's hardening from the same code, never from a second copy.
+// "A bucket this claim owns": the facts every bucket the function creates is described by (the
+// source, its replica, any later one). A leaf of the concern modules: they import it, it imports
+// none of them. Which buckets a claim owns is buckets.ts; the composer applies every bucket
+// concern (compose.ts BUCKET_CONCERNS) to each, so the replica gets the source's hardening from
+// the same code, never from a second list.
 import { KMS_KEY, type RenderContext } from './context.js';
-import { governanceBypassPrincipals } from './object-lock.js';
-import { versioningRequired } from './protection.js';
-import { replicationTarget, type ReplicationTarget } from './replication.js';
+import { kindOf, type KindName } from './kinds.js';
 import { bucketConfiguration, managed, observedString } from './resources.js';
 import { isObject } from './fields.js';
 import { ClaimError, type ManagedResource } from './types.js';
@@ -101,79 +100,25 @@ export function reportedKeyArn(ctx: RenderContext, parts: BucketParts): string |
   return observedString(ctx.observed, parts.key.name, 'arn');
 }
 
-const sources = new WeakMap<RenderContext, OwnedBucket>();
-
-/** The claim's own bucket: its consumers use it, through their access points where they asked. Once per render. */
-export function sourceBucket(ctx: RenderContext): OwnedBucket {
-  const known = sources.get(ctx);
-  if (known !== undefined) return known;
-  const b = describeSource(ctx);
-  sources.set(ctx, b);
-  return b;
-}
-
-function describeSource(ctx: RenderContext): OwnedBucket {
-  const replicationRole = replicationTarget(ctx)?.roleArn;
-  const readers = ctx.consumers.map((c) => c.roleArn);
-  const writers = ctx.consumers.filter((c) => c.access !== 'Read').map((c) => c.roleArn);
-  const breakGlass = ctx.env.access.breakGlassPrincipalArns;
-  const viaS3Only = replicationRole ? [replicationRole] : [];
-  const b: OwnedBucket = {
-    parts: SOURCE_PARTS,
-    name: ctx.bucketName,
-    arn: ctx.bucketArn,
-    region: ctx.spec.region,
-    // Break-glass may read in an emergency, never write new data keys; S3 decrypts for the replication role.
-    users: { decrypt: [...readers, ...breakGlass, ...viaS3Only], generateDataKey: writers, encrypt: [] },
-    admitted: readers,
-    viaS3Only,
-    accessPoints: ctx.consumers.flatMap((c) => (c.accessPointArn ? [c.accessPointArn] : [])),
-    governanceBypass: governanceBypassPrincipals(ctx),
-    versioned: versioningRequired(ctx),
-  };
-  if (ctx.keyArn !== undefined) b.keyArn = ctx.keyArn;
-  return b;
-}
-
-/** The copy in the destination region: only S3 (as the replication role) writes it; break-glass may read. */
-export function replicaBucket(ctx: RenderContext, target: ReplicationTarget): OwnedBucket {
-  const breakGlass = ctx.env.access.breakGlassPrincipalArns;
-  const b: OwnedBucket = {
-    parts: REPLICA_PARTS,
-    name: target.bucketName,
-    arn: target.bucketArn,
-    region: target.region,
-    users: { decrypt: breakGlass, generateDataKey: [], encrypt: [target.roleArn] },
-    admitted: [],
-    viaS3Only: [target.roleArn],
-    accessPoints: [],
-    governanceBypass: ctx.spec.objectLock?.mode === 'Governance' ? breakGlass : [],
-    versioned: true,
-    expectedOwner: ctx.env.accountId,
-  };
-  if (target.keyArn !== undefined) b.keyArn = target.keyArn;
-  return b;
+/** One configuration of an owned bucket, by name. */
+export interface BucketPartSpec {
+  part: keyof BucketParts;
+  kind: KindName;
+  fields: Record<string, unknown>;
 }
 
 /**
  * One of an owned bucket's configurations (s3.aws.upbound.io): named after its part, in the
- * bucket's region, on the bucket. `outlivesClaim` for what protects the data (Orphan, like the bucket).
+ * bucket's region, on the bucket. Kinds that protect the data outlive the request (Orphan, like the
+ * bucket): the catalog says which (kinds.ts outlivesRequest).
  */
-export function bucketPart(
-  ctx: RenderContext,
-  b: OwnedBucket,
-  part: keyof BucketParts,
-  version: string,
-  kind: string,
-  fields: Record<string, unknown>,
-  outlivesClaim: boolean,
-): Record<string, ManagedResource> {
+export function bucketPart(ctx: RenderContext, b: OwnedBucket, { part, kind, fields }: BucketPartSpec): Record<string, ManagedResource> {
   const { name, component } = b.parts[part];
   // AWS names a bucket's configuration after its bucket (terraform's import id): a re-created or
   // migrated claim takes it over instead of writing a second one.
-  const options = outlivesClaim ? bucketConfiguration(b.name) : { externalName: b.name };
+  const options = kindOf(kind).outlivesRequest ? bucketConfiguration(b.name) : { externalName: b.name };
   const owner = b.expectedOwner !== undefined && EXPECTS_BUCKET_OWNER.has(kind) && !managedWithoutOwner(ctx, name) ? { expectedBucketOwner: b.expectedOwner } : {};
-  return { [name]: managed(ctx.identity, `s3.aws.upbound.io/${version}`, kind, component, { region: b.region, bucket: b.name, ...owner, ...fields }, options) };
+  return { [name]: managed(ctx.identity, { kind, component, forProvider: { region: b.region, bucket: b.name, ...owner, ...fields }, ...options }) };
 }
 
 /** The bucket configurations whose provider-aws schema has `expectedBucketOwner` (../shared/schemas). */

@@ -3,24 +3,19 @@
 // both require it, or when the claim asks; the lifecycle then expires noncurrent versions.
 import type { RenderContext } from './context.js';
 import { objectLockResourcesFor } from './object-lock.js';
-import { bucketPart, sourceBucket, type OwnedBucket } from './owned-bucket.js';
-import type { BucketSpec, ManagedResource } from './types.js';
+import { bucketPart, type OwnedBucket } from './owned-bucket.js';
+import type { ManagedResource } from './types.js';
+import { versioningRequired } from './spec-rules.js';
+export { versioningRequired };
 
 
-export function versioningRequired(ctx: { spec: Pick<BucketSpec, 'objectLock' | 'replication' | 'versioning'> }): boolean {
-  const { spec } = ctx;
-  return spec.objectLock !== undefined || spec.replication !== undefined || spec.versioning === 'Enabled';
-}
 
 /** Versioning where something needs it, and the claim's lock, for any owned bucket. */
 export function protectionResourcesFor(ctx: RenderContext, b: OwnedBucket): Record<string, ManagedResource> {
   const out: Record<string, ManagedResource> = {};
   if (b.versioned) {
-    Object.assign(out, bucketPart(ctx, b, 'versioning', 'v1beta2', 'BucketVersioning', { versioningConfiguration: { status: 'Enabled' } }, true));
+    Object.assign(out, bucketPart(ctx, b, { part: 'versioning', kind: 'BucketVersioning', fields: { versioningConfiguration: { status: 'Enabled' } } }));
   }
   return { ...out, ...objectLockResourcesFor(ctx, b) };
 }
 
-export function protectionResources(ctx: RenderContext): Record<string, ManagedResource> {
-  return protectionResourcesFor(ctx, sourceBucket(ctx));
-}

@@ -3,16 +3,10 @@
 // that can do exactly the replication actions and nothing else. Replica modifications and delete
 // markers are not replicated: a delete on the source never reaches the copy.
 import { externalNameOf } from './adoption.js';
-import { alertTopicArn, changeAlertResourcesFor } from './alarms.js';
-import { accessLoggingFor } from './audit.js';
-import { bucketResourcesFor } from './bucket.js';
-import { bucketPolicyResourcesFor } from './bucket-policy.js';
 import type { RenderContext } from './context.js';
-import { encryptionResourcesFor, s3ViaService } from './encryption.js';
-import { lifecycleResourcesFor } from './lifecycle.js';
+import { s3ViaService } from './encryption.js';
 import { boundedName, bucketArn, replicationRoleName, roleArn } from './naming.js';
-import { REPLICA_PARTS, replicaBucket, reportedKeyArn } from './owned-bucket.js';
-import { protectionResourcesFor } from './protection.js';
+import { REPLICA_PARTS, reportedKeyArn } from './owned-bucket.js';
 import { policy, renderPolicy, type PolicyDocument, type Statement } from './policy.js';
 import { managed } from './resources.js';
 import { ClaimError, type ManagedResource } from './types.js';
@@ -20,7 +14,6 @@ import { ClaimError, type ManagedResource } from './types.js';
 export const REPLICATION_ROLE = 'replication-role';
 export const REPLICATION = 'bucket-replication';
 
-const S3 = 's3.aws.upbound.io';
 
 /** Exactly what S3 needs to replicate (AWS's replication role example), per resource. */
 export const REPLICATION_ACTIONS = {
@@ -121,27 +114,11 @@ export function replicationRolePolicy(ctx: RenderContext, target: ReplicationTar
   return policy(statements);
 }
 
-export function replicationResources(ctx: RenderContext): Record<string, ManagedResource> {
-  const target = replicationTarget(ctx);
+/** The replication role and configuration; the replica's own parts are every bucket concern's (compose.ts). */
+export function replicationResources(ctx: RenderContext, target: ReplicationTarget | undefined): Record<string, ManagedResource> {
   if (!target) return {};
-  // The replica is a bucket this claim owns like the source: the same builders, its own key.
-  const replica = replicaBucket(ctx, target);
-  const out: Record<string, ManagedResource> = {
-    ...bucketResourcesFor(ctx, replica),
-    ...encryptionResourcesFor(ctx, replica),
-    ...protectionResourcesFor(ctx, replica),
-    ...bucketPolicyResourcesFor(ctx, replica),
-    ...lifecycleResourcesFor(ctx, replica),
-    ...accessLoggingFor(ctx, replica),
-    // Watched in its own region like the source, whenever the source is watched at all.
-    ...(alertTopicArn(ctx) !== undefined ? changeAlertResourcesFor(ctx, replica) : {}),
-  };
-  out[REPLICATION_ROLE] = managed(
-    ctx.identity,
-    'iam.aws.upbound.io/v1beta1',
-    'Role',
-    REPLICATION_ROLE,
-    {
+  const out: Record<string, ManagedResource> = {};
+  out[REPLICATION_ROLE] = managed(ctx.identity, { kind: 'Role', component: REPLICATION_ROLE, forProvider: {
       assumeRolePolicy: renderPolicy(replicationTrustPolicy(ctx)),
       description: `S3 replication of s3://${ctx.bucketName} to s3://${target.bucketName}`,
       path: ctx.env.identity.rolePath,
@@ -150,13 +127,11 @@ export function replicationResources(ctx: RenderContext): Record<string, Managed
       maxSessionDuration: 3600,
       inlinePolicy: [{ name: 'replication', policy: renderPolicy(replicationRolePolicy(ctx, target)) }],
       tags: ctx.tags,
-    },
-    { externalName: target.roleName },
-  );
+    }, externalName: target.roleName });
   // Only once both keys exist: S3 never retries an object whose replication failed, so the role
   // must be able to decrypt and encrypt before the first object is replicated.
   if (ctx.keyArn !== undefined && target.keyArn !== undefined) {
-    out[REPLICATION] = managed(ctx.identity, `${S3}/v1beta2`, 'BucketReplicationConfiguration', 'replication', {
+    out[REPLICATION] = managed(ctx.identity, { kind: 'BucketReplicationConfiguration', component: 'replication', forProvider: {
       region: ctx.spec.region,
       bucket: ctx.bucketName,
       role: target.roleArn,
@@ -177,7 +152,7 @@ export function replicationResources(ctx: RenderContext): Record<string, Managed
           },
         },
       ],
-    }, { externalName: ctx.bucketName });
+    }, externalName: ctx.bucketName });
   }
   return out;
 }

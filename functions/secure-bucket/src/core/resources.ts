@@ -1,4 +1,5 @@
 // The shape every composed provider-aws resource shares: labels, external name, deletion policy.
+import { apiVersionOf, type KindName } from './kinds.js';
 import { ownerLabels } from './naming.js';
 import type { ClaimIdentity, ManagedResource, ObservedResource } from './types.js';
 
@@ -22,24 +23,25 @@ export function bucketConfiguration(bucket: string): ManagedOptions {
 /** Label that tells composed resources apart for matchControllerRef selectors. */
 export const COMPONENT_LABEL = 'platform.example.org/component';
 
-export function managed(
-  identity: ClaimIdentity,
-  apiVersion: string,
-  kind: string,
-  component: string,
-  forProvider: Record<string, unknown>,
-  options: ManagedOptions = {},
-): ManagedResource {
+/** A composed provider-aws resource, named by its parts: the catalog (kinds.ts) gives its apiVersion. */
+export interface ManagedSpec extends ManagedOptions {
+  kind: KindName;
+  /** The component label (matchControllerRef selectors tell siblings apart by it). */
+  component: string;
+  forProvider: Record<string, unknown>;
+}
+
+export function managed(identity: ClaimIdentity, { kind, component, forProvider, externalName, keepOnDelete }: ManagedSpec): ManagedResource {
   const metadata: ManagedResource['metadata'] = {
     labels: { ...ownerLabels(identity), [COMPONENT_LABEL]: component },
   };
-  if (options.externalName !== undefined) metadata.annotations = { 'crossplane.io/external-name': options.externalName };
+  if (externalName !== undefined) metadata.annotations = { 'crossplane.io/external-name': externalName };
   return {
-    apiVersion,
+    apiVersion: apiVersionOf(kind),
     kind,
     metadata,
     spec: {
-      deletionPolicy: options.keepOnDelete ? 'Orphan' : 'Delete',
+      deletionPolicy: keepOnDelete ? 'Orphan' : 'Delete',
       forProvider,
     },
   };

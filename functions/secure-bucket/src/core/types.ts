@@ -2,66 +2,17 @@
 // what the core hands back. Nothing here knows about gRPC or files.
 import type { BucketApi } from './api.js';
 
-export type AccessLevel = 'Read' | 'Write' | 'ReadWrite';
-export type TlsVersion = '1.2' | '1.3';
-export type LockMode = 'Compliance' | 'Governance';
-export type StorageClass = 'STANDARD_IA' | 'INTELLIGENT_TIERING' | 'GLACIER_IR' | 'GLACIER' | 'DEEP_ARCHIVE';
+// The claim's own shapes are generated from the schema (make xrds): one source for every field.
+import type { ClaimSpec } from './claim-api.generated.js';
+export type { AccessLevel, Alarms, Consumer, Lifecycle, LifecycleRule, LockMode, ObjectLock, StorageClass, TlsVersion, Transition } from './claim-api.generated.js';
 
-/** One workload that uses the bucket; always a ServiceAccount of the claim's own namespace. */
-export interface Consumer {
-  name: string;
-  serviceAccount: string;
-  access: AccessLevel;
-  prefixes: string[];
-  accessPoint: boolean;
-}
-
-export interface Transition {
-  days: number;
-  storageClass: StorageClass;
-}
-
-export interface LifecycleRule {
-  name: string;
-  prefix: string;
-  transitions: Transition[];
-  expireAfterDays?: number;
-}
-
-export interface Lifecycle {
-  /** Whole-bucket transitions and expiration (rule "default"). */
-  transitions: Transition[];
-  expireAfterDays?: number;
-  noncurrentVersionExpireAfterDays?: number;
-  abortIncompleteMultipartUploadDays: number;
-  rules: LifecycleRule[];
-}
-
-export interface ObjectLock {
-  mode: LockMode;
-  days?: number;
-  years?: number;
-  /** Governance only: consumers (by name) allowed s3:BypassGovernanceRetention. */
-  governanceBypassConsumers: string[];
-}
-
-export interface Alarms {
-  email?: string;
-  snsTopicArn?: string;
-}
-
-/** The tenant's request, after defaults: spec of XSecureBucket / XSecureBucketClaim. */
-export interface BucketSpec {
+/**
+ * The tenant's request, after defaults: spec of XSecureBucket / XSecureBucketClaim. The function
+ * narrows two fields the schema cannot type: region falls back to the platform's, naming is a union.
+ */
+export interface BucketSpec extends Omit<ClaimSpec, 'region' | 'naming'> {
   region: string;
   naming: { strategy: 'Generated' } | { strategy: 'Fixed'; name: string };
-  tls: { minimumVersion: TlsVersion };
-  consumers: Consumer[];
-  objectLock?: ObjectLock;
-  versioning: 'Auto' | 'Enabled';
-  lifecycle: Lifecycle;
-  metrics: boolean;
-  alarms?: Alarms;
-  replication?: { destinationRegion: string };
 }
 
 /**
@@ -138,15 +89,49 @@ export interface ObservedResource {
   resource: { status?: { atProvider?: Record<string, unknown>; conditions?: Array<{ type: string; status: string }> } } & Record<string, unknown>;
 }
 
-/** A claim the core refuses: names the field and says how to fix it. */
-export class ClaimError extends Error {
+/** Who has to act on a refusal: it decides the Fatal's reason and whom the message addresses. */
+export type FixedBy = 'tenant' | 'platform' | 'step-input';
+
+/** A request the core refuses: names the field, the problem and the fix; the subclass says who fixes it. */
+export abstract class Refusal extends Error {
+  abstract readonly fixedBy: FixedBy;
   constructor(
     readonly field: string,
     readonly problem: string,
     readonly fix: string,
   ) {
     super(`${field}: ${problem}. Fix: ${fix}`);
-    this.name = 'ClaimError';
+  }
+}
+
+/** The tenant's claim (spec, or what the tenant chose that AWS already holds). */
+export class ClaimError extends Refusal {
+  readonly fixedBy = 'tenant';
+  override name = 'ClaimError';
+}
+
+/** The platform's EnvironmentConfig, or a platform setting that changed under existing buckets. */
+export class PlatformError extends Refusal {
+  readonly fixedBy = 'platform';
+  override name = 'PlatformError';
+}
+
+/** The Composition step's input (not validated by the apiserver). */
+export class StepInputError extends Refusal {
+  readonly fixedBy = 'step-input';
+  override name = 'StepInputError';
+}
+
+/**
+ * Every mistake of one claim's spec at once: the tenant fixes them in one commit, not one per
+ * reconcile. The message is one line per problem, each "<field>: <problem>. Fix: <fix>".
+ */
+export class ClaimErrors extends ClaimError {
+  override name = 'ClaimErrors';
+  constructor(readonly problems: readonly ClaimError[]) {
+    const first = problems[0]!;
+    super(first.field, first.problem, first.fix);
+    this.message = problems.map((p) => p.message).join('\n');
   }
 }
 

@@ -8,9 +8,9 @@ import { loadAll } from 'js-yaml';
 import { RunFunctionRequest, Severity, type RunFunctionResponse } from '@crossplane-org/function-sdk-typescript';
 import { ENVIRONMENT_REQUIREMENT } from '../functions/secure-bucket/src/function.js';
 import { isObject, type Json } from '../functions/secure-bucket/src/core/index.js';
-import { asClaim, compositeForClaim, type Claim } from '../functions/secure-bucket/cli/control-plane/composite.js';
-import { converge, requestFor as controlPlaneRequest, suppliedObjects, type Pass } from '../functions/secure-bucket/cli/control-plane/converge.js';
-import { inProcessFunction } from '../functions/secure-bucket/cli/control-plane/client.js';
+import { asClaim, compositeForClaim, type Claim } from '../functions/secure-bucket/cli/control-plane/index.js';
+import { converge, requestFor as controlPlaneRequest, suppliedObjects, type Pass } from '../functions/secure-bucket/cli/control-plane/index.js';
+import { inProcessFunction } from '../functions/secure-bucket/cli/control-plane/index.js';
 import { GENERATED_NAMESPACES } from './claim-generator.js';
 
 /** The repo root, from bench/*.ts (ts-jest) or dist/bench/*.js (compiled). */

@@ -1,8 +1,10 @@
 // Valid XSecureBucketClaims drawn from the whole claim API (fast-check arbitraries): the bench
-// renders thousands of distinct ones, and the fuzz tests start from them before breaking them.
+// renders thousands of distinct ones, and the fuzz and parity tests start from them. The domains
+// (enums, bounds, list sizes) and the transition rules come from the core's schema-generated table
+// and spec-rules.ts, never copied here.
 import fc from 'fast-check';
-import { type Claim, XR_API_VERSION } from '../functions/secure-bucket/cli/control-plane/composite.js';
-import { ACCESS_LEVELS } from '../functions/secure-bucket/src/core/index.js';
+import { type Claim, XR_API_VERSION } from '../functions/secure-bucket/cli/control-plane/index.js';
+import { CLAIM_FIELDS, ENUMS, MINIMUM_AGE, MINIMUM_STAY, RESERVED_RULE_IDS, WATERFALL } from '../functions/secure-bucket/src/core/index.js';
 
 type Spec = Record<string, unknown>;
 
@@ -21,14 +23,10 @@ const segment = word([...LOWER, ...DIGITS], [...LOWER, ...DIGITS, '_', '.', '=',
 const prefix = fc.tuple(segment, fc.option(segment, { nil: '' })).map(([a, b]) => a + b);
 const days = fc.integer({ min: 1, max: 3650 });
 
-/** S3's waterfall, each class's minimum stay, and the minimum object age per class (core/lifecycle.ts). */
-const WATERFALL = ['STANDARD_IA', 'INTELLIGENT_TIERING', 'GLACIER_IR', 'GLACIER', 'DEEP_ARCHIVE'] as const;
-const MINIMUM_STAY: Record<(typeof WATERFALL)[number], number> = { STANDARD_IA: 30, INTELLIGENT_TIERING: 0, GLACIER_IR: 90, GLACIER: 90, DEEP_ARCHIVE: 180 };
-const MINIMUM_AGE: Partial<Record<(typeof WATERFALL)[number], number>> = { STANDARD_IA: 30 };
 const gap = fc.integer({ min: 0, max: 200 });
 
 /** Transitions down the waterfall, each after the previous class's minimum stay; the day objects may expire. */
-const waterfall = fc.tuple(fc.subarray([...WATERFALL]), fc.array(gap, { minLength: 6, maxLength: 6 })).map(([classes, gaps]) => {
+const waterfall = fc.tuple(fc.subarray([...WATERFALL], { maxLength: CLAIM_FIELDS['spec.lifecycle.transitions'].maxItems }), fc.array(gap, { minLength: 6, maxLength: 6 })).map(([classes, gaps]) => {
   let day = 0;
   let earliest = 0;
   const transitions = classes.map((storageClass, i) => {
@@ -40,7 +38,7 @@ const waterfall = fc.tuple(fc.subarray([...WATERFALL]), fc.array(gap, { minLengt
 });
 
 const rule = fc.record({
-  name: dnsLabel.filter((n) => !['default', 'abort-incomplete-multipart-uploads', 'noncurrent-versions'].includes(n)),
+  name: dnsLabel.filter((n) => !RESERVED_RULE_IDS.includes(n)),
   prefix,
   plan: waterfall,
   expireAfter: fc.option(gap, { nil: undefined }),
@@ -52,15 +50,16 @@ const lifecycle = fc
     plan: waterfall,
     expireAfter: fc.option(gap, { nil: undefined }),
     noncurrentVersionExpireAfterDays: fc.option(days, { nil: undefined }),
-    abortIncompleteMultipartUploadDays: fc.option(fc.integer({ min: 1, max: 365 }), { nil: undefined }),
+    abortIncompleteMultipartUploadDays: fc.option(fc.integer({ min: CLAIM_FIELDS['spec.lifecycle.abortIncompleteMultipartUploadDays'].minimum, max: CLAIM_FIELDS['spec.lifecycle.abortIncompleteMultipartUploadDays'].maximum }), { nil: undefined }),
     rules: fc.uniqueArray(rule, { maxLength: 3, selector: (r) => r.name }).map((rs) => rs.filter((r, i) => rs.findIndex((o) => o.prefix === r.prefix) === i)),
   })
   .map(({ plan, expireAfter, rules, ...rest }) => {
+    // A rule needs an action: without transitions it always expires.
     const ruleSpecs = rules.map((r) => ({
       name: r.name,
       prefix: r.prefix,
       transitions: r.plan.transitions,
-      ...(r.expireAfter === undefined ? {} : { expireAfterDays: r.plan.earliestExpiry + r.expireAfter }),
+      ...(r.expireAfter === undefined && r.plan.transitions.length > 0 ? {} : { expireAfterDays: r.plan.earliestExpiry + (r.expireAfter ?? 0) }),
     }));
     // S3 lets the earliest expiration win, so the whole-bucket one must not undercut a rule's.
     const longestRule = Math.max(0, ...ruleSpecs.map((r) => r.expireAfterDays ?? 0));
@@ -75,8 +74,8 @@ const consumers = fc.uniqueArray(
     {
       name: dnsLabel,
       serviceAccount: dnsLabel,
-      access: fc.constantFrom(...ACCESS_LEVELS),
-      prefixes: fc.array(prefix, { minLength: 1, maxLength: 3 }),
+      access: fc.constantFrom(...ENUMS.AccessLevel),
+      prefixes: fc.uniqueArray(prefix, { minLength: 1, maxLength: 3 }),
       accessPoint: fc.boolean(),
     },
     { requiredKeys: ['name', 'serviceAccount', 'access', 'prefixes'] },
@@ -86,7 +85,8 @@ const consumers = fc.uniqueArray(
 
 /** Object lock whose bypass list names only the claim's own consumers (Governance only). */
 function objectLockFor(names: string[]): fc.Arbitrary<Spec | undefined> {
-  const period = fc.oneof(fc.record({ days: fc.integer({ min: 1, max: 36500 }) }), fc.record({ years: fc.integer({ min: 1, max: 100 }) }));
+  const { days: lockDays, years: lockYears } = { days: CLAIM_FIELDS['spec.objectLock.days'], years: CLAIM_FIELDS['spec.objectLock.years'] };
+  const period = fc.oneof(fc.record({ days: fc.integer({ min: lockDays.minimum, max: lockDays.maximum }) }), fc.record({ years: fc.integer({ min: lockYears.minimum, max: lockYears.maximum }) }));
   return fc.option(
     fc.oneof(
       period.map((p) => ({ mode: 'Compliance', ...p })),
@@ -108,8 +108,8 @@ export function validSpec(region: string, bucketNamePrefix: string, namespace: s
             fc.constant({ strategy: 'Generated' }),
             word([...LOWER, ...DIGITS], [...LOWER, ...DIGITS], 19).map((n) => ({ strategy: 'Fixed', name: `${fixedNamePrefix}-${n}` })),
           ),
-          tls: fc.record({ minimumVersion: fc.constantFrom('1.2', '1.3') }),
-          versioning: fc.constantFrom('Auto', 'Enabled'),
+          tls: fc.record({ minimumVersion: fc.constantFrom(...ENUMS.TlsVersion) }),
+          versioning: fc.constantFrom(...ENUMS.Versioning),
           lifecycle,
           metrics: fc.boolean(),
           alarms: fc.oneof(fc.constant({ email: 'oncall@example.com' }), fc.constant({ snsTopicArn: `arn:aws:sns:${region}:111122223333:${namespace}-alerts` })),
