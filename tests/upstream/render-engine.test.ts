@@ -5,6 +5,7 @@
 // them), the cluster's EnvironmentConfig as a required resource, and the fake provider's reports
 // as observed resources, until nothing changes. Every difference from our emulation is listed;
 // the tolerated ones are explained in TOLERATED with the upstream source that causes them.
+import { asClaim, compositeForClaim, type Claim, converge, desiredOf, inProcessFunction, FakeAccount, convergeWithEngine, startFunctions, type EnginePass, type Functions } from '../../functions/secure-bucket/cli/control-plane/index.js';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,14 +14,9 @@ import { Severity, Status } from '@crossplane-org/function-sdk-typescript';
 import { findClaimDocuments } from '../../cdk8s/claims.js';
 import { EnvironmentResolver } from '../../cdk8s/environment-source.js';
 import { functionInputFrom, stepRequirementsFrom } from '../../functions/secure-bucket/cli/composition.js';
-import { asClaim, compositeForClaim, type Claim } from '../../functions/secure-bucket/cli/control-plane/composite.js';
-import { converge, desiredOf } from '../../functions/secure-bucket/cli/control-plane/converge.js';
-import { inProcessFunction } from '../../functions/secure-bucket/cli/control-plane/client.js';
-import { FakeAccount } from '../../functions/secure-bucket/cli/control-plane/fake-provider.js';
 import { isNamespacedXr } from '../../functions/secure-bucket/cli/xr/namespaced.js';
 import { optionsFor, stepFrom } from '../../functions/secure-bucket/cli/xr/step.js';
 import { environmentConfig, exampleClaims, type Json } from '../lib/function-fixtures.js';
-import { convergeWithEngine, startFunctions, type EnginePass, type Functions } from '../../functions/secure-bucket/cli/control-plane/engine.js';
 import { repoRoot } from '../lib/repo.js';
 
 /** Differences between the engine and our emulation that are the engine's doing, not a bug of ours. */

@@ -9,6 +9,7 @@
 // EnvironmentConfig), every XR those renders start from with the status the function reports,
 // every committed claim and XSecureBucket, both XRDs and Compositions, the EnvironmentConfigs, the
 // activation policy and the package objects the clusters apply.
+import { asClaim, compositeForClaim, type Claim, converge, desiredOf, inProcessFunction } from '../../functions/secure-bucket/cli/control-plane/index.js';
 import { beforeAll, describe, expect, it } from '@jest/globals';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,9 +17,6 @@ import path from 'node:path';
 import { dump } from 'js-yaml';
 import { findClaimDocuments } from '../../cdk8s/claims.js';
 import { EnvironmentResolver } from '../../cdk8s/environment-source.js';
-import { asClaim, compositeForClaim, type Claim } from '../../functions/secure-bucket/cli/control-plane/composite.js';
-import { converge, desiredOf } from '../../functions/secure-bucket/cli/control-plane/converge.js';
-import { inProcessFunction } from '../../functions/secure-bucket/cli/control-plane/client.js';
 import { namespacedXrFor } from '../../functions/secure-bucket/cli/xr/namespaced.js';
 import { canonicalJson } from '../../functions/secure-bucket/src/core/index.js';
 import { environmentConfig, exampleClaims, podIdentityDedicatedEndpoint, type Json } from '../lib/function-fixtures.js';
@@ -90,7 +88,7 @@ const clusterEnvironment = new EnvironmentResolver(repoRoot);
 const committed = findClaimDocuments(repoRoot).map(({ file, doc }) => ({ file: path.relative(repoRoot, file), claim: asClaim(doc, file), doc }));
 
 describe('crossplane resource validate (pinned CLI, offline)', () => {
-  let objects: Json[] = [];
+  const objects: Json[] = [];
   let report: Report & { code: number | null; stderr: string };
 
   beforeAll(async () => {

@@ -10,7 +10,7 @@ import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ApiextensionsV1Api, CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions, Watch } from '@kubernetes/client-node';
 import { canonicalJson, EXTERNAL_NAME, isObject, keepsExternalOnDelete, type Json } from '../../functions/secure-bucket/src/core/index.js';
-import { FakeAccount, type AccountState, type FakeProvider } from '../../functions/secure-bucket/cli/control-plane/fake-provider.js';
+import { FakeAccount, type AccountState, type FakeProvider } from '../../functions/secure-bucket/cli/control-plane/index.js';
 
 /** The finalizer a real provider puts on every managed resource it reconciles (crossplane-runtime). */
 export const FINALIZER = 'finalizer.managedresource.crossplane.io';

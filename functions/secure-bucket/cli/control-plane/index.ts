@@ -4,8 +4,10 @@ export { connectFunction, DEFAULT_DEADLINE_MS, inProcessFunction, startLocalFunc
 export type { ConnectOptions, FunctionClient, LocalFunction } from './client.js';
 export { asClaim, compositeForClaim, XR_API_VERSION } from './composite.js';
 export type { Claim } from './composite.js';
-export { converge, convergeSync, desiredOf, reconcileOnce, renderClaim, requestFor, suppliedObjects } from './converge.js';
-export type { Pass, RenderedClaim } from './converge.js';
+export { converge, convergeSync, convergeWith, desiredOf, reconcileOnce, renderClaim, requestFor, suppliedObjects } from './converge.js';
+export type { Pass, PassInput, Reconciled, RenderedClaim } from './converge.js';
+export { convergeWithEngine, startFunctions } from './engine.js';
+export type { EngineOptions, EnginePass, Functions } from './engine.js';
 export { FakeAccount, FakeProvider, OWNER_ACCOUNT_KEY } from './fake-provider.js';
 export type { Account, AccountState } from './fake-provider.js';
 export type { RenderOptions, RequiredResourceSelector, Step } from './options.js';
