@@ -57,8 +57,8 @@ package: upstream
 render: build
 	$(RENDER) --converge --summary $(CLAIMS)
 
-## test: typecheck, build, then every test (npm test -- tests/x: one file); ends with 'N passed, N failed',
-## where a test file that failed to load or crashed counts as failed and is named.
+## test: typecheck, build, every test (npm test -- tests/x: one file); ends with 'N passed, N failed'.
+# A test file that failed to load or crashed counts as failed, and the line names it.
 test: typecheck build check-shared upstream
 	@rm -f .test-results.json; NODE_OPTIONS="--experimental-vm-modules --disable-warning=ExperimentalWarning" $(NODE_BIN)/jest --json --outputFile=.test-results.json $(JEST_ARGS); status=$$?; \
 	node dist/tools/test-summary.js .test-results.json $$status || status=1; \
@@ -68,7 +68,7 @@ test: typecheck build check-shared upstream
 explain: build
 	$(RENDER) --explain-access $(CLAIMS)
 
-## access-diff: who gains and loses access to a bucket in what Flux applies, BASE vs the working tree (Markdown);
+## access-diff: who gains and loses access to a bucket in what Flux applies, BASE vs the working tree (Markdown).
 ## FAIL_ON_WIDENING=1 exits 3 on a gain, 1 when something does not build. GATE=<dir>: the gate built in
 ## another checkout (CI builds it from the base revision, so a pull request cannot edit its own judge).
 GATE ?= .

@@ -110,7 +110,18 @@ function registerInEnvironment(text: string, name: string, segment: string | und
     return text;
   }
   const entry = `    ${name}: ${segment === undefined ? '{}' : `{ nameSegment: ${segment} }`}`;
-  return insertSorted(text, entry, /^ {4}[a-z0-9-]+: /, /^ {2}tenants:\s*$/, where);
+  return appendToBlock(text, /^ {2}tenants:\s*$/, 4, [entry], where);
+}
+
+/** Adds lines at the end of the block a header line opens (its lines indented `indent` or deeper). */
+function appendToBlock(text: string, header: RegExp, indent: number, add: string[], where: string): string {
+  const lines = text.split('\n');
+  const start = lines.findIndex((l) => header.test(l));
+  if (start < 0) throw new Error(`${where}: cannot find ${header.source}`);
+  let end = start + 1;
+  while (end < lines.length && (/^\s*$/.test(lines[end] as string) ? false : (lines[end] as string).search(/\S/) >= indent)) end++;
+  lines.splice(end, 0, ...add);
+  return lines.join('\n');
 }
 
 /** clusters.<cluster>.meshNamespaces.<ns> in cdk8s/platform.yaml. */
@@ -121,10 +132,11 @@ function registerInMesh(text: string, name: string, cluster: string, where: stri
   const end = lines.findIndex((l, i) => i > start && /^ {0,4}\S/.test(l));
   const block = lines.slice(start, end < 0 ? undefined : end);
   const mesh = block.findIndex((l) => l === '      meshNamespaces:');
-  if (mesh < 0) throw new Error(`${where}: clusters.${cluster} has no meshNamespaces: add \`meshNamespaces: {}\` there first`);
+  if (mesh < 0) throw new Error(`${where}: clusters.${cluster} has no meshNamespaces: add \`meshNamespaces:\` there first`);
   if (block.some((l) => l === `        ${name}:`)) return text;
-  lines.splice(start + mesh + 1, 0, `        ${name}:`, '          callers: {}');
-  return lines.join('\n');
+  const before = lines.slice(0, start + mesh).join('\n');
+  const rest = appendToBlock(lines.slice(start + mesh).join('\n'), /^ {6}meshNamespaces:$/, 8, [`        ${name}:`, '          callers: {}'], where);
+  return `${before}\n${rest}`;
 }
 
 /** Plans every file; throws before anything is written. */
@@ -215,7 +227,10 @@ function main(argv: string[]): number {
     );
     return 0;
   } catch (error) {
-    process.stderr.write(`make tenant: ${error instanceof Error ? error.message : String(error)}\n`);
+    const message = error instanceof Error ? error.message : String(error);
+    // The new tenant is the one to get a segment of its own: say how.
+    const hint = /nameSegment/.test(message) && !values.segment ? `\nFor ${values.name}, the new tenant: make tenant NAME=${values.name} CLUSTER=${values.cluster} SEGMENT=${values.name}0\n` : '\n';
+    process.stderr.write(`make tenant: ${message}${hint}`);
     return 1;
   }
 }
