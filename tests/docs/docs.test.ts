@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from '@jest/globals';
-import { DOC_FILES, docExamples, freshClone, runScript } from '../lib/doc-examples.js';
+import { DOC_FILES, type DocExample, docExamples, freshClone, runScript } from '../lib/doc-examples.js';
 import { render } from '../lib/render-cli.js';
 import { repoRoot } from '../lib/repo.js';
 
@@ -28,7 +28,7 @@ describe('command examples', () => {
   describe('run in a fresh clone, each exits as documented', () => {
     const clone = freshClone('doc-examples-');
     afterAll(() => rmSync(path.dirname(clone), { recursive: true, force: true }));
-    it.each(runnable.filter((e) => !e.marker?.startsWith('run by ')).map((e) => [`${e.file}:${e.line}`, e]))('%s', (_at, e) => {
+    it.each(runnable.filter((e) => !e.marker?.startsWith('run by ')).map((e): [string, DocExample] => [`${e.file}:${e.line}`, e]))('%s', (_at, e) => {
       const run = runScript(e.code, clone);
       expect({ status: run.status, stderr: run.status === e.expectStatus ? '' : run.stderr.slice(-3000) }).toEqual({ status: e.expectStatus, stderr: '' });
     }, 300_000);
