@@ -5,30 +5,44 @@ RENDER := node dist/functions/secure-bucket/cli/render.js
 CLAIMS := $(wildcard compositions/examples/claims/*.yaml)
 export SHARED_DIR ?= $(abspath ../shared)
 
-.PHONY: all upstream package cluster-bins cluster-up cluster-down cluster-status e2e deps build build-if-stale typecheck lint render test synth xrds platform-iam golden bench clean check-shared serve-dev explain access-diff cost
+.PHONY: all help upstream package cluster-bins cluster-up cluster-down cluster-status e2e deps build build-if-stale typecheck lint render test synth xrds platform-iam golden bench clean check-shared serve-dev explain access-diff cost tenant
 
+## all: the default target: make test.
 all: test
 
+## help: every target with one line, from the `## target:` comments of this Makefile.
+help:
+	@awk '/^## [a-z-]+:/ { sub(/^## /, ""); split($$0, p, ":"); t = p[1]; if (!(t in seen)) { seen[t] = 1; sub(/^[a-z-]+: */, ""); printf "  %-16s %s\n", t, $$0 } }' $(MAKEFILE_LIST)
+
 # npm ci only when the lock file changed since the last install.
+## deps: npm ci, only when package-lock.json changed since the last install.
 node_modules/.package-lock.json: package-lock.json package.json
 	npm ci --no-audit --no-fund
 	@touch $@
 
 deps: node_modules/.package-lock.json
 
+## check-shared: fails with a hint when ../shared (or $SHARED_DIR) is missing.
 check-shared:
 	@test -d "$(SHARED_DIR)/schemas" || { echo "error: $(SHARED_DIR)/schemas not found: clone the shared folder beside this repo (../shared) or set SHARED_DIR" >&2; exit 1; }
 
-build: deps
-	$(NODE_BIN)/tsc -p tsconfig.build.json && touch dist/.build-stamp
+# Stamps: build and typecheck run tsc only when a source, a tsconfig or the lock file is newer.
+TS_SOURCES := $(shell find functions/*/src functions/*/cli cdk8s bench tools compositions \( -name '*.ts' -o -name '*.json' \) -not -path '*/node_modules/*' 2>/dev/null) tsconfig.json tsconfig.build.json
+TEST_SOURCES := $(shell find tests -name '*.ts' 2>/dev/null)
+dist/.build-stamp: $(TS_SOURCES) node_modules/.package-lock.json
+	$(NODE_BIN)/tsc -p tsconfig.build.json && touch $@
+dist/.typecheck-stamp: $(TS_SOURCES) $(TEST_SOURCES) node_modules/.package-lock.json
+	$(NODE_BIN)/tsc -p tsconfig.json && mkdir -p dist && touch $@
 
-# build only when a source is newer than its output (npm run render calls this on every run).
+## build: compile to dist/ (only when a source changed).
+build: deps dist/.build-stamp
+
+## build-if-stale: build quietly when a source is newer than dist/ (npm run render calls this on every run).
 build-if-stale:
-	@if [ ! -f dist/.build-stamp ] || [ -n "$$(find functions/*/src functions/*/cli cdk8s bench tools compositions tsconfig.json tsconfig.build.json package-lock.json -newer dist/.build-stamp \( -name '*.ts' -o -name '*.json' \) -print -quit 2>/dev/null)" ]; then \
-	  $(MAKE) -s build; fi
+	@$(MAKE) -s dist/.build-stamp >/dev/null
 
-typecheck: deps
-	$(NODE_BIN)/tsc -p tsconfig.json
+## typecheck: tsc over sources and tests (only when one changed).
+typecheck: deps dist/.typecheck-stamp
 
 ## upstream: the pinned upstream binaries (upstream/versions.env) in .upstream/bin; rebuilt only when a pin changes.
 UPSTREAM_BINS := crossplane crossplane-core function-auto-ready
@@ -48,6 +62,7 @@ cluster-up: build cluster-bins check-shared
 cluster-down:
 	upstream/cluster.sh down
 
+## cluster-status: which processes of the local control plane run, and where their logs are.
 cluster-status:
 	@upstream/cluster.sh status
 
@@ -67,17 +82,18 @@ lint: deps
 render: build
 	$(RENDER) --converge --summary $(CLAIMS)
 
-## test: typecheck, lint, build, then every test; ends with 'N passed, N failed'. One file: npm test -- <path>.
+## test: typecheck, lint, build, every test (npm test -- tests/x: one file); ends with 'N passed, N failed'.
+# A test file that failed to load or crashed counts as failed, and the line names it.
 test: typecheck lint build check-shared upstream
-	@NODE_OPTIONS="--experimental-vm-modules --disable-warning=ExperimentalWarning" $(NODE_BIN)/jest --json --outputFile=.test-results.json $(JEST_ARGS); status=$$?; \
-	node -e 'const r=require("./.test-results.json"); console.log(`$${r.numPassedTests} passed, $${r.numFailedTests} failed`)' || true; \
+	@rm -f .test-results.json; NODE_OPTIONS="--experimental-vm-modules --disable-warning=ExperimentalWarning" $(NODE_BIN)/jest --json --outputFile=.test-results.json $(JEST_ARGS); status=$$?; \
+	node dist/tools/test-summary.js .test-results.json $$status || status=1; \
 	exit $$status
 
 ## explain: the access matrix of every example claim, from the IAM policy simulator.
 explain: build
 	$(RENDER) --explain-access $(CLAIMS)
 
-## access-diff: who gains and loses access to a bucket in what Flux applies, BASE vs the working tree (Markdown);
+## access-diff: who gains and loses access to a bucket in what Flux applies, BASE vs the working tree (Markdown).
 ## FAIL_ON_WIDENING=1 exits 3 on a gain, 1 when something does not build. GATE=<dir>: the gate built in
 ## another checkout (CI builds it from the base revision, so a pull request cannot edit its own judge).
 GATE ?= .
@@ -113,6 +129,11 @@ xrds: build
 bench: build
 	node dist/bench/run.js
 
+## tenant: onboard a tenant on a cluster: NAME=<namespace> CLUSTER=<cluster> [SEGMENT=<s>] [API=v2|claim] [MESH=1].
+tenant: build
+	@node dist/tools/tenant.js --name "$(NAME)" --cluster "$(CLUSTER)" $(if $(SEGMENT),--segment "$(SEGMENT)") $(if $(API),--api "$(API)") $(if $(MESH),--mesh "$(MESH)")
+
+## clean: remove dist/ and the test results.
 clean:
 	rm -rf dist .test-results.json
 

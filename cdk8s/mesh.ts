@@ -1,4 +1,4 @@
-// Istio objects for namespaces in the mesh (DESIGN.md, "mTLS, honestly"):
+// Istio objects for namespaces in the mesh (README.md, "mTLS, honestly"):
 //   pod --(mesh mTLS, ISTIO_MUTUAL)--> egress gateway --(TLS origination, SIMPLE)--> S3.
 // The application speaks plain HTTP to the S3 host on port 80 inside the pod; its sidecar wraps it
 // in mesh mTLS to the egress gateway, which opens TLS to S3 and checks S3's certificate. Forcing

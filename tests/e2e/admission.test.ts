@@ -169,7 +169,7 @@ describe('finding 1: tenant Istio objects that reach the gateway, name others\' 
   });
 
   test('a tenant namespace outside the mesh has no registered hosts: no ServiceEntry at all', () => {
-    const outside = tenantNames().find((t) => !meshNamespaces.includes(t));
+    const outside = tenantNames(CLUSTER).find((t) => !meshNamespaces.includes(t));
     if (outside === undefined) return;
     const r = request('CREATE', { ...se({}), metadata: { name: 'x', namespace: outside } }, tenantUser(outside));
     expect(r.stderr).toMatch(MESH_DENIAL);
@@ -177,7 +177,7 @@ describe('finding 1: tenant Istio objects that reach the gateway, name others\' 
 });
 
 describe('finding 10: no pod in a tenant namespace may run as the tenant Flux ServiceAccount', () => {
-  const ns = tenantNames()[0] as string;
+  const ns = tenantNames(CLUSTER)[0] as string;
   // Restricted Pod Security (the tenant namespaces enforce it) would refuse a plain pod first.
   const restricted = { securityContext: { runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } } };
   const container = { name: 'c', image: 'x', securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } } };
@@ -207,7 +207,7 @@ const FLUX_SA_DENIAL = /ValidatingAdmissionPolicy 'secure-bucket-tenant-flux-acc
 const CLAIMS_DENIAL = /ValidatingAdmissionPolicy 'secure-bucket-claim-delete-policy' with binding 'secure-bucket-claim-delete-policy' denied request/;
 
 describe("red team: the tenant identity may not change or delete its own Flux ServiceAccount; the platform may", () => {
-  const ns = tenantNames()[0] as string;
+  const ns = tenantNames(CLUSTER)[0] as string;
   const account = (): K8sObject => {
     const sa = getJson<K8sObject>(['get', 'serviceaccount', 'flux-reconciler', '-n', ns]);
     return { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: sa.metadata.name, namespace: ns, ...(sa.metadata.labels ? { labels: sa.metadata.labels } : {}) } };
@@ -251,7 +251,7 @@ describe('red team: a tenant AuthorizationPolicy may not hand authorization to a
 });
 
 describe('red team: a claim with compositeDeletePolicy Background is refused, whoever sends it', () => {
-  const ns = tenantNames()[0] as string;
+  const ns = tenantNames(CLUSTER)[0] as string;
   const claim = (policy?: string): K8sObject => ({
     apiVersion: 'platform.example.org/v1alpha1',
     kind: 'XSecureBucketClaim',

@@ -86,9 +86,9 @@ describe('invalid lifecycles are rejected with the rule name and the fix', () =>
       /transitions\[1\]\.storageClass: rule 'default' moves objects from GLACIER to GLACIER/,
     ],
     [
-      'expiration before the last class’s minimum stay',
-      { transitions: [{ days: 30, storageClass: 'DEEP_ARCHIVE' }], expireAfterDays: 100 },
-      /^spec\.lifecycle\.expireAfterDays: rule 'default' expires .*DEEP_ARCHIVE.*Fix: set spec\.lifecycle\.expireAfterDays to 210 or more/,
+      'expiration not after the last transition',
+      { transitions: [{ days: 30, storageClass: 'DEEP_ARCHIVE' }], expireAfterDays: 30 },
+      /^spec\.lifecycle\.expireAfterDays: rule 'default' expires .*DEEP_ARCHIVE at day 30\. Fix: set spec\.lifecycle\.expireAfterDays to 31 or more/,
     ],
     [
       'a per-prefix rule out of order',

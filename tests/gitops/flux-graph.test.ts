@@ -108,7 +108,7 @@ describe.each(clusterNames().map((c) => [c]))('cluster %s: Flux reconciliation g
         'flux-system/crossplane-provider-config',
         'flux-system/platform',
         'flux-system/tenants',
-        ...tenantNames().map((t) => `${t}/secure-buckets`),
+        ...tenantNames(cluster).map((t) => `${t}/secure-buckets`),
       ]),
     );
   });

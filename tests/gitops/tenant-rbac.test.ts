@@ -4,7 +4,7 @@
 // the home-made rule matcher that answered it here is gone.
 import { describe, expect, it } from '@jest/globals';
 import { type Binding, type Rule, type Subject } from '../lib/rbac.js';
-import { type K8sObject, appliedObjects, clusterNames } from '../lib/kustomize.js';
+import { type K8sObject, appliedObjects, clusterNames, tenantNames } from '../lib/kustomize.js';
 
 const WRITE_VERBS = ['create', 'update', 'patch', 'delete', 'deletecollection'];
 /** Groups every tenant identity belongs to: a binding to one of them binds every tenant. */
@@ -46,7 +46,9 @@ describe.each(clusterNames().map((c) => [c]))('cluster %s: tenant RBAC', (cluste
   const grants = tenantGrants(objects);
 
   it('has tenants, and roles bound to them', () => {
-    expect(tenants.sort()).toEqual(['team-inventory', 'team-sales']);
+    // The tenants this cluster onboards (its tenants/kustomization.yaml), never a fixed list.
+    expect(tenants.sort()).toEqual(tenantNames(cluster));
+    expect(tenants.length).toBeGreaterThan(0);
     expect(grants.length).toBeGreaterThanOrEqual(tenants.length);
   });
 

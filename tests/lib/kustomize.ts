@@ -186,11 +186,15 @@ export function appliedObjects(cluster: string): Array<{ stage: FluxStage; objec
 }
 
 /**
- * The tenants the platform onboards: the folders clusters/base/tenants/kustomization.yaml lists
- * (clusters/README.md, "A new tenant"), so a new tenant is tested without editing any test.
+ * The tenants the platform onboards on a cluster: the base/tenants/<team> folders that cluster's
+ * tenants/kustomization.yaml lists (clusters/README.md, "Add a tenant"; `make tenant` writes them),
+ * so a new tenant, staging-only or not, is tested without editing any test.
  */
-export function tenantNames(): string[] {
-  const dir = path.join(repoRoot, 'clusters/base/tenants');
+export function tenantNames(cluster: string): string[] {
+  const dir = path.join(repoRoot, 'clusters', cluster, 'tenants');
   const k = loadYamlDocuments(path.join(dir, KUSTOMIZATION_FILE))[0] as { resources?: string[] };
-  return (k.resources ?? []).filter((r) => existsSync(path.join(dir, r, KUSTOMIZATION_FILE))).sort();
+  return (k.resources ?? [])
+    .filter((r) => /^\.\.\/\.\.\/base\/tenants\/[^/]+$/.test(r) && existsSync(path.join(dir, r, KUSTOMIZATION_FILE)))
+    .map((r) => path.basename(r))
+    .sort();
 }

@@ -156,7 +156,8 @@ describe.each(eachXrd)('%s', (_file, { xrd, root, spec, status }) => {
 
   describe('every CEL rule compiles, type-checks and fits the cost budget', () => {
     it('has the rules this suite expects (update the tables when adding one)', () => {
-      expect(rules).toHaveLength(33);
+      // 31 since issue 23: an expiry inside the last class's minimum stay renders with a warning, not refused.
+      expect(rules).toHaveLength(31);
     });
 
     it.each(rules.map((r) => [r.path, r.rule, r] as const))('%s: %s', (_path, _rule, r) => {

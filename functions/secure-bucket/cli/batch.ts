@@ -47,7 +47,7 @@ export function asYaml(outputs: ClaimOutput[]): string {
 }
 
 /** Always `{claims: [...], errors: [...]}`, whatever the number of claims (README: render --output json). */
-export function asJson(outputs: ClaimOutput[], loadErrors: LoadError[]): string {
+export function asJson(outputs: ClaimOutput[], loadErrors: LoadError[], preview?: string): string {
   const claims = outputs
     .filter((o) => !o.rendered.fatal)
     .map(({ loaded, rendered }) => ({
@@ -61,5 +61,5 @@ export function asJson(outputs: ClaimOutput[], loadErrors: LoadError[]): string 
     ...loadErrors,
     ...outputs.filter((o) => o.rendered.fatal).map((o) => ({ source: claimId(o.loaded.claim), message: o.rendered.fatal as string })),
   ];
-  return `${JSON.stringify({ claims, errors }, null, 2)}\n`;
+  return `${JSON.stringify({ ...(preview !== undefined ? { preview } : {}), claims, errors }, null, 2)}\n`;
 }

@@ -68,29 +68,35 @@ interface Stay {
   to: number;
 }
 
-/** Where a GB written today sits over its life: STANDARD, then each transition, until it expires. */
-export function staysOf(lifecycle: Lifecycle, horizonDays: number): Stay[] {
+/** What the cost model needs of a lifecycle: the whole-bucket transitions and expiration. */
+export type CostLifecycle = Pick<Lifecycle, 'transitions' | 'expireAfterDays'>;
+
+/** Where a GB written today sits over its life: its first class (STANDARD), then each transition, until it expires. */
+export function staysOf(lifecycle: CostLifecycle, horizonDays: number, first: PricedClass = 'STANDARD'): Stay[] {
   const steps = [...lifecycle.transitions].sort((a, b) => a.days - b.days);
   const end = lifecycle.expireAfterDays ?? Math.max(horizonDays, (steps.at(-1)?.days ?? 0) + 365);
-  const points: Array<{ storageClass: PricedClass; from: number }> = [{ storageClass: 'STANDARD', from: 0 }, ...steps.map((t) => ({ storageClass: t.storageClass as PricedClass, from: t.days }))];
+  const points: Array<{ storageClass: PricedClass; from: number }> = [{ storageClass: first, from: 0 }, ...steps.map((t) => ({ storageClass: t.storageClass as PricedClass, from: t.days }))];
   return points.map((p, i) => ({ storageClass: p.storageClass, from: p.from, to: Math.min(points[i + 1]?.from ?? end, end) })).filter((s) => s.to > s.from);
 }
 
-function storageLines(lifecycle: Lifecycle, p: RegionPrices, table: PriceTable, a: CostAssumptions, notes: string[]): CostLine[] {
+/** `label`: '' for the bucket, 'replica (<region>) ' for the replica; `first`: the class objects arrive in. */
+function storageLines(lifecycle: CostLifecycle, p: RegionPrices, table: PriceTable, a: CostAssumptions, notes: string[], label = '', first: PricedClass = 'STANDARD'): CostLine[] {
   const objectsPerMonth = (a.gbPerMonth * 1024) / a.objectSizeMiB;
   const lines: CostLine[] = [];
-  const stays = staysOf(lifecycle, a.horizonDays);
+  const stays = staysOf(lifecycle, a.horizonDays, first);
+  const who = label === '' ? '' : `${label.trim()}: `;
   for (const [i, s] of stays.entries()) {
     const gbMonths = (a.gbPerMonth * (s.to - s.from)) / DAY_MONTH;
-    lines.push({ item: `S3 storage ${s.storageClass} (days ${s.from}-${s.to})`, quantity: `${round(gbMonths, 1)} GB-month`, usd: gbMonths * p.s3.storagePerGbMonth[s.storageClass] });
+    lines.push({ item: `${label}S3 storage ${s.storageClass} (days ${s.from}-${s.to})`, quantity: `${round(gbMonths, 1)} GB-month`, usd: gbMonths * p.s3.storagePerGbMonth[s.storageClass] });
     const minimum = table.minimumStorageDays[s.storageClass];
     const leaves = i < stays.length - 1 || lifecycle.expireAfterDays !== undefined;
     if (leaves && s.to - s.from < minimum) {
       const extra = (a.gbPerMonth * (minimum - (s.to - s.from))) / DAY_MONTH;
       lines.push({ item: `  ${s.storageClass} minimum stay (${minimum} days) charged`, quantity: `${round(extra, 1)} GB-month`, usd: extra * p.s3.storagePerGbMonth[s.storageClass] });
-      notes.push(`${s.storageClass} keeps objects ${s.to - s.from} days but bills at least ${minimum}: move the next step later or drop ${s.storageClass}`);
+      notes.push(`${who}${s.storageClass} keeps objects ${s.to - s.from} days but bills at least ${minimum}: move the next step later or drop ${s.storageClass}`);
     }
-    if (s.storageClass !== 'STANDARD') {
+    // Objects arriving in their first class (a replica written to a colder class) are not transitioned.
+    if (s.storageClass !== 'STANDARD' && i > 0) {
       lines.push({ item: `  lifecycle transitions to ${s.storageClass}`, quantity: `${round(objectsPerMonth, 0)} objects`, usd: (objectsPerMonth / 1000) * p.s3.transitionPer1000[s.storageClass] });
     }
     const overhead = ARCHIVE_OVERHEAD_KIB[s.storageClass];
@@ -104,7 +110,7 @@ function storageLines(lifecycle: Lifecycle, p: RegionPrices, table: PriceTable, 
       lines.push({ item: '  Intelligent-Tiering monitoring', quantity: `${round(objects, 0)} objects`, usd: (objects / 1000) * p.s3.intelligentTieringMonitoringPer1000Objects });
     }
   }
-  if (lifecycle.expireAfterDays === undefined) notes.push(`nothing expires: storage is priced at month ${Math.round((stays.at(-1)?.to ?? a.horizonDays) / DAY_MONTH)} and keeps growing by ${a.gbPerMonth} GB a month`);
+  if (lifecycle.expireAfterDays === undefined) notes.push(`${who}nothing expires: storage is priced at month ${Math.round((stays.at(-1)?.to ?? a.horizonDays) / DAY_MONTH)} and keeps growing by ${a.gbPerMonth} GB a month`);
   return lines;
 }
 
@@ -140,13 +146,35 @@ function serviceLines(resources: Record<string, Json>, region: string, table: Pr
   return lines;
 }
 
-function replicationLines(resources: Record<string, Json>, region: string, destination: string | undefined, table: PriceTable, a: CostAssumptions, writes: number, storedGb: number): CostLine[] {
-  if (destination === undefined || ofKind(resources, 'BucketReplicationConfiguration').length === 0) return [];
-  const dp = pricesFor(table, destination);
+const forProviderOf = (r: Json): Json => ((r['spec'] as Json | undefined)?.['forProvider'] as Json | undefined) ?? {};
+
+/**
+ * The whole-bucket lifecycle a rendered bucket gets: its BucketLifecycleConfiguration's enabled
+ * rules without a prefix (the function's `default` rule), as S3 applies them.
+ */
+export function renderedLifecycle(resources: Record<string, Json>, bucket: string): CostLifecycle {
+  const config = ofKind(resources, 'BucketLifecycleConfiguration').find((r) => forProviderOf(r)['bucket'] === bucket);
+  const rules = ((config === undefined ? [] : forProviderOf(config)['rule']) as Json[] | undefined) ?? [];
+  const whole = rules.filter((r) => r['status'] === 'Enabled' && (r['filter'] as Json[] | undefined)?.every((f) => Object.keys(f).length === 0) !== false);
+  const transitions = whole.flatMap((r) => ((r['transition'] as Json[] | undefined) ?? []).map((t) => ({ days: Number(t['days']), storageClass: t['storageClass'] as Lifecycle['transitions'][number]['storageClass'] })));
+  const expiries = whole.flatMap((r) => ((r['expiration'] as Json[] | undefined) ?? []).map((e) => e['days']).filter((d): d is number => typeof d === 'number'));
+  return { transitions, ...(expiries.length > 0 ? { expireAfterDays: Math.min(...expiries) } : {}) };
+}
+
+/** The replica: transfer and PUTs, then its storage with its own lifecycle and arrival class, in its region. */
+function replicationLines(resources: Record<string, Json>, region: string, table: PriceTable, a: CostAssumptions, writes: number, notes: string[]): CostLine[] {
+  const replication = ofKind(resources, 'BucketReplicationConfiguration')[0];
+  if (replication === undefined) return [];
+  const destination = (((forProviderOf(replication)['rule'] as Json[] | undefined) ?? [])[0]?.['destination'] ?? {}) as Json;
+  const bucket = String(destination['bucket'] ?? '').replace(/^arn:[^:]+:s3:::/, '');
+  const replica = ofKind(resources, 'Bucket').find((b) => b['metadata'] !== undefined && forProviderOf(b)['region'] !== region);
+  const to = replica === undefined ? region : regionOf(replica, region);
+  const dp = pricesFor(table, to);
+  const first = (destination['storageClass'] as PricedClass | undefined) ?? 'STANDARD';
   return [
-    { item: `replication transfer ${region} -> ${destination}`, quantity: `${a.gbPerMonth} GB`, usd: a.gbPerMonth * pricesFor(table, region).interRegionTransferPerGb },
-    { item: `replica PUT requests (${destination})`, quantity: `${round(writes, 0)} requests`, usd: (writes / 1000) * dp.s3.putPer1000 },
-    { item: `replica storage STANDARD (${destination}, no lifecycle)`, quantity: `${round(storedGb, 1)} GB-month`, usd: storedGb * dp.s3.storagePerGbMonth.STANDARD },
+    { item: `replication transfer ${region} -> ${to}`, quantity: `${a.gbPerMonth} GB`, usd: a.gbPerMonth * pricesFor(table, region).interRegionTransferPerGb },
+    { item: `replica PUT requests (${to})`, quantity: `${round(writes, 0)} requests`, usd: (writes / 1000) * dp.s3.putPer1000 },
+    ...storageLines(renderedLifecycle(resources, bucket), dp, table, a, notes, `replica (${to}) `, first),
   ];
 }
 
@@ -172,7 +200,7 @@ export function estimateCost(input: CostInput, table: PriceTable, a: CostAssumpt
     { item: 'S3 PUT requests', quantity: `${round(writes, 0)} requests`, usd: (writes / 1000) * p.s3.putPer1000 },
     { item: 'S3 GET requests', quantity: `${round(reads, 0)} requests`, usd: (reads / 1000) * p.s3.getPer1000 },
     ...serviceLines(input.resources, region, table, a, storedGb * perGb, writes + reads),
-    ...replicationLines(input.resources, region, input.spec.replication?.destinationRegion, table, a, writes, storedGb),
+    ...replicationLines(input.resources, region, table, a, writes, notes),
     { item: 'S3 gateway endpoint (no hourly or per-GB charge)', quantity: `${round(a.gbPerMonth * (1 + a.readsPerGbWritten), 0)} GB`, usd: 0 },
   ];
   const total = lines.reduce((s, l) => s + l.usd, 0);

@@ -8,7 +8,7 @@ import { endpointPolicy, isObject, type Json, readEnvironment, readSpec } from '
 import { asJson, asYaml, renderAll, type ClaimOutput } from './batch.js';
 import { compositeForClaim, type Claim } from './control-plane/index.js';
 import { DEFAULT_ASSUMPTIONS, estimateCost, formatCost } from './cost.js';
-import { environmentData } from './environment.js';
+import { clusterEnvironmentObjects, environmentData, previewTenants } from './environment.js';
 import { FakeAccount, type AccountState } from './control-plane/index.js';
 import { claimId, loadClaims, readYamlDocuments, type LoadedClaim } from './inputs.js';
 import { runCli, write } from './output.js';
@@ -27,6 +27,9 @@ const USAGE = [
   '       render --endpoint-policy [--environment FILE]',
   '       render --migrate CLAIM.yaml|FOLDER...                  (the v2 XSecureBucket that takes over each claim; docs/migrate-to-v2.md)',
   '',
+  '  --cluster NAME             the EnvironmentConfig of clusters/NAME as Flux builds it (kubectl kustomize clusters/NAME/platform),',
+  '                             instead of --environment (default: compositions/examples/environment.yaml, staging\'s values)',
+  '  --tenant-preview           render a namespace the EnvironmentConfig does not register yet as if it were, and say so',
   '  --converge                 feed the fake provider\'s reports back pass after pass until nothing changes',
   '  --account-state FILE       start from what the AWS account already holds: YAML or JSON, kind -> external name -> settings',
   '                             (as status.atProvider reports them, tags included), e.g. a bucket an earlier claim left behind',
@@ -120,7 +123,9 @@ export async function main(argv: string[]): Promise<number> {
       cost: { type: 'boolean', default: false },
       'gb-per-month': { type: 'string', default: String(DEFAULT_ASSUMPTIONS.gbPerMonth) },
       prices: { type: 'string', default: DEFAULT_PRICE_TABLE },
-      environment: { type: 'string', default: 'compositions/examples/environment.yaml' },
+      environment: { type: 'string' },
+      cluster: { type: 'string' },
+      'tenant-preview': { type: 'boolean', default: false },
       composition: { type: 'string', default: 'compositions/composition.yaml' },
       'composition-v2': { type: 'string', default: 'compositions/composition-v2.yaml' },
       migrate: { type: 'boolean', default: false },
@@ -130,7 +135,14 @@ export async function main(argv: string[]): Promise<number> {
       help: { type: 'boolean', default: false },
     },
   });
-  if (values['endpoint-policy']) return printEndpointPolicy(values.environment);
+  if (values.cluster !== undefined && values.environment !== undefined) {
+    process.stderr.write(`--cluster and --environment both name the EnvironmentConfig: use one\n${USAGE}\n`);
+    return 2;
+  }
+  // --cluster: the cluster's platform objects as Flux applies them; else the file (the example by default).
+  const environmentFile = values.environment ?? 'compositions/examples/environment.yaml';
+  const readClusterObjects = (): Json[] => (values.cluster !== undefined ? clusterEnvironmentObjects(values.cluster) : readYamlDocuments(environmentFile).filter(isObject));
+  if (values['endpoint-policy']) return printEndpointPolicy(readClusterObjects(), values.cluster ?? environmentFile);
   if (values.help || positionals.length === 0) {
     process.stderr.write(`${USAGE}\n`);
     return values.help ? 0 : 2;
@@ -144,7 +156,7 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`--gb-per-month must be a number of GB >= 0, not '${values['gb-per-month']}'\n`);
     return 2;
   }
-  const clusterObjects = readYamlDocuments(values.environment).filter(isObject);
+  let clusterObjects = readClusterObjects();
   let input: Json | undefined;
   let requiredResources: RequiredResourceSelector[] = [];
   try {
@@ -153,12 +165,21 @@ export async function main(argv: string[]): Promise<number> {
   } catch {
     input = undefined; // no Composition yet: the function falls back to its default input and asks
   }
+  const loaded = values['diff-access'] ? { claims: [], errors: [] } : loadClaims(positionals);
+  for (const e of loaded.errors) process.stderr.write(`error: ${e.message}\n`);
+  let preview = '';
+  if (values['tenant-preview']) {
+    const added = previewTenants(clusterObjects, input, loaded.claims.map((c) => c.claim.metadata.namespace));
+    clusterObjects = added.objects;
+    if (added.namespaces.length > 0) {
+      preview = `PREVIEW (--tenant-preview): ${added.namespaces.join(', ')} not registered under data.tenants of ${values.cluster ?? environmentFile}; rendered as if it were. Not deployable until the platform team runs make tenant NAME=${added.namespaces[0] ?? ''} CLUSTER=${values.cluster ?? '<cluster>'}`;
+      process.stderr.write(`note: ${preview}\n`);
+    }
+  }
   const needsEnvironment = values['diff-access'] || values['explain-access'] || values.cost;
   const envData = needsEnvironment ? environmentData(clusterObjects, input) : undefined;
   if (values['diff-access']) return diffAccessOf(positionals, envData, values['fail-on-widening']);
 
-  const loaded = loadClaims(positionals);
-  for (const e of loaded.errors) process.stderr.write(`error: ${e.message}\n`);
   if (values.migrate) return printMigrated(loaded);
   if (values['explain-access']) {
     await explainAccessOf(loaded.claims, envData);
@@ -173,11 +194,28 @@ export async function main(argv: string[]): Promise<number> {
   const outputs = await renderAll(loaded.claims, { clusterObjects, converge, account: aws, deleteAfter: values.delete, requiredResources, namespacedStep: stepFrom(values['composition-v2']), ...(input ? { input } : {}) });
   if (values['save-account-state'] !== undefined) writeFileSync(values['save-account-state'], `${JSON.stringify(aws.state, null, 2)}\n`);
   const failed = outputs.filter((o) => o.rendered.fatal);
-  for (const { loaded: l, rendered } of failed) process.stderr.write(`error: ${claimId(l.claim)}: ${rendered.fatal}\n`);
+  for (const { loaded: l, rendered } of failed) {
+    process.stderr.write(`error: ${claimId(l.claim)}: ${rendered.fatal}\n`);
+    if (/under data\.tenants/.test(rendered.fatal ?? '') && !values['tenant-preview']) process.stderr.write(`note: to try ${claimId(l.claim)} before its namespace is registered: add --tenant-preview\n`);
+  }
+  // JSON carries results and passes; in YAML mode a person reads them on stderr.
+  if (values.output === 'yaml' && !values['emit-xr'] && !values.cost) {
+    const counted = converge ? undefined : await renderAll(loaded.claims, { clusterObjects, converge: true, account: new FakeAccount(accountOf(clusterObjects)), requiredResources, namespacedStep: stepFrom(values['composition-v2']), ...(input ? { input } : {}) });
+    for (const [i, { loaded: l, rendered }] of outputs.entries()) {
+      if (rendered.fatal) continue;
+      for (const r of rendered.results) process.stderr.write(`${r.severity === 'Warning' ? 'warning' : 'note'}: ${claimId(l.claim)}: ${r.message}\n`);
+      const total = counted?.[i]?.rendered.passes;
+      process.stderr.write(
+        converge
+          ? `note: ${claimId(l.claim)}: converged after ${rendered.passes} pass(es); this is the last\n`
+          : `note: ${claimId(l.claim)}: this is pass 1 (observe-only) of ${total ?? '?'}; ${total !== undefined && total > 1 ? `${total - 1} more follow as the provider reports back; ` : ''}--converge shows the last\n`,
+      );
+    }
+  }
 
   if (values['emit-xr']) await emitXrs(outputs);
   else if (values.cost) await costOf(outputs, envData, gbPerMonth, values.prices);
-  else await write(values.output === 'json' ? asJson(outputs, loaded.errors) : asYaml(outputs));
+  else await write(values.output === 'json' ? asJson(outputs, loaded.errors, preview || undefined) : `${preview ? `# ${preview}\n` : ''}${asYaml(outputs)}`);
   if (values.summary) for (const { loaded: l, rendered } of outputs) process.stderr.write(`${summarise(l.claim, rendered)}\n`);
   return failed.length > 0 || loaded.errors.length > 0 ? 1 : 0;
 }
@@ -186,10 +224,10 @@ export async function main(argv: string[]): Promise<number> {
  * The policy of the platform's shared S3 gateway endpoint (Shared mode: no claim creates it), for
  * the platform team to attach: `aws ec2 modify-vpc-endpoint --policy-document file://...`.
  */
-async function printEndpointPolicy(environmentFile: string): Promise<number> {
-  const config = readYamlDocuments(environmentFile).find((d) => isObject(d) && d['kind'] === 'EnvironmentConfig');
+async function printEndpointPolicy(objects: Json[], from: string): Promise<number> {
+  const config = objects.find((d) => isObject(d) && d['kind'] === 'EnvironmentConfig');
   if (!isObject(config)) {
-    process.stderr.write(`${environmentFile}: no EnvironmentConfig in it\n`);
+    process.stderr.write(`${from}: no EnvironmentConfig in it\n`);
     return 1;
   }
   const env = readEnvironment(config['data']);

@@ -167,7 +167,7 @@ export function providerRolePolicyDocument(env: PlatformEnvironment): PolicyDocu
     // observes it; it never writes a new version: CreatePolicyVersion with SetAsDefault needs no
     // iam:SetDefaultPolicyVersion, so a provider that may add versions may rewrite the ceiling of
     // every role it creates. A changed boundary is applied by the account baseline (the identity
-    // that applies this policy), clusters/README.md "Permissions boundaries".
+    // that applies this policy), clusters/README.md, "From an empty EKS cluster to a reconciled tenant claim" (step 1).
     {
       Sid: 'CreateAndReadPlatformBoundaries',
       Effect: 'Allow',

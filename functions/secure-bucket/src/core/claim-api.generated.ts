@@ -35,7 +35,7 @@ export interface FieldLimits {
 /** Every spec field's schema limits, by path (`[]`: an array's items). */
 export const CLAIM_FIELDS = {
   "spec.region": {"type":"string","maxLength":25,"pattern":"^[a-z]{2}(-gov)?-[a-z]+-[0-9]$"},
-  "spec.naming": {"type":"object","default":{}},
+  "spec.naming": {"type":"object","default":{"strategy":"Generated"}},
   "spec.naming.strategy": {"type":"string","enum":["Generated","Fixed"],"default":"Generated"},
   "spec.naming.name": {"type":"string","minLength":3,"maxLength":63,"pattern":"^[a-z0-9][a-z0-9-]*[a-z0-9]$"},
   "spec.tls": {"type":"object","default":{}},
@@ -108,7 +108,7 @@ export interface Consumer {
   access: AccessLevel;
   /** Key prefixes the consumer may use, e.g. "sales_event/" or "year=2024/". Each ends with "/", has no leading "/", and uses only letters, digits and _ . = -; every segment starts with a letter or digit, so there are no "." or ".." segments. No "*", "?" or "$": IAM wildcards and policy variables would widen access. */
   prefixes: string[];
-  /** Give the consumer its own VPC-only S3 access point. */
+  /** Give the consumer its own VPC-only S3 access point. Then only there: its role no longer reaches the bucket by name, only through the access point's alias or ARN (status.consumers[].accessPointAlias); switch the pods' configuration in the same change. */
   accessPoint: boolean;
 }
 
@@ -126,7 +126,7 @@ export interface ObjectLock {
 
 export interface Transition {
   days: number;
-  /** Each step goes to a colder class, in this order; STANDARD_IA from day 30; objects stay in a class its minimum storage duration (30, 0, 90, 90, 180 days) before they move on or expire. */
+  /** Each step goes to a colder class, in this order; STANDARD_IA from day 30; objects stay in a class its minimum storage duration (30, 0, 90, 90, 180 days) before they move on; an expiry inside the last class's stay renders with a warning (S3 bills the rest of it). */
   storageClass: StorageClass;
 }
 
@@ -140,7 +140,7 @@ export interface LifecycleRule {
 /** Whole-bucket lifecycle (transitions, expiration) plus per-prefix rules. Incomplete multipart uploads are always aborted. */
 export interface Lifecycle {
   transitions: Transition[];
-  /** Delete current objects this many days after creation. */
+  /** Delete current objects this many days after creation; greater than every transition's days. Shorter than objectLock it renders with a warning naming both: locked versions outlive the expiry, and are billed. */
   expireAfterDays?: number;
   /** Delete noncurrent versions this many days after they become noncurrent. */
   noncurrentVersionExpireAfterDays?: number;

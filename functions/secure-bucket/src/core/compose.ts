@@ -1,5 +1,6 @@
 // The pure core: (XR, platform environment, observed resources) -> desired resources + status.
 // No I/O, no SDK types: the gRPC adapter and the tests call this the same way.
+import { settingWarnings } from './warnings.js';
 import { accessPointResourceName, accessPointResources } from './access-points.js';
 import { OBSERVE_ONLY, observeBeforeManage, type Adoption } from './adoption.js';
 import { alarmResources, changeAlertsFor, emailSubscriptionResources, emailSubscriptionState } from './alarms.js';
@@ -262,12 +263,14 @@ export const OTHER_REQUEST = 'other-api-request';
 export const OTHER_REQUEST_COMPOSITE = 'other-api-composite';
 
 function claimWarnings(ctx: RenderContext): RenderOutput['warnings'] {
-  if (ctx.consumers.length > 0) return [];
+  // Contradictory settings (warnings.ts) come after the consumers' warning.
+  if (ctx.consumers.length > 0) return settingWarnings(ctx);
   return [
     {
       reason: 'NoConsumers',
       message: `spec.consumers is empty: no workload can reach s3://${ctx.bucketName}, only the platform's break-glass principals (and the provider role that manages it). Fix: list the workloads that use the bucket in spec.consumers`,
     },
+    ...settingWarnings(ctx),
   ];
 }
 

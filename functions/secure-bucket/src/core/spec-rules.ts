@@ -65,17 +65,17 @@ export function transitionProblems(rule: string, field: string, transitions: Tra
     }
     previous = t;
   });
-  if (expireAfterDays !== undefined && previous) {
-    const earliest = earliestAfter(previous);
-    if (expireAfterDays < earliest) {
-      out.push(
-        new ClaimError(
-          `${field}.expireAfterDays`,
-          `rule '${rule}' expires objects after ${expireAfterDays} days, before they served ${previous.storageClass}'s minimum stay (day ${previous.days} + ${MINIMUM_STAY[previous.storageClass]})`,
-          `set ${field}.expireAfterDays to ${earliest} or more, or drop the last transition`,
-        ),
-      );
-    }
+  // S3 accepts an expiration inside the last class's minimum stay and bills the rest of it
+  // (compositions/README.md): refused only when it is not after the last transition; the billed
+  // shortfall is a warning (warnings.ts), as the schema's CEL says.
+  if (expireAfterDays !== undefined && previous && expireAfterDays <= previous.days) {
+    out.push(
+      new ClaimError(
+        `${field}.expireAfterDays`,
+        `rule '${rule}' expires objects after ${expireAfterDays} days, not after their move to ${previous.storageClass} at day ${previous.days}`,
+        `set ${field}.expireAfterDays to ${previous.days + 1} or more, or drop the last transition`,
+      ),
+    );
   }
   return out;
 }
