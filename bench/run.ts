@@ -6,20 +6,14 @@ import path from 'node:path';
 import { RunFunctionRequest, RunFunctionResponse } from '@crossplane-org/function-sdk-typescript';
 import { runFunction } from '../functions/secure-bucket/src/function.js';
 import { connectFunction } from '../functions/secure-bucket/cli/control-plane/client.js';
-import { compositeForClaim, type Claim } from '../functions/secure-bucket/cli/control-plane/composite.js';
-import { renderClaim, type RenderOptions } from '../functions/secure-bucket/cli/control-plane/converge.js';
-import { functionInputFrom, stepRequirementsFrom } from '../functions/secure-bucket/cli/composition.js';
+import { compositeForClaim } from '../functions/secure-bucket/cli/control-plane/composite.js';
+import { renderClaim } from '../functions/secure-bucket/cli/control-plane/converge.js';
 import { generateClaims } from './claim-generator.js';
 import { compareInterleaved, rawClient, runLoad, type LoadResult } from './load.js';
 import { startServerProcess, type ServerProcess } from './server-process.js';
 import { measureSynth } from './synth.js';
 import { formatTable, type Row } from './table.js';
-import { exampleEnvironment, exampleRequests, fatalOf, repoRoot, requestFor } from './workload.js';
-
-/** The platform's bucket-name prefix: fixed names in generated claims start with it. */
-function prefixOf(environment: Record<string, unknown>): string {
-  return String((environment['data'] as Record<string, unknown>)['bucketNamePrefix']);
-}
+import { batchPayloads, batchWorkload, exampleEnvironment, exampleRequests, fatalOf, prefixOf, repoRoot, requestFor } from './workload.js';
 
 const quick = process.argv.includes('--quick');
 const root = repoRoot();
@@ -79,19 +73,9 @@ async function throughput(ours: ServerProcess, echo: ServerProcess): Promise<Thr
 
 const encodeRequest = (req: RunFunctionRequest): Buffer => Buffer.from(RunFunctionRequest.encode(req).finish());
 
-/** The batch: distinct generated claims, rendered as Crossplane calls the step (its input, its declared EnvironmentConfig). */
-function batchWorkload(): { claims: Claim[]; opts: RenderOptions } {
-  const environment = exampleEnvironment(root);
-  const region = String((environment['data'] as Record<string, unknown>)['region']);
-  const claims = generateClaims(SIZES.batchClaims, { region, bucketNamePrefix: prefixOf(environment), seed: 7 });
-  const composition = path.join(root, 'compositions/composition.yaml');
-  const input = functionInputFrom(composition);
-  return { claims, opts: { clusterObjects: [environment], requiredResources: stepRequirementsFrom(composition), ...(input ? { input } : {}) } };
-}
-
 /** `render` of distinct generated claims through one server: 32 claims in flight, one call each. */
 async function batchRender(server: ServerProcess): Promise<{ claims: number; failed: number; seconds: number; perSecond: number; callsPerClaim: number }> {
-  const { claims, opts } = batchWorkload();
+  const { claims, opts } = batchWorkload(root, SIZES.batchClaims);
   const wire = connectFunction(server.address);
   let calls = 0;
   const client = { runFunction: (req: RunFunctionRequest) => (calls++, wire.runFunction(req)), close: () => wire.close() };
@@ -128,10 +112,7 @@ async function batchRender(server: ServerProcess): Promise<{ claims: number; fai
  * what the calls alone cost on this machine (the floor under any function).
  */
 async function rawBatch(script: string): Promise<{ seconds: number; errors: number; rejected: number }> {
-  const { claims, opts } = batchWorkload();
-  const payloads: Buffer[] = [];
-  const recorder = { runFunction: async (req: RunFunctionRequest) => (payloads.push(encodeRequest(req)), RunFunctionResponse.fromPartial({})), close: () => {} };
-  for (const claim of claims) await renderClaim(recorder, claim, opts);
+  const payloads = await batchPayloads(root, SIZES.batchClaims);
   const server = await startServerProcess(script);
   const client = rawClient(server.address);
   try {
