@@ -1,6 +1,9 @@
 // What identifies a request for the response cache. Between two polls Crossplane's request can
 // change in fields our function never reads: the API server's bookkeeping on every object it
-// sends (resourceVersion, managedFields, generation, creationTimestamp) and condition timestamps.
+// sends (resourceVersion, managedFields, generation, creationTimestamp), condition timestamps, and
+// the conditions Crossplane itself writes on the XR (Ready Creating -> Available with its
+// "Unready resources: ..." message, Synced, Responsive, claimConditionTypes: seen changing from
+// pass to pass with the real engine, `crossplane composition render` per pass).
 // They are removed from the decoded request BEFORE the function sees it, so the function cannot
 // read them and the normalised key cannot hide a difference that matters (tests/server/cache.test.ts
 // also shows each one leaves the response unchanged). The desired state is never touched: the
@@ -30,9 +33,15 @@ function stripObject(o: unknown): void {
 
 const stripResource = (r: Resource | undefined): void => stripObject(r?.resource);
 
+/** The XR's own conditions and their bookkeeping: the function reads only composed resources' conditions. */
+export const VOLATILE_COMPOSITE_STATUS = ['conditions', 'claimConditionTypes'] as const;
+
 /** Removes the volatile fields from every observed and supplied object, in place. */
 export function normaliseRequest(req: RunFunctionRequest): void {
-  stripResource(req.observed?.composite);
+  const xr = req.observed?.composite?.resource;
+  stripObject(xr);
+  const status = xr?.['status'];
+  if (isObject(status)) for (const f of VOLATILE_COMPOSITE_STATUS) delete status[f];
   for (const r of Object.values(req.observed?.resources ?? {})) stripResource(r);
   for (const group of [req.requiredResources, req.extraResources]) {
     for (const { items } of Object.values(group)) for (const r of items) stripResource(r);
