@@ -178,7 +178,8 @@ export function runFunctionSync(req: RunFunctionRequest): RunFunctionResponse {
     // than its poll (about 60 s), or the cached entry expires just before the next poll asks.
     // While provider values are pending, the SDK's 60 s: with realtime compositions the pipeline's
     // TTL is also when the XR is requeued.
-    if (pending.length === 0 && Object.keys(asked).length === 0 && rsp.meta) rsp.meta.ttl = { seconds: CONVERGED_TTL_SECONDS, nanos: 0 };
+    // (Restating the EnvironmentConfig requirement is steady state; a take-over lookup is not.)
+    if (pending.length === 0 && Object.keys(out.otherRequestQueries ?? {}).length === 0 && rsp.meta) rsp.meta.ttl = { seconds: CONVERGED_TTL_SECONDS, nanos: 0 };
     rsp.conditions.push({
       type: 'SecureBucketComplete',
       status: pending.length === 0 ? Status.STATUS_CONDITION_TRUE : Status.STATUS_CONDITION_FALSE,
