@@ -135,6 +135,8 @@ export interface RunMainOptions {
   /** Help text and usage errors go here (stderr by default). */
   writeErr?: (text: string) => void;
   shutdownGraceMs?: number;
+  /** Extra gRPC server options (tests shorten the connection age). */
+  channelOptions?: grpc.ChannelOptions;
   /** Called once the server accepts calls; tests use it to learn the port. */
   onListening?: (address: string) => void;
 }
@@ -155,7 +157,7 @@ export async function runMain(argv: string[], handle: RunFunctionHandler, opts: 
   }
   const logger = opts.logger ?? createLogger(config.debug ? 'debug' : 'info');
   const cache = config.cacheBytes > 0 ? new ResponseCache(config.cacheBytes) : undefined;
-  const server = createFunctionServer({ handle, logger, maxMessageBytes: config.maxMessageBytes, ...(cache ? { cache } : {}) });
+  const server = createFunctionServer({ handle, logger, maxMessageBytes: config.maxMessageBytes, ...(cache ? { cache } : {}), ...(opts.channelOptions ? { channelOptions: opts.channelOptions } : {}) });
   let address: string;
   let metrics: Server | undefined;
   try {
