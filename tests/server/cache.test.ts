@@ -203,6 +203,17 @@ describe('the cache bound', () => {
     expect(cache.stats().evictions).toBe(1);
   });
 
+  it('counts a response kept under two keys once', () => {
+    const cache = new ResponseCache(10_000);
+    const shared = entry(1000);
+    cache.set('exact', shared);
+    cache.set('normalised', shared);
+    expect(cache.stats().bytes).toBe(1000 + 2 * 200);
+    cache.set('exact', entry(10));
+    cache.set('normalised', entry(10));
+    expect(cache.stats().bytes).toBe(20 + 2 * 200);
+  });
+
   it('keeps nothing larger than itself', () => {
     const cache = new ResponseCache(1000);
     cache.set('big', entry(5000));

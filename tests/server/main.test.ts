@@ -47,6 +47,7 @@ describe('parseMainArgs', () => {
       maxMessageBytes: 64 * 1024 * 1024,
       cacheBytes: 32 * 1024 * 1024,
       metricsAddress: undefined,
+      maxConnectionAgeMs: 120_000,
       help: false,
     });
     expect(DEFAULT_ADDRESS).toBe('0.0.0.0:9443');

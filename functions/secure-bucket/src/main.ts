@@ -11,6 +11,7 @@ import * as grpc from '@grpc/grpc-js';
 import { createLogger, errorMessage, type Logger } from './logger.js';
 import {
   boundAddress,
+  CONNECTION_LIMITS,
   createFunctionServer,
   DEFAULT_MAX_MESSAGE_BYTES,
   DEFAULT_SHUTDOWN_GRACE_MS,
@@ -37,6 +38,8 @@ export interface MainConfig {
   cacheBytes: number;
   /** host:port of the Prometheus /metrics endpoint; undefined: none. */
   metricsAddress: string | undefined;
+  /** Connections end after this age (then a grace period), so clients resolve the replicas again. */
+  maxConnectionAgeMs: number;
   help: boolean;
 }
 
@@ -52,6 +55,8 @@ Crossplane composition function for secure S3 buckets (gRPC RunFunction).
   --max-message-bytes <n>      largest request/response (default ${DEFAULT_MAX_MESSAGE_BYTES})
   --cache-bytes <n>            bound of the response cache, 0 turns it off (default ${DEFAULT_CACHE_BYTES})
   --metrics-address <host:port> serve the cache's figures as Prometheus text on /metrics (default: none)
+  --max-connection-age-ms <n>  end each connection after this long, so clients re-resolve the replicas
+                               (default ${CONNECTION_LIMITS['grpc.max_connection_age_ms']})
   -h, --help                   this text
 `;
 
@@ -75,6 +80,7 @@ export function parseMainArgs(argv: string[], env: NodeJS.ProcessEnv = process.e
         'max-message-bytes': { type: 'string' },
         'cache-bytes': { type: 'string' },
         'metrics-address': { type: 'string' },
+        'max-connection-age-ms': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -93,6 +99,7 @@ export function parseMainArgs(argv: string[], env: NodeJS.ProcessEnv = process.e
     maxMessageBytes: parseMessageBytes(values['max-message-bytes']),
     cacheBytes: parseCacheBytes(values['cache-bytes']),
     metricsAddress: values['metrics-address'],
+    maxConnectionAgeMs: parseAge(values['max-connection-age-ms']),
     help: values.help ?? false,
   };
 }
@@ -105,6 +112,13 @@ function parseMessageBytes(raw: string | undefined): number {
     throw new UsageError(`--max-message-bytes must be an integer between 1 and ${2 ** 31 - 1}, got "${raw}"`);
   }
   return n;
+}
+
+function parseAge(raw: string | undefined): number {
+  const fallback = Number(CONNECTION_LIMITS['grpc.max_connection_age_ms']);
+  if (raw === undefined) return fallback;
+  if (!/^\d+$/.test(raw) || Number(raw) < 100 || !Number.isSafeInteger(Number(raw))) throw new UsageError(`--max-connection-age-ms must be an integer >= 100, got "${raw}"`);
+  return Number(raw);
 }
 
 function parseCacheBytes(raw: string | undefined): number {
@@ -157,7 +171,7 @@ export async function runMain(argv: string[], handle: RunFunctionHandler, opts: 
   }
   const logger = opts.logger ?? createLogger(config.debug ? 'debug' : 'info');
   const cache = config.cacheBytes > 0 ? new ResponseCache(config.cacheBytes) : undefined;
-  const server = createFunctionServer({ handle, logger, maxMessageBytes: config.maxMessageBytes, ...(cache ? { cache } : {}), ...(opts.channelOptions ? { channelOptions: opts.channelOptions } : {}) });
+  const server = createFunctionServer({ handle, logger, maxMessageBytes: config.maxMessageBytes, ...(cache ? { cache } : {}), channelOptions: { 'grpc.max_connection_age_ms': config.maxConnectionAgeMs, ...opts.channelOptions } });
   let address: string;
   let metrics: Server | undefined;
   try {
@@ -176,8 +190,10 @@ export async function runMain(argv: string[], handle: RunFunctionHandler, opts: 
     metrics?.close();
     return EXIT.failure;
   }
+  const metricsAt = metrics?.address();
   logger.info('function-secure-bucket listening', {
     address,
+    ...(metricsAt && typeof metricsAt === 'object' ? { metrics: `${metricsAt.address}:${metricsAt.port}` } : {}),
     tls: config.insecure ? 'insecure' : 'mutual',
     maxMessageBytes: config.maxMessageBytes,
     cacheBytes: config.cacheBytes,

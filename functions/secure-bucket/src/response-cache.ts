@@ -51,21 +51,31 @@ export class ResponseCache {
     this.counts.misses++;
   }
 
+  /** One response may sit under two keys (exact and normalised): its bytes count once. */
+  private readonly refs = new WeakMap<CachedResponse, number>();
+
+  private ref(value: CachedResponse, delta: 1 | -1): void {
+    const n = (this.refs.get(value) ?? 0) + delta;
+    this.refs.set(value, n);
+    if (delta === 1 && n === 1) this.size += value.bytes.length;
+    if (delta === -1 && n === 0) this.size -= value.bytes.length;
+    this.size += delta * OVERHEAD_BYTES;
+  }
+
   set(key: string, value: CachedResponse): void {
-    const cost = value.bytes.length + OVERHEAD_BYTES;
     // A response larger than the whole cache would evict everything and still not fit.
-    if (cost > this.maxBytes) return;
+    if (value.bytes.length + OVERHEAD_BYTES > this.maxBytes) return;
     const old = this.entries.get(key);
     if (old !== undefined) {
       this.entries.delete(key);
-      this.size -= old.bytes.length + OVERHEAD_BYTES;
+      this.ref(old, -1);
     }
     this.entries.set(key, value);
-    this.size += cost;
+    this.ref(value, 1);
     while (this.size > this.maxBytes) {
       const [oldestKey, oldest] = this.entries.entries().next().value as [string, CachedResponse];
       this.entries.delete(oldestKey);
-      this.size -= oldest.bytes.length + OVERHEAD_BYTES;
+      this.ref(oldest, -1);
       this.counts.evictions++;
     }
   }
