@@ -179,6 +179,25 @@ describe('the server with the cache', () => {
     expect(RunFunctionResponse.decode(rsp).meta?.tag).toBe('poll-3');
   });
 
+  it('keeps only answers the function marks as lasting: a first pass (provider values pending) is not kept', async () => {
+    const [first] = await batchPayloads(process.cwd(), 1);
+    expect(RunFunctionResponse.decode(render(RunFunctionRequest.decode(first!))).meta?.ttl?.seconds).toBe(60);
+    const before = cache.stats();
+    await client.call(first!);
+    await client.call(first!);
+    const after = cache.stats();
+    expect([after.misses - before.misses, after.hits - before.hits, after.entries - before.entries]).toEqual([2, 0, 0]);
+  });
+
+  it('answers an exact repeat of a re-tagged request with its own tag', async () => {
+    const changed = withVolatileFields(steady[1]!.request, 5);
+    changed.meta = { tag: 'poll-5', capabilities: [] };
+    const first = await client.call(encodeReq(changed));
+    const again = await client.call(encodeReq(changed));
+    expect(again.equals(first)).toBe(true);
+    expect(RunFunctionResponse.decode(again).meta?.tag).toBe('poll-5');
+  });
+
   it('exposes its figures as Prometheus text', () => {
     const text = prometheusText(cache.stats());
     expect(text).toMatch(/^function_response_cache_lookups_total\{result="hit"\} [1-9]/m);
@@ -188,7 +207,7 @@ describe('the server with the cache', () => {
 });
 
 describe('the cache bound', () => {
-  const entry = (n: number) => ({ bytes: Buffer.alloc(n), tag: '', bodyOffset: 0 });
+  const entry = (n: number) => ({ body: Buffer.alloc(n), tag: '', bodyOffset: 0 });
 
   it('evicts the least recently used first and never exceeds its bytes', () => {
     const cache = new ResponseCache(3 * 1200);
@@ -206,7 +225,7 @@ describe('the cache bound', () => {
   it('counts a response kept under two keys once', () => {
     const cache = new ResponseCache(10_000);
     const shared = entry(1000);
-    cache.set('exact', shared);
+    cache.set('exact', { ...shared, answerTag: 'a' });
     cache.set('normalised', shared);
     expect(cache.stats().bytes).toBe(1000 + 2 * 200);
     cache.set('exact', entry(10));

@@ -4,12 +4,14 @@
 // recently used evicted first; a Map keeps insertion order, so re-inserting on a hit is the LRU.
 
 export interface CachedResponse {
-  /** The whole encoded response, as first sent. */
-  bytes: Buffer;
+  /** The whole encoded response as first sent, deflated (server.ts); shared by the keys of one answer. */
+  body: Buffer;
   /** The request tag it answered (its meta.tag). */
   tag: string;
-  /** Where the response's meta field ends: the body after it is the same for any tag. */
+  /** Where the response's meta field ends: the rest is the same for any tag. */
   bodyOffset: number;
+  /** Under an exact key: the tag of the requests with those bytes (when it differs from `tag`). */
+  answerTag?: string;
 }
 
 export interface CacheStats {
@@ -51,20 +53,20 @@ export class ResponseCache {
     this.counts.misses++;
   }
 
-  /** One response may sit under two keys (exact and normalised): its bytes count once. */
-  private readonly refs = new WeakMap<CachedResponse, number>();
+  /** One body may sit under several keys (exact ones, the normalised one): its bytes count once. */
+  private readonly refs = new WeakMap<Buffer, number>();
 
   private ref(value: CachedResponse, delta: 1 | -1): void {
-    const n = (this.refs.get(value) ?? 0) + delta;
-    this.refs.set(value, n);
-    if (delta === 1 && n === 1) this.size += value.bytes.length;
-    if (delta === -1 && n === 0) this.size -= value.bytes.length;
+    const n = (this.refs.get(value.body) ?? 0) + delta;
+    this.refs.set(value.body, n);
+    if (delta === 1 && n === 1) this.size += value.body.length;
+    if (delta === -1 && n === 0) this.size -= value.body.length;
     this.size += delta * OVERHEAD_BYTES;
   }
 
   set(key: string, value: CachedResponse): void {
     // A response larger than the whole cache would evict everything and still not fit.
-    if (value.bytes.length + OVERHEAD_BYTES > this.maxBytes) return;
+    if (value.body.length + OVERHEAD_BYTES > this.maxBytes) return;
     const old = this.entries.get(key);
     if (old !== undefined) {
       this.entries.delete(key);

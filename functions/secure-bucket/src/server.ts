@@ -4,6 +4,7 @@
 // keeps gRPC's 4 MiB receive cap, exits 0 when it cannot bind and crashes without certs.
 
 import { readFileSync } from 'node:fs';
+import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import {
@@ -88,9 +89,9 @@ const CACHE_LOG_EVERY = 1000;
 
 /**
  * Request bytes to response bytes (or a message when the bytes are no RunFunctionRequest): the
- * cache by exact bytes, then by the normalised request, then the handler; a response the handler
- * produced is kept under both keys. A response protobuf cannot encode (a BigInt, a function in a
- * Struct) is answered with a Fatal result instead of a bare INTERNAL error.
+ * cache by exact bytes, then by the normalised request, then the handler. A response protobuf
+ * cannot encode (a BigInt, a function in a Struct) is answered with a Fatal result instead of a
+ * bare INTERNAL error.
  */
 function answerer(handle: RunFunctionHandler, logger: Logger, cache: ResponseCache | undefined): (bytes: Buffer) => Promise<Buffer | string> {
   let calls = 0;
@@ -102,7 +103,8 @@ function answerer(handle: RunFunctionHandler, logger: Logger, cache: ResponseCac
     const hit = cache?.get(exact);
     if (hit !== undefined) {
       logStats();
-      return hit.bytes;
+      // Equal bytes, equal tag: the one this entry was stored for.
+      return fromCache(hit, hit.answerTag ?? hit.tag);
     }
     let req: RunFunctionRequest;
     try {
@@ -119,10 +121,9 @@ function answerer(handle: RunFunctionHandler, logger: Logger, cache: ResponseCac
       normalised = normalisedKey(req);
       const near = cache.get(normalised, true);
       if (near !== undefined) {
-        const rsp = retagged(near, tag);
-        cache.set(exact, { bytes: rsp, tag, bodyOffset: rsp.length - (near.bytes.length - near.bodyOffset) });
+        cache.set(exact, { ...near, answerTag: tag });
         logStats();
-        return rsp;
+        return fromCache(near, tag);
       }
       cache.miss();
     }
@@ -134,16 +135,30 @@ function answerer(handle: RunFunctionHandler, logger: Logger, cache: ResponseCac
       logger.error('RunFunction response cannot be serialized', { tag, error: errorMessage(err) });
       return encodeResponse(fatalResponse({ tag }, `internal error in function-secure-bucket: its response cannot be serialized: ${errorMessage(err)}`));
     }
-    // A response from a failure of ours (a throw, not a Fatal the function chose) is not kept:
-    // the next poll tries again.
-    if (cache !== undefined && handled) {
-      const entry = { bytes: out, tag, bodyOffset: metaLength(out) };
-      cache.set(exact, entry);
+    // Kept: answers the function says last (meta.ttl beyond the SDK's 60 s: converged, core's own
+    // statement), not a failure of ours (a throw) that the next poll should try again. A first pass
+    // waits for provider values, and its next request differs anyway: caching it only costs.
+    if (cache !== undefined && handled && (rsp.meta?.ttl?.seconds ?? 0) > DEFAULT_TTL_SECONDS) {
+      // Deflated: steady-state answers are 20-50 KB and shrink four to six times, so the same bound
+      // holds that many more XRs (a cache smaller than the polled set hits nothing under LRU).
+      const entry = { body: deflateRawSync(out, { level: 1 }), tag, bodyOffset: metaLength(out) };
+      cache.set(exact, { ...entry, answerTag: tag });
       cache.set(normalised, entry);
     }
     logStats();
     return out;
   };
+}
+
+/** The SDK's default meta.ttl (to(req)). */
+const DEFAULT_TTL_SECONDS = 60;
+
+/** A cached answer for a request with `tag`: the stored response, with a new meta field when the tag differs. */
+function fromCache(entry: CachedResponse, tag: string): Buffer {
+  const full = inflateRawSync(entry.body);
+  if (entry.tag === tag) return full;
+  const meta = entry.bodyOffset === 0 ? undefined : RunFunctionResponse.decode(full.subarray(0, entry.bodyOffset)).meta;
+  return Buffer.concat([encodeResponseMeta({ tag, ttl: meta?.ttl }), full.subarray(entry.bodyOffset)]);
 }
 
 /** Bytes taken by the leading meta field (field 1, length-delimited) of an encoded response; 0 without one. */
@@ -159,13 +174,6 @@ function metaLength(rsp: Buffer): number {
     shift += 7;
   }
   return p + len;
-}
-
-/** The cached response with this request's tag: a new meta field (tag, the same ttl) before the same body. */
-function retagged(cached: CachedResponse, tag: string): Buffer {
-  if (cached.tag === tag) return cached.bytes;
-  const meta = cached.bodyOffset === 0 ? undefined : RunFunctionResponse.decode(cached.bytes.subarray(0, cached.bodyOffset)).meta;
-  return Buffer.concat([encodeResponseMeta({ tag, ttl: meta?.ttl }), cached.bytes.subarray(cached.bodyOffset)]);
 }
 
 /**
