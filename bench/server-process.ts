@@ -5,6 +5,10 @@ import { readFileSync } from 'node:fs';
 
 export interface ServerProcess {
   address: string;
+  /** host:port of its /metrics endpoint, when started with --metrics-address. */
+  metrics?: string;
+  /** CPU time (user + system) it has used so far, in ms, from /proc. */
+  cpuMs(): number;
   child: ChildProcess;
   /** Resident set size in bytes, from /proc. */
   rssBytes(): number;
@@ -40,9 +44,16 @@ export function startServerProcess(
       clearTimeout(timer);
       child.stdout!.off('data', onData);
       child.stdout!.resume();
+      const logged = JSON.parse(line) as { address: string; metrics?: string };
       resolve({
-        address: (JSON.parse(line) as { address: string }).address,
+        address: logged.address,
+        ...(logged.metrics ? { metrics: logged.metrics } : {}),
         child,
+        cpuMs: () => {
+          // Fields 14 and 15 of /proc/<pid>/stat (after the parenthesised name): utime, stime in clock ticks (100 Hz).
+          const fields = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+          return (Number(fields[11]) + Number(fields[12])) * 10;
+        },
         rssBytes: () => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1] ?? Number.NaN) * 1024,
         stop: (stopTimeoutMs = 15_000) => {
           child.kill('SIGTERM');

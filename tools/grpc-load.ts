@@ -134,3 +134,68 @@ export async function compareInterleaved(
   }
   return { a: mergeLoads(as), b: mergeLoads(bs) };
 }
+
+/** The addresses a headless Service answers with now; the client reads them only when grpc-js resolves again. */
+export interface ReplicaSet {
+  addresses: Array<{ host: string; port: number }>;
+}
+
+const replicaSets = new Map<string, ReplicaSet>();
+/** At most one resolution per window, as grpc-js's DNS resolver (grpc.dns_min_time_between_resolutions_ms). */
+const MIN_BETWEEN_RESOLUTIONS_MS = 200;
+
+class ReplicaSetResolver {
+  private last = 0;
+  private pending: NodeJS.Timeout | undefined;
+  private readonly set: ReplicaSet;
+  constructor(
+    target: { path: string },
+    private readonly listener: (endpoints: { ok: true; value: Array<{ addresses: Array<{ host: string; port: number }> }> }, attributes: object, serviceConfig: null, note: string) => boolean,
+  ) {
+    const set = replicaSets.get(target.path.replace(/^\//, ''));
+    if (!set) throw new Error(`no replica set ${target.path}`);
+    this.set = set;
+  }
+  updateResolution(): void {
+    if (this.pending) return;
+    const wait = Math.max(0, this.last + MIN_BETWEEN_RESOLUTIONS_MS - Date.now());
+    this.pending = setTimeout(() => {
+      this.pending = undefined;
+      this.last = Date.now();
+      this.listener({ ok: true, value: this.set.addresses.map((a) => ({ addresses: [a] })) }, {}, null, '');
+    }, wait);
+  }
+  destroy(): void {
+    clearTimeout(this.pending);
+  }
+  static getDefaultAuthority(): string {
+    return 'function-secure-bucket';
+  }
+}
+grpc.experimental.registerResolver('replica-set', ReplicaSetResolver as unknown as Parameters<typeof grpc.experimental.registerResolver>[1]);
+
+/**
+ * A client as Crossplane dials a function: one channel over every address the Service resolves to,
+ * round-robin, resolving again only when grpc-js asks (a connection ended or failed).
+ */
+export function roundRobinClient(name: string, set: ReplicaSet): RawClient {
+  replicaSets.set(name, set);
+  const client = new grpc.Client(`replica-set:///${name}`, grpc.credentials.createInsecure(), {
+    ...messageLimits(),
+    'grpc.service_config': JSON.stringify({ loadBalancingConfig: [{ round_robin: {} }] }),
+    'grpc.use_local_subchannel_pool': 1,
+  });
+  return {
+    call: (payload, deadlineMs = 30_000) =>
+      new Promise((resolve, reject) => {
+        client.makeUnaryRequest(RUN_FUNCTION_PATH, identity, identity, payload, new grpc.Metadata(), { deadline: Date.now() + deadlineMs }, (err, rsp) => {
+          if (err) reject(err);
+          else resolve(rsp as Buffer);
+        });
+      }),
+    close: () => {
+      client.close();
+      replicaSets.delete(name);
+    },
+  };
+}

@@ -5,13 +5,14 @@ import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadAll } from 'js-yaml';
-import { RunFunctionRequest, Severity, type RunFunctionResponse } from '@crossplane-org/function-sdk-typescript';
+import { RunFunctionRequest, RunFunctionResponse, Severity } from '@crossplane-org/function-sdk-typescript';
 import { ENVIRONMENT_REQUIREMENT } from '../functions/secure-bucket/src/function.js';
 import { isObject, type Json } from '../functions/secure-bucket/src/core/index.js';
 import { asClaim, compositeForClaim, type Claim } from '../functions/secure-bucket/cli/control-plane/index.js';
-import { converge, requestFor as controlPlaneRequest, suppliedObjects, type Pass } from '../functions/secure-bucket/cli/control-plane/index.js';
+import { converge, renderClaim, requestFor as controlPlaneRequest, suppliedObjects, type Pass, type RenderOptions } from '../functions/secure-bucket/cli/control-plane/index.js';
+import { functionInputFrom, stepRequirementsFrom } from '../functions/secure-bucket/cli/composition.js';
 import { inProcessFunction } from '../functions/secure-bucket/cli/control-plane/index.js';
-import { GENERATED_NAMESPACES } from './claim-generator.js';
+import { generateClaims, GENERATED_NAMESPACES } from './claim-generator.js';
 
 /** The repo root, from bench/*.ts (ts-jest) or dist/bench/*.js (compiled). */
 export function repoRoot(): string {
@@ -66,4 +67,31 @@ export async function steadyStateRequest(tag: string, claim: Claim, environment:
 export async function exampleRequests(root = repoRoot()): Promise<Array<{ name: string; request: RunFunctionRequest }>> {
   const environment = exampleEnvironment(root);
   return Promise.all(exampleClaims(root).map(async (claim) => ({ name: claim.metadata.name, request: await steadyStateRequest(claim.metadata.name, claim, environment) })));
+}
+
+/** The platform's bucket-name prefix: fixed names in generated claims start with it. */
+export function prefixOf(environment: Record<string, unknown>): string {
+  return String((environment['data'] as Record<string, unknown>)['bucketNamePrefix']);
+}
+
+/** The batch: distinct generated claims, rendered as Crossplane calls the step (its input, its declared EnvironmentConfig). */
+export function batchWorkload(root: string, count: number, seed = 7): { claims: Claim[]; opts: RenderOptions } {
+  const environment = exampleEnvironment(root);
+  const region = String((environment['data'] as Record<string, unknown>)['region']);
+  const claims = generateClaims(count, { region, bucketNamePrefix: prefixOf(environment), seed });
+  const composition = path.join(root, 'compositions/composition.yaml');
+  const input = functionInputFrom(composition);
+  return { claims, opts: { clusterObjects: [environment], requiredResources: stepRequirementsFrom(composition), ...(input ? { input } : {}) } };
+}
+
+/**
+ * The batch's first-call requests as bytes (what renderClaim sends: recorded by a client that
+ * answers nothing, so the loop stops after one call).
+ */
+export async function batchPayloads(root: string, count: number, seed = 7): Promise<Buffer[]> {
+  const { claims, opts } = batchWorkload(root, count, seed);
+  const payloads: Buffer[] = [];
+  const recorder = { runFunction: async (req: RunFunctionRequest) => (payloads.push(Buffer.from(RunFunctionRequest.encode(req).finish())), RunFunctionResponse.fromPartial({})), close: () => {} };
+  for (const claim of claims) await renderClaim(recorder, claim, opts);
+  return payloads;
 }

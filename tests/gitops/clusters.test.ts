@@ -149,7 +149,7 @@ describe.each(clusters.map((c) => [c]))('cluster %s: its values agree with each 
   });
 
   it('the provider pods assume exactly the role the bucket policies never lock out', () => {
-    const runtime = applied.find(({ object }) => object.kind === 'DeploymentRuntimeConfig')?.object as K8sObject;
+    const runtime = applied.find(({ object }) => object.kind === 'DeploymentRuntimeConfig' && object.metadata.name === 'provider-aws-irsa')?.object as K8sObject;
     const annotations = (runtime['spec'] as { serviceAccountTemplate: { metadata: { annotations?: Record<string, string> } } }).serviceAccountTemplate.metadata.annotations;
     expect(annotations?.['eks.amazonaws.com/role-arn']).toBe(env.access.providerRoleArn);
   });

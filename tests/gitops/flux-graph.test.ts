@@ -9,7 +9,7 @@ import { schemasDir } from '../lib/repo.js';
 import { type FluxStage, type K8sObject, clusterNames, fluxSpec, groupOf, isFluxKustomization, reconcileCluster, stageId, tenantNames } from '../lib/kustomize.js';
 
 /** API groups the cluster serves before Flux applies anything (Kubernetes itself, or Flux's bootstrap). */
-const SERVED_BEFORE_FLUX = new Set(['', 'apps', 'rbac.authorization.k8s.io', 'networking.k8s.io', 'admissionregistration.k8s.io']);
+const SERVED_BEFORE_FLUX = new Set(['', 'apps', 'policy', 'rbac.authorization.k8s.io', 'networking.k8s.io', 'admissionregistration.k8s.io']);
 const INSTALLED_BY_BOOTSTRAP = new Set(['source.toolkit.fluxcd.io', 'kustomize.toolkit.fluxcd.io', 'helm.toolkit.fluxcd.io']);
 /** Installed by the cluster's Istio, outside this repo (the README's prerequisites). */
 const INSTALLED_OUTSIDE_REPO = new Set(['networking.istio.io', 'security.istio.io']);

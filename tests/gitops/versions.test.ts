@@ -91,8 +91,24 @@ describe.each(clusterNames().map((c) => [c]))('cluster %s: versions', (cluster) 
     for (const provider of providers) expect((provider['spec'] as { runtimeConfigRef?: { name: string } }).runtimeConfigRef?.name).toBe('provider-aws-irsa');
     const config = objects.find((o) => o.kind === 'ProviderConfig' && o.metadata.name === 'default') as K8sObject;
     expect(config['spec']).toEqual({ credentials: { source: 'IRSA' } });
-    const runtime = objects.find((o) => o.kind === 'DeploymentRuntimeConfig') as K8sObject;
+    const runtime = objects.find((o) => o.kind === 'DeploymentRuntimeConfig' && o.metadata.name === 'provider-aws-irsa') as K8sObject;
     expect((runtime['spec'] as { serviceAccountTemplate: { metadata: { name: string } } }).serviceAccountTemplate.metadata.name).toBe('provider-aws');
+  });
+
+  it('function-secure-bucket runs two replicas spread across nodes, with a PodDisruptionBudget (issue 24)', () => {
+    const fn = objects.find((o) => o.kind === 'Function' && o.metadata.name === 'function-secure-bucket') as K8sObject;
+    expect((fn['spec'] as { runtimeConfigRef?: { name: string } }).runtimeConfigRef?.name).toBe('function-secure-bucket');
+    const runtime = objects.find((o) => o.kind === 'DeploymentRuntimeConfig' && o.metadata.name === 'function-secure-bucket') as K8sObject;
+    type Spread = { topologyKey: string; whenUnsatisfiable: string; labelSelector: { matchLabels: Record<string, string> } };
+    const spec = (runtime['spec'] as { deploymentTemplate: { spec: { replicas: number; template: { spec: { topologySpreadConstraints: Spread[]; containers: Array<{ name: string; args: string[] }> } } } } }).deploymentTemplate.spec;
+    expect(spec.replicas).toBeGreaterThanOrEqual(2);
+    const byNode = spec.template.spec.topologySpreadConstraints.find((c) => c.topologyKey === 'kubernetes.io/hostname');
+    // Crossplane labels the function's pods pkg.crossplane.io/function=<Function name> (runtime.go podSelectors).
+    expect(byNode).toMatchObject({ whenUnsatisfiable: 'DoNotSchedule', labelSelector: { matchLabels: { 'pkg.crossplane.io/function': 'function-secure-bucket' } } });
+    expect(spec.template.spec.containers.find((c) => c.name === 'package-runtime')?.args).toEqual(['--metrics-address', '0.0.0.0:8080']);
+    const pdb = objects.find((o) => o.kind === 'PodDisruptionBudget' && o.metadata.name === 'function-secure-bucket') as K8sObject;
+    expect(pdb.metadata.namespace).toBe('crossplane-system');
+    expect(pdb['spec']).toEqual({ minAvailable: 1, selector: { matchLabels: { 'pkg.crossplane.io/function': 'function-secure-bucket' } } });
   });
 
   describe('ManagedResourceActivationPolicy', () => {

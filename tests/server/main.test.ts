@@ -35,6 +35,9 @@ describe('parseMainArgs', () => {
       insecure: false,
       debug: false,
       maxMessageBytes: 64 * 1024 * 1024,
+      cacheBytes: 32 * 1024 * 1024,
+      metricsAddress: undefined,
+      maxConnectionAgeMs: 120_000,
       help: false,
     });
     expect(DEFAULT_ADDRESS).toBe('0.0.0.0:9443');

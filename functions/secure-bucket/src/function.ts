@@ -31,6 +31,9 @@ function fatalResponse(rsp: RunFunctionResponse, message: string, reason: string
   return rsp;
 }
 
+/** meta.ttl of a converged answer: ten polls. */
+export const CONVERGED_TTL_SECONDS = 600;
+
 const K8S_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
 /** The Composition's step input is not validated by the apiserver: check the name before asking for it. */
@@ -166,6 +169,13 @@ export function runFunctionSync(req: RunFunctionRequest): RunFunctionResponse {
       ready: desired.composite?.ready ?? 0,
     };
     const pending = out.status.pendingValues ?? [];
+    // The answer is a pure function of the request and Crossplane's tag is a hash of the request,
+    // so a converged answer may be reused for as long as Crossplane's response cache likes: longer
+    // than its poll (about 60 s), or the cached entry expires just before the next poll asks.
+    // While provider values are pending, the SDK's 60 s: with realtime compositions the pipeline's
+    // TTL is also when the XR is requeued.
+    // (Restating the EnvironmentConfig requirement is steady state; a take-over lookup is not.)
+    if (pending.length === 0 && Object.keys(out.otherRequestQueries ?? {}).length === 0 && rsp.meta) rsp.meta.ttl = { seconds: CONVERGED_TTL_SECONDS, nanos: 0 };
     rsp.conditions.push({
       type: 'SecureBucketComplete',
       status: pending.length === 0 ? Status.STATUS_CONDITION_TRUE : Status.STATUS_CONDITION_FALSE,

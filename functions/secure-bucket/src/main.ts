@@ -4,12 +4,14 @@
 // program (node dist/functions/secure-bucket/src/main.js, the image's ENTRYPOINT).
 
 import { realpathSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import * as grpc from '@grpc/grpc-js';
 import { createLogger, errorMessage, type Logger } from './logger.js';
 import {
   boundAddress,
+  CONNECTION_LIMITS,
   createFunctionServer,
   DEFAULT_MAX_MESSAGE_BYTES,
   DEFAULT_SHUTDOWN_GRACE_MS,
@@ -19,6 +21,7 @@ import {
   shutdownGracefully,
   type RunFunctionHandler,
 } from './server.js';
+import { DEFAULT_CACHE_BYTES, prometheusText, ResponseCache } from './response-cache.js';
 
 export const DEFAULT_ADDRESS = '0.0.0.0:9443';
 
@@ -31,6 +34,12 @@ export interface MainConfig {
   insecure: boolean;
   debug: boolean;
   maxMessageBytes: number;
+  /** Response cache bound; 0 turns the cache off. */
+  cacheBytes: number;
+  /** host:port of the Prometheus /metrics endpoint; undefined: none. */
+  metricsAddress: string | undefined;
+  /** Connections end after this age (then a grace period), so clients resolve the replicas again. */
+  maxConnectionAgeMs: number;
   help: boolean;
 }
 
@@ -44,6 +53,10 @@ Crossplane composition function for secure S3 buckets (gRPC RunFunction).
   --insecure                   plaintext, no client authentication: local render only
   --debug                      debug logs (metadata only, never request bodies)
   --max-message-bytes <n>      largest request/response (default ${DEFAULT_MAX_MESSAGE_BYTES})
+  --cache-bytes <n>            bound of the response cache, 0 turns it off (default ${DEFAULT_CACHE_BYTES})
+  --metrics-address <host:port> serve the cache's figures as Prometheus text on /metrics (default: none)
+  --max-connection-age-ms <n>  end each connection after this long, so clients re-resolve the replicas
+                               (default ${CONNECTION_LIMITS['grpc.max_connection_age_ms']})
   -h, --help                   this text
 `;
 
@@ -65,6 +78,9 @@ export function parseMainArgs(argv: string[], env: NodeJS.ProcessEnv = process.e
         insecure: { type: 'boolean' },
         debug: { type: 'boolean' },
         'max-message-bytes': { type: 'string' },
+        'cache-bytes': { type: 'string' },
+        'metrics-address': { type: 'string' },
+        'max-connection-age-ms': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -81,6 +97,9 @@ export function parseMainArgs(argv: string[], env: NodeJS.ProcessEnv = process.e
     insecure,
     debug: values.debug ?? false,
     maxMessageBytes: parseMessageBytes(values['max-message-bytes']),
+    cacheBytes: parseCacheBytes(values['cache-bytes']),
+    metricsAddress: values['metrics-address'],
+    maxConnectionAgeMs: parseAge(values['max-connection-age-ms']),
     help: values.help ?? false,
   };
 }
@@ -95,6 +114,33 @@ function parseMessageBytes(raw: string | undefined): number {
   return n;
 }
 
+function parseAge(raw: string | undefined): number {
+  const fallback = Number(CONNECTION_LIMITS['grpc.max_connection_age_ms']);
+  if (raw === undefined) return fallback;
+  if (!/^\d+$/.test(raw) || Number(raw) < 100 || !Number.isSafeInteger(Number(raw))) throw new UsageError(`--max-connection-age-ms must be an integer >= 100, got "${raw}"`);
+  return Number(raw);
+}
+
+function parseCacheBytes(raw: string | undefined): number {
+  if (raw === undefined) return DEFAULT_CACHE_BYTES;
+  if (!/^\d+$/.test(raw) || !Number.isSafeInteger(Number(raw))) throw new UsageError(`--cache-bytes must be a non-negative integer, got "${raw}"`);
+  return Number(raw);
+}
+
+/** GET /metrics on host:port: the response cache's figures; resolves once listening. */
+function serveMetrics(address: string, cache: ResponseCache): Promise<Server> {
+  const m = /^(.*):(\d+)$/.exec(address);
+  if (!m) return Promise.reject(new Error(`--metrics-address must be host:port, got "${address}"`));
+  const server = createServer((req, res) => {
+    if (req.url !== '/metrics') return void res.writeHead(404).end();
+    res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(prometheusText(cache.stats()));
+  });
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(Number(m[2]), m[1]!.replace(/^\[|\]$/g, ''), () => resolve(server));
+  });
+}
+
 export interface RunMainOptions {
   env?: NodeJS.ProcessEnv;
   /** Where SIGTERM/SIGINT come from: the process, or a test's EventEmitter. */
@@ -103,6 +149,8 @@ export interface RunMainOptions {
   /** Help text and usage errors go here (stderr by default). */
   writeErr?: (text: string) => void;
   shutdownGraceMs?: number;
+  /** Extra gRPC server options (tests shorten the connection age). */
+  channelOptions?: grpc.ChannelOptions;
   /** Called once the server accepts calls; tests use it to learn the port. */
   onListening?: (address: string) => void;
 }
@@ -122,9 +170,15 @@ export async function runMain(argv: string[], handle: RunFunctionHandler, opts: 
     return EXIT.ok;
   }
   const logger = opts.logger ?? createLogger(config.debug ? 'debug' : 'info');
-  const server = createFunctionServer({ handle, logger, maxMessageBytes: config.maxMessageBytes });
+  const cache = config.cacheBytes > 0 ? new ResponseCache(config.cacheBytes) : undefined;
+  const server = createFunctionServer({ handle, logger, maxMessageBytes: config.maxMessageBytes, ...(cache ? { cache } : {}), channelOptions: { 'grpc.max_connection_age_ms': config.maxConnectionAgeMs, ...opts.channelOptions } });
   let address: string;
+  let metrics: Server | undefined;
   try {
+    if (config.metricsAddress !== undefined) {
+      if (cache === undefined) throw new Error('--metrics-address serves the response cache figures: it needs --cache-bytes > 0');
+      metrics = await serveMetrics(config.metricsAddress, cache);
+    }
     const credentials =
       config.tlsCertsDir === undefined
         ? grpc.ServerCredentials.createInsecure()
@@ -133,19 +187,24 @@ export async function runMain(argv: string[], handle: RunFunctionHandler, opts: 
   } catch (err) {
     logger.error('function-secure-bucket cannot start', { error: errorMessage(err) });
     server.forceShutdown();
+    metrics?.close();
     return EXIT.failure;
   }
+  const metricsAt = metrics?.address();
   logger.info('function-secure-bucket listening', {
     address,
+    ...(metricsAt && typeof metricsAt === 'object' ? { metrics: `${metricsAt.address}:${metricsAt.port}` } : {}),
     tls: config.insecure ? 'insecure' : 'mutual',
     maxMessageBytes: config.maxMessageBytes,
+    cacheBytes: config.cacheBytes,
   });
   opts.onListening?.(address);
 
   const signal = await nextSignal(opts.signals ?? process);
   logger.info('shutting down', { signal, graceMs: opts.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS });
   const how = await shutdownGracefully(server, opts.shutdownGraceMs);
-  logger.info('stopped', { how });
+  metrics?.close();
+  logger.info('stopped', { how, ...(cache ? cache.stats() : {}) });
   return EXIT.ok;
 }
 
