@@ -1,7 +1,7 @@
 // The pure core: (XR, platform environment, observed resources) -> desired resources + status.
 // No I/O, no SDK types: the gRPC adapter and the tests call this the same way.
 import { accessPointResourceName, accessPointResources } from './access-points.js';
-import { OBSERVE_ONLY, observeBeforeManage, type Adoption } from './adoption.js';
+import { observeBeforeManage, observeOnly, type Adoption } from './adoption.js';
 import { alarmResources, emailSubscriptionState } from './alarms.js';
 import { auditResources } from './audit.js';
 import { bucketResources } from './bucket.js';
@@ -144,7 +144,7 @@ function predecessorsLeft(composite: Json, found: Json[] | undefined): string[] 
 function holdTakeOver(resources: Record<string, ManagedResource>, adoption: Adoption): void {
   for (const [name, resource] of Object.entries(resources)) {
     if (adoption.held.includes(name) && !adoption.managed.includes(name)) {
-      resource.spec['managementPolicies'] = OBSERVE_ONLY;
+      observeOnly(resource);
       if (!adoption.observing.includes(name)) adoption.observing.push(name);
     } else if (!adoption.managed.includes(name)) delete resources[name];
   }
