@@ -157,12 +157,26 @@ function rolesCarryTheBoundaryTheProviderRequires(s: Subject): string[] {
     .map(([name]) => `${name} would be refused by the provider role policy (no platform boundary)`);
 }
 
+/** Every rendered key carries the tag the provider role's key management is conditioned on. */
+function keysCarryTheTagTheProviderRequires(s: Subject): string[] {
+  const manage = providerRolePolicyDocument(s.env).Statement.find((x) => x.Sid === 'ManagePlatformKeys');
+  const required = Object.entries(manage?.Condition?.StringEquals ?? {});
+  if (required.length !== 1 || !required[0]![0].startsWith('aws:ResourceTag/')) return ['the provider role policy does not condition key management on a resource tag'];
+  const [key, value] = required[0]!;
+  const tag = key.slice('aws:ResourceTag/'.length);
+  return Object.entries(s.resources)
+    .filter(([, r]) => r['kind'] === 'Key')
+    .filter(([name]) => ((fp(s.resources, name)['tags'] ?? {}) as Json)[tag] !== value)
+    .map(([name]) => `${name} would be out of the provider's reach (no ${tag} tag)`);
+}
+
 const CHECKS: Record<string, (s: Subject) => string[]> = {
   'Platform.1': replicaPinnedToAccount,
   'Platform.2': changeAlertsReachPlatform,
   'Platform.3': replicaWatchedInItsRegion,
   'Platform.4': providerListsOnlyViaEndpoint,
   'Platform.5': rolesCarryTheBoundaryTheProviderRequires,
+  'Platform.6': keysCarryTheTagTheProviderRequires,
   'S3.2': (s) => [...publicAccessBlocked(s), ...allowsOutsideAccount(s)],
   'S3.3': (s) => [...publicAccessBlocked(s), ...allowsOutsideAccount(s)],
   'S3.5': denyInsecureTransport,

@@ -12,6 +12,8 @@ export const ALLOWED_OPERATORS = new Set([
   'ArnNotEquals',
   'ArnNotLike',
   'Bool',
+  // For multi-valued keys (aws:TagKeys) only.
+  'ForAnyValue:StringEquals',
   'Null',
   'NumericLessThan',
   'StringEquals',

@@ -7,7 +7,7 @@
 import type { RenderContext } from './context.js';
 import { isObject, shown } from './fields.js';
 import { CLAIM_API, TAKE_OVER_ANNOTATION } from './api.js';
-import { CLUSTER_TAG, INSTALLATION_TAG, installationOf, OWNER_API_TAG, OWNER_NAME_TAG, OWNER_NAMESPACE_TAG } from './naming.js';
+import { CLUSTER_TAG, clusterArn, INSTALLATION_REGION_TAG, INSTALLATION_TAG, installationOf, OWNER_API_TAG, OWNER_NAME_TAG, OWNER_NAMESPACE_TAG } from './naming.js';
 import { ClaimError, PlatformError, type ManagedResource, type ObservedResource } from './types.js';
 
 export const OBSERVE_ONLY = ['Observe'];
@@ -22,6 +22,11 @@ export function externalNameOf(resource: unknown): string | undefined {
   const annotations = isObject(metadata['annotations']) ? metadata['annotations'] : {};
   const name = annotations[EXTERNAL_NAME];
   return typeof name === 'string' && name !== '' ? name : undefined;
+}
+
+function forProviderOf(resource: ManagedResource): Record<string, unknown> {
+  const forProvider = resource.spec['forProvider'];
+  return isObject(forProvider) ? forProvider : {};
 }
 
 function managementPolicies(resource: unknown): unknown {
@@ -75,8 +80,18 @@ function tagsOf(atProvider: Record<string, unknown>): Record<string, unknown> | 
   return isObject(tags) ? tags : undefined;
 }
 
-/** Kinds that carry the platform's ownership tags; the rest (a bucket's configurations) follow their bucket. */
-const TAGGED_KINDS = new Set(['Bucket', 'Key']);
+/**
+ * Kinds that carry the platform's ownership tags; the rest (a bucket's configurations) follow their
+ * bucket. Roles are deleted with their request, yet AWS holds them under a name that does not derive
+ * from the bucket (cluster, namespace, claim, consumer): any installation of the account may render
+ * it (a same-named cluster in another region does), so they are observed first and taken over only on
+ * their tags, like buckets. Names derived from the bucket's (KMS alias, alarms, EventBridge rules,
+ * bucket configurations) are composed only once the bucket is proven this request's; bucket names
+ * are global, so no other installation renders them without being refused on the bucket first.
+ */
+const TAGGED_KINDS = new Set(['Bucket', 'Key', 'Role']);
+/** Tagged kinds deleted with their request that AWS holds under a name the render chooses. */
+const NAME_BOUND_KINDS = new Set(['Role']);
 
 /**
  * The installation that tagged a resource: the installation tag, else (tagged before it existed) the
@@ -86,19 +101,54 @@ function installationTagged(tags: Record<string, unknown> | undefined): unknown 
   return tags?.[INSTALLATION_TAG] ?? tags?.[CLUSTER_TAG];
 }
 
-/** Another installation of this account (a second cluster) made it: its namespace tags say nothing about ours. */
-function otherInstallation(ctx: RenderContext, tags: Record<string, unknown> | undefined): boolean {
-  const held = installationTagged(tags);
-  return held !== undefined && held !== installationOf(ctx.env);
+/** How an error names an installation: its id (or cluster name) and, when known, its home region. */
+function installationShown(installation: unknown, region: unknown): string {
+  return region === undefined ? shown(installation) : `${shown(installation)} in ${shown(region)}`;
+}
+
+/**
+ * What AWS holds, tagged before the region tag existed, says it is another installation's anyway: a
+ * role whose trust names another cluster's OIDC provider or EKS cluster (a same-named cluster of
+ * another region), or a resource AWS reports in another region than this render puts it.
+ */
+function heldElsewhere(ctx: RenderContext, resource: ManagedResource, atProvider: Record<string, unknown>): boolean {
+  const region = atProvider['region'];
+  const desired = forProviderOf(resource)['region'];
+  if (typeof region === 'string' && typeof desired === 'string' && region !== desired) return true;
+  if (resource.kind !== 'Role') return false;
+  const trust = atProvider['assumeRolePolicy'];
+  const text = typeof trust === 'string' ? trust : JSON.stringify(trust ?? '');
+  // A service role (replication): no cluster in its trust, nothing to tell.
+  if (!/:oidc-provider\/|:eks:/.test(text)) return false;
+  const { env } = ctx;
+  // Quoted: cluster/staging is not cluster/staging-b.
+  const ours = [clusterArn(env)];
+  if (env.identity.oidcIssuer !== undefined) ours.push(`arn:${env.partition}:iam::${env.accountId}:oidc-provider/${env.identity.oidcIssuer}`);
+  return !ours.some((arn) => text.includes(`${arn}"`) || text.includes(`${arn}\\"`));
+}
+
+/**
+ * Another installation of this account (a second cluster, or a same-named cluster of another
+ * region) made it: its namespace tags say nothing about ours. `atProvider` is what AWS reports when
+ * the resource is not ours yet: then a resource tagged before the region tag existed is judged by
+ * what it holds too.
+ */
+function otherInstallation(ctx: RenderContext, tags: Record<string, unknown> | undefined, held?: { resource: ManagedResource; atProvider: Record<string, unknown> }): boolean {
+  const installation = installationTagged(tags);
+  if (installation === undefined) return false;
+  if (installation !== installationOf(ctx.env)) return true;
+  const region = tags?.[INSTALLATION_REGION_TAG];
+  if (region !== undefined) return region !== ctx.env.region;
+  return held !== undefined && heldElsewhere(ctx, held.resource, held.atProvider);
 }
 
 /**
  * This installation, this request's namespace, and its name or none (a resource the platform
  * handed over by namespace).
  */
-function taggedForThisRequest(ctx: RenderContext, tags: Record<string, unknown> | undefined): boolean {
+function taggedForThisRequest(ctx: RenderContext, tags: Record<string, unknown> | undefined, held?: { resource: ManagedResource; atProvider: Record<string, unknown> }): boolean {
   const claim = tags?.[OWNER_NAME_TAG];
-  return !otherInstallation(ctx, tags) && tags?.[OWNER_NAMESPACE_TAG] === ctx.identity.claimNamespace && (claim === undefined || claim === ctx.identity.claimName);
+  return !otherInstallation(ctx, tags, held) && tags?.[OWNER_NAMESPACE_TAG] === ctx.identity.claimNamespace && (claim === undefined || claim === ctx.identity.claimName);
 }
 
 /** Kinds AWS holds under a name a render chooses but that carry no tags: adopted only when they serve this request's bucket. */
@@ -140,13 +190,15 @@ function guardOwnership(ctx: RenderContext, name: string, resource: ManagedResou
   const owner = tags?.[OWNER_NAMESPACE_TAG];
   const claim = tags?.[OWNER_NAME_TAG];
   const what = heldName(name, resource);
-  if (taggedForThisRequest(ctx, tags)) return guardApi(ctx, what, tags);
-  if (otherInstallation(ctx, tags)) {
-    // Same account, another cluster (or installation): its names may equal ours when neither set an id.
+  const held = { resource, atProvider };
+  if (taggedForThisRequest(ctx, tags, held)) return guardApi(ctx, what, tags);
+  if (otherInstallation(ctx, tags, held)) {
+    // Same account, another cluster (or installation, or a same-named cluster of another region): its names may equal ours when neither set an id.
+    const region = tags?.[INSTALLATION_REGION_TAG] ?? (typeof atProvider['region'] === 'string' ? atProvider['region'] : undefined) ?? 'another region';
     const Refused = ctx.spec.naming.strategy === 'Fixed' ? ClaimError : PlatformError;
     throw new Refused(
       ctx.spec.naming.strategy === 'Fixed' ? 'spec.naming.name' : 'EnvironmentConfig data.installationId',
-      `${what} already exists in AWS and belongs to installation ${shown(installationTagged(tags))} (namespace ${shown(owner)}), not to this one (${installationOf(ctx.env)}): the platform never takes over another installation's resources; nothing was changed`,
+      `${what} already exists in AWS and belongs to installation ${installationShown(installationTagged(tags), region)} (namespace ${shown(owner)}), not to this one (${installationShown(installationOf(ctx.env), ctx.env.region)}): the platform never takes over another installation's resources; nothing was changed`,
       ctx.spec.naming.strategy === 'Fixed'
         ? 'choose another fixed name, or use strategy Generated'
         : 'the platform team gives each installation (cluster) of this account its own data.installationId (docs/environment.md); only one may leave it unset',
@@ -227,6 +279,28 @@ function guardManaged(ctx: RenderContext, name: string, resource: ManagedResourc
   );
 }
 
+/** An observer: never writes, and never deletes what it looks at when its request goes (a role held by another installation). */
+export function observeOnly(resource: ManagedResource): void {
+  resource.spec['managementPolicies'] = OBSERVE_ONLY;
+  resource.spec['deletionPolicy'] = 'Orphan';
+}
+
+/**
+ * A Pod Identity association binding a role still being observed waits for the role's verdict: it
+ * would bind this cluster's ServiceAccount to another installation's role.
+ */
+function dropDependents(resources: Record<string, ManagedResource>, observing: string[]): void {
+  const roles = observing.flatMap((name) => {
+    const r = resources[name];
+    const external = r?.kind === 'Role' ? externalNameOf(r) : undefined;
+    return external === undefined ? [] : [`/${external}`];
+  });
+  for (const [name, r] of Object.entries(resources)) {
+    const roleArn = forProviderOf(r)['roleArn'];
+    if (r.kind === 'PodIdentityAssociation' && typeof roleArn === 'string' && roles.some((n) => roleArn.endsWith(n))) delete resources[name];
+  }
+}
+
 export interface Adoption {
   /** Composed resources not yet taken over: still Observe-only. */
   observing: string[];
@@ -249,8 +323,8 @@ export interface Adoption {
  * is not proven yet. All of them are taken over in the same pass.
  */
 export function observeBeforeManage(ctx: RenderContext, resources: Record<string, ManagedResource>): Adoption {
-  // Access points are deleted with their request, yet AWS may hold one under our name: observed first too.
-  const adoptable = Object.entries(resources).filter(([, r]) => r.spec['deletionPolicy'] === 'Orphan' || BUCKET_BOUND_KINDS.has(r.kind));
+  // Access points and roles are deleted with their request, yet AWS may hold one under our name: observed first too.
+  const adoptable = Object.entries(resources).filter(([, r]) => r.spec['deletionPolicy'] === 'Orphan' || BUCKET_BOUND_KINDS.has(r.kind) || NAME_BOUND_KINDS.has(r.kind));
   const observing: string[] = [];
   const managedNow: string[] = [];
   let awaitingOtherRequest = false;
@@ -273,13 +347,12 @@ export function observeBeforeManage(ctx: RenderContext, resources: Record<string
   const base = { bucketManaged, awaitingOtherRequest, takingOver: takingOver && !bucketManaged, held, managed: managedNow };
   if (observing.length === 0) return { observing, ...base };
   const heldSet = new Set(held);
+  // Once the bucket is managed only the newcomers wait (all taken over in one pass); what is already managed stays managed.
+  const waiting = bucketManaged ? new Set(held.filter((name) => !managedNow.includes(name))) : heldSet;
   for (const [name, resource] of Object.entries(resources)) {
-    if (heldSet.has(name)) resource.spec['managementPolicies'] = OBSERVE_ONLY;
-    else if (!bucketManaged) delete resources[name];
+    if (waiting.has(name)) observeOnly(resource);
+    else if (!bucketManaged && !heldSet.has(name)) delete resources[name];
   }
-  if (bucketManaged) {
-    // Only the newcomers wait; what is already managed stays managed.
-    for (const [name, resource] of adoptable) if (isManaged(ctx.observed, name, externalNameOf(resource))) delete resource.spec['managementPolicies'];
-  }
+  if (bucketManaged) dropDependents(resources, observing);
   return { observing: bucketManaged ? observing : held, ...base };
 }

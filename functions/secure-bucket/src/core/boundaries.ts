@@ -12,6 +12,7 @@ import { awsManagedReadBuckets } from './network.js';
 import { policy, renderPolicy, type PolicyDocument } from './policy.js';
 import { REPLICATION_ACTIONS } from './replication.js';
 import { PlatformError, type ManagedResource, type PlatformEnvironment } from './types.js';
+import { MANAGED_BY, MANAGED_BY_TAG } from './naming.js';
 
 const unique = (xs: string[]): string[] => [...new Set(xs)].sort();
 
@@ -137,6 +138,15 @@ export const BOUNDARY_CHANGES = ['iam:CreatePolicyVersion', 'iam:DeletePolicy', 
 /** What the provider may never do to a role: take its boundary off, or attach a managed policy (the function renders inline policies only). */
 export const NEVER_ON_ROLES = ['iam:AttachRolePolicy', 'iam:DeleteRolePermissionsBoundary', 'iam:DetachRolePolicy'];
 
+/** What the provider reads of any key of the account: observing a key a bucket names, to adopt or refuse it. */
+export const KEY_READS = ['kms:DescribeKey', 'kms:GetKeyPolicy', 'kms:GetKeyRotationStatus', 'kms:ListResourceTags'];
+/** What the provider does to a key (and, with the alias, its alias): only to keys tagged managed-by the platform. */
+export const KEY_MANAGEMENT = ['kms:CreateAlias', 'kms:DeleteAlias', 'kms:EnableKeyRotation', 'kms:PutKeyPolicy', 'kms:ScheduleKeyDeletion', 'kms:TagResource', 'kms:UntagResource', 'kms:UpdateKeyDescription'];
+/** Never the provider's, on any key: only the root and named key admins disable a key or its rotation (invariant 11). */
+export const NEVER_ON_KEYS = ['kms:DisableKey', 'kms:DisableKeyRotation'];
+/** Key management the provider never needs, denied on every key not the platform's whatever else its role holds. */
+const OTHER_KEY_MANAGEMENT = ['kms:CancelKeyDeletion', 'kms:CreateGrant', 'kms:DeleteImportedKeyMaterial', 'kms:EnableKey', 'kms:ImportKeyMaterial', 'kms:ReplicateKey', 'kms:RevokeGrant', 'kms:UpdateAlias', 'kms:UpdatePrimaryRegion'];
+
 /**
  * The IAM policy of the provider's own role (clusters/<cluster>/platform/provider-role-policy.json,
  * written by `make platform-iam`): it creates roles only with the platform's boundary, changes only
@@ -152,6 +162,8 @@ export function providerRolePolicyDocument(env: PlatformEnvironment): PolicyDocu
   const withBoundary = { StringEquals: { 'iam:PermissionsBoundary': boundary } };
   const buckets = `arn:${p}:s3:::${env.bucketNamePrefix}-*`;
   const inThisAccount = { StringEquals: { 'aws:ResourceAccount': env.accountId } };
+  const keys = `arn:${p}:kms:*:${env.accountId}:key/*`;
+  const platformKey = { StringEquals: { [`aws:ResourceTag/${MANAGED_BY_TAG}`]: MANAGED_BY } };
   return policy([
     { Sid: 'CreateRolesWithPlatformBoundary', Effect: 'Allow', Action: ['iam:CreateRole', 'iam:PutRolePermissionsBoundary'], Resource: roles, Condition: withBoundary },
     { Sid: 'ChangeBoundedRolesOnly', Effect: 'Allow', Action: BOUNDED_ROLE_CHANGES, Resource: roles, Condition: withBoundary },
@@ -182,12 +194,23 @@ export function providerRolePolicyDocument(env: PlatformEnvironment): PolicyDocu
     // Configuration of the platform's buckets, in this account; bucket policies deny it their data.
     { Sid: 'ConfigurePlatformBuckets', Effect: 'Allow', Action: 's3:*', Resource: buckets, Condition: inThisAccount },
     { Sid: 'ConfigureAccessPoints', Effect: 'Allow', Action: 's3:*', Resource: `arn:${p}:s3:*:${env.accountId}:accesspoint/*` },
-    {
-      Sid: 'ManageBucketKeys',
-      Effect: 'Allow',
-      Action: ['kms:CreateAlias', 'kms:CreateKey', 'kms:DeleteAlias', 'kms:DescribeKey', 'kms:EnableKeyRotation', 'kms:GetKeyPolicy', 'kms:GetKeyRotationStatus', 'kms:ListAliases', 'kms:ListResourceTags', 'kms:PutKeyPolicy', 'kms:ScheduleKeyDeletion', 'kms:TagResource', 'kms:UntagResource', 'kms:UpdateKeyDescription'],
-      Resource: '*',
-    },
+    // KMS: the provider manages only keys the platform tagged (managed-by), creates keys only with that
+    // tag, and never moves the tag: a key of the account outside the platform is read, never changed.
+    { Sid: 'ReadKeys', Effect: 'Allow', Action: KEY_READS, Resource: keys },
+    { Sid: 'ListAliases', Effect: 'Allow', Action: 'kms:ListAliases', Resource: '*' },
+    // CreateKey with tags is authorized for kms:TagResource too, on '*' (the key does not exist yet);
+    // on an existing key DenyKeyManagementOutsidePlatform still decides.
+    { Sid: 'CreatePlatformTaggedKeys', Effect: 'Allow', Action: ['kms:CreateKey', 'kms:TagResource'], Resource: '*', Condition: { StringEquals: { [`aws:RequestTag/${MANAGED_BY_TAG}`]: MANAGED_BY } } },
+    { Sid: 'ManagePlatformKeys', Effect: 'Allow', Action: KEY_MANAGEMENT, Resource: keys, Condition: platformKey },
+    // CreateAlias and DeleteAlias are authorized on the alias too: only the platform's alias names.
+    { Sid: 'PlatformAliases', Effect: 'Allow', Action: ['kms:CreateAlias', 'kms:DeleteAlias'], Resource: `arn:${p}:kms:*:${env.accountId}:alias/secure-bucket/*` },
+    // Explicit, so no other policy on the provider's role can widen them.
+    { Sid: 'DenyKeyManagementOutsidePlatform', Effect: 'Deny', Action: [...KEY_MANAGEMENT, ...NEVER_ON_KEYS, ...OTHER_KEY_MANAGEMENT], Resource: `arn:${p}:kms:*:*:key/*`, Condition: { StringNotEquals: { [`aws:ResourceTag/${MANAGED_BY_TAG}`]: MANAGED_BY } } },
+    { Sid: 'DenyCreatingUntaggedKeys', Effect: 'Deny', Action: 'kms:CreateKey', Resource: '*', Condition: { StringNotEquals: { [`aws:RequestTag/${MANAGED_BY_TAG}`]: MANAGED_BY } } },
+    // Untagging it, or tagging it with another value, releases a platform key; only the root and named key admins disable one.
+    { Sid: 'DenyMovingThePlatformTag', Effect: 'Deny', Action: 'kms:UntagResource', Resource: '*', Condition: { 'ForAnyValue:StringEquals': { 'aws:TagKeys': [MANAGED_BY_TAG] } } },
+    { Sid: 'DenyRevaluingThePlatformTag', Effect: 'Deny', Action: 'kms:TagResource', Resource: '*', Condition: { 'ForAnyValue:StringEquals': { 'aws:TagKeys': [MANAGED_BY_TAG] }, StringNotEquals: { [`aws:RequestTag/${MANAGED_BY_TAG}`]: MANAGED_BY } } },
+    { Sid: 'DenyDisablingKeys', Effect: 'Deny', Action: NEVER_ON_KEYS, Resource: '*' },
     {
       Sid: 'AlarmsAlertsEndpointsPodIdentity',
       Effect: 'Allow',

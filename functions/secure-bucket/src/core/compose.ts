@@ -2,7 +2,7 @@
 // No I/O, no SDK types: the gRPC adapter and the tests call this the same way.
 import { settingWarnings } from './warnings.js';
 import { accessPointResourceName, accessPointResources } from './access-points.js';
-import { OBSERVE_ONLY, observeBeforeManage, type Adoption } from './adoption.js';
+import { observeBeforeManage, observeOnly, type Adoption } from './adoption.js';
 import { alarmResources, changeAlertsFor, emailSubscriptionResources, emailSubscriptionState } from './alarms.js';
 import { accessLoggingFor, auditResources } from './audit.js';
 import { bucketResourcesFor } from './bucket.js';
@@ -173,7 +173,7 @@ function predecessorsLeft(composite: Json, found: Json[] | undefined): string[] 
 function holdTakeOver(resources: Record<string, ManagedResource>, adoption: Adoption): void {
   for (const [name, resource] of Object.entries(resources)) {
     if (adoption.held.includes(name) && !adoption.managed.includes(name)) {
-      resource.spec['managementPolicies'] = OBSERVE_ONLY;
+      observeOnly(resource);
       if (!adoption.observing.includes(name)) adoption.observing.push(name);
     } else if (!adoption.managed.includes(name)) delete resources[name];
   }

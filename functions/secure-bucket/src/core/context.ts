@@ -7,8 +7,11 @@ import {
   bucketName,
   CLUSTER_TAG,
   consumerRoleName,
+  INSTALLATION_REGION_TAG,
   INSTALLATION_TAG,
   installationOf,
+  MANAGED_BY,
+  MANAGED_BY_TAG,
   OWNER_API_TAG,
   ownerLabels,
   roleArn,
@@ -72,7 +75,8 @@ export function buildContext(
       [OWNER_API_TAG]: identity.api,
       [CLUSTER_TAG]: env.clusterName,
       [INSTALLATION_TAG]: installationOf(env),
-      'platform.example.org/managed-by': 'function-secure-bucket',
+      [INSTALLATION_REGION_TAG]: env.region,
+      [MANAGED_BY_TAG]: MANAGED_BY,
     },
   };
   const keyArn = observedString(observed, KMS_KEY, 'arn');

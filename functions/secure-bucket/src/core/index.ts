@@ -15,7 +15,7 @@ export { readEnvironment } from './environment.js';
 export { arrayAt, integerAt, isObject, objectAt, requiredString } from './fields.js';
 export type { Json } from './fields.js';
 export { NONCURRENT_VERSION_DEFAULT_DAYS } from './lifecycle.js';
-export { accessPointArn, accessPointName, accountRootArn, bucketName, CLUSTER_TAG, consumerRoleArn, INSTALLATION_TAG, installationOf, OWNER_API_TAG, ownerLabels, shortHash } from './naming.js';
+export { accessPointArn, accessPointName, accountRootArn, bucketName, CLUSTER_TAG, consumerRoleArn, INSTALLATION_REGION_TAG, INSTALLATION_TAG, installationOf, MANAGED_BY, MANAGED_BY_TAG, OWNER_API_TAG, ownerLabels, shortHash } from './naming.js';
 export { awsManagedReadBuckets, endpointPolicy } from './network.js';
 export { governanceBypassStatement } from './object-lock.js';
 export { REPLICA_PARTS } from './owned-bucket.js';

@@ -143,6 +143,15 @@ export const OWNER_API_TAG = 'platform.example.org/requested-through';
 /** The installation (installationOf) that made a resource; before the tag existed, the cluster tag said it. */
 export const INSTALLATION_TAG = 'platform.example.org/installation';
 export const CLUSTER_TAG = 'platform.example.org/cluster';
+/**
+ * The installation's home region (its cluster's): EKS cluster names are unique per region, not per
+ * account, so without an installationId two same-named clusters share the installation tag. With
+ * this tag adoption tells them apart; absent on what was tagged before it existed.
+ */
+export const INSTALLATION_REGION_TAG = 'platform.example.org/installation-region';
+/** The tag the provider role's KMS permissions are conditioned on: only keys carrying it are the platform's. */
+export const MANAGED_BY_TAG = 'platform.example.org/managed-by';
+export const MANAGED_BY = 'function-secure-bucket';
 
 /** Labels the core puts on every composed resource, so selectors and audits can find them. */
 export function ownerLabels(identity: ClaimIdentity): Record<string, string> {

@@ -14,7 +14,9 @@ export type ConditionOperator =
   | 'ArnEquals'
   | 'ArnLike'
   | 'ArnNotLike'
-  | 'ArnNotEquals';
+  | 'ArnNotEquals'
+  // aws:TagKeys is multi-valued: only a set operator reads it right.
+  | 'ForAnyValue:StringEquals';
 
 /** Operator -> condition key -> values. Several operators in one block are ANDed. */
 export type Conditions = Partial<Record<ConditionOperator, Record<string, string | string[]>>>;
