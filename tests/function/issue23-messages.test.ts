@@ -2,9 +2,9 @@
 // version is told to quote it, and the documented-valid lifecycle (expiry inside GLACIER's
 // minimum stay) renders, with the billed shortfall as a warning.
 import { describe, expect, it } from '@jest/globals';
-import { renderClaim } from '../../functions/secure-bucket/cli/control-plane/converge.js';
+import { renderClaim } from '../../functions/secure-bucket/cli/control-plane/index.js';
 import { environmentConfig, exampleClaim, inProcessClient, withSpec, type Json } from '../lib/function-fixtures.js';
-import type { Claim } from '../../functions/secure-bucket/cli/control-plane/composite.js';
+import type { Claim } from '../../functions/secure-bucket/cli/control-plane/index.js';
 
 async function warningsOf(claim: Claim, env: Json = environmentConfig()): Promise<{ fatal?: string; warnings: string[] }> {
   const out = await renderClaim(inProcessClient, claim, { clusterObjects: [env] });

@@ -153,7 +153,7 @@ describe('finding 2: installations sharing one AWS account', () => {
     untouched(legacy, existsSync(saved) ? readState(saved) : legacy);
     // The first cluster's own request (re-created over them) still takes its roles over.
     const own = render(['--converge', '--account-state', start, SALES]);
-    expect(own.stderr).toBe('');
+    expect(own.stderr).not.toMatch(/^(error|warning):/m);
     expect(own.status).toBe(0);
   });
 
