@@ -15,5 +15,10 @@ for (const { request } of await exampleRequests()) {
 
 process.exit(
   // No response cache: the baseline is a precomputed answer behind the full decode/encode path.
-  await runMain([...process.argv.slice(2), '--cache-bytes', '0'], async (req) => responses.get(req.meta?.tag ?? '') ?? fatalResponse({ tag: req.meta?.tag ?? '', desired: req.desired }, `echo: no precomputed response for tag '${req.meta?.tag ?? ''}'`)),
+  await runMain(
+    [...process.argv.slice(2), '--cache-bytes', '0'],
+    async (req) =>
+      responses.get(req.meta?.tag ?? '') ??
+      fatalResponse({ tag: req.meta?.tag ?? '', desired: req.desired }, `echo: no precomputed response for tag '${req.meta?.tag ?? ''}'`),
+  ),
 );

@@ -6,4 +6,6 @@ import { RunFunctionResponse } from '@crossplane-org/function-sdk-typescript';
 import { runMain } from '../functions/secure-bucket/src/main.js';
 
 // No response cache: the floor is what every call costs before any function work.
-process.exit(await runMain([...process.argv.slice(2), '--cache-bytes', '0'], async (req) => RunFunctionResponse.fromPartial({ meta: { tag: req.meta?.tag ?? '' } })));
+process.exit(
+  await runMain([...process.argv.slice(2), '--cache-bytes', '0'], async (req) => RunFunctionResponse.fromPartial({ meta: { tag: req.meta?.tag ?? '' } })),
+);

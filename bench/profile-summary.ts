@@ -29,7 +29,9 @@ export function summariseProfile(file: string | { nodes: ProfileNode[] }, top = 
     'by area:',
     ...sorted(byArea).map(([k, n]) => `  ${pct(n)}  ${k}`),
     `top ${top} functions by self time:`,
-    ...sorted(byFunction).slice(0, top).map(([k, n]) => `  ${pct(n)}  ${k}`),
+    ...sorted(byFunction)
+      .slice(0, top)
+      .map(([k, n]) => `  ${pct(n)}  ${k}`),
   ].join('\n');
 }
 
@@ -43,4 +45,3 @@ function areaOf(url: string, fn: string): string {
   if (url.startsWith('node:')) return 'node internals';
   return url === '' ? 'native/builtins' : 'other';
 }
-

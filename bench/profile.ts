@@ -12,7 +12,9 @@ import { exampleRequests, repoRoot } from '../tools/workload.js';
 import { summariseProfile } from './profile-summary.js';
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { echo: { type: 'boolean', default: false }, seconds: { type: 'string', default: '8' }, out: { type: 'string', default: 'bench/profiles' } } });
+  const { values } = parseArgs({
+    options: { echo: { type: 'boolean', default: false }, seconds: { type: 'string', default: '8' }, out: { type: 'string', default: 'bench/profiles' } },
+  });
   const root = repoRoot();
   const outDir = path.resolve(values.out);
   mkdirSync(outDir, { recursive: true });
@@ -23,7 +25,9 @@ async function main(): Promise<void> {
   const client = rawClient(server.address);
   try {
     const r = await runLoad(client, payloads, { concurrency: 32, durationMs: Number(values.seconds) * 1000, warmupRequests: 200 });
-    process.stderr.write(`${values.echo ? 'echo' : 'ours'}: ${Math.round(r.perSecond)} req/s, p50 ${r.p50Ms.toFixed(2)} ms, p99 ${r.p99Ms.toFixed(2)} ms, ${r.errors} errors\n`);
+    process.stderr.write(
+      `${values.echo ? 'echo' : 'ours'}: ${Math.round(r.perSecond)} req/s, p50 ${r.p50Ms.toFixed(2)} ms, p99 ${r.p99Ms.toFixed(2)} ms, ${r.errors} errors\n`,
+    );
   } finally {
     client.close();
     await server.stop();

@@ -13,7 +13,17 @@ import { compareInterleaved, rawClient, roundRobinClient, runLoad, type LoadResu
 import { startServerProcess, type ServerProcess } from './server-process.js';
 import { measureSynth } from './synth.js';
 import { formatTable, type Row } from './table.js';
-import { batchPayloads, batchWorkload, exampleEnvironment, exampleRequests, fatalOf, prefixOf, repoRoot, requestFor, steadyStateRequest } from '../tools/workload.js';
+import {
+  batchPayloads,
+  batchWorkload,
+  exampleEnvironment,
+  exampleRequests,
+  fatalOf,
+  prefixOf,
+  repoRoot,
+  requestFor,
+  steadyStateRequest,
+} from '../tools/workload.js';
 import { runFunctionSync } from '../functions/secure-bucket/src/function.js';
 import { encodeResponse } from '../functions/secure-bucket/src/wire.js';
 
@@ -24,7 +34,16 @@ const ECHO_JS = path.join(root, 'dist/bench/echo-server.js');
 const EMPTY_JS = path.join(root, 'dist/bench/empty-server.js');
 const MiB = 1024 * 1024;
 
-const TARGETS = { ratioAt32: 0.8, batchSeconds: 10, rssMiB: 150, rssGrowth: 0.1, coldStartMs: 500, ratioToFloor: 2.0, steadyStateRatio: 0.8, replicasServing: 3 };
+const TARGETS = {
+  ratioAt32: 0.8,
+  batchSeconds: 10,
+  rssMiB: 150,
+  rssGrowth: 0.1,
+  coldStartMs: 500,
+  ratioToFloor: 2.0,
+  steadyStateRatio: 0.8,
+  replicasServing: 3,
+};
 /** Crossplane polls every XR about once a minute. */
 const FLEET = { xrs: 10_000, pollsPerMinute: 1 };
 const SIZES = quick
@@ -62,7 +81,12 @@ async function throughput(ours: ServerProcess, echo: ServerProcess): Promise<Thr
       const expected = Buffer.from(RunFunctionResponse.encode(await runFunction(request)).finish());
       for (const concurrency of [1, 32]) {
         log(`${name} at concurrency ${concurrency}`);
-        const { a: o, b: e } = await compareInterleaved(oursClient, echoClient, [payload], { concurrency, durationMs: SIZES.windowMs, warmupRequests: 200, rounds: 6 });
+        const { a: o, b: e } = await compareInterleaved(oursClient, echoClient, [payload], {
+          concurrency,
+          durationMs: SIZES.windowMs,
+          warmupRequests: 200,
+          rounds: 6,
+        });
         checkRendered(`ours ${name}`, o.sample, expected);
         checkRendered(`echo ${name}`, e.sample, expected);
         out.push({ claim: name, concurrency, ours: o, echo: e, ratio: o.perSecond / e.perSecond });
@@ -137,7 +161,15 @@ async function rawBatch(script: string): Promise<{ seconds: number; errors: numb
 async function scrape(metrics: string | undefined): Promise<Record<string, number>> {
   if (metrics === undefined) throw new Error('server started without --metrics-address');
   const text = await (await fetch(`http://${metrics}/metrics`)).text();
-  return Object.fromEntries(text.split('\n').filter((l) => l !== '' && !l.startsWith('#')).map((l) => { const i = l.lastIndexOf(' '); return [l.slice(0, i), Number(l.slice(i + 1))]; }));
+  return Object.fromEntries(
+    text
+      .split('\n')
+      .filter((l) => l !== '' && !l.startsWith('#'))
+      .map((l) => {
+        const i = l.lastIndexOf(' ');
+        return [l.slice(0, i), Number(l.slice(i + 1))];
+      }),
+  );
 }
 const lookups = (m: Record<string, number>): number =>
   ['hit', 'normalised_hit', 'miss'].reduce((n, r) => n + (m[`function_response_cache_lookups_total{result="${r}"}`] ?? 0), 0);
@@ -162,7 +194,10 @@ async function steadyState(): Promise<SteadyState> {
   const environment = exampleEnvironment(root);
   const region = String((environment['data'] as Record<string, unknown>)['region']);
   const claims = generateClaims(SIZES.steadyXrs, { region, bucketNamePrefix: prefixOf(environment), seed: 13 });
-  const requests = [...(await exampleRequests(root)).map((e) => e.request), ...(await Promise.all(claims.map((c, i) => steadyStateRequest(`steady-${i}`, c, environment))))];
+  const requests = [
+    ...(await exampleRequests(root)).map((e) => e.request),
+    ...(await Promise.all(claims.map((c, i) => steadyStateRequest(`steady-${i}`, c, environment)))),
+  ];
   const payloads = requests.map(encodeRequest);
   const ours = await startServerProcess(MAIN_JS, ['--insecure', '--address', '127.0.0.1:0', '--metrics-address', '127.0.0.1:0']);
   const empty = await startServerProcess(EMPTY_JS);
@@ -171,9 +206,15 @@ async function steadyState(): Promise<SteadyState> {
   try {
     // The first poll of every XR fills the cache; the figures are about the polls after it.
     await runLoad(oursClient, payloads, { concurrency: 32, durationMs: 600_000, maxRequests: payloads.length });
-    const { a: o, b: e } = await compareInterleaved(oursClient, emptyClient, payloads, { concurrency: 32, durationMs: SIZES.windowMs * 2, warmupRequests: 200, rounds: 6 });
+    const { a: o, b: e } = await compareInterleaved(oursClient, emptyClient, payloads, {
+      concurrency: 32,
+      durationMs: SIZES.windowMs * 2,
+      warmupRequests: 200,
+      rounds: 6,
+    });
     const expected = encodeResponse(runFunctionSync(RunFunctionRequest.decode(payloads[0]!)));
-    if (o.sample === undefined || !(await oursClient.call(payloads[0]!)).equals(expected)) throw new Error('steady state: a cached answer differs from the function\'s own');
+    if (o.sample === undefined || !(await oursClient.call(payloads[0]!)).equals(expected))
+      throw new Error("steady state: a cached answer differs from the function's own");
     const cpuOf = async (server: ServerProcess, client: RawClient): Promise<number> => {
       const c0 = server.cpuMs();
       const r = await runLoad(client, payloads, { concurrency: 32, durationMs: SIZES.windowMs });
@@ -183,7 +224,16 @@ async function steadyState(): Promise<SteadyState> {
     const emptyCpuMsPerCall = await cpuOf(empty, emptyClient);
     const m = await scrape(ours.metrics);
     const hits = (m['function_response_cache_lookups_total{result="hit"}'] ?? 0) + (m['function_response_cache_lookups_total{result="normalised_hit"}'] ?? 0);
-    return { xrs: payloads.length, ours: o, empty: e, ratio: o.perSecond / e.perSecond, cpuMsPerCall, emptyCpuMsPerCall, hitRate: hits / lookups(m), cacheMiB: (m['function_response_cache_bytes'] ?? 0) / MiB };
+    return {
+      xrs: payloads.length,
+      ours: o,
+      empty: e,
+      ratio: o.perSecond / e.perSecond,
+      cpuMsPerCall,
+      emptyCpuMsPerCall,
+      hitRate: hits / lookups(m),
+      cacheMiB: (m['function_response_cache_bytes'] ?? 0) / MiB,
+    };
   } finally {
     oursClient.close();
     emptyClient.close();
@@ -282,13 +332,14 @@ async function main(): Promise<void> {
   log('the batch as raw calls: our server, then the empty handler (the transport floor)');
   const rawOurs = await rawBatch(MAIN_JS);
   const floor = await rawBatch(EMPTY_JS);
-  if (rawOurs.errors + rawOurs.rejected + floor.errors > 0) throw new Error(`raw batch: ${rawOurs.errors + floor.errors} failed calls, ${rawOurs.rejected} Fatal`);
+  if (rawOurs.errors + rawOurs.rejected + floor.errors > 0)
+    throw new Error(`raw batch: ${rawOurs.errors + floor.errors} failed calls, ${rawOurs.rejected} Fatal`);
   const ratioToFloor = rawOurs.seconds / floor.seconds;
   log('steady state: converged requests again, cache warm, against the empty handler');
   const steady = await steadyState();
   log('scale-out: a third replica behind a round-robin client');
   const scale = await scaleOut();
-  const fleetCores = (FLEET.xrs * FLEET.pollsPerMinute) / 60 * steady.cpuMsPerCall / 1000;
+  const fleetCores = (((FLEET.xrs * FLEET.pollsPerMinute) / 60) * steady.cpuMsPerCall) / 1000;
   log('memory');
   const rss = await memory();
   log('cold start');
@@ -310,21 +361,73 @@ async function main(): Promise<void> {
     });
   }
   rows.push(
-    { metric: `batch render, ${batch.claims} distinct claims`, value: `${round(batch.seconds, 2)} s, ${Math.round(batch.perSecond)} claims/s, ${round(batch.callsPerClaim, 2)} calls/claim, ${batch.failed} failed`, target: `< ${TARGETS.batchSeconds} s, 0 failed`, met: batch.seconds < TARGETS.batchSeconds && batch.claims >= 10_000 && batch.failed === 0 },
+    {
+      metric: `batch render, ${batch.claims} distinct claims`,
+      value: `${round(batch.seconds, 2)} s, ${Math.round(batch.perSecond)} claims/s, ${round(batch.callsPerClaim, 2)} calls/claim, ${batch.failed} failed`,
+      target: `< ${TARGETS.batchSeconds} s, 0 failed`,
+      met: batch.seconds < TARGETS.batchSeconds && batch.claims >= 10_000 && batch.failed === 0,
+    },
     { metric: `  same calls, pre-encoded, our server`, value: `${round(rawOurs.seconds, 2)} s (no client-side render work)`, target: '', met: undefined },
-    { metric: `  same calls, empty handler (floor)`, value: `${round(floor.seconds, 2)} s (transport alone: what no function can beat here)`, target: '', met: undefined },
+    {
+      metric: `  same calls, empty handler (floor)`,
+      value: `${round(floor.seconds, 2)} s (transport alone: what no function can beat here)`,
+      target: '',
+      met: undefined,
+    },
     { metric: `  raw / empty handler`, value: `${round(ratioToFloor, 2)}`, target: `<= ${TARGETS.ratioToFloor}`, met: ratioToFloor <= TARGETS.ratioToFloor },
-    { metric: `steady state, ${steady.xrs} XRs polled again`, value: `ours ${Math.round(steady.ours.perSecond)} req/s | empty ${Math.round(steady.empty.perSecond)} req/s | ours/empty ${round(steady.ratio, 2)} (hit rate ${round(steady.hitRate * 100)} %, cache ${round(steady.cacheMiB)} MiB)`, target: `>= ${TARGETS.steadyStateRatio}`, met: steady.ratio >= TARGETS.steadyStateRatio },
-    { metric: `  CPU per steady-state call`, value: `${round(steady.cpuMsPerCall, 3)} ms (empty handler ${round(steady.emptyCpuMsPerCall, 3)} ms)`, target: '', met: undefined },
-    { metric: `  ${FLEET.xrs} XRs, a poll a minute`, value: `${round(fleetCores, 3)} cores (${Math.round((FLEET.xrs * FLEET.pollsPerMinute) / 60)} calls/s)`, target: '', met: undefined },
-    { metric: `scale-out: replicas serving`, value: `${scale.replicasServing} of ${scale.replicas} (third added under load, connection age ${scale.connectionAgeMs} ms, ${scale.errors} failed calls)`, target: `${TARGETS.replicasServing}, 0 failed`, met: scale.replicasServing === TARGETS.replicasServing && scale.errors === 0 },
-    { metric: `RSS after ${SIZES.rssFirst} requests`, value: `${round(rss.afterFirstMiB)} MiB`, target: `< ${TARGETS.rssMiB} MiB`, met: rss.afterFirstMiB < TARGETS.rssMiB },
-    { metric: `RSS after ${SIZES.rssTotal} requests`, value: `${round(rss.afterTotalMiB)} MiB (growth ${round(rss.growth * 100)} %, ${rss.errors} errors)`, target: `< ${TARGETS.rssMiB} MiB, growth < ${TARGETS.rssGrowth * 100} %`, met: rss.afterTotalMiB < TARGETS.rssMiB && rss.growth < TARGETS.rssGrowth && rss.errors === 0 },
-    { metric: `cold start (median of ${cold.length})`, value: `${Math.round(coldMs)} ms (min ${Math.round(Math.min(...cold))}, max ${Math.round(Math.max(...cold))})`, target: `< ${TARGETS.coldStartMs} ms`, met: coldMs < TARGETS.coldStartMs },
-    { metric: `synth, ${synth.consumers} consumers`, value: `${round(synth.seconds, 2)} s (${synth.claims} claims, ${synth.files} files)`, target: '', met: undefined },
+    {
+      metric: `steady state, ${steady.xrs} XRs polled again`,
+      value: `ours ${Math.round(steady.ours.perSecond)} req/s | empty ${Math.round(steady.empty.perSecond)} req/s | ours/empty ${round(steady.ratio, 2)} (hit rate ${round(steady.hitRate * 100)} %, cache ${round(steady.cacheMiB)} MiB)`,
+      target: `>= ${TARGETS.steadyStateRatio}`,
+      met: steady.ratio >= TARGETS.steadyStateRatio,
+    },
+    {
+      metric: `  CPU per steady-state call`,
+      value: `${round(steady.cpuMsPerCall, 3)} ms (empty handler ${round(steady.emptyCpuMsPerCall, 3)} ms)`,
+      target: '',
+      met: undefined,
+    },
+    {
+      metric: `  ${FLEET.xrs} XRs, a poll a minute`,
+      value: `${round(fleetCores, 3)} cores (${Math.round((FLEET.xrs * FLEET.pollsPerMinute) / 60)} calls/s)`,
+      target: '',
+      met: undefined,
+    },
+    {
+      metric: `scale-out: replicas serving`,
+      value: `${scale.replicasServing} of ${scale.replicas} (third added under load, connection age ${scale.connectionAgeMs} ms, ${scale.errors} failed calls)`,
+      target: `${TARGETS.replicasServing}, 0 failed`,
+      met: scale.replicasServing === TARGETS.replicasServing && scale.errors === 0,
+    },
+    {
+      metric: `RSS after ${SIZES.rssFirst} requests`,
+      value: `${round(rss.afterFirstMiB)} MiB`,
+      target: `< ${TARGETS.rssMiB} MiB`,
+      met: rss.afterFirstMiB < TARGETS.rssMiB,
+    },
+    {
+      metric: `RSS after ${SIZES.rssTotal} requests`,
+      value: `${round(rss.afterTotalMiB)} MiB (growth ${round(rss.growth * 100)} %, ${rss.errors} errors)`,
+      target: `< ${TARGETS.rssMiB} MiB, growth < ${TARGETS.rssGrowth * 100} %`,
+      met: rss.afterTotalMiB < TARGETS.rssMiB && rss.growth < TARGETS.rssGrowth && rss.errors === 0,
+    },
+    {
+      metric: `cold start (median of ${cold.length})`,
+      value: `${Math.round(coldMs)} ms (min ${Math.round(Math.min(...cold))}, max ${Math.round(Math.max(...cold))})`,
+      target: `< ${TARGETS.coldStartMs} ms`,
+      met: coldMs < TARGETS.coldStartMs,
+    },
+    {
+      metric: `synth, ${synth.consumers} consumers`,
+      value: `${round(synth.seconds, 2)} s (${synth.claims} claims, ${synth.files} files)`,
+      target: '',
+      met: undefined,
+    },
   );
   const totalSeconds = (performance.now() - started) / 1000;
-  process.stdout.write(`${formatTable(rows)}\nheadline: ours/echo at concurrency 32 = ${round(worstRatio, 2)} (worst example claim); bench took ${Math.round(totalSeconds)} s${quick ? ' (--quick: reduced sizes)' : ''}\n`);
+  process.stdout.write(
+    `${formatTable(rows)}\nheadline: ours/echo at concurrency 32 = ${round(worstRatio, 2)} (worst example claim); bench took ${Math.round(totalSeconds)} s${quick ? ' (--quick: reduced sizes)' : ''}\n`,
+  );
 
   const results = {
     when: new Date().toISOString(),
@@ -334,8 +437,20 @@ async function main(): Promise<void> {
     throughput: runs.map((r) => ({
       claim: r.claim,
       concurrency: r.concurrency,
-      ours: { perSecond: round(r.ours.perSecond), p50Ms: round(r.ours.p50Ms, 3), p99Ms: round(r.ours.p99Ms, 3), requests: r.ours.requests, errors: r.ours.errors },
-      echo: { perSecond: round(r.echo.perSecond), p50Ms: round(r.echo.p50Ms, 3), p99Ms: round(r.echo.p99Ms, 3), requests: r.echo.requests, errors: r.echo.errors },
+      ours: {
+        perSecond: round(r.ours.perSecond),
+        p50Ms: round(r.ours.p50Ms, 3),
+        p99Ms: round(r.ours.p99Ms, 3),
+        requests: r.ours.requests,
+        errors: r.ours.errors,
+      },
+      echo: {
+        perSecond: round(r.echo.perSecond),
+        p50Ms: round(r.echo.p50Ms, 3),
+        p99Ms: round(r.echo.p99Ms, 3),
+        requests: r.echo.requests,
+        errors: r.echo.errors,
+      },
       ratio: round(r.ratio, 3),
     })),
     batchRender: {
@@ -352,8 +467,20 @@ async function main(): Promise<void> {
     },
     steadyState: {
       xrs: steady.xrs,
-      ours: { perSecond: round(steady.ours.perSecond), p50Ms: round(steady.ours.p50Ms, 3), p99Ms: round(steady.ours.p99Ms, 3), requests: steady.ours.requests, errors: steady.ours.errors },
-      emptyHandler: { perSecond: round(steady.empty.perSecond), p50Ms: round(steady.empty.p50Ms, 3), p99Ms: round(steady.empty.p99Ms, 3), requests: steady.empty.requests, errors: steady.empty.errors },
+      ours: {
+        perSecond: round(steady.ours.perSecond),
+        p50Ms: round(steady.ours.p50Ms, 3),
+        p99Ms: round(steady.ours.p99Ms, 3),
+        requests: steady.ours.requests,
+        errors: steady.ours.errors,
+      },
+      emptyHandler: {
+        perSecond: round(steady.empty.perSecond),
+        p50Ms: round(steady.empty.p50Ms, 3),
+        p99Ms: round(steady.empty.p99Ms, 3),
+        requests: steady.empty.requests,
+        errors: steady.empty.errors,
+      },
       ratio: round(steady.ratio, 3),
       cpuMsPerCall: round(steady.cpuMsPerCall, 4),
       emptyHandlerCpuMsPerCall: round(steady.emptyCpuMsPerCall, 4),
@@ -362,7 +489,14 @@ async function main(): Promise<void> {
       fleet: { xrs: FLEET.xrs, pollsPerMinute: FLEET.pollsPerMinute, cores: round(fleetCores, 4) },
     },
     scaleOut: { replicasServing: scale.replicasServing, replicas: scale.replicas, errors: scale.errors, connectionAgeMs: scale.connectionAgeMs },
-    rss: { afterRequests: SIZES.rssFirst, afterMiB: round(rss.afterFirstMiB), totalRequests: SIZES.rssTotal, totalMiB: round(rss.afterTotalMiB), growth: round(rss.growth, 4), errors: rss.errors },
+    rss: {
+      afterRequests: SIZES.rssFirst,
+      afterMiB: round(rss.afterFirstMiB),
+      totalRequests: SIZES.rssTotal,
+      totalMiB: round(rss.afterTotalMiB),
+      growth: round(rss.growth, 4),
+      errors: rss.errors,
+    },
     coldStartMs: { median: round(coldMs), all: cold.map((t) => round(t)) },
     synth,
     totalSeconds: round(totalSeconds),

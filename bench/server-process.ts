@@ -24,7 +24,10 @@ export function startServerProcess(
   timeoutMs = 15_000,
   nodeFlags: string[] = [],
 ): Promise<ServerProcess> {
-  const child = spawn(process.execPath, [...nodeFlags, script, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TLS_SERVER_CERTS_DIR: '' } });
+  const child = spawn(process.execPath, [...nodeFlags, script, ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, TLS_SERVER_CERTS_DIR: '' },
+  });
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   let output = '';
   let listening = false;
@@ -59,7 +62,9 @@ export function startServerProcess(
           child.kill('SIGTERM');
           return Promise.race([
             exited,
-            new Promise<never>((_, rej) => setTimeout(() => rej(new Error(`${script} still running ${stopTimeoutMs} ms after SIGTERM`)), stopTimeoutMs).unref()),
+            new Promise<never>((_, rej) =>
+              setTimeout(() => rej(new Error(`${script} still running ${stopTimeoutMs} ms after SIGTERM`)), stopTimeoutMs).unref(),
+            ),
           ]);
         },
       });

@@ -10,7 +10,9 @@ import { wireCodec } from '../functions/secure-bucket/src/wire.js';
 import { summariseProfile, type ProfileNode } from './profile-summary.js';
 import { batchPayloads, repoRoot } from '../tools/workload.js';
 
-const { values } = parseArgs({ options: { claims: { type: 'string', default: '2000' }, rounds: { type: 'string', default: '3' }, 'no-profile': { type: 'boolean', default: false } } });
+const { values } = parseArgs({
+  options: { claims: { type: 'string', default: '2000' }, rounds: { type: 'string', default: '3' }, 'no-profile': { type: 'boolean', default: false } },
+});
 const payloads = await batchPayloads(repoRoot(), Number(values.claims));
 
 type Stage = 'decode' | 'compose' | 'encode';
@@ -47,7 +49,9 @@ for (const [name, codec] of Object.entries(codecs)) {
   for (let i = 0; i < Number(values.rounds); i++) once(codec, times);
   const calls = payloads.length * Number(values.rounds);
   const per = (ms: number): string => `${((ms / calls) * 1000).toFixed(0)} µs`;
-  process.stdout.write(`${name}: decode ${per(times.decode)}, compose ${per(times.compose)}, encode ${per(times.encode)} per call (${calls} calls, ${payloads[0]!.length} request bytes)\n`);
+  process.stdout.write(
+    `${name}: decode ${per(times.decode)}, compose ${per(times.compose)}, encode ${per(times.encode)} per call (${calls} calls, ${payloads[0]!.length} request bytes)\n`,
+  );
 }
 
 if (!values['no-profile']) {

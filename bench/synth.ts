@@ -55,7 +55,10 @@ export function measureSynth(root: string, consumers = 1000): SynthResult {
     const claims = writeClaims(claimsDir, consumers);
     const before = countFiles(scratch);
     const t0 = performance.now();
-    execFileSync(process.execPath, [entry, '--root', scratch], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, SHARED_DIR: process.env.SHARED_DIR ?? path.resolve(root, '../shared') } });
+    execFileSync(process.execPath, [entry, '--root', scratch], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      env: { ...process.env, SHARED_DIR: process.env.SHARED_DIR ?? path.resolve(root, '../shared') },
+    });
     const seconds = (performance.now() - t0) / 1000;
     return { consumers, claims, files: countFiles(scratch) - before, seconds };
   } finally {

@@ -37,7 +37,9 @@ function podPeer(scope: Construct, id: string, peer: PodPeer): kplus.Pods {
 }
 
 function ipBlocks(scope: Construct, id: string, cidrs: string[]): kplus.NetworkPolicyIpBlock[] {
-  return cidrs.map((cidr, i) => (cidr.includes(':') ? kplus.NetworkPolicyIpBlock.ipv6(scope, `${id}${i}`, cidr) : kplus.NetworkPolicyIpBlock.ipv4(scope, `${id}${i}`, cidr)));
+  return cidrs.map((cidr, i) =>
+    cidr.includes(':') ? kplus.NetworkPolicyIpBlock.ipv6(scope, `${id}${i}`, cidr) : kplus.NetworkPolicyIpBlock.ipv4(scope, `${id}${i}`, cidr),
+  );
 }
 
 /** Egress: DNS, credentials, and S3 (direct on 443, or in the mesh only via istiod and the egress gateway). */
@@ -50,10 +52,15 @@ function networkPolicy(chart: Chart, model: ClaimModel, consumer: Consumer): voi
     ingress: { default: kplus.NetworkPolicyTrafficDefault.DENY },
     egress: { default: kplus.NetworkPolicyTrafficDefault.DENY },
   });
-  policy.addEgressRule(podPeer(chart, `${id}-dns`, network.dns), [kplus.NetworkPolicyPort.udp(network.dns.port), kplus.NetworkPolicyPort.tcp(network.dns.port)]);
+  policy.addEgressRule(podPeer(chart, `${id}-dns`, network.dns), [
+    kplus.NetworkPolicyPort.udp(network.dns.port),
+    kplus.NetworkPolicyPort.tcp(network.dns.port),
+  ]);
   const credentials = env.identity.mode === 'IRSA' ? { cidrs: network.stsEndpointCidrs, port: 443 } : network.podIdentityAgent;
   if (credentials.cidrs.length === 0) {
-    throw new Error(`${identity.claimNamespace}/${identity.claimName}: no credential endpoint addresses for ${env.identity.mode} (cdk8s/platform.yaml clusters.${env.clusterName}.stsEndpointCidrs)`);
+    throw new Error(
+      `${identity.claimNamespace}/${identity.claimName}: no credential endpoint addresses for ${env.identity.mode} (cdk8s/platform.yaml clusters.${env.clusterName}.stsEndpointCidrs)`,
+    );
   }
   for (const peer of ipBlocks(chart, `${id}-cred`, credentials.cidrs)) policy.addEgressRule(peer, [kplus.NetworkPolicyPort.tcp(credentials.port)]);
   if (inMesh(model)) {

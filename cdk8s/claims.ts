@@ -3,7 +3,20 @@
 // so both sides see the same request. Both name their namespace in metadata.namespace.
 import { readdirSync, readFileSync } from 'node:fs';
 export { CLAIM_KIND, PLATFORM_API_VERSION as CLAIM_API_VERSION } from '../functions/secure-bucket/src/core/index.js';
-import { type BucketSpec, CLAIM_API, CLAIM_KIND, NAMESPACED_XR_API, type ClaimIdentity, isObject, type Json, PLATFORM_API_VERSION as CLAIM_API_VERSION, type PlatformEnvironment, readEnvironment, readSpec, requiredString } from '../functions/secure-bucket/src/core/index.js';
+import {
+  type BucketSpec,
+  CLAIM_API,
+  CLAIM_KIND,
+  NAMESPACED_XR_API,
+  type ClaimIdentity,
+  isObject,
+  type Json,
+  PLATFORM_API_VERSION as CLAIM_API_VERSION,
+  type PlatformEnvironment,
+  readEnvironment,
+  readSpec,
+  requiredString,
+} from '../functions/secure-bucket/src/core/index.js';
 import path from 'node:path';
 import { loadAll } from 'js-yaml';
 import { EnvironmentResolver } from './environment-source.js';
@@ -43,7 +56,10 @@ function yamlFiles(dir: string): string[] {
 /** A claim, or a v2 XR (which is the tenant's request itself). */
 export function isClaim(doc: unknown): doc is Json {
   if (!isObject(doc)) return false;
-  return (doc['kind'] === CLAIM_KIND && doc['apiVersion'] === CLAIM_API_VERSION) || (doc['kind'] === NAMESPACED_XR_KIND && doc['apiVersion'] === NAMESPACED_XR_API_VERSION);
+  return (
+    (doc['kind'] === CLAIM_KIND && doc['apiVersion'] === CLAIM_API_VERSION) ||
+    (doc['kind'] === NAMESPACED_XR_KIND && doc['apiVersion'] === NAMESPACED_XR_API_VERSION)
+  );
 }
 
 /** Every claim document under the claim roots, in path order. */
@@ -52,7 +68,9 @@ export function findClaimDocuments(repoRoot: string): Array<{ file: string; doc:
   return files.flatMap((file) => {
     const text = readFileSync(file, 'utf8');
     if (!text.includes(NAMESPACED_XR_KIND)) return []; // a substring of CLAIM_KIND too
-    return loadAll(text).filter(isClaim).map((doc) => ({ file, doc }));
+    return loadAll(text)
+      .filter(isClaim)
+      .map((doc) => ({ file, doc }));
   });
 }
 
@@ -67,7 +85,9 @@ export function claimIdentity(doc: Json, where: string): ClaimIdentity {
     compositeName: '',
     api: doc['apiVersion'] === NAMESPACED_XR_API_VERSION ? NAMESPACED_XR_API : CLAIM_API,
     claimName: requiredString(metadata['name'], `${where}: metadata.name`),
-    claimNamespace: requiredString(metadata['namespace'], `${where}: metadata.namespace`, { hint: 'claims and v2 XSecureBuckets are namespaced: set metadata.namespace' }),
+    claimNamespace: requiredString(metadata['namespace'], `${where}: metadata.namespace`, {
+      hint: 'claims and v2 XSecureBuckets are namespaced: set metadata.namespace',
+    }),
   };
 }
 

@@ -46,7 +46,8 @@ function kustomizationDirs(dir: string): string[] {
 /** A folder's own files (not sub-folders) mention the EnvironmentConfig: it builds or patches it. */
 function mentionsEnvironment(dir: string): boolean {
   return readdirSync(dir, { withFileTypes: true }).some(
-    (e) => e.isFile() && /\.ya?ml$|^Kustomization$/.test(e.name) && /EnvironmentConfig|secure-bucket-platform/.test(readFileSync(path.join(dir, e.name), 'utf8')),
+    (e) =>
+      e.isFile() && /\.ya?ml$|^Kustomization$/.test(e.name) && /EnvironmentConfig|secure-bucket-platform/.test(readFileSync(path.join(dir, e.name), 'utf8')),
   );
 }
 
@@ -91,7 +92,10 @@ export class EnvironmentResolver {
     let source = this.cache.get(scope);
     if (!source) {
       const exampleFile = path.join(scope, 'environment.yaml');
-      source = path.basename(path.dirname(scope)) === 'clusters' || !existsSync(exampleFile) ? fromCluster(scope, this.repoRoot) : fromFile(exampleFile, this.repoRoot);
+      source =
+        path.basename(path.dirname(scope)) === 'clusters' || !existsSync(exampleFile)
+          ? fromCluster(scope, this.repoRoot)
+          : fromFile(exampleFile, this.repoRoot);
       this.cache.set(scope, source);
     }
     return source;

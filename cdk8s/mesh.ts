@@ -30,7 +30,12 @@ export function authorizationPolicy(chart: Chart, model: ClaimModel, consumer: C
   const callers = model.network.mesh.namespaces[model.identity.claimNamespace]?.callers[consumer.name] ?? [];
   const spec: Record<string, unknown> = { selector: { matchLabels: consumerPodLabels(model.identity, consumer) }, action: 'ALLOW' };
   if (callers.length > 0) spec['rules'] = [{ from: [{ source: { principals: callers } }] }];
-  new ApiObject(chart, `authz-${consumer.name}`, { apiVersion: SECURITY, kind: 'AuthorizationPolicy', metadata: { name: objectName(model.identity, consumer.name) }, spec });
+  new ApiObject(chart, `authz-${consumer.name}`, {
+    apiVersion: SECURITY,
+    kind: 'AuthorizationPolicy',
+    metadata: { name: objectName(model.identity, consumer.name) },
+    spec,
+  });
 }
 
 /**
@@ -42,7 +47,11 @@ export function authorizationPolicy(chart: Chart, model: ClaimModel, consumer: C
  */
 export class EgressGatewayRouteChart extends Chart {
   constructor(scope: Construct, id: string, model: ClaimModel) {
-    super(scope, id, { namespace: model.identity.claimNamespace, disableResourceNameHashes: true, labels: { ...generatedLabels(model.identity), [PLATFORM_OWNED_LABEL]: PLATFORM_OWNED } });
+    super(scope, id, {
+      namespace: model.identity.claimNamespace,
+      disableResourceNameHashes: true,
+      labels: { ...generatedLabels(model.identity), [PLATFORM_OWNED_LABEL]: PLATFORM_OWNED },
+    });
     const { identity, network } = model;
     const gateway = network.mesh.egressGateway;
     const hosts = s3Hosts(identity, model.spec, model.env);
@@ -118,7 +127,12 @@ export class EgressGatewayRouteChart extends Chart {
 export class NamespaceSidecarChart extends Chart {
   constructor(scope: Construct, id: string, namespace: string, labels: Record<string, string>) {
     super(scope, id, { namespace, disableResourceNameHashes: true, labels });
-    new ApiObject(this, 'sidecar', { apiVersion: NETWORKING, kind: 'Sidecar', metadata: { name: 'default' }, spec: { outboundTrafficPolicy: { mode: 'REGISTRY_ONLY' } } });
+    new ApiObject(this, 'sidecar', {
+      apiVersion: NETWORKING,
+      kind: 'Sidecar',
+      metadata: { name: 'default' },
+      spec: { outboundTrafficPolicy: { mode: 'REGISTRY_ONLY' } },
+    });
   }
 }
 
@@ -156,7 +170,12 @@ export class NamespaceMeshChart extends Chart {
     super(scope, id, { namespace, disableResourceNameHashes: true, labels });
     const first = models[0];
     if (!first) throw new Error(`NamespaceMeshChart ${namespace}: no claims`);
-    new ApiObject(this, 'peer-authentication', { apiVersion: SECURITY, kind: 'PeerAuthentication', metadata: { name: 'default' }, spec: { mtls: { mode: 'STRICT' } } });
+    new ApiObject(this, 'peer-authentication', {
+      apiVersion: SECURITY,
+      kind: 'PeerAuthentication',
+      metadata: { name: 'default' },
+      spec: { mtls: { mode: 'STRICT' } },
+    });
     const hosts = [...new Set(models.flatMap((m) => s3Hosts(m.identity, m.spec, m.env)))].sort();
     new ApiObject(this, 'egress-gateway-mtls', {
       apiVersion: NETWORKING,
@@ -199,7 +218,14 @@ export function stsEndpointPolicy(env: Pick<PlatformEnvironment, 'accountId' | '
         Action: ['sts:AssumeRoleWithWebIdentity', 'sts:AssumeRole', 'sts:TagSession'],
         Resource: `arn:${env.partition}:iam::${env.accountId}:role/*`,
       },
-      { Sid: 'CallerIdentityOfThisAccount', Effect: 'Allow', Principal: '*', Action: 'sts:GetCallerIdentity', Resource: '*', Condition: { StringEquals: { 'aws:PrincipalAccount': env.accountId } } },
+      {
+        Sid: 'CallerIdentityOfThisAccount',
+        Effect: 'Allow',
+        Principal: '*',
+        Action: 'sts:GetCallerIdentity',
+        Resource: '*',
+        Condition: { StringEquals: { 'aws:PrincipalAccount': env.accountId } },
+      },
     ],
   };
 }

@@ -102,7 +102,10 @@ function configData(file: string): Json {
 }
 
 /** Reads platform.yaml and s3-ranges.yaml (both in `dir`) for the cluster of `env`. */
-export function loadClusterNetwork(env: Pick<PlatformEnvironment, 'clusterName'>, dir: string = path.dirname(new URL(import.meta.url).pathname)): ClusterNetwork {
+export function loadClusterNetwork(
+  env: Pick<PlatformEnvironment, 'clusterName'>,
+  dir: string = path.dirname(new URL(import.meta.url).pathname),
+): ClusterNetwork {
   const platformDir = resolveSourceDir(dir);
   const doc = configData(path.join(platformDir, 'platform.yaml'));
   const ranges = configData(path.join(platformDir, 's3-ranges.yaml'));
@@ -126,7 +129,12 @@ export function readClusterNetwork(doc: Json, s3Ranges: Record<string, RegionRan
     stsEndpointCidrs: cidrs(cluster['stsEndpointCidrs'] ?? [], `clusters.${clusterName}.stsEndpointCidrs`),
     ...(cluster['stsEndpointId'] === undefined
       ? {}
-      : { stsEndpointId: requiredString(cluster['stsEndpointId'], `clusters.${clusterName}.stsEndpointId`, { pattern: /^vpce-[0-9a-f]{8,17}$/, hint: 'use the id of the STS interface endpoint, e.g. vpce-0123456789abcdef0' }) }),
+      : {
+          stsEndpointId: requiredString(cluster['stsEndpointId'], `clusters.${clusterName}.stsEndpointId`, {
+            pattern: /^vpce-[0-9a-f]{8,17}$/,
+            hint: 'use the id of the STS interface endpoint, e.g. vpce-0123456789abcdef0',
+          }),
+        }),
     s3Ranges,
     mesh: {
       istiod: podPeer(mesh['istiod'], 'mesh.istiod'),

@@ -1,6 +1,13 @@
 // The S3 host names a claim's consumers dial (virtual-hosted style and access points), built from
 // the same names the function gives the bucket and access points.
-import { accessPointName, bucketName, type BucketSpec, type ClaimIdentity, type PlatformEnvironment, shortHash } from '../functions/secure-bucket/src/core/index.js';
+import {
+  accessPointName,
+  bucketName,
+  type BucketSpec,
+  type ClaimIdentity,
+  type PlatformEnvironment,
+  shortHash,
+} from '../functions/secure-bucket/src/core/index.js';
 
 export function dnsSuffix(partition: string): string {
   return partition === 'aws-cn' ? 'amazonaws.com.cn' : 'amazonaws.com';

@@ -50,8 +50,13 @@ function ipv4Key(cidr: string): number {
 export function s3Prefixes(ipRanges: unknown, region: string): RegionRanges {
   if (typeof ipRanges !== 'object' || ipRanges === null) throw new Error('ip-ranges.json: not a JSON object');
   const doc = ipRanges as Record<string, unknown>;
-  const pick = (key: string, field: string, family: 4 | 6) =>
-    [...new Set(entries(doc, key).filter((e) => e['service'] === S3_SERVICE && e['region'] === region).map((e) => checkedCidr(e[field], family)))];
+  const pick = (key: string, field: string, family: 4 | 6) => [
+    ...new Set(
+      entries(doc, key)
+        .filter((e) => e['service'] === S3_SERVICE && e['region'] === region)
+        .map((e) => checkedCidr(e[field], family)),
+    ),
+  ];
   return {
     ipv4: pick('prefixes', 'ip_prefix', 4).sort((a, b) => ipv4Key(a) - ipv4Key(b)),
     ipv6: pick('ipv6_prefixes', 'ipv6_prefix', 6).sort(),

@@ -37,7 +37,10 @@ export interface SynthOptions {
 
 function render(objects: unknown[], header: string[]): string {
   const docs = objects.map((obj) => dump(obj, { lineWidth: -1, noRefs: true }));
-  return [`${MARKER} (${SYNTH_COMMAND}): do not edit, change the claim and regenerate.`, ...header.map((h) => `# ${h}`), ''].join('\n') + docs.map((d) => `---\n${d}`).join('');
+  return (
+    [`${MARKER} (${SYNTH_COMMAND}): do not edit, change the claim and regenerate.`, ...header.map((h) => `# ${h}`), ''].join('\n') +
+    docs.map((d) => `---\n${d}`).join('')
+  );
 }
 
 function rel(repoRoot: string, file: string): string {
@@ -150,11 +153,17 @@ export function planFiles(options: SynthOptions): GeneratedFile[] {
   for (const m of models) if (m.env.identity.mode === 'IRSA' && !scopes.has(m.claim.scope)) scopes.set(m.claim.scope, m);
   for (const [scope, m] of scopes) {
     const id = m.network.stsEndpointId;
-    if (id === undefined) throw new Error(`cdk8s/platform.yaml clusters.${m.env.clusterName}.stsEndpointId is missing: IRSA claims need the STS interface endpoint's id (vpce-...) for its endpoint policy`);
+    if (id === undefined)
+      throw new Error(
+        `cdk8s/platform.yaml clusters.${m.env.clusterName}.stsEndpointId is missing: IRSA claims need the STS interface endpoint's id (vpce-...) for its endpoint policy`,
+      );
     const chart = new StsEndpointChart(new App(), 'sts', m.env, id, { [MANAGED_BY_LABEL]: MANAGED_BY, [PLATFORM_OWNED_LABEL]: PLATFORM_OWNED });
     files.push({
       path: path.join(scope, PLATFORM_MESH_DIR, GENERATED_DIR, 'sts-endpoint.yaml'),
-      content: render(chart.toJson(), [`The STS interface endpoint's policy for the IRSA claims of ${rel(repoRoot, scope) || '.'}`, `Environment: ${m.claim.envFrom}; platform: cdk8s/platform.yaml`]),
+      content: render(chart.toJson(), [
+        `The STS interface endpoint's policy for the IRSA claims of ${rel(repoRoot, scope) || '.'}`,
+        `Environment: ${m.claim.envFrom}; platform: cdk8s/platform.yaml`,
+      ]),
     });
   }
 

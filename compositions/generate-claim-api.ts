@@ -129,8 +129,7 @@ function limits(n: Node): string {
     parts.push(n.minItems !== undefined ? `${n.minItems}–${n.maxItems ?? '…'} items` : `≤ ${n.maxItems ?? '…'} items`);
     // A list of strings: the row also says what each entry may be.
     if (n.items && n.items.type !== 'object') parts.push(`each ${limits(n.items)}`);
-  }
-  else if (n.type === 'string') {
+  } else if (n.type === 'string') {
     parts.push(n.minLength !== undefined ? `${n.minLength}–${n.maxLength ?? '…'} chars` : `≤ ${n.maxLength ?? '…'} chars`);
     if (n.pattern) parts.push(code(n.pattern).replace(/\|/g, '\\|'));
   } else parts.push(n.type ?? '');

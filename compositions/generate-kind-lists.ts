@@ -23,7 +23,8 @@ function byGroup(family: Family): Array<[string, ManagedKind[]]> {
 }
 
 function activationLines(pad: string): string[] {
-  const half = (family: Family) => byGroup(family).flatMap(([group, kinds]) => [`${pad}# ${group}`, ...kinds.map((k) => `${pad}- ${k.plural}.${groupIn(k, family)}`)]);
+  const half = (family: Family) =>
+    byGroup(family).flatMap(([group, kinds]) => [`${pad}# ${group}`, ...kinds.map((k) => `${pad}- ${k.plural}.${groupIn(k, family)}`)]);
   return [...half('Cluster'), `${pad}# namespaced (v2 XSecureBucket): the same kinds in *.aws.m.upbound.io`, ...half('Namespaced')];
 }
 

@@ -10,13 +10,35 @@
 // Exit: 0 (nothing gained, or no --fail-on-widening), 3 (a gain with --fail-on-widening), 1 when
 // anything could not be built or judged at HEAD, 2 on usage.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { dump, loadAll } from 'js-yaml';
 import { canonicalJson, DEFAULT_ENVIRONMENT_CONFIG, ENVIRONMENT_CONFIG_API_VERSION } from '../functions/secure-bucket/src/core/index.js';
-import { buildKustomization, checkReachable, checkSymlinks, clusterNames, clustersOnlyCopy, groupOf, type K8sObject, reconcileCluster, type Revision } from './flux-build.js';
+import {
+  buildKustomization,
+  checkReachable,
+  checkSymlinks,
+  clusterNames,
+  clustersOnlyCopy,
+  groupOf,
+  type K8sObject,
+  reconcileCluster,
+  type Revision,
+} from './flux-build.js';
 
 const repoRoot = process.cwd();
 // Beside this file in dist/, so the gate runs on any checkout (a test's scratch repo too).
@@ -55,7 +77,11 @@ function bucketKinds(full: string): Set<string> {
   if (!existsSync(dir)) return kinds;
   for (const file of readdirSync(dir).filter((f) => /\.ya?ml$/.test(f))) {
     for (const doc of loadAll(readFileSync(path.join(dir, file), 'utf8'))) {
-      const d = doc as { apiVersion?: string; kind?: string; spec?: { group?: string; scope?: string; names?: { kind?: string }; claimNames?: { kind?: string } } } | null;
+      const d = doc as {
+        apiVersion?: string;
+        kind?: string;
+        spec?: { group?: string; scope?: string; names?: { kind?: string }; claimNames?: { kind?: string } };
+      } | null;
       if (d?.kind !== 'CompositeResourceDefinition' || groupOf(d.apiVersion ?? '') !== 'apiextensions.crossplane.io' || !d.spec?.group) continue;
       if (d.spec.claimNames?.kind) kinds.add(`${d.spec.group}/${d.spec.claimNames.kind}`);
       if (d.spec.scope === 'Namespaced' && d.spec.names?.kind) kinds.add(`${d.spec.group}/${d.spec.names.kind}`);
@@ -91,7 +117,10 @@ function readSide(rev: Revision, kinds: Set<string>): Side {
     const { stages, errors } = reconcileCluster(cluster, rev);
     side.errors.push(...errors);
     const buckets = new Map<string, Bucket>();
-    side.folders.set(cluster, stages.map((s) => s.path));
+    side.folders.set(
+      cluster,
+      stages.map((s) => s.path),
+    );
     for (const stage of stages) {
       for (const object of stage.objects) {
         const apiVersion = String(object.apiVersion);
@@ -99,13 +128,16 @@ function readSide(rev: Revision, kinds: Set<string>): Side {
         if (object.kind === 'EnvironmentConfig' && object.metadata?.name === DEFAULT_ENVIRONMENT_CONFIG) side.environments.set(cluster, object['data']);
         if (!kinds.has(gk)) {
           if (lower.includes(gk.toLowerCase()) || kindNames.has(String(object.kind).toLowerCase()) || groups.has(groupOf(apiVersion).toLowerCase())) {
-            side.errors.push(`${rev.label}: ${stage.path} (${cluster}): apiVersion '${apiVersion}' kind '${String(object.kind)}' (${object.metadata?.namespace ?? ''}/${object.metadata?.name ?? ''}) looks like a bucket but is not one of ${[...kinds].join(', ')}: not judged, so not passed`);
+            side.errors.push(
+              `${rev.label}: ${stage.path} (${cluster}): apiVersion '${apiVersion}' kind '${String(object.kind)}' (${object.metadata?.namespace ?? ''}/${object.metadata?.name ?? ''}) looks like a bucket but is not one of ${[...kinds].join(', ')}: not judged, so not passed`,
+            );
           }
           continue;
         }
         const key = `${gk}/${object.metadata?.namespace ?? ''}/${object.metadata?.name ?? ''}`;
         const other = buckets.get(key);
-        if (other !== undefined) side.errors.push(`${rev.label}: ${key} is applied twice in ${cluster} (${other.stage}, ${stage.path}): which one wins is not knowable`);
+        if (other !== undefined)
+          side.errors.push(`${rev.label}: ${key} is applied twice in ${cluster} (${other.stage}, ${stage.path}): which one wins is not knowable`);
         buckets.set(key, { key, stage: stage.path, object });
       }
     }
@@ -188,7 +220,9 @@ function unappliedTenantFolders(base: string, head: Revision, after: Side): stri
       buildKustomization(dir);
       out.push(folder);
     } catch (err) {
-      process.stderr.write(`error: HEAD: ${folder} (changed, applied by no Flux Kustomization) does not build:\n${(err as Error).message.split(head.clustersOnly + path.sep).join('')}\n`);
+      process.stderr.write(
+        `error: HEAD: ${folder} (changed, applied by no Flux Kustomization) does not build:\n${(err as Error).message.split(head.clustersOnly + path.sep).join('')}\n`,
+      );
       failed = true;
     }
   }
@@ -205,7 +239,9 @@ function diffClusters(before: Side, after: Side, tmp: string, base: string, pass
   for (const cluster of clusters) {
     const b = before.buckets.get(cluster) ?? new Map<string, Bucket>();
     const h = after.buckets.get(cluster) ?? new Map<string, Bucket>();
-    const changed = [...new Set([...b.keys(), ...h.keys()])].sort().filter((k) => canonicalJson(b.get(k)?.object ?? null) !== canonicalJson(h.get(k)?.object ?? null));
+    const changed = [...new Set([...b.keys(), ...h.keys()])]
+      .sort()
+      .filter((k) => canonicalJson(b.get(k)?.object ?? null) !== canonicalJson(h.get(k)?.object ?? null));
     if (changed.length === 0) continue;
     any = true;
     const env = after.environments.get(cluster) ?? before.environments.get(cluster);
@@ -222,18 +258,29 @@ function diffClusters(before: Side, after: Side, tmp: string, base: string, pass
       return file;
     };
     const envFile = path.join(dir, 'environment.yaml');
-    writeFileSync(envFile, dump({ apiVersion: ENVIRONMENT_CONFIG_API_VERSION, kind: 'EnvironmentConfig', metadata: { name: DEFAULT_ENVIRONMENT_CONFIG }, data: env }));
+    writeFileSync(
+      envFile,
+      dump({ apiVersion: ENVIRONMENT_CONFIG_API_VERSION, kind: 'EnvironmentConfig', metadata: { name: DEFAULT_ENVIRONMENT_CONFIG }, data: env }),
+    );
     const folders = [...new Set(changed.flatMap((k) => [b.get(k)?.stage, h.get(k)?.stage]).filter((s): s is string => s !== undefined))];
-    const envNote = canonicalJson((before.environments.get(cluster) ?? null) as never) !== canonicalJson((env ?? null) as never) ? ' (its EnvironmentConfig changed too: both sides use HEAD\'s)' : '';
+    const envNote =
+      canonicalJson((before.environments.get(cluster) ?? null) as never) !== canonicalJson((env ?? null) as never)
+        ? " (its EnvironmentConfig changed too: both sides use HEAD's)"
+        : '';
     process.stdout.write(`<!-- cluster ${cluster}: ${changed.join(', ')} built from ${folders.join(', ')}${envNote} -->\n`);
-    const run = spawnSync(process.execPath, [render, '--diff-access', '--environment', envFile, ...passThrough, write('base.yaml', b), write('head.yaml', h)], { cwd: repoRoot, stdio: 'inherit' });
+    const run = spawnSync(process.execPath, [render, '--diff-access', '--environment', envFile, ...passThrough, write('base.yaml', b), write('head.yaml', h)], {
+      cwd: repoRoot,
+      stdio: 'inherit',
+    });
     const code = run.status ?? 1;
     if (code === 3) widened = true;
     else if (code !== 0) failed = true;
   }
   if (!any) {
     const built = [...after.folders.values()].reduce((n, f) => n + f.length, 0);
-    process.stdout.write(`## Access diff\n\nNo bucket changed since ${base} in what Flux applies (${built} folders built on ${after.buckets.size} cluster(s)).\n`);
+    process.stdout.write(
+      `## Access diff\n\nNo bucket changed since ${base} in what Flux applies (${built} folders built on ${after.buckets.size} cluster(s)).\n`,
+    );
   }
   // An error outranks a widening: both fail, but the error says the report is incomplete.
   return failed ? 1 : widened ? 3 : 0;

@@ -26,16 +26,18 @@ const days = fc.integer({ min: 1, max: 3650 });
 const gap = fc.integer({ min: 0, max: 200 });
 
 /** Transitions down the waterfall, each after the previous class's minimum stay; the day objects may expire. */
-const waterfall = fc.tuple(fc.subarray([...WATERFALL], { maxLength: CLAIM_FIELDS['spec.lifecycle.transitions'].maxItems }), fc.array(gap, { minLength: 6, maxLength: 6 })).map(([classes, gaps]) => {
-  let day = 0;
-  let earliest = 0;
-  const transitions = classes.map((storageClass, i) => {
-    day = Math.max(earliest, MINIMUM_AGE[storageClass] ?? 0) + gaps[i]!;
-    earliest = day + Math.max(MINIMUM_STAY[storageClass], 1);
-    return { days: day, storageClass };
+const waterfall = fc
+  .tuple(fc.subarray([...WATERFALL], { maxLength: CLAIM_FIELDS['spec.lifecycle.transitions'].maxItems }), fc.array(gap, { minLength: 6, maxLength: 6 }))
+  .map(([classes, gaps]) => {
+    let day = 0;
+    let earliest = 0;
+    const transitions = classes.map((storageClass, i) => {
+      day = Math.max(earliest, MINIMUM_AGE[storageClass] ?? 0) + gaps[i]!;
+      earliest = day + Math.max(MINIMUM_STAY[storageClass], 1);
+      return { days: day, storageClass };
+    });
+    return { transitions, earliestExpiry: Math.max(earliest, 1) };
   });
-  return { transitions, earliestExpiry: Math.max(earliest, 1) };
-});
 
 const rule = fc.record({
   name: dnsLabel.filter((n) => !RESERVED_RULE_IDS.includes(n)),
@@ -50,7 +52,13 @@ const lifecycle = fc
     plan: waterfall,
     expireAfter: fc.option(gap, { nil: undefined }),
     noncurrentVersionExpireAfterDays: fc.option(days, { nil: undefined }),
-    abortIncompleteMultipartUploadDays: fc.option(fc.integer({ min: CLAIM_FIELDS['spec.lifecycle.abortIncompleteMultipartUploadDays'].minimum, max: CLAIM_FIELDS['spec.lifecycle.abortIncompleteMultipartUploadDays'].maximum }), { nil: undefined }),
+    abortIncompleteMultipartUploadDays: fc.option(
+      fc.integer({
+        min: CLAIM_FIELDS['spec.lifecycle.abortIncompleteMultipartUploadDays'].minimum,
+        max: CLAIM_FIELDS['spec.lifecycle.abortIncompleteMultipartUploadDays'].maximum,
+      }),
+      { nil: undefined },
+    ),
     rules: fc.uniqueArray(rule, { maxLength: 3, selector: (r) => r.name }).map((rs) => rs.filter((r, i) => rs.findIndex((o) => o.prefix === r.prefix) === i)),
   })
   .map(({ plan, expireAfter, rules, ...rest }) => {
@@ -86,11 +94,16 @@ const consumers = fc.uniqueArray(
 /** Object lock whose bypass list names only the claim's own consumers (Governance only). */
 function objectLockFor(names: string[]): fc.Arbitrary<Spec | undefined> {
   const { days: lockDays, years: lockYears } = { days: CLAIM_FIELDS['spec.objectLock.days'], years: CLAIM_FIELDS['spec.objectLock.years'] };
-  const period = fc.oneof(fc.record({ days: fc.integer({ min: lockDays.minimum, max: lockDays.maximum }) }), fc.record({ years: fc.integer({ min: lockYears.minimum, max: lockYears.maximum }) }));
+  const period = fc.oneof(
+    fc.record({ days: fc.integer({ min: lockDays.minimum, max: lockDays.maximum }) }),
+    fc.record({ years: fc.integer({ min: lockYears.minimum, max: lockYears.maximum }) }),
+  );
   return fc.option(
     fc.oneof(
       period.map((p) => ({ mode: 'Compliance', ...p })),
-      fc.tuple(period, fc.subarray(names)).map(([p, bypass]) => ({ mode: 'Governance', ...p, ...(bypass.length > 0 ? { governanceBypassConsumers: bypass } : {}) })),
+      fc
+        .tuple(period, fc.subarray(names))
+        .map(([p, bypass]) => ({ mode: 'Governance', ...p, ...(bypass.length > 0 ? { governanceBypassConsumers: bypass } : {}) })),
     ),
     { nil: undefined },
   );
@@ -112,7 +125,10 @@ export function validSpec(region: string, bucketNamePrefix: string, namespace: s
           versioning: fc.constantFrom(...ENUMS.Versioning),
           lifecycle,
           metrics: fc.boolean(),
-          alarms: fc.oneof(fc.constant({ email: 'oncall@example.com' }), fc.constant({ snsTopicArn: `arn:aws:sns:${region}:111122223333:${namespace}-alerts` })),
+          alarms: fc.oneof(
+            fc.constant({ email: 'oncall@example.com' }),
+            fc.constant({ snsTopicArn: `arn:aws:sns:${region}:111122223333:${namespace}-alerts` }),
+          ),
           replication: fc.constant({ destinationRegion: region === 'eu-west-1' ? 'us-east-1' : 'eu-west-1' }),
           objectLock: objectLockFor(cs.map((c) => c.name)),
         },
@@ -143,7 +159,10 @@ export function generateClaims(count: number, opts: { region: string; bucketName
   const claims: Claim[] = [];
   const perNs = Math.ceil(count / namespaces);
   specsPerNamespace.forEach((namespace, n) => {
-    const specs = fc.sample(validSpec(opts.region, opts.bucketNamePrefix, namespace), { seed: (opts.seed ?? 42) + n, numRuns: Math.min(perNs, count - claims.length) });
+    const specs = fc.sample(validSpec(opts.region, opts.bucketNamePrefix, namespace), {
+      seed: (opts.seed ?? 42) + n,
+      numRuns: Math.min(perNs, count - claims.length),
+    });
     specs.forEach((spec, i) => claims.push(claimOf(`bucket-${i}`, namespace, spec)));
   });
   return claims;

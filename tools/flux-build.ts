@@ -30,7 +30,9 @@ const within = (root: string, p: string): boolean => p === root || p.startsWith(
  */
 export function buildKustomization(dir: string): string {
   const bin = process.env['KUSTOMIZE_BIN'];
-  const [cmd, args] = bin ? [bin, ['build', '--load-restrictor=LoadRestrictionsNone', dir]] : ['kubectl', ['kustomize', '--load-restrictor=LoadRestrictionsNone', dir]];
+  const [cmd, args] = bin
+    ? [bin, ['build', '--load-restrictor=LoadRestrictionsNone', dir]]
+    : ['kubectl', ['kustomize', '--load-restrictor=LoadRestrictionsNone', dir]];
   try {
     return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 * 1024 * 1024, timeout: 120_000 });
   } catch (error) {
@@ -92,16 +94,19 @@ function pathsIn(k: Record<string, unknown>): Array<{ field: string; value: stri
   const out: Array<{ field: string; value: string; folder: boolean }> = [];
   const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
   for (const field of ['resources', 'bases', 'components']) for (const value of strings(k[field])) out.push({ field, value, folder: true });
-  for (const field of ['crds', 'configurations', 'generators', 'transformers', 'validators']) for (const value of strings(k[field])) out.push({ field, value, folder: true });
+  for (const field of ['crds', 'configurations', 'generators', 'transformers', 'validators'])
+    for (const value of strings(k[field])) out.push({ field, value, folder: true });
   for (const value of strings(k['patchesStrategicMerge'])) if (!value.includes('\n')) out.push({ field: 'patchesStrategicMerge', value, folder: false });
   for (const field of ['patches', 'patchesJson6902', 'replacements']) {
-    for (const p of Array.isArray(k[field]) ? (k[field] as unknown[]) : []) if (isObject(p) && typeof p['path'] === 'string') out.push({ field, value: p['path'], folder: false });
+    for (const p of Array.isArray(k[field]) ? (k[field] as unknown[]) : [])
+      if (isObject(p) && typeof p['path'] === 'string') out.push({ field, value: p['path'], folder: false });
   }
   if (isObject(k['openapi']) && typeof k['openapi']['path'] === 'string') out.push({ field: 'openapi', value: k['openapi']['path'], folder: false });
   for (const field of ['configMapGenerator', 'secretGenerator']) {
     for (const g of Array.isArray(k[field]) ? (k[field] as unknown[]) : []) {
       if (!isObject(g)) continue;
-      for (const f of [...strings(g['files']), ...strings(g['envs']), ...(typeof g['env'] === 'string' ? [g['env']] : [])]) out.push({ field, value: f.includes('=') ? f.slice(f.indexOf('=') + 1) : f, folder: false });
+      for (const f of [...strings(g['files']), ...strings(g['envs']), ...(typeof g['env'] === 'string' ? [g['env']] : [])])
+        out.push({ field, value: f.includes('=') ? f.slice(f.indexOf('=') + 1) : f, folder: false });
     }
   }
   if (k['helmCharts'] !== undefined || k['helmChartInflationGenerator'] !== undefined) out.push({ field: 'helmCharts', value: '(helm)', folder: false });
@@ -176,19 +181,44 @@ export function clustersOnlyCopy(full: string, dest: string): void {
   if (existsSync(path.join(full, 'clusters'))) cpSync(path.join(full, 'clusters'), path.join(dest, 'clusters'), { recursive: true, verbatimSymlinks: true });
 }
 
-const CLUSTER_SCOPED = new Set(['Namespace', 'ClusterRole', 'ClusterRoleBinding', 'CustomResourceDefinition', 'CompositeResourceDefinition', 'Composition', 'StorageClass', 'PriorityClass', 'ValidatingWebhookConfiguration', 'MutatingWebhookConfiguration']);
+const CLUSTER_SCOPED = new Set([
+  'Namespace',
+  'ClusterRole',
+  'ClusterRoleBinding',
+  'CustomResourceDefinition',
+  'CompositeResourceDefinition',
+  'Composition',
+  'StorageClass',
+  'PriorityClass',
+  'ValidatingWebhookConfiguration',
+  'MutatingWebhookConfiguration',
+]);
 
-const normalizeUrl = (url: unknown): string => String(url).replace(/^[a-z+]+:\/\//, '').replace(/^[^@/]+@/, '').replace(/:(?=[^/])/, '/').replace(/\.git$/, '').replace(/\/$/, '');
+const normalizeUrl = (url: unknown): string =>
+  String(url)
+    .replace(/^[a-z+]+:\/\//, '')
+    .replace(/^[^@/]+@/, '')
+    .replace(/:(?=[^/])/, '/')
+    .replace(/\.git$/, '')
+    .replace(/\/$/, '');
 
 /** `ignore` rules the gate models: none (the whole repo) or exactly "only clusters/". */
 function sourceTree(repo: K8sObject, root: K8sObject, rev: Revision): string {
   const spec = isObject(repo['spec']) ? repo['spec'] : {};
   const rootSpec = isObject(root['spec']) ? root['spec'] : {};
   const id = `GitRepository ${repo.metadata.namespace ?? ''}/${repo.metadata.name}`;
-  if (normalizeUrl(spec['url']) !== normalizeUrl(rootSpec['url'])) throw new Error(`${id} points at ${String(spec['url'])}, not this repository: the gate cannot diff it`);
-  if (JSON.stringify(spec['ref'] ?? {}) !== JSON.stringify(rootSpec['ref'] ?? {})) throw new Error(`${id} follows another ref than flux-system: the gate cannot diff it`);
+  if (normalizeUrl(spec['url']) !== normalizeUrl(rootSpec['url']))
+    throw new Error(`${id} points at ${String(spec['url'])}, not this repository: the gate cannot diff it`);
+  if (JSON.stringify(spec['ref'] ?? {}) !== JSON.stringify(rootSpec['ref'] ?? {}))
+    throw new Error(`${id} follows another ref than flux-system: the gate cannot diff it`);
   if (spec['include'] !== undefined) throw new Error(`${id}: spec.include is not modelled by the gate`);
-  const ignore = typeof spec['ignore'] === 'string' ? spec['ignore'].split('\n').map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#')) : [];
+  const ignore =
+    typeof spec['ignore'] === 'string'
+      ? spec['ignore']
+          .split('\n')
+          .map((l) => l.trim())
+          .filter((l) => l !== '' && !l.startsWith('#'))
+      : [];
   if (ignore.length === 0) return rev.full;
   if (ignore.join('\n') === '/*\n!/clusters/') return rev.clustersOnly;
   throw new Error(`${id}: ignore rules ${JSON.stringify(ignore)} are not modelled by the gate (only none, or "/*" + "!/clusters/")`);
@@ -205,7 +235,8 @@ export function reconcileCluster(cluster: string, rev: Revision): { stages: Flux
   const isFlux = (o: K8sObject, group: string, kind: string) => o.kind === kind && groupOf(o.apiVersion) === group;
   const root = sync.find((o) => isFlux(o, FLUX_KUSTOMIZATION_GROUP, 'Kustomization') && o.metadata.name === 'flux-system');
   const rootRepo = sync.find((o) => isFlux(o, FLUX_SOURCE_GROUP, 'GitRepository') && o.metadata.name === 'flux-system');
-  if (root === undefined || rootRepo === undefined) return { stages: [], errors: [`${rev.label}: clusters/${cluster}/flux-system/gotk-sync.yaml has no Kustomization and GitRepository flux-system`] };
+  if (root === undefined || rootRepo === undefined)
+    return { stages: [], errors: [`${rev.label}: clusters/${cluster}/flux-system/gotk-sync.yaml has no Kustomization and GitRepository flux-system`] };
   const repos = new Map<string, K8sObject>([[`${rootRepo.metadata.namespace ?? ''}/flux-system`, rootRepo]]);
   const objectsSoFar: K8sObject[] = [];
   const stages: FluxStage[] = [];
@@ -252,10 +283,15 @@ export function reconcileCluster(cluster: string, rev: Revision): { stages: Flux
             throw new Error(`postBuild.substituteFrom ${String(from['kind'])} ${String(from['name'])} is not applied before it`);
           }
           const data = (isObject(found['data']) ? found['data'] : {}) as Record<string, string>;
-          for (const [key, value] of Object.entries(data)) vars[key] = found.kind === 'Secret' ? Buffer.from(String(value), 'base64').toString('utf8') : String(value);
+          for (const [key, value] of Object.entries(data))
+            vars[key] = found.kind === 'Secret' ? Buffer.from(String(value), 'base64').toString('utf8') : String(value);
         }
         Object.assign(vars, isObject(postBuild['substitute']) ? postBuild['substitute'] : {});
-        objects = objects.map((o) => (o.metadata.annotations?.['kustomize.toolkit.fluxcd.io/substitute'] === 'disabled' ? o : (load(substitute(dump(o, { lineWidth: -1 }), vars)) as K8sObject)));
+        objects = objects.map((o) =>
+          o.metadata.annotations?.['kustomize.toolkit.fluxcd.io/substitute'] === 'disabled'
+            ? o
+            : (load(substitute(dump(o, { lineWidth: -1 }), vars)) as K8sObject),
+        );
       }
       const target = spec['targetNamespace'];
       if (typeof target === 'string' && target !== '') {

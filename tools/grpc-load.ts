@@ -150,7 +150,12 @@ class ReplicaSetResolver {
   private readonly set: ReplicaSet;
   constructor(
     target: { path: string },
-    private readonly listener: (endpoints: { ok: true; value: Array<{ addresses: Array<{ host: string; port: number }> }> }, attributes: object, serviceConfig: null, note: string) => boolean,
+    private readonly listener: (
+      endpoints: { ok: true; value: Array<{ addresses: Array<{ host: string; port: number }> }> },
+      attributes: object,
+      serviceConfig: null,
+      note: string,
+    ) => boolean,
   ) {
     const set = replicaSets.get(target.path.replace(/^\//, ''));
     if (!set) throw new Error(`no replica set ${target.path}`);

@@ -106,7 +106,8 @@ function registerInEnvironment(text: string, name: string, segment: string | und
   const existing = data.data?.tenants?.[name];
   if (existing !== undefined) {
     const had = (existing as { nameSegment?: string } | null)?.nameSegment;
-    if (segment !== undefined && had !== segment) throw new Error(`${where}: ${name} is registered already with nameSegment ${had ?? '(the namespace)'}; never change a tenant's segment`);
+    if (segment !== undefined && had !== segment)
+      throw new Error(`${where}: ${name} is registered already with nameSegment ${had ?? '(the namespace)'}; never change a tenant's segment`);
     return text;
   }
   const entry = `    ${name}: ${segment === undefined ? '{}' : `{ nameSegment: ${segment} }`}`;
@@ -159,7 +160,9 @@ export function planTenant(req: TenantRequest): { edits: Edit[]; api: TenantApi 
   };
   edit(`clusters/base/tenants/${name}/kustomization.yaml`, (b) => b ?? baseOnboarding(name));
   const tenantsK = `clusters/${cluster}/tenants/kustomization.yaml`;
-  edit(tenantsK, (b) => insertSorted(b ?? '', `  - ../../base/tenants/${name}`, /^ {2}- \.\.\/\.\.\/base\/tenants\/[^/]+$/, /^ {2}- \.\.\/\.\.\/base\/tenants$/, tenantsK));
+  edit(tenantsK, (b) =>
+    insertSorted(b ?? '', `  - ../../base/tenants/${name}`, /^ {2}- \.\.\/\.\.\/base\/tenants\/[^/]+$/, /^ {2}- \.\.\/\.\.\/base\/tenants$/, tenantsK),
+  );
   edit(`clusters/${cluster}/tenants/${name}/kustomization.yaml`, (b) => b ?? tenantFolder(name, cluster, api));
   const envFile = `clusters/${cluster}/platform/environment.yaml`;
   edit(envFile, (b) => registerInEnvironment(b ?? '', name, req.segment, envFile));
@@ -170,7 +173,8 @@ export function planTenant(req: TenantRequest): { edits: Edit[]; api: TenantApi 
 function apply(edits: Edit[], undo = false): void {
   for (const e of edits) {
     const text = undo ? e.before : e.after;
-    if (text === undefined) rmSync(e.file, { force: true }); // a file we created: gone again
+    if (text === undefined)
+      rmSync(e.file, { force: true }); // a file we created: gone again
     else {
       mkdirSync(path.dirname(e.file), { recursive: true });
       writeFileSync(e.file, text);
@@ -183,7 +187,9 @@ export function scaffoldTenant(req: TenantRequest): { written: string[]; api: Te
   const { edits, api } = planTenant(req);
   apply(edits);
   try {
-    readEnvironment(new EnvironmentResolver(req.repoRoot).forClaim(path.join(req.repoRoot, 'clusters', req.cluster, 'tenants', req.name, 'kustomization.yaml')).data);
+    readEnvironment(
+      new EnvironmentResolver(req.repoRoot).forClaim(path.join(req.repoRoot, 'clusters', req.cluster, 'tenants', req.name, 'kustomization.yaml')).data,
+    );
   } catch (error) {
     apply(edits, true);
     throw error;
@@ -192,12 +198,18 @@ export function scaffoldTenant(req: TenantRequest): { written: string[]; api: Te
 }
 
 function starter(name: string, api: TenantApi): string {
-  const head = api === 'v2' ? 'apiVersion: storage.platform.example.org/v1alpha1\nkind: XSecureBucket' : 'apiVersion: platform.example.org/v1alpha1\nkind: XSecureBucketClaim';
+  const head =
+    api === 'v2'
+      ? 'apiVersion: storage.platform.example.org/v1alpha1\nkind: XSecureBucket'
+      : 'apiVersion: platform.example.org/v1alpha1\nkind: XSecureBucketClaim';
   return `${head}\nmetadata:\n  name: reports\n  namespace: ${name}\nspec:\n  consumers:\n    - name: reports-api\n      serviceAccount: reports-api\n      access: ReadWrite\n      prefixes: [reports/]\n`;
 }
 
 function main(argv: string[]): number {
-  const { values } = parseArgs({ args: argv, options: { name: { type: 'string' }, cluster: { type: 'string' }, segment: { type: 'string' }, api: { type: 'string' }, mesh: { type: 'string' } } });
+  const { values } = parseArgs({
+    args: argv,
+    options: { name: { type: 'string' }, cluster: { type: 'string' }, segment: { type: 'string' }, api: { type: 'string' }, mesh: { type: 'string' } },
+  });
   if (!values.name || !values.cluster) {
     process.stderr.write('usage: make tenant NAME=<namespace> CLUSTER=<cluster> [SEGMENT=<name segment>] [API=v2|claim] [MESH=1]\n');
     return 2;
@@ -216,7 +228,9 @@ function main(argv: string[]): number {
       ...(values.api ? { api: values.api as TenantApi } : {}),
       mesh: values.mesh !== undefined && values.mesh !== '' && values.mesh !== '0',
     });
-    process.stdout.write(written.length === 0 ? `${values.name} is onboarded on ${values.cluster} already: nothing to write\n` : written.map((f) => `wrote ${f}\n`).join(''));
+    process.stdout.write(
+      written.length === 0 ? `${values.name} is onboarded on ${values.cluster} already: nothing to write\n` : written.map((f) => `wrote ${f}\n`).join(''),
+    );
     const folder = `clusters/${values.cluster}/tenants/${values.name}`;
     process.stdout.write(
       `\nNext, as the tenant (${api === 'v2' ? 'v2 XSecureBucket' : 'XSecureBucketClaim'}):\n` +
@@ -229,7 +243,10 @@ function main(argv: string[]): number {
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     // The new tenant is the one to get a segment of its own: say how.
-    const hint = /nameSegment/.test(message) && !values.segment ? `\nFor ${values.name}, the new tenant: make tenant NAME=${values.name} CLUSTER=${values.cluster} SEGMENT=${values.name}0\n` : '\n';
+    const hint =
+      /nameSegment/.test(message) && !values.segment
+        ? `\nFor ${values.name}, the new tenant: make tenant NAME=${values.name} CLUSTER=${values.cluster} SEGMENT=${values.name}0\n`
+        : '\n';
     process.stderr.write(`make tenant: ${message}${hint}`);
     return 1;
   }

@@ -22,7 +22,9 @@ export interface JestJson {
 
 /** Suites that could not run: an exec error, or failed without a single test result. */
 export function suitesThatDidNotRun(r: JestJson): SuiteResult[] {
-  return (r.testResults ?? []).filter((s) => (s.testExecError !== undefined && s.testExecError !== null) || (s.status === 'failed' && (s.assertionResults ?? []).length === 0));
+  return (r.testResults ?? []).filter(
+    (s) => (s.testExecError !== undefined && s.testExecError !== null) || (s.status === 'failed' && (s.assertionResults ?? []).length === 0),
+  );
 }
 
 export function summaryLine(r: JestJson, root = process.cwd()): string {

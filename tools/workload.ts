@@ -9,7 +9,14 @@ import { RunFunctionRequest, RunFunctionResponse, Severity } from '@crossplane-o
 import { ENVIRONMENT_REQUIREMENT } from '../functions/secure-bucket/src/function.js';
 import { isObject, type Json } from '../functions/secure-bucket/src/core/index.js';
 import { asClaim, compositeForClaim, type Claim } from '../functions/secure-bucket/cli/control-plane/index.js';
-import { converge, renderClaim, requestFor as controlPlaneRequest, suppliedObjects, type Pass, type RenderOptions } from '../functions/secure-bucket/cli/control-plane/index.js';
+import {
+  converge,
+  renderClaim,
+  requestFor as controlPlaneRequest,
+  suppliedObjects,
+  type Pass,
+  type RenderOptions,
+} from '../functions/secure-bucket/cli/control-plane/index.js';
 import { functionInputFrom, stepRequirementsFrom } from '../functions/secure-bucket/cli/composition.js';
 import { inProcessFunction } from '../functions/secure-bucket/cli/control-plane/index.js';
 import { generateClaims, GENERATED_NAMESPACES } from './claim-generator.js';
@@ -66,7 +73,9 @@ export async function steadyStateRequest(tag: string, claim: Claim, environment:
 /** Steady-state requests for the example claims, tagged with the claim's name. */
 export async function exampleRequests(root = repoRoot()): Promise<Array<{ name: string; request: RunFunctionRequest }>> {
   const environment = exampleEnvironment(root);
-  return Promise.all(exampleClaims(root).map(async (claim) => ({ name: claim.metadata.name, request: await steadyStateRequest(claim.metadata.name, claim, environment) })));
+  return Promise.all(
+    exampleClaims(root).map(async (claim) => ({ name: claim.metadata.name, request: await steadyStateRequest(claim.metadata.name, claim, environment) })),
+  );
 }
 
 /** The platform's bucket-name prefix: fixed names in generated claims start with it. */
@@ -91,7 +100,10 @@ export function batchWorkload(root: string, count: number, seed = 7): { claims: 
 export async function batchPayloads(root: string, count: number, seed = 7): Promise<Buffer[]> {
   const { claims, opts } = batchWorkload(root, count, seed);
   const payloads: Buffer[] = [];
-  const recorder = { runFunction: async (req: RunFunctionRequest) => (payloads.push(Buffer.from(RunFunctionRequest.encode(req).finish())), RunFunctionResponse.fromPartial({})), close: () => {} };
+  const recorder = {
+    runFunction: async (req: RunFunctionRequest) => (payloads.push(Buffer.from(RunFunctionRequest.encode(req).finish())), RunFunctionResponse.fromPartial({})),
+    close: () => {},
+  };
   for (const claim of claims) await renderClaim(recorder, claim, opts);
   return payloads;
 }

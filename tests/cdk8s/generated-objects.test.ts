@@ -12,7 +12,13 @@ import { exampleModels, VARIANTS } from './models.js';
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- rendered YAML read deep in assertions; a wrong path fails the assertion
 type Deep = any;
 
-type Obj = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> }; spec?: Deep; automountServiceAccountToken?: boolean };
+type Obj = {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+  spec?: Deep;
+  automountServiceAccountToken?: boolean;
+};
 
 function everything(variant: (typeof VARIANTS)[number]): Obj[] {
   const models = exampleModels(variant);
@@ -44,7 +50,10 @@ describe.each(VARIANTS)('generated objects, $name', (variant) => {
 
   it('all carry the managed-by label and name their claim namespace', () => {
     for (const o of objects) {
-      expect({ object: `${o.kind}/${o.metadata.name}`, managedBy: o.metadata.labels?.[MANAGED_BY_LABEL] }).toEqual({ object: `${o.kind}/${o.metadata.name}`, managedBy: MANAGED_BY });
+      expect({ object: `${o.kind}/${o.metadata.name}`, managedBy: o.metadata.labels?.[MANAGED_BY_LABEL] }).toEqual({
+        object: `${o.kind}/${o.metadata.name}`,
+        managedBy: MANAGED_BY,
+      });
       expect(o.metadata.labels?.['platform.example.org/claim-namespace']).toBe(o.metadata.namespace);
     }
   });
@@ -99,7 +108,9 @@ describe.each(VARIANTS)('generated objects, $name', (variant) => {
     it('mesh: STRICT mTLS namespace-wide, only named callers, TLS origination at the gateway, mTLS to it', () => {
       const peer = objects.filter((o) => o.kind === 'PeerAuthentication');
       expect(peer.map((p) => [p.metadata.namespace, p.spec.mtls.mode, p.spec.selector]).sort()).toEqual(
-        Object.keys(variant.mesh ?? {}).sort().map((ns) => [ns, 'STRICT', undefined]),
+        Object.keys(variant.mesh ?? {})
+          .sort()
+          .map((ns) => [ns, 'STRICT', undefined]),
       );
       for (const ap of objects.filter((o) => o.kind === 'AuthorizationPolicy')) {
         const consumer = ap.spec.selector.matchLabels['platform.example.org/bucket-consumer'];
@@ -109,7 +120,10 @@ describe.each(VARIANTS)('generated objects, $name', (variant) => {
       }
       const tls = objects.filter((o) => o.kind === 'DestinationRule' && o.spec.host.endsWith('.amazonaws.com'));
       expect(tls.length).toBeGreaterThan(0);
-      for (const dr of tls) expect(dr.spec.trafficPolicy.portLevelSettings).toEqual([{ port: { number: 443 }, tls: { mode: 'SIMPLE', sni: dr.spec.host, insecureSkipVerify: false } }]);
+      for (const dr of tls)
+        expect(dr.spec.trafficPolicy.portLevelSettings).toEqual([
+          { port: { number: 443 }, tls: { mode: 'SIMPLE', sni: dr.spec.host, insecureSkipVerify: false } },
+        ]);
       const toGateway = objects.filter((o) => o.kind === 'DestinationRule' && o.spec.host.endsWith('.svc.cluster.local'));
       for (const dr of toGateway) for (const subset of dr.spec.subsets) expect(subset.trafficPolicy.portLevelSettings[0].tls.mode).toBe('ISTIO_MUTUAL');
       // Every S3 host a VirtualService routes has a gateway subset in its namespace.

@@ -13,7 +13,13 @@ import { propertySeed } from '../lib/seed.js';
 type Deep = any;
 
 const nsLabels = (name: string) => ({ 'kubernetes.io/metadata.name': name });
-const pod = (namespace: string, labels: Record<string, string>, ip = '10.40.99.7'): Pod => ({ kind: 'pod', namespace, namespaceLabels: nsLabels(namespace), labels, ip });
+const pod = (namespace: string, labels: Record<string, string>, ip = '10.40.99.7'): Pod => ({
+  kind: 'pod',
+  namespace,
+  namespaceLabels: nsLabels(namespace),
+  labels,
+  ip,
+});
 const ip = (address: string): Endpoint => ({ kind: 'ip', ip: address });
 
 function policiesOf(model: Model): unknown[] {
@@ -36,7 +42,9 @@ function destinations(model: Model): Case[] {
   const s3 = network.s3Ranges[model.spec.region]?.ipv4[0];
   if (!s3) throw new Error('no S3 range for the region');
   const s3Address = s3.split('/')[0] as string;
-  const otherRegionS3 = Object.entries(network.s3Ranges).find(([r]) => r !== model.spec.region)?.[1].ipv4[0]?.split('/')[0] as string;
+  const otherRegionS3 = Object.entries(network.s3Ranges)
+    .find(([r]) => r !== model.spec.region)?.[1]
+    .ipv4[0]?.split('/')[0] as string;
   const sts = network.stsEndpointCidrs[0]?.split('/')[0] as string;
   const dns = pod(network.dns.namespace, network.dns.podLabels, '10.40.1.10');
   const gateway = pod(network.mesh.egressGateway.namespace, network.mesh.egressGateway.podLabels, '10.40.1.20');
@@ -45,7 +53,7 @@ function destinations(model: Model): Case[] {
     { what: 'S3 of the region on 443', to: ip(s3Address), protocol: 'TCP', port: 443, allow: !mesh },
     { what: 'S3 of the region on 80 (plain HTTP)', to: ip(s3Address), protocol: 'TCP', port: 80, allow: false },
     { what: 'S3 of the region on UDP 443', to: ip(s3Address), protocol: 'UDP', port: 443, allow: false },
-    { what: "S3 of another region on 443", to: ip(otherRegionS3), protocol: 'TCP', port: 443, allow: false },
+    { what: 'S3 of another region on 443', to: ip(otherRegionS3), protocol: 'TCP', port: 443, allow: false },
     { what: 'the internet on 443', to: ip('8.8.8.8'), protocol: 'TCP', port: 443, allow: false },
     { what: 'cluster DNS over UDP', to: dns, protocol: 'UDP', port: 53, allow: true },
     { what: 'cluster DNS over TCP', to: dns, protocol: 'TCP', port: 53, allow: true },
@@ -60,7 +68,13 @@ function destinations(model: Model): Case[] {
     { what: 'a pod of its own namespace', to: pod(model.identity.claimNamespace, { app: 'web' }), protocol: 'TCP', port: 8080, allow: false },
     { what: 'the egress gateway (mesh mTLS)', to: gateway, protocol: 'TCP', port: network.mesh.egressGateway.port, allow: mesh },
     { what: 'istiod (xDS and certificates)', to: istiod, protocol: 'TCP', port: network.mesh.istiod.port, allow: mesh },
-    { what: 'a pod labelled like the egress gateway in a tenant namespace', to: pod('team-evil', network.mesh.egressGateway.podLabels), protocol: 'TCP', port: 8443, allow: false },
+    {
+      what: 'a pod labelled like the egress gateway in a tenant namespace',
+      to: pod('team-evil', network.mesh.egressGateway.podLabels),
+      protocol: 'TCP',
+      port: 8443,
+      allow: false,
+    },
   ];
 }
 
@@ -105,7 +119,13 @@ describe.each(VARIANTS)('NetworkPolicies, $name', (variant) => {
       });
 
       it(`${name}: ingress is denied from every source`, () => {
-        const sources: Endpoint[] = [pod(model.identity.claimNamespace, { app: 'web' }), pod('team-evil', {}), pod('kube-system', { 'k8s-app': 'kube-dns' }), ip('8.8.8.8'), ip('10.40.0.5')];
+        const sources: Endpoint[] = [
+          pod(model.identity.claimNamespace, { app: 'web' }),
+          pod('team-evil', {}),
+          pod('kube-system', { 'k8s-app': 'kube-dns' }),
+          ip('8.8.8.8'),
+          ip('10.40.0.5'),
+        ];
         for (const from of sources) for (const port of [80, 443, 8080, 15006]) expect(ingressAllowed(policies, self, from, 'TCP', port)).toBe(false);
       });
 
@@ -151,7 +171,10 @@ describe('the evaluator itself', () => {
     const consumer = model.spec.consumers[0];
     if (!consumer) throw new Error('no consumer');
     const self = pod(model.identity.claimNamespace, consumerPodLabels(model.identity, consumer));
-    const policies = structuredClone(policiesOf(model)) as Array<{ kind: string; spec: { egress: unknown[]; policyTypes: string[]; podSelector: { matchLabels: Record<string, string> } } }>;
+    const policies = structuredClone(policiesOf(model)) as Array<{
+      kind: string;
+      spec: { egress: unknown[]; policyTypes: string[]; podSelector: { matchLabels: Record<string, string> } };
+    }>;
     const mine = policies.find((p) => p.kind === 'NetworkPolicy' && p.spec.podSelector.matchLabels['platform.example.org/bucket-consumer'] === consumer.name);
     if (!mine) throw new Error('no policy for the consumer');
     expect(egressAllowed(policies, self, ip('8.8.8.8'), 'TCP', 443)).toBe(false);

@@ -58,7 +58,8 @@ describe('role ARNs: cdk8s and the function agree', () => {
       const { out } = convergeCore(compositeOf(m.claim.file), environmentData('PodIdentity'));
       const accounts = (claimObjects(m).objects as Obj[]).filter((o) => o.kind === 'ServiceAccount');
       for (const consumer of m.spec.consumers) {
-        const association = out.resources[`consumer-${consumer.name}-pod-identity`]?.spec['forProvider'] as { namespace: string; serviceAccount: string; roleArn: string } | undefined;
+        const association = out.resources[`consumer-${consumer.name}-pod-identity`]?.spec['forProvider'] as
+          { namespace: string; serviceAccount: string; roleArn: string } | undefined;
         const statusArn = out.status.consumers?.find((c) => c.name === consumer.name)?.roleArn;
         const sa = accounts.find((a) => a.metadata.name === consumer.serviceAccount);
         expect(association).toBeDefined();

@@ -3,7 +3,15 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from '@jest/globals';
-import { type BucketSpec, CIS_BUCKET_POLICY_CHANGE_EVENTS, type PlatformEnvironment, providerRolePolicyDocument, readEnvironment, readSpec, versioningRequired } from '../../functions/secure-bucket/src/core/index.js';
+import {
+  type BucketSpec,
+  CIS_BUCKET_POLICY_CHANGE_EVENTS,
+  type PlatformEnvironment,
+  providerRolePolicyDocument,
+  readEnvironment,
+  readSpec,
+  versioningRequired,
+} from '../../functions/secure-bucket/src/core/index.js';
 import { compositeForClaim } from '../../functions/secure-bucket/cli/control-plane/index.js';
 import { repoRoot } from '../lib/repo.js';
 import { environmentConfig, exampleClaims, type Json } from '../lib/function-fixtures.js';
@@ -61,7 +69,9 @@ const ALL_FOUR = { blockPublicAcls: true, blockPublicPolicy: true, ignorePublicA
 
 function publicAccessBlocked(s: Subject): string[] {
   const pab = fp(s.resources, 'bucket-public-access-block');
-  return Object.entries(ALL_FOUR).filter(([k]) => pab[k] !== true).map(([k]) => `${k} is not true`);
+  return Object.entries(ALL_FOUR)
+    .filter(([k]) => pab[k] !== true)
+    .map(([k]) => `${k} is not true`);
 }
 
 /** Allow statements that could reach a principal outside this account. */
@@ -89,7 +99,9 @@ function kmsEncrypted(s: Subject): string[] {
   const sse = (rule['applyServerSideEncryptionByDefault'] ?? {}) as Json;
   const problems: string[] = [];
   if (sse['sseAlgorithm'] !== 'aws:kms') problems.push(`sseAlgorithm is ${String(sse['sseAlgorithm'])}`);
-  if (JSON.stringify(sse['kmsMasterKeyIdSelector']) !== JSON.stringify({ matchControllerRef: true, matchLabels: { 'platform.example.org/component': 'kms-key' } })) {
+  if (
+    JSON.stringify(sse['kmsMasterKeyIdSelector']) !== JSON.stringify({ matchControllerRef: true, matchLabels: { 'platform.example.org/component': 'kms-key' } })
+  ) {
     problems.push("the default key is not this bucket's own kms-key");
   }
   if (fp(s.resources, 'kms-key')['enableKeyRotation'] !== true) problems.push('key rotation is off');
@@ -101,12 +113,18 @@ function lifecycleRule(s: Subject, id: string): Json | undefined {
 }
 
 function alarms(s: Subject): Json[] {
-  return Object.values(s.resources).filter((r) => r['kind'] === 'MetricAlarm').map((r) => ((r['spec'] as Json)['forProvider'] ?? {}) as Json);
+  return Object.values(s.resources)
+    .filter((r) => r['kind'] === 'MetricAlarm')
+    .map((r) => ((r['spec'] as Json)['forProvider'] ?? {}) as Json);
 }
 
 /** Issue 19's controls: what the platform adds beyond Security Hub and CIS. */
-const externalNameOf = (s: Subject, name: string): string => String(((s.resources[name]!['metadata'] as Json)['annotations'] as Json)['crossplane.io/external-name']);
-const targetsOf = (s: Subject): Json[] => Object.values(s.resources).filter((r) => r['kind'] === 'Target').map((r) => ((r['spec'] as Json)['forProvider'] ?? {}) as Json);
+const externalNameOf = (s: Subject, name: string): string =>
+  String(((s.resources[name]!['metadata'] as Json)['annotations'] as Json)['crossplane.io/external-name']);
+const targetsOf = (s: Subject): Json[] =>
+  Object.values(s.resources)
+    .filter((r) => r['kind'] === 'Target')
+    .map((r) => ((r['spec'] as Json)['forProvider'] ?? {}) as Json);
 
 function replicaPinnedToAccount(s: Subject): string[] {
   const problems: string[] = [];
@@ -117,7 +135,8 @@ function replicaPinnedToAccount(s: Subject): string[] {
   for (const st of statementsOf(inline).filter((x) => list(x.Action).some((a) => a.startsWith('s3:')))) {
     if (st.Condition?.['StringEquals']?.['aws:ResourceAccount'] !== s.env.accountId) problems.push(`replication role ${st.Sid} is not pinned to the account`);
   }
-  for (const part of ['replica-versioning', 'replica-encryption']) if (fp(s.resources, part)['expectedBucketOwner'] !== s.env.accountId) problems.push(`${part} expects no owner`);
+  for (const part of ['replica-versioning', 'replica-encryption'])
+    if (fp(s.resources, part)['expectedBucketOwner'] !== s.env.accountId) problems.push(`${part} expects no owner`);
   return problems;
 }
 
@@ -135,7 +154,11 @@ function replicaWatchedInItsRegion(s: Subject): string[] {
   const rule = fp(s.resources, 'replica-change-alerts');
   const problems: string[] = [];
   if (rule['region'] !== region) problems.push('replica rule not in the replica region');
-  if (JSON.stringify((JSON.parse(String(rule['eventPattern'])) as { detail: { requestParameters: unknown } }).detail.requestParameters) !== JSON.stringify({ bucketName: [externalNameOf(s, 'replica-bucket')] })) problems.push('replica rule not on the replica');
+  if (
+    JSON.stringify((JSON.parse(String(rule['eventPattern'])) as { detail: { requestParameters: unknown } }).detail.requestParameters) !==
+    JSON.stringify({ bucketName: [externalNameOf(s, 'replica-bucket')] })
+  )
+    problems.push('replica rule not on the replica');
   if (s.resources['replica-key-change-alerts'] === undefined) problems.push('replica key unwatched');
   if (fp(s.resources, 'replica-change-alerts-target')['arn'] !== topic) problems.push(`replica alerts do not reach ${String(topic)}`);
   return problems;
@@ -161,7 +184,8 @@ function rolesCarryTheBoundaryTheProviderRequires(s: Subject): string[] {
 function keysCarryTheTagTheProviderRequires(s: Subject): string[] {
   const manage = providerRolePolicyDocument(s.env).Statement.find((x) => x.Sid === 'ManagePlatformKeys');
   const required = Object.entries(manage?.Condition?.StringEquals ?? {});
-  if (required.length !== 1 || !required[0]![0].startsWith('aws:ResourceTag/')) return ['the provider role policy does not condition key management on a resource tag'];
+  if (required.length !== 1 || !required[0]![0].startsWith('aws:ResourceTag/'))
+    return ['the provider role policy does not condition key management on a resource tag'];
   const [key, value] = required[0]!;
   const tag = key.slice('aws:ResourceTag/'.length);
   return Object.entries(s.resources)
@@ -189,16 +213,21 @@ const CHECKS: Record<string, (s: Subject) => string[]> = {
     if (rule['status'] !== 'Enabled') problems.push('replication rule not enabled');
     if (replicaRegion === s.spec.region) problems.push('replica is in the same region');
     const replicaName = ((s.resources['replica-bucket']!['metadata'] as Json)['annotations'] as Json)['crossplane.io/external-name'];
-    if ((rule['destination'] as Json | undefined)?.['bucket'] !== `arn:aws:s3:::${String(replicaName)}`) problems.push('destination is not the rendered replica');
+    if ((rule['destination'] as Json | undefined)?.['bucket'] !== `arn:aws:s3:::${String(replicaName)}`)
+      problems.push('destination is not the rendered replica');
     return problems;
   },
   'S3.8': publicAccessBlocked,
   'S3.9': (s) => {
     const log = fp(s.resources, 'bucket-logging');
-    return log['targetBucket'] === s.env.audit.logBucket && typeof log['targetPrefix'] === 'string' && log['targetPrefix'] !== '' ? [] : ['access logs do not go to the platform log bucket with a prefix'];
+    return log['targetBucket'] === s.env.audit.logBucket && typeof log['targetPrefix'] === 'string' && log['targetPrefix'] !== ''
+      ? []
+      : ['access logs do not go to the platform log bucket with a prefix'];
   },
-  'S3.10': (s) => (lifecycleRule(s, 'noncurrent-versions')?.['noncurrentVersionExpiration'] ? [] : ['versioned bucket without a noncurrent-version expiration']),
-  'S3.12': (s) => ((fp(s.resources, 'bucket-ownership-controls')['rule'] as Json)['objectOwnership'] === 'BucketOwnerEnforced' ? [] : ['ACLs are not disabled']),
+  'S3.10': (s) =>
+    lifecycleRule(s, 'noncurrent-versions')?.['noncurrentVersionExpiration'] ? [] : ['versioned bucket without a noncurrent-version expiration'],
+  'S3.12': (s) =>
+    (fp(s.resources, 'bucket-ownership-controls')['rule'] as Json)['objectOwnership'] === 'BucketOwnerEnforced' ? [] : ['ACLs are not disabled'],
   'S3.13': (s) => (lifecycleRule(s, 'abort-incomplete-multipart-uploads') ? [] : ['no enabled lifecycle rule']),
   'S3.14': (s) => ((fp(s.resources, 'bucket-versioning')['versioningConfiguration'] as Json)['status'] === 'Enabled' ? [] : ['versioning not enabled']),
   'S3.15': (s) => {
@@ -218,7 +247,9 @@ const CHECKS: Record<string, (s: Subject) => string[]> = {
   'CIS 2.1.4': publicAccessBlocked,
   'CIS 1.4.0 2.1.1': kmsEncrypted,
   'CloudWatch.8': (s) => {
-    const pattern = JSON.parse(String(fp(s.resources, 'bucket-change-alerts')['eventPattern'])) as { detail: { eventName: string[]; requestParameters: { bucketName: string[] } } };
+    const pattern = JSON.parse(String(fp(s.resources, 'bucket-change-alerts')['eventPattern'])) as {
+      detail: { eventName: string[]; requestParameters: { bucketName: string[] } };
+    };
     const problems = CIS_BUCKET_POLICY_CHANGE_EVENTS.filter((e) => !pattern.detail.eventName.includes(e)).map((e) => `rule misses ${e}`);
     const bucket = String(fp(s.resources, 'bucket-public-access-block')['bucket']);
     if (JSON.stringify(pattern.detail.requestParameters.bucketName) !== JSON.stringify([bucket])) problems.push('rule is not filtered to this bucket');
@@ -247,7 +278,10 @@ describe('docs/controls.md', () => {
   });
 
   it('every applicable control has a check, and every check has a row', () => {
-    const applicable = rows.filter((r) => !r.applies.startsWith('no:')).map((r) => r.id).sort();
+    const applicable = rows
+      .filter((r) => !r.applies.startsWith('no:'))
+      .map((r) => r.id)
+      .sort();
     expect(Object.keys(CHECKS).sort()).toEqual(applicable);
   });
 

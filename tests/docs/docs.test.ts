@@ -17,21 +17,31 @@ const runnable = examples.filter((e) => e.expectStatus !== undefined);
 describe('command examples', () => {
   it('the docs have runnable examples, and every skipped one says why (e.g. needs a cluster)', () => {
     expect(runnable.length).toBeGreaterThanOrEqual(4);
-    for (const e of examples.filter((x) => x.expectStatus === undefined)) expect({ at: `${e.file}:${e.line}`, reason: (e.marker ?? '').length > 5 }).toEqual({ at: `${e.file}:${e.line}`, reason: true });
+    for (const e of examples.filter((x) => x.expectStatus === undefined))
+      expect({ at: `${e.file}:${e.line}`, reason: (e.marker ?? '').length > 5 }).toEqual({ at: `${e.file}:${e.line}`, reason: true });
   });
 
   it('no example kubectl command uses the bare plural xsecurebuckets (two APIs serve it; tenants get Forbidden)', () => {
-    const bare = examples.flatMap((e) => e.code.split('\n').filter((l) => /kubectl \w+ (-\S+ )*xsecurebuckets?(\s|$)/.test(l)).map((l) => `${e.file}:${e.line}: ${l.trim()}`));
+    const bare = examples.flatMap((e) =>
+      e.code
+        .split('\n')
+        .filter((l) => /kubectl \w+ (-\S+ )*xsecurebuckets?(\s|$)/.test(l))
+        .map((l) => `${e.file}:${e.line}: ${l.trim()}`),
+    );
     expect(bare).toEqual([]);
   });
 
   describe('run in a fresh clone, each exits as documented', () => {
     const clone = freshClone('doc-examples-');
     afterAll(() => rmSync(path.dirname(clone), { recursive: true, force: true }));
-    it.each(runnable.filter((e) => !e.marker?.startsWith('run by ')).map((e): [string, DocExample] => [`${e.file}:${e.line}`, e]))('%s', (_at, e) => {
-      const run = runScript(e.code, clone);
-      expect({ status: run.status, stderr: run.status === e.expectStatus ? '' : run.stderr.slice(-3000) }).toEqual({ status: e.expectStatus, stderr: '' });
-    }, 300_000);
+    it.each(runnable.filter((e) => !e.marker?.startsWith('run by ')).map((e): [string, DocExample] => [`${e.file}:${e.line}`, e]))(
+      '%s',
+      (_at, e) => {
+        const run = runScript(e.code, clone);
+        expect({ status: run.status, stderr: run.status === e.expectStatus ? '' : run.stderr.slice(-3000) }).toEqual({ status: e.expectStatus, stderr: '' });
+      },
+      300_000,
+    );
   });
 });
 
@@ -39,7 +49,10 @@ describe('every section a message or doc names exists', () => {
   /** Markdown headings and bold run-in headings (`**Dedicated endpoints.**`) of a doc. */
   const sections = (file: string): string[] => {
     const text = read(file);
-    return [...[...text.matchAll(/^#+\s+(.+?)\s*$/gm)].map((m) => m[1] as string), ...[...text.matchAll(/^\s*(?:\d+\.\s+)?\*\*(.+?)[.:]?\*\*/gm)].map((m) => m[1] as string)].map((s) => s.replace(/`/g, ''));
+    return [
+      ...[...text.matchAll(/^#+\s+(.+?)\s*$/gm)].map((m) => m[1] as string),
+      ...[...text.matchAll(/^\s*(?:\d+\.\s+)?\*\*(.+?)[.:]?\*\*/gm)].map((m) => m[1] as string),
+    ].map((s) => s.replace(/`/g, ''));
   };
   const sources = (dir: string): string[] =>
     readdirSync(path.join(repoRoot, dir)).flatMap((e) => {
@@ -64,7 +77,9 @@ describe('every section a message or doc names exists', () => {
   });
 
   it('each names a heading of an existing doc', () => {
-    const missing = refs.filter((r) => !existsSync(path.join(repoRoot, r.doc)) || !sections(r.doc).some((s) => s === r.section || s.startsWith(`${r.section} (`)));
+    const missing = refs.filter(
+      (r) => !existsSync(path.join(repoRoot, r.doc)) || !sections(r.doc).some((s) => s === r.section || s.startsWith(`${r.section} (`)),
+    );
     expect(missing.map((r) => `${r.from}: ${r.doc}, "${r.section}"`)).toEqual([]);
   });
 });
@@ -73,7 +88,12 @@ describe('README cost figures come from render --cost', () => {
   const table = read('README.md').split('<!-- cost-figures: make cost -->')[1]?.split('\n\n')[0] ?? '';
   const rows = [...table.matchAll(/^\| ([a-z-]+) \| ([0-9.,]+) USD \| ([0-9.,]+) USD \|$/gm)];
   it('lists every example claim', () => {
-    expect(rows.map((r) => r[1]).sort()).toEqual(readdirSync(path.join(repoRoot, 'compositions/examples/claims')).filter((f) => f.endsWith('.yaml')).map((f) => f.replace(/\.yaml$/, '')).sort());
+    expect(rows.map((r) => r[1]).sort()).toEqual(
+      readdirSync(path.join(repoRoot, 'compositions/examples/claims'))
+        .filter((f) => f.endsWith('.yaml'))
+        .map((f) => f.replace(/\.yaml$/, ''))
+        .sort(),
+    );
   });
   it.each(rows.map((r) => [r[1] as string, r[2] as string, r[3] as string]))('%s: %s USD, %s USD through a NAT', (claim, endpoint, nat) => {
     const run = render(['--cost', `compositions/examples/claims/${claim}.yaml`]);
@@ -91,7 +111,10 @@ describe('troubleshooting covers both APIs', () => {
     expect(text).toContain('xsecurebuckets.platform.example.org');
   });
   it('and every warning the function emits has a row', () => {
-    const reasons = [...read('functions/secure-bucket/src/core/warnings.ts').matchAll(/reason: '(\w+)'/g), ...read('functions/secure-bucket/src/core/compose.ts').matchAll(/reason: '(\w+)'/g)].map((m) => m[1] as string);
+    const reasons = [
+      ...read('functions/secure-bucket/src/core/warnings.ts').matchAll(/reason: '(\w+)'/g),
+      ...read('functions/secure-bucket/src/core/compose.ts').matchAll(/reason: '(\w+)'/g),
+    ].map((m) => m[1] as string);
     expect(reasons.length).toBeGreaterThanOrEqual(4);
     for (const r of reasons) expect({ r, documented: text.includes(`| \`${r}\` |`) }).toEqual({ r, documented: true });
   });

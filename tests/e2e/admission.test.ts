@@ -29,16 +29,33 @@ const se = (spec: Record<string, unknown>, apiVersion = 'networking.istio.io/v1'
   apiVersion,
   kind: 'ServiceEntry',
   metadata: meta(name),
-  spec: { hosts: [ownHost], exportTo: ['.'], location: 'MESH_EXTERNAL', resolution: 'DNS', ports: [{ number: 443, name: 'https', protocol: 'HTTPS' }], ...spec },
+  spec: {
+    hosts: [ownHost],
+    exportTo: ['.'],
+    location: 'MESH_EXTERNAL',
+    resolution: 'DNS',
+    ports: [{ number: 443, name: 'https', protocol: 'HTTPS' }],
+    ...spec,
+  },
 });
-const dr = (spec: Record<string, unknown>, apiVersion = 'networking.istio.io/v1'): K8sObject => ({ apiVersion, kind: 'DestinationRule', metadata: meta('grab'), spec: { host: ownHost, exportTo: ['.'], ...spec } });
+const dr = (spec: Record<string, unknown>, apiVersion = 'networking.istio.io/v1'): K8sObject => ({
+  apiVersion,
+  kind: 'DestinationRule',
+  metadata: meta('grab'),
+  spec: { host: ownHost, exportTo: ['.'], ...spec },
+});
 
 type Operation = 'CREATE' | 'UPDATE' | 'DELETE';
 
 /** One request, never persisted: create, replace (an update of the object the cluster holds) or delete. */
 function request(op: Operation, obj: K8sObject, as?: string): Result {
   const input = dump(obj);
-  const args = op === 'CREATE' ? ['create', '--dry-run=server', '-f', '-'] : op === 'UPDATE' ? ['replace', '--dry-run=server', '-f', '-'] : ['delete', '--dry-run=server', '-f', '-'];
+  const args =
+    op === 'CREATE'
+      ? ['create', '--dry-run=server', '-f', '-']
+      : op === 'UPDATE'
+        ? ['replace', '--dry-run=server', '-f', '-']
+        : ['delete', '--dry-run=server', '-f', '-'];
   return kubectl(args, { input, ...(as ? { as } : {}) });
 }
 
@@ -49,7 +66,15 @@ function platformObject(resource: string): K8sObject {
   if (found === undefined) throw new Error(`no platform ${resource} in ${attacker}`);
   const { metadata } = found;
   // What a tenant would send: the object without server-set fields.
-  return { ...found, metadata: { name: metadata.name, namespace: metadata.namespace, ...(metadata.labels ? { labels: metadata.labels } : {}), ...(metadata.annotations ? { annotations: metadata.annotations } : {}) } };
+  return {
+    ...found,
+    metadata: {
+      name: metadata.name,
+      namespace: metadata.namespace,
+      ...(metadata.labels ? { labels: metadata.labels } : {}),
+      ...(metadata.annotations ? { annotations: metadata.annotations } : {}),
+    },
+  };
 }
 
 // Istio and Gateway API kinds whose CRDs ../shared/schemas does not hold: a minimal CRD for each, so the
@@ -69,8 +94,16 @@ beforeAll(async () => {
     apiVersion: 'apiextensions.k8s.io/v1',
     kind: 'CustomResourceDefinition',
     // *.k8s.io groups need the approval annotation; Gateway API's own CRDs carry this one.
-    metadata: { name: `${plural}.${group}`, ...(group.endsWith('.k8s.io') ? { annotations: { 'api-approved.kubernetes.io': 'https://github.com/kubernetes-sigs/gateway-api/pull/2466' } } : {}) },
-    spec: { group, scope: 'Namespaced', names: { kind, plural, singular: kind.toLowerCase() }, versions: [{ name: version, served: true, storage: true, schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } } }] },
+    metadata: {
+      name: `${plural}.${group}`,
+      ...(group.endsWith('.k8s.io') ? { annotations: { 'api-approved.kubernetes.io': 'https://github.com/kubernetes-sigs/gateway-api/pull/2466' } } : {}),
+    },
+    spec: {
+      group,
+      scope: 'Namespaced',
+      names: { kind, plural, singular: kind.toLowerCase() },
+      versions: [{ name: version, served: true, storage: true, schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } } }],
+    },
   }));
   const r = kubectl(['apply', '--server-side', '-f', '-'], { input: crds.map((c) => dump(c)).join('---\n') });
   if (r.code !== 0) throw new Error(r.stderr);
@@ -88,20 +121,32 @@ test('there is a mesh namespace to attack from and another tenant host to steal'
 });
 
 test("finding 1: every Istio object a tenant's Flux applies is updated and deleted through the policy (its creation happened at cluster-up)", () => {
-  const istio = ['serviceentries', 'destinationrules', 'peerauthentications'].flatMap((r) =>
-    getJson<{ items: K8sObject[] }>(['get', `${r}.networking.istio.io`.replace('peerauthentications.networking', 'peerauthentications.security'), '-n', attacker]).items,
-  ).filter((o) => o.metadata.labels?.['platform.example.org/owned-by'] !== 'platform');
+  const istio = ['serviceentries', 'destinationrules', 'peerauthentications']
+    .flatMap(
+      (r) =>
+        getJson<{ items: K8sObject[] }>([
+          'get',
+          `${r}.networking.istio.io`.replace('peerauthentications.networking', 'peerauthentications.security'),
+          '-n',
+          attacker,
+        ]).items,
+    )
+    .filter((o) => o.metadata.labels?.['platform.example.org/owned-by'] !== 'platform');
   expect(istio.map((o) => o.kind)).toEqual(expect.arrayContaining(['ServiceEntry', 'DestinationRule', 'PeerAuthentication']));
   for (const o of istio) {
     const bare = { ...o, metadata: { name: o.metadata.name, namespace: o.metadata.namespace, ...(o.metadata.labels ? { labels: o.metadata.labels } : {}) } };
     for (const op of ['UPDATE', 'DELETE'] as const) {
       const r = request(op, bare, tenantUser(attacker));
-      expect({ what: `${op} ${o.kind} ${o.metadata.name}`, code: r.code, stderr: r.stderr }).toEqual({ what: `${op} ${o.kind} ${o.metadata.name}`, code: 0, stderr: '' });
+      expect({ what: `${op} ${o.kind} ${o.metadata.name}`, code: r.code, stderr: r.stderr }).toEqual({
+        what: `${op} ${o.kind} ${o.metadata.name}`,
+        code: 0,
+        stderr: '',
+      });
     }
   }
 });
 
-describe('finding 1: tenant Istio objects that reach the gateway, name others\' hosts or come in by the side door are refused', () => {
+describe("finding 1: tenant Istio objects that reach the gateway, name others' hosts or come in by the side door are refused", () => {
   const stripped = (o: K8sObject): K8sObject => {
     const c = clone(o);
     delete c.metadata.labels;
@@ -112,36 +157,85 @@ describe('finding 1: tenant Istio objects that reach the gateway, name others\' 
     ['own host exported to istio-system', 'CREATE', () => se({ exportTo: ['.', GATEWAY_NS] })],
     ['exported everywhere', 'CREATE', () => se({ exportTo: ['*'] })],
     ['no exportTo (defaults to every namespace)', 'CREATE', () => se({ exportTo: undefined })],
-    ["another tenant's bucket host, static endpoint", 'CREATE', () => se({ hosts: [victimHost], resolution: 'STATIC', endpoints: [{ address: '203.0.113.7' }] })],
+    [
+      "another tenant's bucket host, static endpoint",
+      'CREATE',
+      () => se({ hosts: [victimHost], resolution: 'STATIC', endpoints: [{ address: '203.0.113.7' }] }),
+    ],
     ["another tenant's bucket host, local", 'CREATE', () => se({ hosts: [victimHost] })],
     ['wildcard host', 'CREATE', () => se({ hosts: ['*.s3.us-east-1.amazonaws.com'] })],
     ['static endpoints on its own host', 'CREATE', () => se({ resolution: 'STATIC', endpoints: [{ address: '203.0.113.7' }] })],
     ['workloadSelector', 'CREATE', () => se({ workloadSelector: { labels: { app: 'x' } } })],
     ['older API version, exported to the gateway', 'CREATE', () => se({ exportTo: [GATEWAY_NS] }, 'networking.istio.io/v1alpha3')],
     ['platform ServiceEntry without its label, re-applied', 'UPDATE', () => stripped(platformObject('serviceentries.networking.istio.io'))],
-    ['platform ServiceEntry narrowed to ["."]', 'UPDATE', () => {
-      const o = platformObject('serviceentries.networking.istio.io');
-      return { ...o, spec: { ...(o['spec'] as object), exportTo: ['.'] } };
-    }],
+    [
+      'platform ServiceEntry narrowed to ["."]',
+      'UPDATE',
+      () => {
+        const o = platformObject('serviceentries.networking.istio.io');
+        return { ...o, spec: { ...(o['spec'] as object), exportTo: ['.'] } };
+      },
+    ],
     ['platform ServiceEntry deleted', 'DELETE', () => platformObject('serviceentries.networking.istio.io')],
     ['platform TLS origination deleted', 'DELETE', () => platformObject('destinationrules.networking.istio.io')],
     ['legit ServiceEntry turned hostile on update', 'UPDATE', () => se({ exportTo: [GATEWAY_NS] }, 'networking.istio.io/v1', 'legit')],
     ['DestinationRule with TLS off', 'CREATE', () => dr({ trafficPolicy: { tls: { mode: 'DISABLE' } } })],
-    ['DestinationRule with TLS off on 443', 'CREATE', () => dr({ trafficPolicy: { portLevelSettings: [{ port: { number: 443 }, tls: { mode: 'DISABLE' } }] } })],
+    [
+      'DestinationRule with TLS off on 443',
+      'CREATE',
+      () => dr({ trafficPolicy: { portLevelSettings: [{ port: { number: 443 }, tls: { mode: 'DISABLE' } }] } }),
+    ],
     ['DestinationRule tls without mode (DISABLE)', 'CREATE', () => dr({ trafficPolicy: { tls: { sni: ownHost } } })],
     ['tenant TLS origination (SIMPLE)', 'CREATE', () => dr({ trafficPolicy: { tls: { mode: 'SIMPLE', sni: ownHost } } })],
-    ['tenant TLS origination without certificate checks', 'CREATE', () => dr({ trafficPolicy: { portLevelSettings: [{ port: { number: 443 }, tls: { mode: 'SIMPLE', sni: ownHost, insecureSkipVerify: true } }] } })],
+    [
+      'tenant TLS origination without certificate checks',
+      'CREATE',
+      () => dr({ trafficPolicy: { portLevelSettings: [{ port: { number: 443 }, tls: { mode: 'SIMPLE', sni: ownHost, insecureSkipVerify: true } }] } }),
+    ],
     ['ISTIO_MUTUAL with insecureSkipVerify', 'CREATE', () => dr({ trafficPolicy: { tls: { mode: 'ISTIO_MUTUAL', insecureSkipVerify: true } } })],
     ["another tenant's host", 'CREATE', () => dr({ host: victimHost })],
-    ["subset SNI of another tenant's host", 'CREATE', () => dr({ host: 'istio-egressgateway.istio-system.svc.cluster.local', subsets: [{ name: 'x', trafficPolicy: { portLevelSettings: [{ port: { number: 443 }, tls: { mode: 'ISTIO_MUTUAL', sni: victimHost } }] } }] })],
+    [
+      "subset SNI of another tenant's host",
+      'CREATE',
+      () =>
+        dr({
+          host: 'istio-egressgateway.istio-system.svc.cluster.local',
+          subsets: [{ name: 'x', trafficPolicy: { portLevelSettings: [{ port: { number: 443 }, tls: { mode: 'ISTIO_MUTUAL', sni: victimHost } }] } }],
+        }),
+    ],
     ['subset with TLS off', 'CREATE', () => dr({ subsets: [{ name: 'x', trafficPolicy: { tls: { mode: 'DISABLE' } } }] })],
     ['DestinationRule exported to the gateway (v1beta1)', 'CREATE', () => dr({ exportTo: ['.', GATEWAY_NS] }, 'networking.istio.io/v1beta1')],
     ['DestinationRule with workloadSelector', 'CREATE', () => dr({ workloadSelector: { matchLabels: { app: 'x' } } })],
-    ['PeerAuthentication PERMISSIVE', 'CREATE', () => ({ apiVersion: 'security.istio.io/v1', kind: 'PeerAuthentication', metadata: meta('open'), spec: { mtls: { mode: 'PERMISSIVE' } } })],
-    ['PeerAuthentication port-level DISABLE', 'CREATE', () => ({ apiVersion: 'security.istio.io/v1', kind: 'PeerAuthentication', metadata: meta('open'), spec: { selector: { matchLabels: { app: 'x' } }, mtls: { mode: 'STRICT' }, portLevelMtls: { '8080': { mode: 'DISABLE' } } } })],
-    ['Sidecar', 'CREATE', () => ({ apiVersion: 'networking.istio.io/v1', kind: 'Sidecar', metadata: meta('x'), spec: { outboundTrafficPolicy: { mode: 'ALLOW_ANY' } } })],
-    ['Gateway', 'CREATE', () => ({ apiVersion: 'networking.istio.io/v1', kind: 'Gateway', metadata: meta('x'), spec: { selector: { istio: 'egressgateway' }, servers: [] } })],
-    ['VirtualService', 'CREATE', () => ({ apiVersion: 'networking.istio.io/v1beta1', kind: 'VirtualService', metadata: meta('x'), spec: { hosts: [victimHost], exportTo: ['.'] } })],
+    [
+      'PeerAuthentication PERMISSIVE',
+      'CREATE',
+      () => ({ apiVersion: 'security.istio.io/v1', kind: 'PeerAuthentication', metadata: meta('open'), spec: { mtls: { mode: 'PERMISSIVE' } } }),
+    ],
+    [
+      'PeerAuthentication port-level DISABLE',
+      'CREATE',
+      () => ({
+        apiVersion: 'security.istio.io/v1',
+        kind: 'PeerAuthentication',
+        metadata: meta('open'),
+        spec: { selector: { matchLabels: { app: 'x' } }, mtls: { mode: 'STRICT' }, portLevelMtls: { '8080': { mode: 'DISABLE' } } },
+      }),
+    ],
+    [
+      'Sidecar',
+      'CREATE',
+      () => ({ apiVersion: 'networking.istio.io/v1', kind: 'Sidecar', metadata: meta('x'), spec: { outboundTrafficPolicy: { mode: 'ALLOW_ANY' } } }),
+    ],
+    [
+      'Gateway',
+      'CREATE',
+      () => ({ apiVersion: 'networking.istio.io/v1', kind: 'Gateway', metadata: meta('x'), spec: { selector: { istio: 'egressgateway' }, servers: [] } }),
+    ],
+    [
+      'VirtualService',
+      'CREATE',
+      () => ({ apiVersion: 'networking.istio.io/v1beta1', kind: 'VirtualService', metadata: meta('x'), spec: { hosts: [victimHost], exportTo: ['.'] } }),
+    ],
     ['EnvoyFilter', 'CREATE', () => ({ apiVersion: 'networking.istio.io/v1alpha3', kind: 'EnvoyFilter', metadata: meta('x'), spec: {} })],
     ['WorkloadEntry', 'CREATE', () => ({ apiVersion: 'networking.istio.io/v1', kind: 'WorkloadEntry', metadata: meta('x'), spec: { address: '203.0.113.7' } })],
     ['WasmPlugin', 'CREATE', () => ({ apiVersion: 'extensions.istio.io/v1alpha1', kind: 'WasmPlugin', metadata: meta('x'), spec: {} })],
@@ -152,7 +246,10 @@ describe('finding 1: tenant Istio objects that reach the gateway, name others\' 
 
   beforeAll(() => {
     // The object the "turned hostile on update" case updates: created for real by the tenant, and admitted.
-    const r = kubectl(['apply', '--server-side', '--field-manager=kustomize-controller', '-f', '-'], { as: tenantUser(attacker), input: dump(se({}, 'networking.istio.io/v1', 'legit')) });
+    const r = kubectl(['apply', '--server-side', '--field-manager=kustomize-controller', '-f', '-'], {
+      as: tenantUser(attacker),
+      input: dump(se({}, 'networking.istio.io/v1', 'legit')),
+    });
     if (r.code !== 0) throw new Error(`the tenant's own legit ServiceEntry was refused: ${r.stderr}`);
   });
 
@@ -181,7 +278,12 @@ describe('finding 10: no pod in a tenant namespace may run as the tenant Flux Se
   // Restricted Pod Security (the tenant namespaces enforce it) would refuse a plain pod first.
   const restricted = { securityContext: { runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } } };
   const container = { name: 'c', image: 'x', securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } } };
-  const pod = (spec: Record<string, unknown>, namespace = ns): K8sObject => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', namespace }, spec: { ...restricted, containers: [container], ...spec } });
+  const pod = (spec: Record<string, unknown>, namespace = ns): K8sObject => ({
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: 'p', namespace },
+    spec: { ...restricted, containers: [container], ...spec },
+  });
 
   test.each([
     ['serviceAccountName', { serviceAccountName: 'flux-reconciler' }],
@@ -191,7 +293,9 @@ describe('finding 10: no pod in a tenant namespace may run as the tenant Flux Se
   });
 
   test("the example consumers' pods are admitted; outside tenant namespaces the policy does not apply", () => {
-    const examples = models.filter((m) => m.identity.claimNamespace === ns).flatMap((m) => claimObjects(m).examples as Array<K8sObject & { spec: { template: { spec: Record<string, unknown> } } }>);
+    const examples = models
+      .filter((m) => m.identity.claimNamespace === ns)
+      .flatMap((m) => claimObjects(m).examples as Array<K8sObject & { spec: { template: { spec: Record<string, unknown> } } }>);
     expect(examples.length).toBeGreaterThan(0);
     for (const d of examples) {
       const r = request('CREATE', { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', namespace: ns }, spec: d.spec.template.spec });
@@ -206,11 +310,15 @@ const PLATFORM_USER = 'system:serviceaccount:flux-system:kustomize-controller';
 const FLUX_SA_DENIAL = /ValidatingAdmissionPolicy 'secure-bucket-tenant-flux-account' with binding 'secure-bucket-tenant-flux-account' denied request/;
 const CLAIMS_DENIAL = /ValidatingAdmissionPolicy 'secure-bucket-claim-delete-policy' with binding 'secure-bucket-claim-delete-policy' denied request/;
 
-describe("red team: the tenant identity may not change or delete its own Flux ServiceAccount; the platform may", () => {
+describe('red team: the tenant identity may not change or delete its own Flux ServiceAccount; the platform may', () => {
   const ns = tenantNames(CLUSTER)[0] as string;
   const account = (): K8sObject => {
     const sa = getJson<K8sObject>(['get', 'serviceaccount', 'flux-reconciler', '-n', ns]);
-    return { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: sa.metadata.name, namespace: ns, ...(sa.metadata.labels ? { labels: sa.metadata.labels } : {}) } };
+    return {
+      apiVersion: 'v1',
+      kind: 'ServiceAccount',
+      metadata: { name: sa.metadata.name, namespace: ns, ...(sa.metadata.labels ? { labels: sa.metadata.labels } : {}) },
+    };
   };
   const edited = (): K8sObject => {
     const sa = account();
@@ -233,7 +341,12 @@ describe("red team: the tenant identity may not change or delete its own Flux Se
 });
 
 describe('red team: a tenant AuthorizationPolicy may not hand authorization to an extension provider', () => {
-  const ap = (spec: Record<string, unknown>, apiVersion = 'security.istio.io/v1'): K8sObject => ({ apiVersion, kind: 'AuthorizationPolicy', metadata: meta('authz'), spec });
+  const ap = (spec: Record<string, unknown>, apiVersion = 'security.istio.io/v1'): K8sObject => ({
+    apiVersion,
+    kind: 'AuthorizationPolicy',
+    metadata: meta('authz'),
+    spec,
+  });
 
   test.each([
     ['CUSTOM with a provider', () => ap({ action: 'CUSTOM', provider: { name: 'ext-authz' }, rules: [{}] })],
@@ -259,7 +372,11 @@ describe('red team: a claim with compositeDeletePolicy Background is refused, wh
     spec: { ...(policy ? { compositeDeletePolicy: policy } : {}) },
   });
 
-  test.each([['the admin', undefined], ['the tenant', tenantUser(ns)], ['the platform', PLATFORM_USER]] as const)('Background from %s is denied', (_who, as) => {
+  test.each([
+    ['the admin', undefined],
+    ['the tenant', tenantUser(ns)],
+    ['the platform', PLATFORM_USER],
+  ] as const)('Background from %s is denied', (_who, as) => {
     expect(request('CREATE', claim('Background'), as).stderr).toMatch(CLAIMS_DENIAL);
   });
 

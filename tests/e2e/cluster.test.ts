@@ -56,7 +56,8 @@ test('the XRDs are Established and their Compositions are installed', () => {
   expect(xrds.map((x) => x.metadata.name).sort()).toEqual(expected.sort());
   for (const x of xrds) expect({ xrd: x.metadata.name, established: isTrue(x, 'Established') }).toEqual({ xrd: x.metadata.name, established: true });
   const compositions = getJson<{ items: Obj[] }>(['get', 'compositions']).items.map((c) => c.metadata.name);
-  for (const f of ['compositions/composition.yaml', 'compositions/composition-v2.yaml']) expect(compositions).toContain((loadYamlDocuments(f)[0] as Obj).metadata.name);
+  for (const f of ['compositions/composition.yaml', 'compositions/composition-v2.yaml'])
+    expect(compositions).toContain((loadYamlDocuments(f)[0] as Obj).metadata.name);
 });
 
 test('kubectl get xsecurebuckets.<group> -n team-sales shows the printer columns, for the tenant too', () => {
@@ -77,7 +78,10 @@ test('a tenant applies an XSecureBucket as its Flux identity; the stand-in recon
   const kinds = new Set(mrs.map((m) => m.kind));
   for (const kind of ['Bucket', 'BucketPolicy', 'BucketPublicAccessBlock', 'Key', 'Role']) expect(kinds).toContain(kind);
   for (const mr of mrs) {
-    expect({ mr: resourceName(mr), ready: isTrue(mr, 'Ready') || mr.spec?.['managementPolicies'] !== undefined }).toEqual({ mr: resourceName(mr), ready: true });
+    expect({ mr: resourceName(mr), ready: isTrue(mr, 'Ready') || mr.spec?.['managementPolicies'] !== undefined }).toEqual({
+      mr: resourceName(mr),
+      ready: true,
+    });
     expect(mr.metadata.namespace).toBe(NS);
     expect(mr.apiVersion).toMatch(/\.aws\.m\.upbound\.io\//);
   }
@@ -94,12 +98,56 @@ test('the apiserver refuses an invalid XR with the XRD CEL rule message', () => 
 });
 
 const forbidden: Array<[string, Record<string, unknown>, RegExp]> = [
-  ['a managed resource', { apiVersion: 's3.aws.m.upbound.io/v1beta1', kind: 'Bucket', metadata: { name: 'mine', namespace: NS }, spec: { forProvider: { region: 'us-east-1' } } }, /forbidden.*cannot create resource "buckets" in API group "s3\.aws\.m\.upbound\.io"/i],
-  ['a namespaced ProviderConfig', { apiVersion: 'aws.m.upbound.io/v1beta1', kind: 'ProviderConfig', metadata: { name: 'mine', namespace: NS }, spec: { credentials: { source: 'IRSA' } } }, /forbidden.*providerconfigs/i],
-  ['a ClusterProviderConfig', { apiVersion: 'aws.m.upbound.io/v1beta1', kind: 'ClusterProviderConfig', metadata: { name: 'mine' }, spec: { credentials: { source: 'IRSA' } } }, /forbidden.*clusterproviderconfigs/i],
-  ['a Composition', { apiVersion: 'apiextensions.crossplane.io/v1', kind: 'Composition', metadata: { name: 'mine' }, spec: { compositeTypeRef: { apiVersion: 'storage.platform.example.org/v1alpha1', kind: 'XSecureBucket' }, mode: 'Pipeline', pipeline: [{ step: 's', functionRef: { name: 'function-auto-ready' } }] } }, /forbidden.*compositions/i],
-  ['an EnvironmentConfig', { apiVersion: 'apiextensions.crossplane.io/v1beta1', kind: 'EnvironmentConfig', metadata: { name: 'mine' }, data: { accountId: '999999999999' } }, /forbidden.*environmentconfigs/i],
-  ['an Istio ServiceEntry exported to istio-system', { apiVersion: 'networking.istio.io/v1', kind: 'ServiceEntry', metadata: { name: 'mine', namespace: NS }, spec: { hosts: ['example.com'], exportTo: ['istio-system'], location: 'MESH_EXTERNAL', resolution: 'DNS', ports: [{ number: 443, name: 'tls', protocol: 'TLS' }] } }, /ValidatingAdmissionPolicy 'secure-bucket-tenant-mesh'.*denied request.*exportTo must be \["\."\]/],
+  [
+    'a managed resource',
+    { apiVersion: 's3.aws.m.upbound.io/v1beta1', kind: 'Bucket', metadata: { name: 'mine', namespace: NS }, spec: { forProvider: { region: 'us-east-1' } } },
+    /forbidden.*cannot create resource "buckets" in API group "s3\.aws\.m\.upbound\.io"/i,
+  ],
+  [
+    'a namespaced ProviderConfig',
+    { apiVersion: 'aws.m.upbound.io/v1beta1', kind: 'ProviderConfig', metadata: { name: 'mine', namespace: NS }, spec: { credentials: { source: 'IRSA' } } },
+    /forbidden.*providerconfigs/i,
+  ],
+  [
+    'a ClusterProviderConfig',
+    { apiVersion: 'aws.m.upbound.io/v1beta1', kind: 'ClusterProviderConfig', metadata: { name: 'mine' }, spec: { credentials: { source: 'IRSA' } } },
+    /forbidden.*clusterproviderconfigs/i,
+  ],
+  [
+    'a Composition',
+    {
+      apiVersion: 'apiextensions.crossplane.io/v1',
+      kind: 'Composition',
+      metadata: { name: 'mine' },
+      spec: {
+        compositeTypeRef: { apiVersion: 'storage.platform.example.org/v1alpha1', kind: 'XSecureBucket' },
+        mode: 'Pipeline',
+        pipeline: [{ step: 's', functionRef: { name: 'function-auto-ready' } }],
+      },
+    },
+    /forbidden.*compositions/i,
+  ],
+  [
+    'an EnvironmentConfig',
+    { apiVersion: 'apiextensions.crossplane.io/v1beta1', kind: 'EnvironmentConfig', metadata: { name: 'mine' }, data: { accountId: '999999999999' } },
+    /forbidden.*environmentconfigs/i,
+  ],
+  [
+    'an Istio ServiceEntry exported to istio-system',
+    {
+      apiVersion: 'networking.istio.io/v1',
+      kind: 'ServiceEntry',
+      metadata: { name: 'mine', namespace: NS },
+      spec: {
+        hosts: ['example.com'],
+        exportTo: ['istio-system'],
+        location: 'MESH_EXTERNAL',
+        resolution: 'DNS',
+        ports: [{ number: 443, name: 'tls', protocol: 'TLS' }],
+      },
+    },
+    /ValidatingAdmissionPolicy 'secure-bucket-tenant-mesh'.*denied request.*exportTo must be \["\."\]/,
+  ],
 ];
 
 test.each(forbidden)('as the tenant, creating %s is refused', (_what, obj, message) => {
@@ -121,7 +169,12 @@ test('deleting an XR leaves exactly its Orphan resources in the account; re-crea
   const deleted = kubectl(['delete', XR, '-n', NS, NAME, '--wait=false'], { as: TENANT });
   expect(deleted.stderr).toBe('');
   // The garbage collector (kube-controller-manager) deletes the composed resources; the stand-in releases them.
-  await eventually('composed resources gone', 180, () => (composed(NAME).length === 0 && kubectl(['get', XR, '-n', NS, NAME]).code !== 0 ? true : undefined), () => composed(NAME).map(resourceName).join(', '));
+  await eventually(
+    'composed resources gone',
+    180,
+    () => (composed(NAME).length === 0 && kubectl(['get', XR, '-n', NS, NAME]).code !== 0 ? true : undefined),
+    () => composed(NAME).map(resourceName).join(', '),
+  );
   const managed = before.filter((m) => !observeOnly(m));
   expect(managed.filter(held).map(resourceName).sort()).toEqual(managed.filter(orphan).map(resourceName).sort());
 

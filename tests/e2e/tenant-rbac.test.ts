@@ -73,7 +73,9 @@ function allowed(asks: Ask[]): boolean[] {
 beforeAll(() => requireCluster());
 
 const tenants = (): string[] =>
-  getJson<{ items: Array<{ metadata: { name: string } }> }>(['get', 'namespaces', '-l', 'toolkit.fluxcd.io/tenant']).items.map((n) => n.metadata.name).sort();
+  getJson<{ items: Array<{ metadata: { name: string } }> }>(['get', 'namespaces', '-l', 'toolkit.fluxcd.io/tenant'])
+    .items.map((n) => n.metadata.name)
+    .sort();
 
 // The tenants staging onboards (its tenants/kustomization.yaml), never a fixed list.
 const onboarded = tenantNames('staging').sort();
@@ -116,6 +118,7 @@ describe.each(onboarded.map((t) => [t]))('%s', (tenant) => {
     asks.forEach((a, i) => {
       if (answers[i]) granted.set(`${a.resource}.${a.group}`, [...(granted.get(`${a.resource}.${a.group}`) ?? []), a.verb]);
     });
-    for (const { group, resource } of kinds) expect({ kind: `${resource}.${group}`, verbs: granted.get(`${resource}.${group}`) ?? [] }).toEqual({ kind: `${resource}.${group}`, verbs: READ_VERBS });
+    for (const { group, resource } of kinds)
+      expect({ kind: `${resource}.${group}`, verbs: granted.get(`${resource}.${group}`) ?? [] }).toEqual({ kind: `${resource}.${group}`, verbs: READ_VERBS });
   });
 });

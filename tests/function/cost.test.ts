@@ -30,7 +30,7 @@ describe.each(exampleClaims().map((c) => [c.file]))('render --cost %s', (file) =
   const gb = 250;
   const run = render(['--cost', '--gb-per-month', String(gb), path.join(claimsDir, file)]);
 
-  it('prints a total in USD with the NAT comparison, from the table\'s region, source and date', () => {
+  it("prints a total in USD with the NAT comparison, from the table's region, source and date", () => {
     expect(run.stderr).toBe('');
     expect(run.status).toBe(0);
     const region = /\(([a-z]{2}-[a-z]+-\d)\), /.exec(run.stdout)?.[1] as string;
@@ -65,7 +65,12 @@ describe('the price table', () => {
 });
 
 describe('storage over the lifecycle', () => {
-  const lifecycle = (transitions: Lifecycle['transitions'], expireAfterDays?: number): Lifecycle => ({ transitions, abortIncompleteMultipartUploadDays: 7, rules: [], ...(expireAfterDays ? { expireAfterDays } : {}) });
+  const lifecycle = (transitions: Lifecycle['transitions'], expireAfterDays?: number): Lifecycle => ({
+    transitions,
+    abortIncompleteMultipartUploadDays: 7,
+    rules: [],
+    ...(expireAfterDays ? { expireAfterDays } : {}),
+  });
 
   it('each GB sits in STANDARD, then each class, until it expires', () => {
     expect(staysOf(lifecycle([{ days: 30, storageClass: 'STANDARD_IA' }], 100), 730)).toEqual([
@@ -79,7 +84,10 @@ describe('storage over the lifecycle', () => {
     const e = estimateCost({ claim: 't/x', spec, resources: {} }, table);
     expect(e.lines.some((l) => /GLACIER_IR minimum stay \(90 days\)/.test(l.item))).toBe(true);
     expect(e.notes.join('\n')).toMatch(/GLACIER_IR keeps objects 30 days but bills at least 90/);
-    const longer = estimateCost({ claim: 't/x', spec: { ...spec, lifecycle: lifecycle([{ days: 30, storageClass: 'GLACIER_IR' }], 120) }, resources: {} }, table);
+    const longer = estimateCost(
+      { claim: 't/x', spec: { ...spec, lifecycle: lifecycle([{ days: 30, storageClass: 'GLACIER_IR' }], 120) }, resources: {} },
+      table,
+    );
     expect(longer.notes.join('\n')).not.toMatch(/minimum/);
   });
 });

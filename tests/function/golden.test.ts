@@ -9,13 +9,19 @@ import { repoRoot } from '../lib/repo.js';
 import { claimsDir } from '../lib/function-fixtures.js';
 
 const cli = path.join(repoRoot, 'dist/functions/secure-bucket/cli/render.js');
-const claims = readdirSync(claimsDir).filter((f) => f.endsWith('.yaml')).sort();
+const claims = readdirSync(claimsDir)
+  .filter((f) => f.endsWith('.yaml'))
+  .sort();
 
 /** `diff -u` of the recording and the render (make golden re-records an intended change). */
 function goldenDiff(file: string, recorded: string, rendered: string): string {
   const dir = mkdtempSync(path.join(tmpdir(), 'golden-'));
   writeFileSync(path.join(dir, 'rendered.yaml'), rendered);
-  const diff = spawnSync('diff', ['-u', '--label', `tests/golden/${file}`, '--label', 'rendered', path.join(repoRoot, 'tests/golden', file), path.join(dir, 'rendered.yaml')], { encoding: 'utf8' });
+  const diff = spawnSync(
+    'diff',
+    ['-u', '--label', `tests/golden/${file}`, '--label', 'rendered', path.join(repoRoot, 'tests/golden', file), path.join(dir, 'rendered.yaml')],
+    { encoding: 'utf8' },
+  );
   return `${diff.stdout || diff.stderr}\n(make golden re-records an intended change)`;
 }
 

@@ -16,12 +16,18 @@ const scratch = exampleClaim('scratch');
 
 describe('contradictory settings: a warning naming both fields', () => {
   it('a 7-year lock with a 365-day expiry', async () => {
-    const out = await warningsOf(withSpec(archive, (s) => {
-      s['objectLock'] = { mode: 'Compliance', years: 7 };
-      s['lifecycle'] = { expireAfterDays: 365 };
-    }));
+    const out = await warningsOf(
+      withSpec(archive, (s) => {
+        s['objectLock'] = { mode: 'Compliance', years: 7 };
+        s['lifecycle'] = { expireAfterDays: 365 };
+      }),
+    );
     expect(out.fatal).toBeUndefined();
-    expect(out.warnings).toEqual([expect.stringMatching(/^spec\.objectLock\.years locks every object for 2555 days, longer than spec\.lifecycle\.expireAfterDays \(365\).*Fix: raise spec\.lifecycle\.expireAfterDays/)]);
+    expect(out.warnings).toEqual([
+      expect.stringMatching(
+        /^spec\.objectLock\.years locks every object for 2555 days, longer than spec\.lifecycle\.expireAfterDays \(365\).*Fix: raise spec\.lifecycle\.expireAfterDays/,
+      ),
+    ]);
   });
 
   it('a replica in a region where the platform keeps no access logs', async () => {
@@ -30,11 +36,14 @@ describe('contradictory settings: a warning naming both fields', () => {
     });
     const out = await warningsOf(archive, env);
     expect(out.fatal).toBeUndefined();
-    expect(out.warnings).toEqual([expect.stringMatching(/^spec\.replication\.destinationRegion is eu-west-1, but .*data\.audit\.logBucketsByRegion\.eu-west-1.*Fix: /)]);
+    expect(out.warnings).toEqual([
+      expect.stringMatching(/^spec\.replication\.destinationRegion is eu-west-1, but .*data\.audit\.logBucketsByRegion\.eu-west-1.*Fix: /),
+    ]);
   });
 
   it('the example claims, as committed, get none of these warnings', async () => {
-    for (const name of ['audit-archive', 'sales-events', 'scratch']) expect({ name, ...(await warningsOf(exampleClaim(name))) }).toEqual({ name, warnings: [] });
+    for (const name of ['audit-archive', 'sales-events', 'scratch'])
+      expect({ name, ...(await warningsOf(exampleClaim(name))) }).toEqual({ name, warnings: [] });
   });
 });
 
@@ -42,7 +51,11 @@ describe('lifecycle: documented valid is accepted', () => {
   it('expiry 100 days after GLACIER at day 90 renders, and warns that GLACIER bills 90 days', async () => {
     const out = await warningsOf(withSpec(scratch, (s) => (s['lifecycle'] = { transitions: [{ days: 90, storageClass: 'GLACIER' }], expireAfterDays: 100 })));
     expect(out.fatal).toBeUndefined();
-    expect(out.warnings).toEqual([expect.stringMatching(/^spec\.lifecycle\.expireAfterDays \(100\) .*spec\.lifecycle\.transitions\[0\] moves them to GLACIER.*at least 90 days.*Fix: set spec\.lifecycle\.expireAfterDays to 180 or more/)]);
+    expect(out.warnings).toEqual([
+      expect.stringMatching(
+        /^spec\.lifecycle\.expireAfterDays \(100\) .*spec\.lifecycle\.transitions\[0\] moves them to GLACIER.*at least 90 days.*Fix: set spec\.lifecycle\.expireAfterDays to 180 or more/,
+      ),
+    ]);
   });
 });
 

@@ -6,14 +6,30 @@ import { type AccountState, FakeAccount } from '../../functions/secure-bucket/cl
 import { asClaim, compositeForClaim } from '../../functions/secure-bucket/cli/control-plane/index.js';
 import { migratedXrDocument } from '../../functions/secure-bucket/cli/xr/migrate.js';
 import { namespacedXrFor } from '../../functions/secure-bucket/cli/xr/namespaced.js';
-import { CLAIM_API, NAMESPACED_XR_API, OTHER_REQUEST, OTHER_REQUEST_COMPOSITE, OWNER_API_TAG, TAKE_OVER_ANNOTATION } from '../../functions/secure-bucket/src/core/index.js';
+import {
+  CLAIM_API,
+  NAMESPACED_XR_API,
+  OTHER_REQUEST,
+  OTHER_REQUEST_COMPOSITE,
+  OWNER_API_TAG,
+  TAKE_OVER_ANNOTATION,
+} from '../../functions/secure-bucket/src/core/index.js';
 import { ENVIRONMENT_REQUIREMENT, runFunction } from '../../functions/secure-bucket/src/function.js';
 import { converge, requestFor, suppliedObjects } from '../../functions/secure-bucket/cli/control-plane/index.js';
 import { stepFrom } from '../../functions/secure-bucket/cli/xr/step.js';
 import { repoRoot } from '../lib/repo.js';
 import path from 'node:path';
 import { inProcessFunction } from '../../functions/secure-bucket/cli/control-plane/index.js';
-import { call, desiredResources, environmentConfig, exampleClaims, fatalOf, podIdentityDedicatedEndpoint, renderPasses, type Json } from '../lib/function-fixtures.js';
+import {
+  call,
+  desiredResources,
+  environmentConfig,
+  exampleClaims,
+  fatalOf,
+  podIdentityDedicatedEndpoint,
+  renderPasses,
+  type Json,
+} from '../lib/function-fixtures.js';
 
 const env = environmentConfig();
 const accountId = String((env['data'] as Json)['accountId']);
@@ -65,7 +81,8 @@ describe.each(exampleClaims().map(({ file, claim }) => [file, claim] as const))(
     for (const r of Object.values(v2Resources)) expect((r['spec'] as Json)['managementPolicies']).not.toEqual(['Observe']);
     expect(awsNames(v2Resources)).toEqual(awsNames(claimResources));
     // Everything the claim left is still there (the v2 XR adopted it, deleted nothing).
-    for (const [kind, byName] of Object.entries(held)) expect({ kind, names: Object.keys(aws.state[kind] ?? {}) }).toEqual({ kind, names: expect.arrayContaining(Object.keys(byName)) });
+    for (const [kind, byName] of Object.entries(held))
+      expect({ kind, names: Object.keys(aws.state[kind] ?? {}) }).toEqual({ kind, names: expect.arrayContaining(Object.keys(byName)) });
   });
 });
 
@@ -96,11 +113,15 @@ describe('a claim and a v2 XR of the same name never both own a bucket', () => {
     const aws = await claimLeftBehind(claim);
     const held = structuredClone(aws.state);
     const rendered = await renderPasses(asClaim(namespacedXrFor(claim), 'same-name'), env, { account: aws });
-    expect(fatalOf(rendered.converged)).toMatch(new RegExp(`metadata\\.annotations\\[${TAKE_OVER_ANNOTATION.replace(/[./]/g, '\\$&')}\\].*requested through ${CLAIM_API}.*Fix: .*${TAKE_OVER_ANNOTATION}=${CLAIM_API}`));
+    expect(fatalOf(rendered.converged)).toMatch(
+      new RegExp(
+        `metadata\\.annotations\\[${TAKE_OVER_ANNOTATION.replace(/[./]/g, '\\$&')}\\].*requested through ${CLAIM_API}.*Fix: .*${TAKE_OVER_ANNOTATION}=${CLAIM_API}`,
+      ),
+    );
     expect(aws.state).toEqual(held);
   });
 
-  it('after the migration, refuses the old claim re-applied (the bucket is the XR\'s now)', async () => {
+  it("after the migration, refuses the old claim re-applied (the bucket is the XR's now)", async () => {
     const aws = await claimLeftBehind(claim);
     const migrated = await renderPasses(asClaim(migratedXrDocument(claim), 'migrated'), env, { account: aws });
     expect(fatalOf(migrated.converged)).toBeUndefined();
@@ -113,11 +134,14 @@ describe('a claim and a v2 XR of the same name never both own a bucket', () => {
     expect(aws.state).toEqual(held);
   });
 
-  it('treats a bucket tagged before v2 (no API tag) as a claim\'s', async () => {
+  it("treats a bucket tagged before v2 (no API tag) as a claim's", async () => {
     const aws = await claimLeftBehind(claim);
-    for (const kind of ['Bucket', 'Key']) for (const settings of Object.values(aws.state[kind] ?? {})) delete (settings['tags'] as Record<string, unknown>)[OWNER_API_TAG];
+    for (const kind of ['Bucket', 'Key'])
+      for (const settings of Object.values(aws.state[kind] ?? {})) delete (settings['tags'] as Record<string, unknown>)[OWNER_API_TAG];
     expect(fatalOf((await renderPasses(claim, env, { account: copyOfAccount(aws) })).converged)).toBeUndefined();
-    expect(fatalOf((await renderPasses(asClaim(namespacedXrFor(claim), 'same-name'), env, { account: copyOfAccount(aws) })).converged)).toMatch(/requested through/);
+    expect(fatalOf((await renderPasses(asClaim(namespacedXrFor(claim), 'same-name'), env, { account: copyOfAccount(aws) })).converged)).toMatch(
+      /requested through/,
+    );
   });
 
   it('asks Crossplane whether the claim still exists before taking over, and refuses while it does', async () => {
@@ -125,13 +149,18 @@ describe('a claim and a v2 XR of the same name never both own a bucket', () => {
     const held = structuredClone(aws.state);
     const stillThere = { apiVersion: claim.apiVersion, kind: claim.kind, metadata: claim.metadata, spec: claim.spec };
     let calls = 0;
-    const counting = { runFunction: (req: Parameters<typeof inProcessFunction.runFunction>[0]) => (calls++, inProcessFunction.runFunction(req)), close: () => {} };
+    const counting = {
+      runFunction: (req: Parameters<typeof inProcessFunction.runFunction>[0]) => (calls++, inProcessFunction.runFunction(req)),
+      close: () => {},
+    };
     const xr = compositeForClaim(asClaim(migratedXrDocument(claim), 'migrated'));
     // As the v2 Composition's step calls it: the EnvironmentConfig declared, so one call per pass.
     const { requiredResources, input } = stepFrom(path.join(repoRoot, 'compositions/composition-v2.yaml'));
     const step = { requiredResources, ...(input ? { input } : {}), converge: true, account: aws };
     const refused = await converge(counting, xr, { clusterObjects: [env, stillThere], ...step });
-    expect(refused.fatal).toMatch(new RegExp(`requested through ${CLAIM_API} ${claim.metadata.namespace}/${claim.metadata.name}, which still exists.*Fix: .*delete it first`));
+    expect(refused.fatal).toMatch(
+      new RegExp(`requested through ${CLAIM_API} ${claim.metadata.namespace}/${claim.metadata.name}, which still exists.*Fix: .*delete it first`),
+    );
     expect(aws.state).toEqual(held);
     // The same claim in another namespace is not it: the lookup is by namespace and name.
     const elsewhere = { ...stillThere, metadata: { ...claim.metadata, namespace: 'team-other' } };
@@ -168,9 +197,17 @@ describe('a claim and a v2 XR of the same name never both own a bucket', () => {
 
   it('refuses a take-over annotation that names its own API or anything else', async () => {
     for (const value of [NAMESPACED_XR_API, 'Bucket.s3.aws.upbound.io']) {
-      const xr = asClaim({ ...migratedXrDocument(claim), metadata: { name: claim.metadata.name, namespace: claim.metadata.namespace, annotations: { [TAKE_OVER_ANNOTATION]: value } } }, 'bad');
+      const xr = asClaim(
+        {
+          ...migratedXrDocument(claim),
+          metadata: { name: claim.metadata.name, namespace: claim.metadata.namespace, annotations: { [TAKE_OVER_ANNOTATION]: value } },
+        },
+        'bad',
+      );
       const rendered = await renderPasses(xr, env, { account: new FakeAccount({ accountId, partition: 'aws' }) });
-      expect(fatalOf(rendered.converged)).toMatch(new RegExp(`^metadata\\.annotations\\[.*'${value.replace(/\./g, '\\.')}' is not the other bucket API.*Fix: set it to ${CLAIM_API}`));
+      expect(fatalOf(rendered.converged)).toMatch(
+        new RegExp(`^metadata\\.annotations\\[.*'${value.replace(/\./g, '\\.')}' is not the other bucket API.*Fix: set it to ${CLAIM_API}`),
+      );
     }
   });
 });
@@ -196,13 +233,17 @@ describe('a claim and a v2 XR of the same name both managing one bucket', () => 
     return { ...observed, bucket };
   }
 
-  it('the claim is refused once AWS reports the v2 XR\'s tags on the bucket it manages', async () => {
+  it("the claim is refused once AWS reports the v2 XR's tags on the bucket it manages", async () => {
     const observed = withBucketTags(await convergedClaim(), { [OWNER_API_TAG]: NAMESPACED_XR_API });
     const rsp = await call({ composite: compositeForClaim(claim), environment: env, observed });
-    expect(fatalOf(rsp)).toMatch(new RegExp(`was requested through ${NAMESPACED_XR_API} ${claim.metadata.namespace}/${claim.metadata.name}, and this is ${CLAIM_API}.*while both exist both would manage it`));
+    expect(fatalOf(rsp)).toMatch(
+      new RegExp(
+        `was requested through ${NAMESPACED_XR_API} ${claim.metadata.namespace}/${claim.metadata.name}, and this is ${CLAIM_API}.*while both exist both would manage it`,
+      ),
+    );
   });
 
-  it('a migrated XR on the claim\'s tags asks again, and is refused if the claim is back', async () => {
+  it("a migrated XR on the claim's tags asks again, and is refused if the claim is back", async () => {
     const aws = await claimLeftBehind(claim);
     const xr = compositeForClaim(asClaim(migratedXrDocument(claim), 'migrated'));
     const migrated = await converge(inProcessFunction, xr, { clusterObjects: [env], converge: true, account: aws });
@@ -213,14 +254,18 @@ describe('a claim and a v2 XR of the same name both managing one bucket', () => 
     const first = await runFunction(requestFor(xr, observed, { supplied: envSupplied }));
     expect(Object.keys(first.requirements?.resources ?? {}).sort()).toEqual([OTHER_REQUEST_COMPOSITE, OTHER_REQUEST, ENVIRONMENT_REQUIREMENT].sort());
     const claimBack = { apiVersion: claim.apiVersion, kind: claim.kind, metadata: claim.metadata, spec: claim.spec };
-    const answered = await runFunction(requestFor(xr, observed, { supplied: { ...envSupplied, [OTHER_REQUEST]: suppliedObjects([claimBack]), [OTHER_REQUEST_COMPOSITE]: suppliedObjects([]) } }));
+    const answered = await runFunction(
+      requestFor(xr, observed, { supplied: { ...envSupplied, [OTHER_REQUEST]: suppliedObjects([claimBack]), [OTHER_REQUEST_COMPOSITE]: suppliedObjects([]) } }),
+    );
     expect(fatalOf(answered)).toMatch(/which still exists/);
     // While the claim stays gone, the XR keeps it until its provider re-tags the bucket.
-    const gone = await runFunction(requestFor(xr, observed, { supplied: { ...envSupplied, [OTHER_REQUEST]: suppliedObjects([]), [OTHER_REQUEST_COMPOSITE]: suppliedObjects([]) } }));
+    const gone = await runFunction(
+      requestFor(xr, observed, { supplied: { ...envSupplied, [OTHER_REQUEST]: suppliedObjects([]), [OTHER_REQUEST_COMPOSITE]: suppliedObjects([]) } }),
+    );
     expect(fatalOf(gone)).toBeUndefined();
   });
 
-  it('a bucket handed over with the namespace tag alone stays this request\'s once managed', async () => {
+  it("a bucket handed over with the namespace tag alone stays this request's once managed", async () => {
     const observed = await convergedClaim();
     const bucket = structuredClone(observed['bucket']!);
     const tags = ((bucket['status'] as Json)['atProvider'] as Json)['tags'] as Record<string, unknown>;
@@ -231,10 +276,12 @@ describe('a claim and a v2 XR of the same name both managing one bucket', () => 
 
   it('so is a second claim of the same Fixed name (another claim name in the tags)', async () => {
     const observed = withBucketTags(await convergedClaim(), { 'platform.example.org/claim-name': 'twin' });
-    expect(fatalOf(await call({ composite: compositeForClaim(claim), environment: env, observed }))).toMatch(/carries the tags of .*\/twin: another request manages it too/);
+    expect(fatalOf(await call({ composite: compositeForClaim(claim), environment: env, observed }))).toMatch(
+      /carries the tags of .*\/twin: another request manages it too/,
+    );
   });
 
-  it('its own tags pass (the migration above covers an XR on the claim\'s tags)', async () => {
+  it("its own tags pass (the migration above covers an XR on the claim's tags)", async () => {
     const observed = await convergedClaim();
     expect(fatalOf(await call({ composite: compositeForClaim(claim), environment: env, observed }))).toBeUndefined();
   });

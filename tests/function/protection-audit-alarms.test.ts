@@ -34,9 +34,17 @@ describe('audit trail', () => {
     const inv = fp(await renderOk(archive), 'bucket-inventory');
     expect(inv).toMatchObject({ schedule: { frequency: 'Weekly' }, enabled: true, includedObjectVersions: 'All' });
     expect(inv['destination']).toEqual({
-      bucket: { bucketArn: 'arn:aws:s3:::acme-stg-s3-inventory', accountId: '111122223333', format: 'Parquet', prefix: 'team-inventory', encryption: { sseS3: {} } },
+      bucket: {
+        bucketArn: 'arn:aws:s3:::acme-stg-s3-inventory',
+        accountId: '111122223333',
+        format: 'Parquet',
+        prefix: 'team-inventory',
+        encryption: { sseS3: {} },
+      },
     });
-    expect(inv['optionalFields']).toEqual(expect.arrayContaining(['EncryptionStatus', 'ReplicationStatus', 'ObjectLockRetainUntilDate', 'ObjectLockMode', 'ObjectLockLegalHoldStatus']));
+    expect(inv['optionalFields']).toEqual(
+      expect.arrayContaining(['EncryptionStatus', 'ReplicationStatus', 'ObjectLockRetainUntilDate', 'ObjectLockMode', 'ObjectLockLegalHoldStatus']),
+    );
     expect(fp(await renderOk(scratch), 'bucket-inventory')['includedObjectVersions']).toBe('Current');
   });
 
@@ -48,7 +56,10 @@ describe('audit trail', () => {
 
   it('a fixed name equal to the platform log bucket is refused', async () => {
     const env = environmentConfig((d) => ((d['audit'] as Json)['logBucket'] = 'acme-stg-team-inventory-logs'));
-    const out = await render(withSpec(scratch, (s) => (s['naming'] = { strategy: 'Fixed', name: 'acme-stg-team-inventory-logs' })), env);
+    const out = await render(
+      withSpec(scratch, (s) => (s['naming'] = { strategy: 'Fixed', name: 'acme-stg-team-inventory-logs' })),
+      env,
+    );
     expect(out.fatal).toMatch(/^spec\.naming\.name: 'acme-stg-team-inventory-logs' is the platform's audit bucket/);
   });
 });
@@ -73,7 +84,13 @@ describe('request metrics and alarms', () => {
     expect(alarms.map(([, v]) => forProviderOf(v)['metricName']).sort()).toEqual(['4xxErrors', '5xxErrors', 'DeleteRequests']);
     for (const [, alarm] of alarms) {
       const a = forProviderOf(alarm);
-      expect(a).toMatchObject({ namespace: 'AWS/S3', statistic: 'Sum', alarmActions: [PLATFORM_TOPIC], actionsEnabled: true, treatMissingData: 'notBreaching' });
+      expect(a).toMatchObject({
+        namespace: 'AWS/S3',
+        statistic: 'Sum',
+        alarmActions: [PLATFORM_TOPIC],
+        actionsEnabled: true,
+        treatMissingData: 'notBreaching',
+      });
       expect(a['dimensions']).toMatchObject({ FilterId: 'EntireBucket' });
       expect(a['tags'] as Json).not.toHaveProperty('platform.example.org/alarm-email');
     }
@@ -113,7 +130,15 @@ describe('change alerts from CloudTrail', () => {
     expect(pattern['detail-type']).toEqual(['AWS API Call via CloudTrail']);
     expect(detail['requestParameters']).toEqual({ bucketName: [name] });
     expect(detail['eventName']).toEqual(
-      expect.arrayContaining([...CIS_BUCKET_POLICY_CHANGE_EVENTS, 'PutBucketEncryption', 'DeleteBucketEncryption', 'PutObjectLockConfiguration', 'PutBucketPublicAccessBlock', 'DeleteBucketPublicAccessBlock', 'PutBucketVersioning']),
+      expect.arrayContaining([
+        ...CIS_BUCKET_POLICY_CHANGE_EVENTS,
+        'PutBucketEncryption',
+        'DeleteBucketEncryption',
+        'PutObjectLockConfiguration',
+        'PutBucketPublicAccessBlock',
+        'DeleteBucketPublicAccessBlock',
+        'PutBucketVersioning',
+      ]),
     );
     const ruleName = ((r['bucket-change-alerts']!['metadata'] as Json)['annotations'] as Json)['crossplane.io/external-name'] as string;
     expect(ruleName.length).toBeLessThanOrEqual(64);
@@ -148,21 +173,39 @@ describe('alerts that cannot be silenced quietly', () => {
   it('the bucket rule also watches the configurations that feed the alarms and the audit (metrics, inventory, notification, tags)', async () => {
     const r = await renderOk(sales);
     const detail = (JSON.parse(String(fp(r, 'bucket-change-alerts')['eventPattern'])) as Json)['detail'] as Json;
-    expect(detail['eventName']).toEqual(expect.arrayContaining(['DeleteBucketMetricsConfiguration', 'PutBucketMetricsConfiguration', 'DeleteBucketInventoryConfiguration', 'PutBucketNotification', 'DeleteBucketTagging']));
+    expect(detail['eventName']).toEqual(
+      expect.arrayContaining([
+        'DeleteBucketMetricsConfiguration',
+        'PutBucketMetricsConfiguration',
+        'DeleteBucketInventoryConfiguration',
+        'PutBucketNotification',
+        'DeleteBucketTagging',
+      ]),
+    );
     // And what changes who reaches the data or where its listings go (the second red team's list).
-    expect(detail['eventName']).toEqual(expect.arrayContaining(['PutBucketIntelligentTieringConfiguration', 'PutBucketAnalyticsConfiguration', 'PutBucketRequestPayment', 'PutBucketWebsite', 'CreateBucketMetadataTableConfiguration']));
+    expect(detail['eventName']).toEqual(
+      expect.arrayContaining([
+        'PutBucketIntelligentTieringConfiguration',
+        'PutBucketAnalyticsConfiguration',
+        'PutBucketRequestPayment',
+        'PutBucketWebsite',
+        'CreateBucketMetadataTableConfiguration',
+      ]),
+    );
   });
 
-  it('the access points\' policies and the key\'s state and policy each have a rule to the same topic', async () => {
+  it("the access points' policies and the key's state and policy each have a rule to the same topic", async () => {
     const r = await renderOk(sales);
     const ap = JSON.parse(String(fp(r, 'access-point-change-alerts')['eventPattern'])) as Json;
-    const apNames = Object.values(r).filter((v) => v['kind'] === 'AccessPoint').map((v) => String(((v['spec'] as Json)['forProvider'] as Json)['name']));
+    const apNames = Object.values(r)
+      .filter((v) => v['kind'] === 'AccessPoint')
+      .map((v) => String(((v['spec'] as Json)['forProvider'] as Json)['name']));
     expect(apNames.length).toBeGreaterThan(0);
     expect((ap['detail'] as Json)['eventName']).toEqual(expect.arrayContaining(['PutAccessPointPolicy', 'DeleteAccessPointPolicy']));
     const branches = (ap['detail'] as Json)['$or'] as Json[];
     expect(((branches[0]!['requestParameters'] as Json)['name'] as string[]).sort()).toEqual(apNames.sort());
     const key = JSON.parse(String(fp(r, 'key-change-alerts')['eventPattern'])) as Json;
-    const keyArn = String((((r['kms-key']!['metadata'] as Json)['annotations'] as Json)['crossplane.io/external-name']));
+    const keyArn = String(((r['kms-key']!['metadata'] as Json)['annotations'] as Json)['crossplane.io/external-name']);
     expect(key['source']).toEqual(['aws.kms']);
     expect((key['detail'] as Json)['eventName']).toEqual(expect.arrayContaining(['DisableKey', 'ScheduleKeyDeletion', 'PutKeyPolicy']));
     expect(JSON.stringify((key['detail'] as Json)['resources'])).toContain(keyArn);
@@ -181,7 +224,13 @@ describe('alarm e-mail subscription', () => {
     const r = await renderOk(sales);
     const sub = r[EMAIL_SUBSCRIPTION]!;
     expect(sub['kind']).toBe('TopicSubscription');
-    expect(fp(r, EMAIL_SUBSCRIPTION)).toMatchObject({ protocol: 'email', endpoint: 'sales-oncall@example.com', topicArn: PLATFORM_TOPIC, region: 'us-east-1', filterPolicyScope: 'MessageBody' });
+    expect(fp(r, EMAIL_SUBSCRIPTION)).toMatchObject({
+      protocol: 'email',
+      endpoint: 'sales-oncall@example.com',
+      topicArn: PLATFORM_TOPIC,
+      region: 'us-east-1',
+      filterPolicyScope: 'MessageBody',
+    });
     expect(fp(r, 'alarm-delete-requests')['alarmActions']).toEqual([fp(r, EMAIL_SUBSCRIPTION)['topicArn']]);
     expect(fp(r, 'bucket-change-alerts-target')['arn']).toBe(fp(r, EMAIL_SUBSCRIPTION)['topicArn']);
     expect((sub['spec'] as Json)['deletionPolicy']).toBe('Delete');
@@ -194,11 +243,13 @@ describe('alarm e-mail subscription', () => {
     expect(kindsOf(await renderOk(own))).not.toContain('TopicSubscription');
   });
 
-  it('the address gets this bucket\'s alarms and change alerts only, not those of a bucket whose name extends it', async () => {
+  it("the address gets this bucket's alarms and change alerts only, not those of a bucket whose name extends it", async () => {
     const r = await renderOk(sales);
     const policy = JSON.parse(String(fp(r, EMAIL_SUBSCRIPTION)['filterPolicy'])) as Json;
     const bucket = String(fp(r, 'bucket-request-metrics')['bucket']);
-    const alarmNames = Object.values(r).filter((v) => v['kind'] === 'MetricAlarm').map((v) => String(((v['metadata'] as Json)['annotations'] as Json)['crossplane.io/external-name']));
+    const alarmNames = Object.values(r)
+      .filter((v) => v['kind'] === 'MetricAlarm')
+      .map((v) => String(((v['metadata'] as Json)['annotations'] as Json)['crossplane.io/external-name']));
     expect(alarmNames).toHaveLength(3);
     const alarmMessage = (name: string): Json => ({ AlarmName: name, NewStateValue: 'ALARM', Trigger: { Namespace: 'AWS/S3' } });
     const changeEvent = (b: string): Json => ({ source: 'aws.s3', detail: { eventName: 'PutBucketPolicy', requestParameters: { bucketName: b } } });
@@ -214,10 +265,19 @@ describe('alarm e-mail subscription', () => {
   it('a pending confirmation is in the status and a Normal result; a confirmed one is quiet', async () => {
     const pending = await renderSales();
     expect(pending.status['alarmEmailSubscription']).toBe('PendingConfirmation');
-    expect(pending.results).toContainEqual(expect.objectContaining({ severity: 'Normal', message: expect.stringMatching(/sales-oncall@example\.com is PendingConfirmation: no alert arrives until its owner confirms/) }));
+    expect(pending.results).toContainEqual(
+      expect.objectContaining({
+        severity: 'Normal',
+        message: expect.stringMatching(/sales-oncall@example\.com is PendingConfirmation: no alert arrives until its owner confirms/),
+      }),
+    );
     // The owner clicked the link: the provider reports pendingConfirmation false.
     const subscription = { resource: { status: { atProvider: { arn: `${PLATFORM_TOPIC}:1`, pendingConfirmation: false } } } };
-    const confirmed = composeSecureBucket({ composite: compositeForClaim(sales), environmentData: environmentConfig()['data'], observed: { [EMAIL_SUBSCRIPTION]: subscription } });
+    const confirmed = composeSecureBucket({
+      composite: compositeForClaim(sales),
+      environmentData: environmentConfig()['data'],
+      observed: { [EMAIL_SUBSCRIPTION]: subscription },
+    });
     expect(confirmed.status.alarmEmailSubscription).toBe('Confirmed');
     expect(confirmed.notes.filter((n) => /subscription/.test(n))).toEqual([]);
   });

@@ -51,28 +51,50 @@ describe('object lock is rendered only when the claim asks', () => {
 
 describe('a claim change that would weaken lock is a Fatal, never a silent no-op', () => {
   it('removing objectLock from a locked bucket', async () => {
-    const out = await render(withSpec(archive, (s) => delete s['objectLock']), environmentConfig(), lockedInAws('COMPLIANCE', { days: 2555 }));
+    const out = await render(
+      withSpec(archive, (s) => delete s['objectLock']),
+      environmentConfig(),
+      lockedInAws('COMPLIANCE', { days: 2555 }),
+    );
     expect(out.fatal).toMatch(/^spec\.objectLock: was removed, .*object lock enabled.*AWS can never disable it\. Fix: restore spec\.objectLock/);
   });
 
   it('removing objectLock when only the bucket reports lock (no retention yet)', async () => {
     const held: AccountState = { Bucket: { [ARCHIVE_BUCKET]: { objectLockEnabled: true, tags: OWNED } } };
-    const out = await render(withSpec(archive, (s) => delete s['objectLock']), environmentConfig(), held);
+    const out = await render(
+      withSpec(archive, (s) => delete s['objectLock']),
+      environmentConfig(),
+      held,
+    );
     expect(out.fatal).toMatch(/^spec\.objectLock: was removed/);
   });
 
   it('shortening COMPLIANCE days', async () => {
-    const out = await render(withSpec(archive, (s) => (s['objectLock'] = { mode: 'Compliance', days: 30 })), environmentConfig(), lockedInAws('COMPLIANCE', { days: 2555 }));
-    expect(out.fatal).toMatch(/^spec\.objectLock\.days: would shorten the COMPLIANCE default retention from COMPLIANCE 2555 days to COMPLIANCE 30 days\. Fix: keep the retention at days: 2555 or longer/);
+    const out = await render(
+      withSpec(archive, (s) => (s['objectLock'] = { mode: 'Compliance', days: 30 })),
+      environmentConfig(),
+      lockedInAws('COMPLIANCE', { days: 2555 }),
+    );
+    expect(out.fatal).toMatch(
+      /^spec\.objectLock\.days: would shorten the COMPLIANCE default retention from COMPLIANCE 2555 days to COMPLIANCE 30 days\. Fix: keep the retention at days: 2555 or longer/,
+    );
   });
 
   it('shortening COMPLIANCE by switching to fewer years', async () => {
-    const out = await render(withSpec(archive, (s) => (s['objectLock'] = { mode: 'Compliance', years: 6 })), environmentConfig(), lockedInAws('COMPLIANCE', { days: 2555 }));
+    const out = await render(
+      withSpec(archive, (s) => (s['objectLock'] = { mode: 'Compliance', years: 6 })),
+      environmentConfig(),
+      lockedInAws('COMPLIANCE', { days: 2555 }),
+    );
     expect(out.fatal).toMatch(/^spec\.objectLock\.years: would shorten/);
   });
 
   it('switching COMPLIANCE to GOVERNANCE', async () => {
-    const out = await render(withSpec(archive, (s) => (s['objectLock'] = { mode: 'Governance', days: 2555 })), environmentConfig(), lockedInAws('COMPLIANCE', { days: 2555 }));
+    const out = await render(
+      withSpec(archive, (s) => (s['objectLock'] = { mode: 'Governance', days: 2555 })),
+      environmentConfig(),
+      lockedInAws('COMPLIANCE', { days: 2555 }),
+    );
     expect(out.fatal).toMatch(/^spec\.objectLock\.mode: .*COMPLIANCE to GOVERNANCE.*Fix: keep spec\.objectLock\.mode: Compliance/);
   });
 
@@ -80,14 +102,26 @@ describe('a claim change that would weaken lock is a Fatal, never a silent no-op
     ['lengthening COMPLIANCE', { mode: 'Compliance', days: 3650 }, lockedInAws('COMPLIANCE', { days: 2555 })],
     ['the same retention in years (7 years = 2555 days)', { mode: 'Compliance', years: 7 }, lockedInAws('COMPLIANCE', { days: 2555 })],
     ['GOVERNANCE to COMPLIANCE', { mode: 'Compliance', days: 30 }, lockedInAws('GOVERNANCE', { days: 30 })],
-    ['adding lock to an existing unlocked bucket', { mode: 'Compliance', days: 1 }, { Bucket: { [ARCHIVE_BUCKET]: { objectLockEnabled: false, tags: OWNED } } }],
+    [
+      'adding lock to an existing unlocked bucket',
+      { mode: 'Compliance', days: 1 },
+      { Bucket: { [ARCHIVE_BUCKET]: { objectLockEnabled: false, tags: OWNED } } },
+    ],
   ])('allowed: %s', async (_what, lock, held) => {
-    const out = await render(withSpec(archive, (s) => (s['objectLock'] = lock)), environmentConfig(), held as AccountState);
+    const out = await render(
+      withSpec(archive, (s) => (s['objectLock'] = lock)),
+      environmentConfig(),
+      held as AccountState,
+    );
     expect(out.fatal).toBeUndefined();
   });
 
   it('shortening GOVERNANCE retention is refused too: a default retention only grows', async () => {
-    const out = await render(withSpec(archive, (s) => (s['objectLock'] = { mode: 'Governance', days: 1 })), environmentConfig(), lockedInAws('GOVERNANCE', { days: 30 }));
+    const out = await render(
+      withSpec(archive, (s) => (s['objectLock'] = { mode: 'Governance', days: 1 })),
+      environmentConfig(),
+      lockedInAws('GOVERNANCE', { days: 30 }),
+    );
     expect(out.fatal).toMatch(/^spec\.objectLock\.days: would shorten the GOVERNANCE default retention from GOVERNANCE 30 days to GOVERNANCE 1 days/);
   });
 });
@@ -135,11 +169,21 @@ describe('governance bypass: only the named consumers and break-glass; complianc
       const consumer = set.consumers.find((c) => c.name === name)!;
       const bypass = governanceBypassStatement(ctx, { ...ctx.consumers.find((c) => c.name === 'sales-api')!, roleArn: consumer.roleArn })!;
       const grant = { Version: '2012-10-17', Statement: [{ ...bypass, Resource: `${set.bucketArn}/*` } as unknown as Record<string, unknown>] };
-      return { id: name, arn: consumer.roleArn, identityPolicies: [{ name: 'access', policy: consumer.accessPolicy }, { name: 'bypass', policy: grant }] };
+      return {
+        id: name,
+        arn: consumer.roleArn,
+        identityPolicies: [
+          { name: 'access', policy: consumer.accessPolicy },
+          { name: 'bypass', policy: grant },
+        ],
+      };
     };
     const bypass = (caller: Caller, key: string) =>
       evaluateS3(set, { caller, action: 's3:BypassGovernanceRetention', target: { kind: 'object', key }, path: paths.endpoint('1.2') });
     expect(await bypass(callerWithBypass('sales-api'), 'sales_event/a.json')).toMatchObject({ allowed: true });
-    expect(await bypass(callerWithBypass('reporting'), 'sales_event/a.json')).toMatchObject({ allowed: false, decidedBy: 'bucket:DenyGovernanceBypassToOthers' });
+    expect(await bypass(callerWithBypass('reporting'), 'sales_event/a.json')).toMatchObject({
+      allowed: false,
+      decidedBy: 'bucket:DenyGovernanceBypassToOthers',
+    });
   });
 });

@@ -52,7 +52,13 @@ describe('audit-archive: the replica', () => {
     const r = await renderOk(archive);
     expect(fp(r, 'replica-kms-key')).toMatchObject({ region: 'eu-west-1', enableKeyRotation: true });
     const sse = (fp(r, 'replica-encryption')['rule'] as Json[])[0]!;
-    expect(sse).toMatchObject({ bucketKeyEnabled: true, applyServerSideEncryptionByDefault: { sseAlgorithm: 'aws:kms', kmsMasterKeyIdSelector: { matchLabels: { 'platform.example.org/component': 'replica-kms-key' } } } });
+    expect(sse).toMatchObject({
+      bucketKeyEnabled: true,
+      applyServerSideEncryptionByDefault: {
+        sseAlgorithm: 'aws:kms',
+        kmsMasterKeyIdSelector: { matchLabels: { 'platform.example.org/component': 'replica-kms-key' } },
+      },
+    });
     expect(fp(r, 'replica-versioning')['versioningConfiguration']).toEqual({ status: 'Enabled' });
     expect(fp(r, 'replica-object-lock')['rule']).toEqual(fp(r, 'bucket-object-lock')['rule']);
     // The same builder as the source: every deny the source has, only no access-point delegation
@@ -74,10 +80,15 @@ describe('audit-archive: the replica', () => {
     const roleArn = `arn:aws:iam::111122223333:role${String(role['path'])}${String(((r['replication-role']!['metadata'] as Json)['annotations'] as Json)['crossplane.io/external-name'])}`;
     const key = statementsOf(fp(r, 'replica-kms-key')['policy']);
     const encrypt = key.find((s) => s.Sid === 'EncryptViaS3');
-    expect(encrypt).toMatchObject({ Action: 'kms:Encrypt', Condition: { ArnEquals: { 'aws:PrincipalArn': roleArn }, StringEquals: { 'kms:ViaService': 's3.eu-west-1.amazonaws.com' } } });
+    expect(encrypt).toMatchObject({
+      Action: 'kms:Encrypt',
+      Condition: { ArnEquals: { 'aws:PrincipalArn': roleArn }, StringEquals: { 'kms:ViaService': 's3.eu-west-1.amazonaws.com' } },
+    });
     const usage = key.filter((s) => list(s.Action).some((a) => ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey'].includes(a)));
     expect(usage.map((s) => s.Sid).sort()).toEqual(['DecryptViaS3', 'EncryptViaS3']);
-    expect(key.find((s) => s.Sid === 'DecryptViaS3')?.Condition?.['ArnEquals']?.['aws:PrincipalArn']).toBe('arn:aws:iam::111122223333:role/platform-break-glass');
+    expect(key.find((s) => s.Sid === 'DecryptViaS3')?.Condition?.['ArnEquals']?.['aws:PrincipalArn']).toBe(
+      'arn:aws:iam::111122223333:role/platform-break-glass',
+    );
     // The same administration as the source key, from the same builder: no unconditioned root.
     const sourceKey = statementsOf(fp(r, 'kms-key')['policy']);
     for (const sid of ['KeyAdministrators', 'ProviderManagesKey']) expect(key.find((s) => s.Sid === sid)).toEqual(sourceKey.find((s) => s.Sid === sid));
@@ -145,7 +156,11 @@ describe('the replication role gets past the VPC-endpoint deny, and nothing else
     const role = fp(r, 'replication-role');
     const name = String(((r['replication-role']!['metadata'] as Json)['annotations'] as Json)['crossplane.io/external-name']);
     const policyJson = JSON.parse((role['inlinePolicy'] as Array<{ policy: string }>)[0]!.policy) as PolicyJson;
-    return { id: 'replication', arn: `arn:aws:iam::111122223333:role${String(role['path'])}${name}`, identityPolicies: [{ name: 'replication', policy: policyJson }] };
+    return {
+      id: 'replication',
+      arn: `arn:aws:iam::111122223333:role${String(role['path'])}${name}`,
+      identityPolicies: [{ name: 'replication', policy: policyJson }],
+    };
   }
   const object = { kind: 'object', key: 'audit/2026/01/01.json' } as const;
 
@@ -154,7 +169,9 @@ describe('the replication role gets past the VPC-endpoint deny, and nothing else
     for (const action of ['s3:GetObjectVersionForReplication', 's3:GetObjectVersionAcl', 's3:GetObjectVersionTagging', 's3:GetObjectRetention']) {
       expect([action, (await evaluateS3(set, { caller, action, target: object, path: paths.internet('1.3') })).allowed]).toEqual([action, true]);
     }
-    expect((await evaluateS3(set, { caller, action: 's3:GetReplicationConfiguration', target: { kind: 'bucket' }, path: paths.internet('1.3') })).allowed).toBe(true);
+    expect((await evaluateS3(set, { caller, action: 's3:GetReplicationConfiguration', target: { kind: 'bucket' }, path: paths.internet('1.3') })).allowed).toBe(
+      true,
+    );
   });
 
   it('the same role cannot read, write, delete, or re-policy', async () => {
@@ -174,12 +191,18 @@ describe('the replication role gets past the VPC-endpoint deny, and nothing else
 
   it('TLS still applies to it; and other principals (a consumer, an over-granted role) are still held to the endpoint', async () => {
     const caller = await replicationCaller();
-    expect((await evaluateS3(set, { caller, action: 's3:GetObjectVersionForReplication', target: object, path: paths.internet('1.2') })).decidedBy).toBe('bucket:DenyOutdatedTls');
+    expect((await evaluateS3(set, { caller, action: 's3:GetObjectVersionForReplication', target: object, path: paths.internet('1.2') })).decidedBy).toBe(
+      'bucket:DenyOutdatedTls',
+    );
     const consumer = set.consumers[0]!;
     const writer: Caller = { id: consumer.name, arn: consumer.roleArn, identityPolicies: [{ name: 'access', policy: consumer.accessPolicy }] };
-    expect((await evaluateS3(set, { caller: writer, action: 's3:PutObject', target: object, path: paths.internet('1.3') })).decidedBy).toBe('bucket:DenyOutsideVpcEndpoint');
+    expect((await evaluateS3(set, { caller: writer, action: 's3:PutObject', target: object, path: paths.internet('1.3') })).decidedBy).toBe(
+      'bucket:DenyOutsideVpcEndpoint',
+    );
     const greedy: Caller = { id: 'greedy', arn: 'arn:aws:iam::111122223333:role/replication-lookalike', identityPolicies: [allowAll('greedy', ['s3:*'])] };
-    expect((await evaluateS3(set, { caller: greedy, action: 's3:GetObjectVersionForReplication', target: object, path: paths.internet('1.3') })).allowed).toBe(false);
+    expect((await evaluateS3(set, { caller: greedy, action: 's3:GetObjectVersionForReplication', target: object, path: paths.internet('1.3') })).allowed).toBe(
+      false,
+    );
   });
 
   it('the source key lets the replication role decrypt via S3 in the source region; the encrypt-only replica key does not', async () => {

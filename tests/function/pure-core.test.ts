@@ -19,12 +19,20 @@ describe('the core does not mutate its input', () => {
   it.each(exampleClaims().map(({ file, claim }) => [file, claim] as const))('%s composes from frozen inputs', async (_file, claim) => {
     const environment = environmentConfig();
     const composite = compositeForClaim(claim);
-    const first = composeSecureBucket(deepFreeze({ composite: structuredClone(composite), environmentData: structuredClone(environment['data']), observed: {} }));
+    const first = composeSecureBucket(
+      deepFreeze({ composite: structuredClone(composite), environmentData: structuredClone(environment['data']), observed: {} }),
+    );
     expect(Object.keys(first.resources).length).toBeGreaterThan(0);
     // A later pass: what the fake provider reported, and the status the XR carries.
     const converged = await converge(inProcessFunction, composite, { clusterObjects: [environment], converge: true, maxPasses: 8 });
     const observed = Object.fromEntries(Object.entries(converged.observed).map(([k, v]) => [k, { resource: v }]));
-    const again = composeSecureBucket(deepFreeze({ composite: { ...structuredClone(composite), status: converged.status }, environmentData: structuredClone(environment['data']), observed: structuredClone(observed) as Record<string, { resource: Json }> }));
+    const again = composeSecureBucket(
+      deepFreeze({
+        composite: { ...structuredClone(composite), status: converged.status },
+        environmentData: structuredClone(environment['data']),
+        observed: structuredClone(observed) as Record<string, { resource: Json }>,
+      }),
+    );
     expect(Object.keys(again.resources).length).toBeGreaterThan(0);
   });
 });

@@ -16,7 +16,10 @@ describe('render', () => {
     const run = render(['--converge', '--output', 'json', 'compositions/examples/claims/sales-events.yaml']);
     expect(run.stderr).toBe('');
     expect(run.status).toBe(0);
-    const doc = JSON.parse(run.stdout) as { claims: Array<{ resources: Array<Record<string, unknown>>; status: Record<string, unknown>; passes: number; results: unknown[] }>; errors: unknown[] };
+    const doc = JSON.parse(run.stdout) as {
+      claims: Array<{ resources: Array<Record<string, unknown>>; status: Record<string, unknown>; passes: number; results: unknown[] }>;
+      errors: unknown[];
+    };
     expect(doc.errors).toEqual([]);
     expect(doc.claims).toHaveLength(1);
     const out = doc.claims[0]!;
@@ -45,14 +48,17 @@ describe('render', () => {
   it('an invalid claim exits 1 with the field and the fix on stderr', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'render-'));
     const file = path.join(dir, 'bad.yaml');
-    writeFileSync(file, 'apiVersion: platform.example.org/v1alpha1\nkind: XSecureBucketClaim\nmetadata: {name: bad, namespace: team-sales}\nspec:\n  consumers:\n    - {name: a, serviceAccount: a, access: Read, prefixes: ["*"]}\n');
+    writeFileSync(
+      file,
+      'apiVersion: platform.example.org/v1alpha1\nkind: XSecureBucketClaim\nmetadata: {name: bad, namespace: team-sales}\nspec:\n  consumers:\n    - {name: a, serviceAccount: a, access: Read, prefixes: ["*"]}\n',
+    );
     const run = render([file]);
     expect(run.status).toBe(1);
     expect(run.stderr).toMatch(/team-sales\/bad: spec\.consumers\[0\]\.prefixes\[0\]: '\*' is not allowed\. Fix: /);
     expect(run.stdout).toBe('');
   });
 
-  it('--endpoint-policy prints the shared endpoint\'s policy for the environment, canonical', () => {
+  it("--endpoint-policy prints the shared endpoint's policy for the environment, canonical", () => {
     const run = render(['--endpoint-policy', '--environment', 'compositions/examples/environment.yaml']);
     expect(run.status).toBe(0);
     const env = readEnvironment((loadAll(readFileSync(path.join(repoRoot, 'compositions/examples/environment.yaml'), 'utf8'))[0] as { data: unknown }).data);

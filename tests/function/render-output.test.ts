@@ -13,12 +13,22 @@ import { repoRoot } from '../lib/repo.js';
 beforeAll(assertBuilt);
 
 interface JsonDoc {
-  claims: Array<{ claim: { namespace: string; name: string; file: string }; resources: Array<{ kind: string }>; results: Array<{ severity: string; reason?: string; message: string }> }>;
+  claims: Array<{
+    claim: { namespace: string; name: string; file: string };
+    resources: Array<{ kind: string }>;
+    results: Array<{ severity: string; reason?: string; message: string }>;
+  }>;
   errors: Array<{ source: string; message: string }>;
 }
 
 const consumers = (n: number) =>
-  Array.from({ length: n }, (_, i) => ({ name: `app-${i}`, serviceAccount: `app-${i}`, access: 'ReadWrite', prefixes: [`app-${i}/`, `shared/app-${i}/`], accessPoint: true }));
+  Array.from({ length: n }, (_, i) => ({
+    name: `app-${i}`,
+    serviceAccount: `app-${i}`,
+    access: 'ReadWrite',
+    prefixes: [`app-${i}/`, `shared/app-${i}/`],
+    accessPoint: true,
+  }));
 
 describe('--output json piped into another program', () => {
   it('a 12-consumer claim through `| cat` equals the output written to a file, and is larger than a pipe buffer', () => {
@@ -45,7 +55,11 @@ describe('the JSON shape', () => {
     expect(Object.keys(one).sort()).toEqual(['claims', 'errors']);
     expect(Object.keys(all).sort()).toEqual(['claims', 'errors']);
     expect(one.claims).toHaveLength(1);
-    expect(all.claims.map((c) => c.claim.name).sort()).toEqual(exampleClaims().map((c) => c.claim.metadata.name).sort());
+    expect(all.claims.map((c) => c.claim.name).sort()).toEqual(
+      exampleClaims()
+        .map((c) => c.claim.metadata.name)
+        .sort(),
+    );
     expect(Object.keys(one.claims[0]!).sort()).toEqual(Object.keys(all.claims[0]!).sort());
   });
 });
@@ -71,8 +85,15 @@ describe('broken input', () => {
     expect(run.stderr).toBe(`error: ${missing}: no such file or folder\n`);
   });
 
-  it('--emit-xr exits 1 on an invalid claim and prints only the valid claims\' XRs', () => {
-    const invalid = writeClaimFile(dir, 'invalid.yaml', [withSpec(exampleClaim('scratch'), (s) => (s['consumers'] = [{ name: 'x', serviceAccount: 'x', access: 'Admin', prefixes: ['x/'] }]))].map((c) => ({ ...c, metadata: { ...c.metadata, name: 'invalid' } })));
+  it("--emit-xr exits 1 on an invalid claim and prints only the valid claims' XRs", () => {
+    const invalid = writeClaimFile(
+      dir,
+      'invalid.yaml',
+      [withSpec(exampleClaim('scratch'), (s) => (s['consumers'] = [{ name: 'x', serviceAccount: 'x', access: 'Admin', prefixes: ['x/'] }]))].map((c) => ({
+        ...c,
+        metadata: { ...c.metadata, name: 'invalid' },
+      })),
+    );
     const run = render(['--emit-xr', invalid, good]);
     expect(run.status).toBe(1);
     expect(run.stderr).toMatch(/invalid: spec\.consumers\[0\]\.access: 'Admin' is not one of/);

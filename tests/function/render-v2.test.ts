@@ -17,7 +17,10 @@ type Deep = any;
 
 beforeAll(assertBuilt);
 
-type Rendered = { claims: Array<{ claim: { namespace: string; name: string }; resources: Array<Record<string, Deep>>; status: Record<string, unknown> }>; errors: Array<{ source: string; message: string }> };
+type Rendered = {
+  claims: Array<{ claim: { namespace: string; name: string }; resources: Array<Record<string, Deep>>; status: Record<string, unknown> }>;
+  errors: Array<{ source: string; message: string }>;
+};
 const V2_FILE = 'clusters/staging/tenants/team-sales/sales-events.yaml';
 
 describe('render with v2 XSecureBucket files', () => {
@@ -29,11 +32,15 @@ describe('render with v2 XSecureBucket files', () => {
     expect(out).toHaveLength(1);
     const resources = out[0]!.resources;
     expect(resources.length).toBeGreaterThan(10);
-    expect(resources.filter((r) => !/^[a-z0-9]+\.aws\.m\.upbound\.io\/v1beta1$/.test(r['apiVersion']) || r['metadata']['namespace'] !== 'team-sales')).toEqual([]);
+    expect(resources.filter((r) => !/^[a-z0-9]+\.aws\.m\.upbound\.io\/v1beta1$/.test(r['apiVersion']) || r['metadata']['namespace'] !== 'team-sales')).toEqual(
+      [],
+    );
     // A claim team-sales/sales-events (same spec) in the same environment: the same bucket.
     const dir = scratchDir();
     const xr = load(readFileSync(path.join(repoRoot, V2_FILE), 'utf8')) as Record<string, Deep>;
-    const claim = writeClaimFile(dir, 'claim.yaml', [{ apiVersion: 'platform.example.org/v1alpha1', kind: 'XSecureBucketClaim', metadata: xr['metadata'], spec: xr['spec'] }]);
+    const claim = writeClaimFile(dir, 'claim.yaml', [
+      { apiVersion: 'platform.example.org/v1alpha1', kind: 'XSecureBucketClaim', metadata: xr['metadata'], spec: xr['spec'] },
+    ]);
     const asClaim = JSON.parse(render(['--converge', '--output', 'json', claim]).stdout) as Rendered;
     expect(out[0]!.status['bucketName']).toBe(asClaim.claims[0]!.status['bucketName']);
   });
@@ -59,7 +66,8 @@ describe('render with v2 XSecureBucket files', () => {
     expect(run.status).toBe(0);
     const docs = loadAll(run.stdout).filter((d) => d !== null);
     expect(docs).toEqual(exampleClaims().map(({ claim }) => migratedXrDocument(claim)));
-    for (const { claim } of exampleClaims()) expect(asClaim(migratedXrDocument(claim), 'x').metadata).toEqual({ ...claim.metadata, annotations: { [TAKE_OVER_ANNOTATION]: CLAIM_API } });
+    for (const { claim } of exampleClaims())
+      expect(asClaim(migratedXrDocument(claim), 'x').metadata).toEqual({ ...claim.metadata, annotations: { [TAKE_OVER_ANNOTATION]: CLAIM_API } });
     expect(render(['--migrate', V2_FILE]).status).toBe(1);
   });
 });

@@ -34,7 +34,12 @@ describe.each(platforms)('a v2 XSecureBucket renders namespaced kinds in its nam
     expect(resources.length).toBeGreaterThan(10);
     for (const r of resources) {
       const spec = r['spec'] as Json;
-      expect({ apiVersion: r['apiVersion'], namespace: (r['metadata'] as Json)['namespace'], providerConfigRef: spec['providerConfigRef'], deletionPolicy: spec['deletionPolicy'] }).toEqual({
+      expect({
+        apiVersion: r['apiVersion'],
+        namespace: (r['metadata'] as Json)['namespace'],
+        providerConfigRef: spec['providerConfigRef'],
+        deletionPolicy: spec['deletionPolicy'],
+      }).toEqual({
         apiVersion: expect.stringMatching(/^[a-z0-9]+\.aws\.m\.upbound\.io\/v1beta1$/),
         namespace: claim.metadata.namespace,
         providerConfigRef: { kind: 'ClusterProviderConfig', name: 'default' },

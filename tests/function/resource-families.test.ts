@@ -4,11 +4,29 @@
 // name, policy document and setting is the same, which is what lets a tenant move without losing
 // anything; and a v2 XR cannot borrow another tenant's identity through claim labels.
 import { describe, expect, it } from '@jest/globals';
-import { CLUSTER_PROVIDER_CONFIG, keepsExternalOnDelete, OWNER_API_TAG, type ManagedResource, namespacedResource, ORPHAN_POLICIES } from '../../functions/secure-bucket/src/core/index.js';
+import {
+  CLUSTER_PROVIDER_CONFIG,
+  keepsExternalOnDelete,
+  OWNER_API_TAG,
+  type ManagedResource,
+  namespacedResource,
+  ORPHAN_POLICIES,
+} from '../../functions/secure-bucket/src/core/index.js';
 import { compositeForClaim } from '../../functions/secure-bucket/cli/control-plane/index.js';
 import { FakeAccount } from '../../functions/secure-bucket/cli/control-plane/index.js';
 import { namespacedXrFor } from '../../functions/secure-bucket/cli/xr/namespaced.js';
-import { call, desiredResources, desiredStatus, environmentConfig, exampleClaim, exampleClaims, fatalOf, podIdentityDedicatedEndpoint, renderPasses, type Json } from '../lib/function-fixtures.js';
+import {
+  call,
+  desiredResources,
+  desiredStatus,
+  environmentConfig,
+  exampleClaim,
+  exampleClaims,
+  fatalOf,
+  podIdentityDedicatedEndpoint,
+  renderPasses,
+  type Json,
+} from '../lib/function-fixtures.js';
 import { loadYamlDocuments } from '../lib/repo.js';
 
 const platforms: Array<[string, Json]> = [
@@ -76,7 +94,9 @@ describe('the family mapping (core/family.ts)', () => {
       providerConfigRef: { kind: 'ClusterProviderConfig', name: CLUSTER_PROVIDER_CONFIG },
     });
     expect(namespacedResource(resource({ deletionPolicy: 'Delete' }), 'team-a').spec['managementPolicies']).toBeUndefined();
-    expect(namespacedResource(resource({ deletionPolicy: 'Orphan', managementPolicies: ['Observe'] }), 'team-a').spec['managementPolicies']).toEqual(['Observe']);
+    expect(namespacedResource(resource({ deletionPolicy: 'Orphan', managementPolicies: ['Observe'] }), 'team-a').spec['managementPolicies']).toEqual([
+      'Observe',
+    ]);
     expect(ORPHAN_POLICIES).not.toContain('Delete');
   });
 
@@ -90,9 +110,15 @@ describe('the family mapping (core/family.ts)', () => {
     expect(() => namespacedResource({ ...resource({}), apiVersion: 'example.org/v1' }, 'team-a')).toThrow(/no namespaced twin/);
   });
 
-  it("names the ClusterProviderConfig the platform commits (clusters/base/provider-config)", () => {
-    const committed = loadYamlDocuments('clusters/base/provider-config/cluster-provider-config.yaml') as Array<{ apiVersion: string; kind: string; metadata: { name: string } }>;
-    expect(committed.filter((d) => d.kind === 'ClusterProviderConfig').map((d) => `${d.apiVersion} ${d.metadata.name}`)).toEqual([`aws.m.upbound.io/v1beta1 ${CLUSTER_PROVIDER_CONFIG}`]);
+  it('names the ClusterProviderConfig the platform commits (clusters/base/provider-config)', () => {
+    const committed = loadYamlDocuments('clusters/base/provider-config/cluster-provider-config.yaml') as Array<{
+      apiVersion: string;
+      kind: string;
+      metadata: { name: string };
+    }>;
+    expect(committed.filter((d) => d.kind === 'ClusterProviderConfig').map((d) => `${d.apiVersion} ${d.metadata.name}`)).toEqual([
+      `aws.m.upbound.io/v1beta1 ${CLUSTER_PROVIDER_CONFIG}`,
+    ]);
   });
 });
 

@@ -13,7 +13,17 @@ import type { FunctionClient } from '../../functions/secure-bucket/cli/control-p
 import { compositeForClaim } from '../../functions/secure-bucket/cli/control-plane/index.js';
 import { functionInputFrom, stepRequirementsFrom } from '../../functions/secure-bucket/cli/composition.js';
 import { reconcileOnce, renderClaim, type RenderOptions } from '../../functions/secure-bucket/cli/control-plane/index.js';
-import { call, desiredResources, environmentConfig, exampleClaim, exampleClaims, fatalOf, renderPasses, withSpec, type Json } from '../lib/function-fixtures.js';
+import {
+  call,
+  desiredResources,
+  environmentConfig,
+  exampleClaim,
+  exampleClaims,
+  fatalOf,
+  renderPasses,
+  withSpec,
+  type Json,
+} from '../lib/function-fixtures.js';
 import { repoRoot } from '../lib/repo.js';
 
 const TENANT = Target.TARGET_COMPOSITE_AND_CLAIM;
@@ -29,11 +39,26 @@ const targetsOf = (rsp: RunFunctionResponse) => ({
 describe('results and conditions reach the tenant (TARGET_COMPOSITE_AND_CLAIM)', () => {
   const sales = exampleClaim('sales-events');
   const fatalCases: Array<[string, () => Promise<RunFunctionResponse>, string]> = [
-    ['an invalid claim', () => call({ composite: compositeForClaim(withSpec(sales, (s) => (s['consumers'] = 'x'))), environment: environmentConfig() }), 'InvalidClaim'],
+    [
+      'an invalid claim',
+      () => call({ composite: compositeForClaim(withSpec(sales, (s) => (s['consumers'] = 'x'))), environment: environmentConfig() }),
+      'InvalidClaim',
+    ],
     ['a missing EnvironmentConfig', () => call({ composite: compositeForClaim(sales), environment: null }), 'EnvironmentMissing'],
-    ['an incomplete EnvironmentConfig', () => call({ composite: compositeForClaim(sales), environment: environmentConfig((d) => delete d['accountId']) }), 'InvalidEnvironment'],
+    [
+      'an incomplete EnvironmentConfig',
+      () => call({ composite: compositeForClaim(sales), environment: environmentConfig((d) => delete d['accountId']) }),
+      'InvalidEnvironment',
+    ],
     ['a bad step input', () => call({ composite: compositeForClaim(sales), input: { environmentConfigName: 'Bad_Name' } }), 'InvalidInput'],
-    ['a request without a composite', () => runFunction(RunFunctionRequest.fromPartial({ requiredResources: { [DECLARED_ENVIRONMENT_REQUIREMENT]: { items: [{ resource: environmentConfig() }] } } })), 'BadRequest'],
+    [
+      'a request without a composite',
+      () =>
+        runFunction(
+          RunFunctionRequest.fromPartial({ requiredResources: { [DECLARED_ENVIRONMENT_REQUIREMENT]: { items: [{ resource: environmentConfig() }] } } }),
+        ),
+      'BadRequest',
+    ],
   ];
 
   it.each(fatalCases)('Fatal for %s', async (_name, run, reason) => {
@@ -44,7 +69,10 @@ describe('results and conditions reach the tenant (TARGET_COMPOSITE_AND_CLAIM)',
 
   it('SecureBucketComplete False while waiting for the provider, True once converged; both targeted', async () => {
     const { first, converged } = await renderPasses(exampleClaim('scratch'));
-    for (const [rsp, status] of [[first, Status.STATUS_CONDITION_FALSE], [converged, Status.STATUS_CONDITION_TRUE]] as const) {
+    for (const [rsp, status] of [
+      [first, Status.STATUS_CONDITION_FALSE],
+      [converged, Status.STATUS_CONDITION_TRUE],
+    ] as const) {
       expect(onTheWire(rsp).conditions.map((c) => [c.type, c.status, c.target])).toEqual([['SecureBucketComplete', status, TENANT]]);
     }
   });
@@ -74,7 +102,11 @@ describe('results and conditions reach the tenant (TARGET_COMPOSITE_AND_CLAIM)',
 describe('the function and the declared EnvironmentConfig', () => {
   const composite = compositeForClaim(exampleClaim('scratch'));
   const request = (items: Json[], key = DECLARED_ENVIRONMENT_REQUIREMENT, input?: Json) =>
-    RunFunctionRequest.fromPartial({ observed: { composite: { resource: composite } }, requiredResources: { [key]: { items: items.map((resource) => ({ resource })) } }, ...(input ? { input } : {}) });
+    RunFunctionRequest.fromPartial({
+      observed: { composite: { resource: composite } },
+      requiredResources: { [key]: { items: items.map((resource) => ({ resource })) } },
+      ...(input ? { input } : {}),
+    });
 
   it('declared: renders on the first call and returns no requirements (nothing for Crossplane to fetch again)', async () => {
     const rsp = await runFunction(request([environmentConfig()]));
@@ -95,7 +127,9 @@ describe('the function and the declared EnvironmentConfig', () => {
     const other = environmentConfig();
     (other['metadata'] as Json)['name'] = 'another-platform';
     const rsp = await runFunction(request([other]));
-    expect(fatalOf(rsp)).toMatch(/^input\.environmentConfigName: the step declares EnvironmentConfig "another-platform" .* names secure-bucket-platform\. Fix: /);
+    expect(fatalOf(rsp)).toMatch(
+      /^input\.environmentConfigName: the step declares EnvironmentConfig "another-platform" .* names secure-bucket-platform\. Fix: /,
+    );
     expect(rsp.results[0]?.reason).toBe('InvalidInput');
   });
 
@@ -121,32 +155,45 @@ describe('one RunFunction call per reconcile when the Composition step declares 
   it.each(COMPOSITIONS.map((f) => [f.slice(repoRoot.length + 1), f]))('%s declares it under the key the function reads, with the input name', (_name, file) => {
     const input = functionInputFrom(file);
     expect(stepRequirementsFrom(file)).toEqual([
-      { requirementName: DECLARED_ENVIRONMENT_REQUIREMENT, apiVersion: 'apiextensions.crossplane.io/v1beta1', kind: 'EnvironmentConfig', name: input?.['environmentConfigName'] },
+      {
+        requirementName: DECLARED_ENVIRONMENT_REQUIREMENT,
+        apiVersion: 'apiextensions.crossplane.io/v1beta1',
+        kind: 'EnvironmentConfig',
+        name: input?.['environmentConfigName'],
+      },
     ]);
   });
 
-  it.each(COMPOSITIONS.map((f) => [f.slice(repoRoot.length + 1), f]))('%s: one call per pass; without the declaration two, with the same output', async (_name, file) => {
-    const declared = countingClient();
-    const asking = countingClient();
-    const options: RenderOptions = { clusterObjects, converge: true, input: functionInputFrom(file)! };
-    const withDeclaration = await renderClaim(declared, claim, { ...options, requiredResources: stepRequirementsFrom(file) });
-    const without = await renderClaim(asking, claim, options);
-    expect(withDeclaration.fatal).toBeUndefined();
-    // renderClaim runs one more pass than it reports: the one that proves nothing changes.
-    expect({ passes: withDeclaration.passes, calls: declared.calls }).toEqual({ passes: withDeclaration.passes, calls: withDeclaration.passes + 1 });
-    expect({ passes: without.passes, calls: asking.calls }).toEqual({ passes: without.passes, calls: 2 * (without.passes + 1) });
-    expect(without.resources).toEqual(withDeclaration.resources);
-    expect(without.status).toEqual(withDeclaration.status);
-  });
+  it.each(COMPOSITIONS.map((f) => [f.slice(repoRoot.length + 1), f]))(
+    '%s: one call per pass; without the declaration two, with the same output',
+    async (_name, file) => {
+      const declared = countingClient();
+      const asking = countingClient();
+      const options: RenderOptions = { clusterObjects, converge: true, input: functionInputFrom(file)! };
+      const withDeclaration = await renderClaim(declared, claim, { ...options, requiredResources: stepRequirementsFrom(file) });
+      const without = await renderClaim(asking, claim, options);
+      expect(withDeclaration.fatal).toBeUndefined();
+      // renderClaim runs one more pass than it reports: the one that proves nothing changes.
+      expect({ passes: withDeclaration.passes, calls: declared.calls }).toEqual({ passes: withDeclaration.passes, calls: withDeclaration.passes + 1 });
+      expect({ passes: without.passes, calls: asking.calls }).toEqual({ passes: without.passes, calls: 2 * (without.passes + 1) });
+      expect(without.resources).toEqual(withDeclaration.resources);
+      expect(without.status).toEqual(withDeclaration.status);
+    },
+  );
 });
 
 describe("render's requirement loop behaves like Crossplane v2.3's", () => {
   const base = compositeForClaim(exampleClaim('scratch'));
   const options: RenderOptions = { clusterObjects: [environmentConfig()] };
-  const asks = (key: string) => ({ resources: { [key]: { apiVersion: 'apiextensions.crossplane.io/v1beta1', kind: 'EnvironmentConfig', matchName: 'secure-bucket-platform' } } });
+  const asks = (key: string) => ({
+    resources: { [key]: { apiVersion: 'apiextensions.crossplane.io/v1beta1', kind: 'EnvironmentConfig', matchName: 'secure-bucket-platform' } },
+  });
 
   it('a function that restates a requirement the declaration already satisfied costs a second call', async () => {
-    const client = countingClient(async (req) => ({ ...(await runFunction(req)), requirements: RunFunctionResponse.fromPartial({ requirements: asks(ENVIRONMENT_REQUIREMENT) }).requirements }));
+    const client = countingClient(async (req) => ({
+      ...(await runFunction(req)),
+      requirements: RunFunctionResponse.fromPartial({ requirements: asks(ENVIRONMENT_REQUIREMENT) }).requirements,
+    }));
     await reconcileOnce(client, base, { ...options, requiredResources: stepRequirementsFrom(COMPOSITIONS[0]!) });
     expect(client.calls).toBe(2);
   });
@@ -154,7 +201,8 @@ describe("render's requirement loop behaves like Crossplane v2.3's", () => {
   it('a function that stops asking once answered (same key) never stabilises', async () => {
     const client = countingClient(async (req) => {
       const rsp = RunFunctionResponse.fromPartial({});
-      if (req.requiredResources[ENVIRONMENT_REQUIREMENT] === undefined) rsp.requirements = RunFunctionResponse.fromPartial({ requirements: asks(ENVIRONMENT_REQUIREMENT) }).requirements;
+      if (req.requiredResources[ENVIRONMENT_REQUIREMENT] === undefined)
+        rsp.requirements = RunFunctionResponse.fromPartial({ requirements: asks(ENVIRONMENT_REQUIREMENT) }).requirements;
       return rsp;
     });
     await expect(reconcileOnce(client, base, options)).rejects.toThrow(/requirements didn't stabilize after the maximum number of iterations \(5\)/);

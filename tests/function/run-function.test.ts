@@ -25,7 +25,11 @@ describe('requirements: the function asks Crossplane for the platform Environmen
 
   it('first call: requires the EnvironmentConfig named in the input, renders nothing yet', async () => {
     const rsp = await call({ composite, input: { environmentConfigName: 'platform-prod' } });
-    expect(rsp.requirements?.resources[ENVIRONMENT_REQUIREMENT]).toEqual({ apiVersion: 'apiextensions.crossplane.io/v1beta1', kind: 'EnvironmentConfig', matchName: 'platform-prod' });
+    expect(rsp.requirements?.resources[ENVIRONMENT_REQUIREMENT]).toEqual({
+      apiVersion: 'apiextensions.crossplane.io/v1beta1',
+      kind: 'EnvironmentConfig',
+      matchName: 'platform-prod',
+    });
     expect(Object.keys(desiredResources(rsp))).toEqual([]);
     expect(fatalOf(rsp)).toBeUndefined();
   });
@@ -68,30 +72,70 @@ describe('invalid claims get a Fatal result naming the field and the fix, never 
     ['prefix without trailing slash', (s) => ((s['consumers'] as Json[])[0]!['prefixes'] = ['sales_event']), /spec\.consumers\[0\]\.prefixes\[0\]/],
     ['parent-directory prefix', (s) => ((s['consumers'] as Json[])[1]!['prefixes'] = ['../inventory_event/']), /spec\.consumers\[1\]\.prefixes\[0\]/],
     ['policy variable in prefix', (s) => ((s['consumers'] as Json[])[0]!['prefixes'] = ['${aws:username}/']), /spec\.consumers\[0\]\.prefixes\[0\]/],
-    ['service account of another namespace', (s) => ((s['consumers'] as Json[])[0]!['serviceAccount'] = 'team-inventory:sales-api'), /spec\.consumers\[0\]\.serviceAccount.*own namespace/],
-    ['full service-account subject', (s) => ((s['consumers'] as Json[])[0]!['serviceAccount'] = 'system:serviceaccount:team-inventory:x'), /spec\.consumers\[0\]\.serviceAccount/],
+    [
+      'service account of another namespace',
+      (s) => ((s['consumers'] as Json[])[0]!['serviceAccount'] = 'team-inventory:sales-api'),
+      /spec\.consumers\[0\]\.serviceAccount.*own namespace/,
+    ],
+    [
+      'full service-account subject',
+      (s) => ((s['consumers'] as Json[])[0]!['serviceAccount'] = 'system:serviceaccount:team-inventory:x'),
+      /spec\.consumers\[0\]\.serviceAccount/,
+    ],
     ['consumer namespace field', (s) => ((s['consumers'] as Json[])[0]!['namespace'] = 'team-inventory'), /spec\.consumers\[0\]\.namespace: is platform-owned/],
-    ['unknown access level', (s) => ((s['consumers'] as Json[])[0]!['access'] = 'Admin'), /spec\.consumers\[0\]\.access: 'Admin' is not one of Read, Write, ReadWrite/],
+    [
+      'unknown access level',
+      (s) => ((s['consumers'] as Json[])[0]!['access'] = 'Admin'),
+      /spec\.consumers\[0\]\.access: 'Admin' is not one of Read, Write, ReadWrite/,
+    ],
     // Found by the claims fuzzer: String() of this object throws, which was an InternalError.
-    ['access an object whose toString is no function', (s) => ((s['consumers'] as Json[])[0]!['access'] = { toString: '' }), /spec\.consumers\[0\]\.access: must be one of Read, Write, ReadWrite, got object/],
-    ['duplicate consumer names', (s) => ((s['consumers'] as Json[])[1]!['name'] = 'sales-api'), /spec\.consumers\[1\]\.name: 'sales-api' is used by another consumer/],
+    [
+      'access an object whose toString is no function',
+      (s) => ((s['consumers'] as Json[])[0]!['access'] = { toString: '' }),
+      /spec\.consumers\[0\]\.access: must be one of Read, Write, ReadWrite, got object/,
+    ],
+    [
+      'duplicate consumer names',
+      (s) => ((s['consumers'] as Json[])[1]!['name'] = 'sales-api'),
+      /spec\.consumers\[1\]\.name: 'sales-api' is used by another consumer/,
+    ],
     ['claim sets the OIDC issuer', (s) => (s['oidcIssuer'] = 'evil.example.com'), /spec\.oidcIssuer: is platform-owned/],
     ['claim sets the account', (s) => (s['accountId'] = '999999999999'), /spec\.accountId: is platform-owned/],
-    ['claim sets the permissions boundary', (s) => (s['permissionsBoundaryArn'] = 'arn:aws:iam::1:policy/x'), /spec\.permissionsBoundaryArn: is platform-owned/],
+    [
+      'claim sets the permissions boundary',
+      (s) => (s['permissionsBoundaryArn'] = 'arn:aws:iam::1:policy/x'),
+      /spec\.permissionsBoundaryArn: is platform-owned/,
+    ],
     ['claim sets the VPC endpoint', (s) => (s['vpcEndpointId'] = 'vpce-1234567890abcdef0'), /spec\.vpcEndpointId: is platform-owned/],
     ['claim sets forceDestroy', (s) => (s['forceDestroy'] = true), /spec\.forceDestroy: is platform-owned/],
     ['misspelt field', (s) => (s['consumer'] = []), /spec\.consumer: is not a field of XSecureBucketClaim/],
     ['region the endpoint does not serve', (s) => (s['region'] = 'eu-west-1'), /spec\.region: eu-west-1 is not served .*set it to us-east-1/],
     ['reserved bucket name prefix', (s) => (s['naming'] = { strategy: 'Fixed', name: 'xn--team-sales-x' }), /spec\.naming\.name/],
-    ['fixed name of another namespace', (s) => (s['naming'] = { strategy: 'Fixed', name: 'acme-stg-team-inventory-audit-archive' }), /spec\.naming\.name: 'acme-stg-team-inventory-audit-archive' does not start with 'acme-stg-team-sales-'/],
-    ['fixed name outside the platform prefix', (s) => (s['naming'] = { strategy: 'Fixed', name: 'team-sales-archive' }), /spec\.naming\.name: 'team-sales-archive' does not start with 'acme-stg-team-sales-'/],
+    [
+      'fixed name of another namespace',
+      (s) => (s['naming'] = { strategy: 'Fixed', name: 'acme-stg-team-inventory-audit-archive' }),
+      /spec\.naming\.name: 'acme-stg-team-inventory-audit-archive' does not start with 'acme-stg-team-sales-'/,
+    ],
+    [
+      'fixed name outside the platform prefix',
+      (s) => (s['naming'] = { strategy: 'Fixed', name: 'team-sales-archive' }),
+      /spec\.naming\.name: 'team-sales-archive' does not start with 'acme-stg-team-sales-'/,
+    ],
     ['fixed name with dots', (s) => (s['naming'] = { strategy: 'Fixed', name: 'team-sales.data' }), /spec\.naming\.name.*no dots/],
     ['fixed strategy without a name', (s) => (s['naming'] = { strategy: 'Fixed' }), /spec\.naming\.name: is required/],
     ['lock with days and years', (s) => (s['objectLock'] = { mode: 'Compliance', days: 1, years: 1 }), /spec\.objectLock: needs exactly one of days or years/],
-    ['bypass under Compliance', (s) => (s['objectLock'] = { mode: 'Compliance', days: 1, governanceBypassConsumers: ['sales-api'] }), /spec\.objectLock\.governanceBypassConsumers: nobody can bypass Compliance/],
+    [
+      'bypass under Compliance',
+      (s) => (s['objectLock'] = { mode: 'Compliance', days: 1, governanceBypassConsumers: ['sales-api'] }),
+      /spec\.objectLock\.governanceBypassConsumers: nobody can bypass Compliance/,
+    ],
     ['TLS 1.1 minimum', (s) => (s['tls'] = { minimumVersion: '1.1' }), /spec\.tls\.minimumVersion: '1\.1' is not one of 1\.2, 1\.3/],
     ['consumers not a list', (s) => (s['consumers'] = 'sales-api'), /spec\.consumers: must be a list/],
-    ['replication to its own region', (s) => (s['replication'] = { destinationRegion: 'us-east-1' }), /spec\.replication\.destinationRegion: is the bucket's own region/],
+    [
+      'replication to its own region',
+      (s) => (s['replication'] = { destinationRegion: 'us-east-1' }),
+      /spec\.replication\.destinationRegion: is the bucket's own region/,
+    ],
     ['both alarm targets', (s) => (s['alarms'] = { email: 'a@b.co', snsTopicArn: 'arn:aws:sns:us-east-1:111122223333:t' }), /spec\.alarms: sets both/],
   ];
 
@@ -124,7 +168,15 @@ describe('what one claim renders', () => {
     const resources = desiredResources(converged);
     const keys = Object.keys(resources);
     expect(keys).toEqual(
-      expect.arrayContaining(['bucket', 'bucket-public-access-block', 'bucket-ownership-controls', 'kms-key', 'kms-alias', 'bucket-encryption', 'bucket-policy']),
+      expect.arrayContaining([
+        'bucket',
+        'bucket-public-access-block',
+        'bucket-ownership-controls',
+        'kms-key',
+        'kms-alias',
+        'bucket-encryption',
+        'bucket-policy',
+      ]),
     );
     // Exactly one role per consumer, and access points only for those that asked.
     expect(keys.filter((k) => k.startsWith('consumer-')).sort()).toEqual([
@@ -141,7 +193,12 @@ describe('what one claim renders', () => {
     expect(forProvider(bucket)['forceDestroy']).toBe(false);
     expect((bucket['spec'] as Json)['deletionPolicy']).toBe('Orphan');
     expect((resources['kms-key']!['spec'] as Json)['deletionPolicy']).toBe('Orphan');
-    expect(forProvider(resources['bucket-public-access-block'])).toMatchObject({ blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true });
+    expect(forProvider(resources['bucket-public-access-block'])).toMatchObject({
+      blockPublicAcls: true,
+      blockPublicPolicy: true,
+      ignorePublicAcls: true,
+      restrictPublicBuckets: true,
+    });
     expect(forProvider(resources['bucket-ownership-controls'])['rule']).toEqual({ objectOwnership: 'BucketOwnerEnforced' });
     expect(forProvider(resources['kms-key'])['enableKeyRotation']).toBe(true);
     const rule = (forProvider(resources['bucket-encryption'])['rule'] as Json[])[0]!;
@@ -151,7 +208,7 @@ describe('what one claim renders', () => {
     expect(status['region']).toBe('us-east-1');
   });
 
-  it('every resource of every example claim is for the claim\'s region and carries its owner labels', async () => {
+  it("every resource of every example claim is for the claim's region and carries its owner labels", async () => {
     for (const { claim } of exampleClaims()) {
       const { converged } = await renderPasses(claim);
       for (const [name, r] of Object.entries(desiredResources(converged))) {
@@ -176,9 +233,17 @@ describe('what one claim renders', () => {
     const env = environmentConfig(podIdentityDedicatedEndpoint);
     const { first, converged } = await renderPasses(exampleClaim('sales-events'), env);
     const resources = desiredResources(converged);
-    expect(forProvider(resources['vpc-endpoint'])).toMatchObject({ vpcEndpointType: 'Gateway', serviceName: 'com.amazonaws.us-east-1.s3', vpcId: 'vpc-0a1b2c3d4e5f60718' });
+    expect(forProvider(resources['vpc-endpoint'])).toMatchObject({
+      vpcEndpointType: 'Gateway',
+      serviceName: 'com.amazonaws.us-east-1.s3',
+      vpcId: 'vpc-0a1b2c3d4e5f60718',
+    });
     expect(Object.keys(resources).filter((k) => k.startsWith('vpc-endpoint-route-'))).toHaveLength(2);
-    expect(forProvider(resources['consumer-sales-api-pod-identity'])).toMatchObject({ namespace: 'team-sales', serviceAccount: 'sales-api', clusterName: 'staging' });
+    expect(forProvider(resources['consumer-sales-api-pod-identity'])).toMatchObject({
+      namespace: 'team-sales',
+      serviceAccount: 'sales-api',
+      clusterName: 'staging',
+    });
     // Until the endpoint exists the bucket policy holds requests to the VPC; then to the endpoint.
     const networkCondition = (rsp: typeof first) => {
       const doc = JSON.parse(forProvider(desiredResources(rsp)['bucket-policy'])['policy'] as string) as { Statement: Json[] };
@@ -203,7 +268,7 @@ describe('multi-pass rendering: values known only after creation', () => {
     expect(policyOf(converged)).toContain(keyArn);
     expect(desiredStatus(converged)['pendingValues']).toEqual([]);
     expect(converged.conditions[0]).toMatchObject({ status: Status.STATUS_CONDITION_TRUE });
-    const rolePolicy = ((forProvider(desiredResources(converged)['consumer-sales-api-role'])['inlinePolicy'] as Json[])[0]!['policy']) as string;
+    const rolePolicy = (forProvider(desiredResources(converged)['consumer-sales-api-role'])['inlinePolicy'] as Json[])[0]!['policy'] as string;
     expect(JSON.parse(rolePolicy).Statement.find((s: Json) => s['Sid'] === 'BucketKeyViaS3').Resource).toBe(keyArn);
 
     const third = await renderPasses(claim);

@@ -20,15 +20,25 @@ describe('staging tenants on v2 XSecureBuckets', () => {
     expect(objects.length).toBeGreaterThan(0);
   });
 
-  it.each(objects.map(({ file, doc }) => [path.relative(repoRoot, file), file, doc] as const))('%s renders without Fatal into *.aws.m.upbound.io kinds in its namespace', async (_rel, file, doc) => {
-    const xr = asClaim(doc, file);
-    const environment = { apiVersion: 'apiextensions.crossplane.io/v1beta1', kind: 'EnvironmentConfig', metadata: { name: 'secure-bucket-platform' }, data: resolver.forClaim(file).data } as Json;
-    const { observing, converged } = await renderPasses(xr, environment);
-    expect(fatalOf(observing)).toBeUndefined();
-    expect(fatalOf(converged)).toBeUndefined();
-    const resources = Object.values(desiredResources(converged));
-    expect(resources.length).toBeGreaterThan(10);
-    const placed = new Set(resources.map((r) => `${String(r['apiVersion']).replace(/^[a-z0-9]+\./, '*.')} in ${String((r['metadata'] as Json)['namespace'])}`));
-    expect([...placed]).toEqual([`*.aws.m.upbound.io/v1beta1 in ${xr.metadata.namespace}`]);
-  });
+  it.each(objects.map(({ file, doc }) => [path.relative(repoRoot, file), file, doc] as const))(
+    '%s renders without Fatal into *.aws.m.upbound.io kinds in its namespace',
+    async (_rel, file, doc) => {
+      const xr = asClaim(doc, file);
+      const environment = {
+        apiVersion: 'apiextensions.crossplane.io/v1beta1',
+        kind: 'EnvironmentConfig',
+        metadata: { name: 'secure-bucket-platform' },
+        data: resolver.forClaim(file).data,
+      } as Json;
+      const { observing, converged } = await renderPasses(xr, environment);
+      expect(fatalOf(observing)).toBeUndefined();
+      expect(fatalOf(converged)).toBeUndefined();
+      const resources = Object.values(desiredResources(converged));
+      expect(resources.length).toBeGreaterThan(10);
+      const placed = new Set(
+        resources.map((r) => `${String(r['apiVersion']).replace(/^[a-z0-9]+\./, '*.')} in ${String((r['metadata'] as Json)['namespace'])}`),
+      );
+      expect([...placed]).toEqual([`*.aws.m.upbound.io/v1beta1 in ${xr.metadata.namespace}`]);
+    },
+  );
 });

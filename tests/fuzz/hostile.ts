@@ -13,7 +13,23 @@ function pathsOf(value: unknown, prefix: Path = []): Path[] {
 }
 
 const hostileString = fc.oneof(
-  fc.constantFrom('', '*', '?', '${aws:username}', '../', '/', 'a/../b/', 'UPPER', 'x'.repeat(300), 'xn--bucket', 'bucket-s3alias', 'team-other-x', 'us-east-1', 'Read', 'arn:aws:iam::999999999999:root'),
+  fc.constantFrom(
+    '',
+    '*',
+    '?',
+    '${aws:username}',
+    '../',
+    '/',
+    'a/../b/',
+    'UPPER',
+    'x'.repeat(300),
+    'xn--bucket',
+    'bucket-s3alias',
+    'team-other-x',
+    'us-east-1',
+    'Read',
+    'arn:aws:iam::999999999999:root',
+  ),
   fc.string({ maxLength: 30 }),
   fc.string({ unit: 'binary', maxLength: 30 }),
 );
@@ -26,7 +42,25 @@ export const hostileValue: fc.Arbitrary<unknown> = fc.oneof(
 );
 /** Keys a claim must not set (platform-owned), keys it may, and arbitrary ones. */
 const hostileKey = fc.oneof(
-  fc.constantFrom('accountId', 'kms', 'encryption', 'network', 'identity', 'forceDestroy', 'publicAccess', 'vpcEndpointId', 'namespace', 'roleArn', 'region', 'days', 'years', 'name', 'prefixes', '__proto__', 'constructor'),
+  fc.constantFrom(
+    'accountId',
+    'kms',
+    'encryption',
+    'network',
+    'identity',
+    'forceDestroy',
+    'publicAccess',
+    'vpcEndpointId',
+    'namespace',
+    'roleArn',
+    'region',
+    'days',
+    'years',
+    'name',
+    'prefixes',
+    '__proto__',
+    'constructor',
+  ),
   fc.string({ maxLength: 12 }),
 );
 
@@ -45,11 +79,13 @@ export function mutate(spec: unknown, edits: Mutation[]): unknown {
     const m = { ...edit, value: structuredClone(edit.value) };
     const paths = pathsOf(root);
     const path = paths[m.at % paths.length]!;
-    const parent = path.slice(0, -1).reduce<unknown>((node, k) => (node as Record<string | number, unknown>)[k], root) as Record<string | number, unknown> | unknown[];
+    const parent = path.slice(0, -1).reduce<unknown>((node, k) => (node as Record<string | number, unknown>)[k], root) as
+      Record<string | number, unknown> | unknown[];
     const last = path[path.length - 1];
     const target = last === undefined ? root : (parent as Record<string | number, unknown>)[last];
     if (m.op === 'add' && Array.isArray(target)) target.push(m.value);
-    else if (m.op === 'add' && target !== null && typeof target === 'object') Object.defineProperty(target, m.key, { value: m.value, enumerable: true, writable: true, configurable: true });
+    else if (m.op === 'add' && target !== null && typeof target === 'object')
+      Object.defineProperty(target, m.key, { value: m.value, enumerable: true, writable: true, configurable: true });
     else if (last === undefined) root = m.op === 'delete' ? undefined : m.value;
     else if (m.op === 'delete' && Array.isArray(parent)) parent.splice(last as number, 1);
     else if (m.op === 'delete') delete (parent as Record<string | number, unknown>)[last];

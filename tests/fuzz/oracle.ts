@@ -37,7 +37,10 @@ function policyStrings(forProvider: Json): string[] {
 export function expectWellFormed(rsp: RunFunctionResponse, what: string): boolean {
   const fatal = fatals(rsp);
   if (fatal.length > 0) {
-    expect({ what, fatal }).toEqual({ what, fatal: [expect.objectContaining({ reason: expect.stringMatching(/^(InvalidClaim|InvalidEnvironment|InvalidInput|EnvironmentMissing|BadRequest)$/) })] });
+    expect({ what, fatal }).toEqual({
+      what,
+      fatal: [expect.objectContaining({ reason: expect.stringMatching(/^(InvalidClaim|InvalidEnvironment|InvalidInput|EnvironmentMissing|BadRequest)$/) })],
+    });
     expect({ what, message: fatal[0]!.message }).toEqual({ what, message: expect.stringMatching(EXPECTED_FATALS[fatal[0]!.reason]!) });
     return false;
   }

@@ -30,7 +30,11 @@ const hostileVersionOf = <T>(valid: fc.Arbitrary<T>): fc.Arbitrary<unknown> =>
     { weight: 1, arbitrary: anyObject },
   );
 
-const composite = hostileVersionOf(validSpec(REGION, String((environment['data'] as Json)['bucketNamePrefix']), 'team-fuzz').map((spec) => compositeForClaim(claimOf('fuzzed', 'team-fuzz', spec))));
+const composite = hostileVersionOf(
+  validSpec(REGION, String((environment['data'] as Json)['bucketNamePrefix']), 'team-fuzz').map((spec) =>
+    compositeForClaim(claimOf('fuzzed', 'team-fuzz', spec)),
+  ),
+);
 const environmentItem = hostileVersionOf(fc.constant(environment));
 const observedResource = hostileVersionOf(
   fc.record({

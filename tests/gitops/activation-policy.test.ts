@@ -5,7 +5,15 @@
 import { describe, expect, it } from '@jest/globals';
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
-import { desiredResources, environmentConfig, exampleClaims, podIdentityDedicatedEndpoint, renderPasses, withSpec, type Json } from '../lib/function-fixtures.js';
+import {
+  desiredResources,
+  environmentConfig,
+  exampleClaims,
+  podIdentityDedicatedEndpoint,
+  renderPasses,
+  withSpec,
+  type Json,
+} from '../lib/function-fixtures.js';
 import { loadYamlDocuments, schemasDir } from '../lib/repo.js';
 import type { Claim } from '../../functions/secure-bucket/cli/control-plane/index.js';
 import { namespacedXrFor } from '../../functions/secure-bucket/cli/xr/namespaced.js';

@@ -4,7 +4,6 @@ import { describe, expect, it } from '@jest/globals';
 import { getSchemaRegistry } from '../lib/schema-validator.js';
 import { appliedObjects, clusterNames, findKustomizations, kustomizeBuild, objectKey } from '../lib/kustomize.js';
 
-
 const kustomizations = findKustomizations('clusters');
 
 describe('kustomizations under clusters/', () => {
@@ -24,11 +23,16 @@ describe('kustomizations under clusters/', () => {
     expect(components.length).toBeGreaterThan(0);
     const referenced = new Set(
       kustomizations.flatMap((k) =>
-        ((k.content['components'] as string[] | undefined) ?? []).map((ref) => `${k.dir}/${ref}`.split('/').reduce<string[]>((acc, part) => {
-          if (part === '..') acc.pop();
-          else if (part !== '.') acc.push(part);
-          return acc;
-        }, []).join('/')),
+        ((k.content['components'] as string[] | undefined) ?? []).map((ref) =>
+          `${k.dir}/${ref}`
+            .split('/')
+            .reduce<string[]>((acc, part) => {
+              if (part === '..') acc.pop();
+              else if (part !== '.') acc.push(part);
+              return acc;
+            }, [])
+            .join('/'),
+        ),
       ),
     );
     for (const component of components) expect(referenced).toContain(component);
@@ -41,10 +45,27 @@ describe.each(clusterNames().map((c) => [c]))('cluster %s: objects validate agai
 
   it('applies the whole platform: Crossplane, packages, provider configs, both APIs, tenants and their buckets', () => {
     const kinds = new Set(applied.map(({ object }) => object.kind));
-    for (const kind of ['HelmRelease', 'Provider', 'Function', 'DeploymentRuntimeConfig', 'ManagedResourceActivationPolicy', 'ProviderConfig', 'ClusterProviderConfig', 'CompositeResourceDefinition', 'Composition', 'EnvironmentConfig', 'RoleBinding']) {
+    for (const kind of [
+      'HelmRelease',
+      'Provider',
+      'Function',
+      'DeploymentRuntimeConfig',
+      'ManagedResourceActivationPolicy',
+      'ProviderConfig',
+      'ClusterProviderConfig',
+      'CompositeResourceDefinition',
+      'Composition',
+      'EnvironmentConfig',
+      'RoleBinding',
+    ]) {
       expect(kinds).toContain(kind);
     }
-    expect(applied.filter(({ object }) => object.kind === 'CompositeResourceDefinition').map(({ object }) => object.apiVersion).sort()).toEqual(['apiextensions.crossplane.io/v1', 'apiextensions.crossplane.io/v2']);
+    expect(
+      applied
+        .filter(({ object }) => object.kind === 'CompositeResourceDefinition')
+        .map(({ object }) => object.apiVersion)
+        .sort(),
+    ).toEqual(['apiextensions.crossplane.io/v1', 'apiextensions.crossplane.io/v2']);
     // Staging's tenants run on the v2 API, production's on claims (clusters/README.md).
     expect(kinds).toContain(cluster === 'staging' ? 'XSecureBucket' : 'XSecureBucketClaim');
   });
@@ -61,7 +82,10 @@ describe.each(clusterNames().map((c) => [c]))('cluster %s: objects validate agai
     expect(workloadsAndRbac.filter(({ object }) => object.kind === 'RoleBinding').length).toBeGreaterThanOrEqual(2);
     expect(workloadsAndRbac.some(({ object }) => object.kind === 'ClusterRole')).toBe(true);
     for (const { object } of workloadsAndRbac) {
-      expect({ kind: object.kind, origin: registry.originOf(object.apiVersion, object.kind) }).toEqual({ kind: object.kind, origin: expect.stringMatching(/^shared\/schemas\/kubernetes\//) });
+      expect({ kind: object.kind, origin: registry.originOf(object.apiVersion, object.kind) }).toEqual({
+        kind: object.kind,
+        origin: expect.stringMatching(/^shared\/schemas\/kubernetes\//),
+      });
     }
     expect(workloadsAndRbac.flatMap(({ object }) => registry.validate(object).errors)).toEqual([]);
   });

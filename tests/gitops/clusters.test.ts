@@ -6,11 +6,21 @@ import { describe, expect, it } from '@jest/globals';
 import { loadAll } from 'js-yaml';
 import { repoRoot } from '../lib/repo.js';
 import { findClaimDocuments } from '../../cdk8s/claims.js';
-import { type FluxStage, type K8sObject, appliedObjects, clusterNames, findKustomizations, objectKey, reconcileCluster, tenantNames } from '../lib/kustomize.js';
+import {
+  type FluxStage,
+  type K8sObject,
+  appliedObjects,
+  clusterNames,
+  findKustomizations,
+  objectKey,
+  reconcileCluster,
+  tenantNames,
+} from '../lib/kustomize.js';
 
 /** What a tenant commits for a bucket: a claim (v1 API) or a namespaced XSecureBucket (v2 API). */
 const isTenantBucket = (o: K8sObject): boolean =>
-  (o.kind === 'XSecureBucketClaim' && o.apiVersion === 'platform.example.org/v1alpha1') || (o.kind === 'XSecureBucket' && o.apiVersion === 'storage.platform.example.org/v1alpha1');
+  (o.kind === 'XSecureBucketClaim' && o.apiVersion === 'platform.example.org/v1alpha1') ||
+  (o.kind === 'XSecureBucket' && o.apiVersion === 'storage.platform.example.org/v1alpha1');
 
 interface PatchedField {
   kind: string;
@@ -39,7 +49,11 @@ function patchedFields(cluster: string): PatchedField[] {
         return (doc as Array<{ path: string }>).map((op) => ({
           kind: entry.target?.kind ?? '',
           name: new RegExp(`^(${entry.target?.name ?? '.*'})$`),
-          field: op.path.split('/').slice(1).map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~')).filter((p) => p !== '-'),
+          field: op.path
+            .split('/')
+            .slice(1)
+            .map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'))
+            .filter((p) => p !== '-'),
         }));
       }
       const smp = doc as K8sObject;
@@ -119,7 +133,11 @@ describe('the clusters differ only through their patches', () => {
     const oneSided = [...tenantNames(first), ...tenantNames(other)].filter((t) => !(tenantNames(first).includes(t) && tenantNames(other).includes(t)));
     const ofOneSided = (o: K8sObject) => oneSided.includes(o.metadata.namespace ?? (o.kind === 'Namespace' ? o.metadata.name : ''));
     const view = (cluster: string) =>
-      Object.fromEntries(platformStages(cluster).flatMap((stage) => stage.objects.filter((o) => !fromClaims(o) && !ofOneSided(o)).map((o) => [`${stage.id} ${objectKey(o)}`, normalised(o, cluster, fields)])));
+      Object.fromEntries(
+        platformStages(cluster).flatMap((stage) =>
+          stage.objects.filter((o) => !fromClaims(o) && !ofOneSided(o)).map((o) => [`${stage.id} ${objectKey(o)}`, normalised(o, cluster, fields)]),
+        ),
+      );
     const a = view(first);
     const b = view(other);
     expect(Object.keys(b).sort()).toEqual(Object.keys(a).sort());
@@ -137,7 +155,7 @@ describe.each(clusters.map((c) => [c]))('cluster %s: its values agree with each 
   const env = environmentOf(cluster);
   const applied = appliedObjects(cluster);
 
-  it('the environment names this cluster, and every ARN in it is in this cluster\'s account', () => {
+  it("the environment names this cluster, and every ARN in it is in this cluster's account", () => {
     expect(env.clusterName).toBe(cluster);
     const arns = strings(env).filter((s) => s.startsWith('arn:'));
     expect(arns.length).toBeGreaterThan(3);
@@ -149,8 +167,10 @@ describe.each(clusters.map((c) => [c]))('cluster %s: its values agree with each 
   });
 
   it('the provider pods assume exactly the role the bucket policies never lock out', () => {
-    const runtime = applied.find(({ object }) => object.kind === 'DeploymentRuntimeConfig' && object.metadata.name === 'provider-aws-irsa')?.object as K8sObject;
-    const annotations = (runtime['spec'] as { serviceAccountTemplate: { metadata: { annotations?: Record<string, string> } } }).serviceAccountTemplate.metadata.annotations;
+    const runtime = applied.find(({ object }) => object.kind === 'DeploymentRuntimeConfig' && object.metadata.name === 'provider-aws-irsa')
+      ?.object as K8sObject;
+    const annotations = (runtime['spec'] as { serviceAccountTemplate: { metadata: { annotations?: Record<string, string> } } }).serviceAccountTemplate.metadata
+      .annotations;
     expect(annotations?.['eks.amazonaws.com/role-arn']).toBe(env.access.providerRoleArn);
   });
 
@@ -158,7 +178,10 @@ describe.each(clusters.map((c) => [c]))('cluster %s: its values agree with each 
     const claims = applied.filter(({ object }) => isTenantBucket(object)).map(({ object }) => object);
     // Every bucket request committed under this cluster is applied (listed in its folder's kustomization), none twice.
     const committed = findClaimDocuments(repoRoot).filter(({ file }) => file.startsWith(path.join(repoRoot, 'clusters', cluster) + path.sep));
-    const key = (o: { metadata?: unknown }) => { const m = o.metadata as { namespace?: string; name: string }; return `${m.namespace}/${m.name}`; };
+    const key = (o: { metadata?: unknown }) => {
+      const m = o.metadata as { namespace?: string; name: string };
+      return `${m.namespace}/${m.name}`;
+    };
     expect(committed.length).toBeGreaterThan(0);
     expect(claims.map(key).sort()).toEqual(committed.map(({ doc }) => key(doc)).sort());
     for (const claim of claims) {
@@ -171,7 +194,9 @@ describe.each(clusters.map((c) => [c]))('cluster %s: its values agree with each 
     const everything = strings(applied.map(({ object }) => object));
     for (const other of clusters.filter((c) => c !== cluster)) {
       const theirs = environmentOf(other);
-      const markers = [theirs.accountId, theirs.network.vpcId, theirs.network.endpoint.id, theirs.identity.oidcIssuer, `${theirs.bucketNamePrefix}-`].filter((m): m is string => m !== undefined);
+      const markers = [theirs.accountId, theirs.network.vpcId, theirs.network.endpoint.id, theirs.identity.oidcIssuer, `${theirs.bucketNamePrefix}-`].filter(
+        (m): m is string => m !== undefined,
+      );
       for (const marker of markers) expect({ marker, found: everything.filter((s) => s.includes(marker)) }).toEqual({ marker, found: [] });
     }
   });

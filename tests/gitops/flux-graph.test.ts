@@ -6,7 +6,17 @@ import { describe, expect, it } from '@jest/globals';
 import { celEnv, isCelError, parse, plan } from '@bufbuild/cel';
 import { loadAll } from 'js-yaml';
 import { schemasDir } from '../lib/repo.js';
-import { type FluxStage, type K8sObject, clusterNames, fluxSpec, groupOf, isFluxKustomization, reconcileCluster, stageId, tenantNames } from '../lib/kustomize.js';
+import {
+  type FluxStage,
+  type K8sObject,
+  clusterNames,
+  fluxSpec,
+  groupOf,
+  isFluxKustomization,
+  reconcileCluster,
+  stageId,
+  tenantNames,
+} from '../lib/kustomize.js';
 
 /** API groups the cluster serves before Flux applies anything (Kubernetes itself, or Flux's bootstrap). */
 const SERVED_BEFORE_FLUX = new Set(['', 'apps', 'policy', 'rbac.authorization.k8s.io', 'networking.k8s.io', 'admissionregistration.k8s.io']);
@@ -133,7 +143,8 @@ describe.each(clusterNames().map((c) => [c]))('cluster %s: Flux reconciliation g
   });
 
   it('every dependsOn names a Kustomization of this cluster', () => {
-    for (const stage of stages) for (const dep of prerequisites(stage)) expect({ stage: stage.id, dep, defined: ids.has(dep) }).toEqual({ stage: stage.id, dep, defined: true });
+    for (const stage of stages)
+      for (const dep of prerequisites(stage)) expect({ stage: stage.id, dep, defined: ids.has(dep) }).toEqual({ stage: stage.id, dep, defined: true });
   });
 
   it('the dependsOn graph (with parent -> child edges) is acyclic', () => {
@@ -167,7 +178,8 @@ describe.each(clusterNames().map((c) => [c]))('cluster %s: Flux reconciliation g
         if (INSTALLED_BY_BOOTSTRAP.has(group)) continue; // flux-system precedes every stage
         const installer = installers.get(`${group}/${obj.kind}`) ?? installers.get(`${group}/*`);
         if (installer === undefined) problems.push(`${stage.id}: nothing installs ${group} ${obj.kind}`);
-        else if (!before.has(installer)) problems.push(`${stage.id}: applies ${obj.kind} ${obj.metadata.name} but ${installer}, which installs it, is not before it`);
+        else if (!before.has(installer))
+          problems.push(`${stage.id}: applies ${obj.kind} ${obj.metadata.name} but ${installer}, which installs it, is not before it`);
       }
     }
     expect(problems).toEqual([]);
@@ -177,7 +189,9 @@ describe.each(clusterNames().map((c) => [c]))('cluster %s: Flux reconciliation g
     for (const stage of stages.filter((s) => s.objects.some((o) => installs(o).length > 0))) {
       const spec = fluxSpec(stage.kustomization) as { wait?: boolean; healthCheckExprs?: Array<{ apiVersion: string; kind?: string }> };
       expect({ stage: stage.id, wait: spec.wait }).toEqual({ stage: stage.id, wait: true });
-      const needExpr = new Set(stage.objects.filter((o) => ['Provider', 'Function', 'CompositeResourceDefinition'].includes(o.kind)).map((o) => `${groupOf(o.apiVersion)}/${o.kind}`));
+      const needExpr = new Set(
+        stage.objects.filter((o) => ['Provider', 'Function', 'CompositeResourceDefinition'].includes(o.kind)).map((o) => `${groupOf(o.apiVersion)}/${o.kind}`),
+      );
       const covered = (spec.healthCheckExprs ?? []).map((e) => `${groupOf(e.apiVersion)}/${e.kind ?? ''}`);
       expect({ stage: stage.id, covered: [...needExpr].filter((gk) => covered.includes(gk)) }).toEqual({ stage: stage.id, covered: [...needExpr] });
       // kustomize-controller refuses two expressions for the same GroupKind.
@@ -199,10 +213,18 @@ describe.each(clusterNames().map((c) => [c]))('cluster %s: Flux reconciliation g
 // The health-check expressions, evaluated on the condition shapes Crossplane reports.
 
 const condition = (type: string, status: string) => ({ type, status, reason: 'x', lastTransitionTime: '2026-01-01T00:00:00Z' });
-const packageStatus = (...conditions: ReturnType<typeof condition>[]) => ({ apiVersion: 'pkg.crossplane.io/v1', kind: 'Provider', metadata: { name: 'p' }, spec: {}, status: { conditions } });
+const packageStatus = (...conditions: ReturnType<typeof condition>[]) => ({
+  apiVersion: 'pkg.crossplane.io/v1',
+  kind: 'Provider',
+  metadata: { name: 'p' },
+  spec: {},
+  status: { conditions },
+});
 
 function expressionsOf(cluster: string): Array<{ apiVersion: string; kind: string; current: string }> {
-  return reconcileCluster(cluster).flatMap((s) => (fluxSpec(s.kustomization)['healthCheckExprs'] as Array<{ apiVersion: string; kind: string; current: string }> | undefined) ?? []);
+  return reconcileCluster(cluster).flatMap(
+    (s) => (fluxSpec(s.kustomization)['healthCheckExprs'] as Array<{ apiVersion: string; kind: string; current: string }> | undefined) ?? [],
+  );
 }
 
 function evaluate(expression: string, obj: Record<string, unknown>): boolean | string {
@@ -223,7 +245,10 @@ describe('health-check expressions', () => {
   });
 
   it('CompositeResourceDefinition: current when Established and, with claims, Offered', () => {
-    const xrd = (claims: boolean, ...conditions: ReturnType<typeof condition>[]) => ({ spec: claims ? { claimNames: { kind: 'C' } } : {}, status: { conditions } });
+    const xrd = (claims: boolean, ...conditions: ReturnType<typeof condition>[]) => ({
+      spec: claims ? { claimNames: { kind: 'C' } } : {},
+      status: { conditions },
+    });
     const expr = current('CompositeResourceDefinition');
     expect(evaluate(expr, xrd(true, condition('Established', 'True'), condition('Offered', 'True')))).toBe(true);
     expect(evaluate(expr, xrd(true, condition('Established', 'True')))).toBe(false);
@@ -232,7 +257,9 @@ describe('health-check expressions', () => {
   });
 
   it('the platform XRD declares claimNames, so Offered is really checked', () => {
-    const xrd = reconcileCluster('staging').flatMap((s) => s.objects).find((o) => o.kind === 'CompositeResourceDefinition' && o.metadata.name === 'xsecurebuckets.platform.example.org') as K8sObject;
+    const xrd = reconcileCluster('staging')
+      .flatMap((s) => s.objects)
+      .find((o) => o.kind === 'CompositeResourceDefinition' && o.metadata.name === 'xsecurebuckets.platform.example.org') as K8sObject;
     expect(specOf(xrd).claimNames?.kind).toBe('XSecureBucketClaim');
   });
 });

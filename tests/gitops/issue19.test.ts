@@ -9,7 +9,17 @@ import { dump, load } from 'js-yaml';
 import { inMesh } from '../../cdk8s/chart.js';
 import { s3Hosts } from '../../cdk8s/s3-hosts.js';
 import { claimObjects, loadModels, namespaceObjects, type Model } from '../../cdk8s/synth.js';
-import { type K8sObject, appliedObjects, clusterNames, groupOf, KUSTOMIZATION_FILE, kustomizeBuild, objectKey, reconcileCluster, tenantNames } from '../lib/kustomize.js';
+import {
+  type K8sObject,
+  appliedObjects,
+  clusterNames,
+  groupOf,
+  KUSTOMIZATION_FILE,
+  kustomizeBuild,
+  objectKey,
+  reconcileCluster,
+  tenantNames,
+} from '../lib/kustomize.js';
 import { repoRoot } from '../lib/repo.js';
 
 const MESH_POLICY = 'secure-bucket-tenant-mesh';
@@ -39,11 +49,13 @@ function tenantFolderProblems(folder: string, generated: K8sObject[]): string[] 
   const problems: string[] = [];
   const walk = (dir: string): void => {
     const file = path.join(dir, KUSTOMIZATION_FILE);
-    for (const alt of ['kustomization.yml', 'Kustomization']) if (existsSync(path.join(dir, alt))) problems.push(`${path.relative(folder, dir) || '.'}/${alt}: use kustomization.yaml only`);
+    for (const alt of ['kustomization.yml', 'Kustomization'])
+      if (existsSync(path.join(dir, alt))) problems.push(`${path.relative(folder, dir) || '.'}/${alt}: use kustomization.yaml only`);
     if (existsSync(file)) {
       const k = (load(readFileSync(file, 'utf8')) ?? {}) as Record<string, unknown>;
       const where = path.relative(folder, file);
-      for (const key of Object.keys(k)) if (!['apiVersion', 'kind', 'resources'].includes(key)) problems.push(`${where}: '${key}' is not allowed in a tenant folder (only resources)`);
+      for (const key of Object.keys(k))
+        if (!['apiVersion', 'kind', 'resources'].includes(key)) problems.push(`${where}: '${key}' is not allowed in a tenant folder (only resources)`);
       if (k['kind'] !== undefined && k['kind'] !== 'Kustomization') problems.push(`${where}: kind ${String(k['kind'])} is not allowed`);
       for (const r of (k['resources'] as unknown[] | undefined) ?? []) {
         const target = typeof r === 'string' ? path.resolve(dir, r) : '';
@@ -66,7 +78,12 @@ function tenantFolderProblems(folder: string, generated: K8sObject[]): string[] 
 
 function sortKeys(x: unknown): unknown {
   if (Array.isArray(x)) return x.map(sortKeys);
-  if (x !== null && typeof x === 'object') return Object.fromEntries(Object.entries(x).sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => [k, sortKeys(v)]));
+  if (x !== null && typeof x === 'object')
+    return Object.fromEntries(
+      Object.entries(x)
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([k, v]) => [k, sortKeys(v)]),
+    );
   return x;
 }
 
@@ -82,7 +99,11 @@ describe.each(clusterNames().map((c) => [c]))('cluster %s: issue 19', (cluster) 
     for (const name of [MESH_POLICY, FLUX_ID_POLICY]) {
       const policy = objects.find((o) => o.kind === 'ValidatingAdmissionPolicy' && o.metadata.name === name);
       const binding = objects.find((o) => o.kind === 'ValidatingAdmissionPolicyBinding' && (o['spec'] as { policyName?: string }).policyName === name);
-      expect({ name, policy: policy?.apiVersion, actions: (binding?.['spec'] as { validationActions?: string[] } | undefined)?.validationActions }).toEqual({ name, policy: 'admissionregistration.k8s.io/v1', actions: ['Deny'] });
+      expect({ name, policy: policy?.apiVersion, actions: (binding?.['spec'] as { validationActions?: string[] } | undefined)?.validationActions }).toEqual({
+        name,
+        policy: 'admissionregistration.k8s.io/v1',
+        actions: ['Deny'],
+      });
       expect(stageOf.get(objectKey(policy as K8sObject))).toBe('flux-system/tenants');
     }
   });
@@ -99,12 +120,17 @@ describe.each(clusterNames().map((c) => [c]))('cluster %s: issue 19', (cluster) 
   });
 
   it("finding 1: no object a tenant's Kustomization applies is exported beyond its namespace; every gateway-side object is applied by flux-system/tenants", () => {
-    const exported = tenantObjects.filter((o) => groupOf(o.apiVersion).endsWith('.istio.io') && JSON.stringify((o['spec'] as { exportTo?: string[] }).exportTo) !== JSON.stringify(['.']));
+    const exported = tenantObjects.filter(
+      (o) => groupOf(o.apiVersion).endsWith('.istio.io') && JSON.stringify((o['spec'] as { exportTo?: string[] }).exportTo) !== JSON.stringify(['.']),
+    );
     expect(exported.filter((o) => ['ServiceEntry', 'DestinationRule', 'VirtualService'].includes(o.kind)).map(objectKey)).toEqual([]);
-    const gatewaySide = objects.filter((o) => ((o['spec'] as { exportTo?: string[] } | undefined)?.exportTo ?? []).includes(GATEWAY_NS) || o.kind === 'Gateway');
+    const gatewaySide = objects.filter(
+      (o) => ((o['spec'] as { exportTo?: string[] } | undefined)?.exportTo ?? []).includes(GATEWAY_NS) || o.kind === 'Gateway',
+    );
     expect(gatewaySide.length).toBeGreaterThan(0);
     for (const o of gatewaySide) expect({ o: objectKey(o), stage: stageOf.get(objectKey(o)) }).toEqual({ o: objectKey(o), stage: 'flux-system/tenants' });
-    for (const o of gatewaySide) expect({ o: objectKey(o), owner: o.metadata.labels?.['platform.example.org/owned-by'] }).toEqual({ o: objectKey(o), owner: 'platform' });
+    for (const o of gatewaySide)
+      expect({ o: objectKey(o), owner: o.metadata.labels?.['platform.example.org/owned-by'] }).toEqual({ o: objectKey(o), owner: 'platform' });
   });
 
   it('finding 1: a tenant folder may hold only plain resources, and what its Flux applies equals what cdk8s generates, field by field', () => {
@@ -121,18 +147,29 @@ describe.each(clusterNames().map((c) => [c]))('cluster %s: issue 19', (cluster) 
       for (const host of hosts) {
         const rules = objects.filter((o) => o.kind === 'DestinationRule' && (o['spec'] as { host: string }).host === host);
         expect(rules.map((o) => ({ stage: stageOf.get(objectKey(o)), spec: o['spec'] }))).toEqual([
-          { stage: 'flux-system/tenants', spec: { host, exportTo: ['.', GATEWAY_NS], trafficPolicy: { portLevelSettings: [{ port: { number: 443 }, tls: { mode: 'SIMPLE', sni: host, insecureSkipVerify: false } }] } } },
+          {
+            stage: 'flux-system/tenants',
+            spec: {
+              host,
+              exportTo: ['.', GATEWAY_NS],
+              trafficPolicy: { portLevelSettings: [{ port: { number: 443 }, tls: { mode: 'SIMPLE', sni: host, insecureSkipVerify: false } }] },
+            },
+          },
         ]);
       }
     }
-    expect(tenantObjects.filter((o) => o.kind === 'DestinationRule' && JSON.stringify(o['spec']).match(/"mode":"(SIMPLE|DISABLE|MUTUAL)"/)).map(objectKey)).toEqual([]);
+    expect(
+      tenantObjects.filter((o) => o.kind === 'DestinationRule' && JSON.stringify(o['spec']).match(/"mode":"(SIMPLE|DISABLE|MUTUAL)"/)).map(objectKey),
+    ).toEqual([]);
   });
 
   it("finding 13: the STS endpoint policy lets through only this account's roles and principals (IRSA)", () => {
     const irsa = models.filter((m) => m.env.identity.mode === 'IRSA');
     expect(irsa.length).toBeGreaterThan(0);
     const env = (irsa[0] as Model).env;
-    const endpoints = objects.filter((o) => o.kind === 'VPCEndpoint' && (o['spec'] as { forProvider: { serviceName?: string } }).forProvider.serviceName === `com.amazonaws.${env.region}.sts`);
+    const endpoints = objects.filter(
+      (o) => o.kind === 'VPCEndpoint' && (o['spec'] as { forProvider: { serviceName?: string } }).forProvider.serviceName === `com.amazonaws.${env.region}.sts`,
+    );
     expect(endpoints.map((o) => stageOf.get(objectKey(o)))).toEqual(['flux-system/tenants']);
     const spec = (endpoints[0] as K8sObject)['spec'] as { managementPolicies: string[]; forProvider: { policy: string } };
     expect(spec.managementPolicies).toEqual(['Observe', 'Update']);
@@ -146,7 +183,14 @@ describe.each(clusterNames().map((c) => [c]))('cluster %s: issue 19', (cluster) 
       for (const a of list(st.Action)) expect(a).toMatch(/^sts:[A-Za-z]+$/);
     }
     // A web-identity exchange for a role of this account passes, one for any other account does not.
-    const allows = (action: string, resource: string) => statements.some((s) => s.Effect === 'Allow' && list(s.Action).includes(action) && list(s.Resource).some((r) => new RegExp(`^${r.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`).test(resource)) && !s.Condition);
+    const allows = (action: string, resource: string) =>
+      statements.some(
+        (s) =>
+          s.Effect === 'Allow' &&
+          list(s.Action).includes(action) &&
+          list(s.Resource).some((r) => new RegExp(`^${r.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`).test(resource)) &&
+          !s.Condition,
+      );
     expect(allows('sts:AssumeRoleWithWebIdentity', `${ownRoles}platform/bucket-x`)).toBe(true);
     expect(allows('sts:AssumeRoleWithWebIdentity', `arn:${env.partition}:iam::999988887777:role/exfil`)).toBe(false);
     expect(allows('sts:AssumeRole', `arn:${env.partition}:iam::999988887777:role/exfil`)).toBe(false);
@@ -188,13 +232,29 @@ describe('issue 19: red team, hostile tenant folders', () => {
       {
         ...base,
         resources: [...(base['resources'] as string[]), 'evil.yaml'],
-        replacements: [{ source: { kind: 'ConfigMap', name: 'evil', fieldPath: 'data.host' }, targets: [{ select: { kind: 'ServiceEntry' }, fieldPaths: ['spec.hosts.0'] }] }],
+        replacements: [
+          {
+            source: { kind: 'ConfigMap', name: 'evil', fieldPath: 'data.host' },
+            targets: [{ select: { kind: 'ServiceEntry' }, fieldPaths: ['spec.hosts.0'] }],
+          },
+        ],
       },
-      { 'evil.yaml': dump({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'evil', annotations: { 'config.kubernetes.io/local-config': 'true' } }, data: { host: victim } }) },
+      {
+        'evil.yaml': dump({
+          apiVersion: 'v1',
+          kind: 'ConfigMap',
+          metadata: { name: 'evil', annotations: { 'config.kubernetes.io/local-config': 'true' } },
+          data: { host: victim },
+        }),
+      },
     ],
     ['patches', { ...base, patches: [{ target: { kind: 'ServiceEntry' }, patch: '[{"op":"add","path":"/spec/exportTo/-","value":"istio-system"}]' }] }],
     ['namePrefix', { ...base, namePrefix: 'x-' }],
-    ['a component', { ...base, components: ['evil'] }, { 'evil/kustomization.yaml': dump({ apiVersion: 'kustomize.config.k8s.io/v1alpha1', kind: 'Component', patches: [] }) }],
+    [
+      'a component',
+      { ...base, components: ['evil'] },
+      { 'evil/kustomization.yaml': dump({ apiVersion: 'kustomize.config.k8s.io/v1alpha1', kind: 'Component', patches: [] }) },
+    ],
     ['a generator', { ...base, configMapGenerator: [{ name: 'g', literals: ['a=b'] }] }],
     ['helmCharts', { ...base, helmCharts: [{ name: 'x', repo: 'https://example.org' }] }],
     ['a remote base', { ...base, resources: [...(base['resources'] as string[]), 'https://github.com/evil/repo//x?ref=main'] }],
@@ -210,7 +270,14 @@ describe('issue 19: red team, hostile tenant folders', () => {
     for (const [name, content] of Object.entries(files ?? {})) {
       const target = path.join(folder, name);
       mkdirSync(path.dirname(target), { recursive: true });
-      if (content === 'EDIT') writeFileSync(target, readFileSync(target, 'utf8').replace('- istio-system', '- "*"').replace('mode: STRICT', 'mode: PERMISSIVE').replace(/automountServiceAccountToken: false/, 'automountServiceAccountToken: true'));
+      if (content === 'EDIT')
+        writeFileSync(
+          target,
+          readFileSync(target, 'utf8')
+            .replace('- istio-system', '- "*"')
+            .replace('mode: STRICT', 'mode: PERMISSIVE')
+            .replace(/automountServiceAccountToken: false/, 'automountServiceAccountToken: true'),
+        );
       else writeFileSync(target, content);
     }
     let problems: string[];

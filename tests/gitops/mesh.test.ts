@@ -38,7 +38,9 @@ describe.each(clusterNames().map((c) => [c]))('cluster %s: the mesh', (cluster) 
   it('is on for at least one tenant namespace, each with claims (a namespace without would be a silent no-op)', () => {
     expect(expected.namespaces.length).toBeGreaterThan(0);
     expect(expected.namespaces).toEqual(expected.configured);
-    const tenantNamespaces = applied.filter(({ stage, object }) => stage.id === 'flux-system/tenants' && object.kind === 'Namespace').map(({ object }) => object.metadata.name);
+    const tenantNamespaces = applied
+      .filter(({ stage, object }) => stage.id === 'flux-system/tenants' && object.kind === 'Namespace')
+      .map(({ object }) => object.metadata.name);
     for (const ns of expected.namespaces) expect(tenantNamespaces).toContain(ns);
   });
 
@@ -51,7 +53,9 @@ describe.each(clusterNames().map((c) => [c]))('cluster %s: the mesh', (cluster) 
   });
 
   it("the tenant's mesh objects are applied by the namespace's own Kustomization", () => {
-    expect(expected.tenant.map((o) => o.kind)).toEqual(expect.arrayContaining(['PeerAuthentication', 'AuthorizationPolicy', 'ServiceEntry', 'DestinationRule']));
+    expect(expected.tenant.map((o) => o.kind)).toEqual(
+      expect.arrayContaining(['PeerAuthentication', 'AuthorizationPolicy', 'ServiceEntry', 'DestinationRule']),
+    );
     for (const o of expected.tenant) {
       const ns = o.metadata.namespace as string;
       expect({ object: objectKey(o), stage: stageOf.get(objectKey(o)) }).toEqual({ object: objectKey(o), stage: `${ns}/secure-buckets` });
@@ -67,7 +71,9 @@ describe.each(clusterNames().map((c) => [c]))('cluster %s: the mesh', (cluster) 
     for (const ns of expected.namespaces) {
       const sidecars = appliedIstio.filter(({ object }) => object.kind === 'Sidecar' && object.metadata.namespace === ns).map(({ object }) => object['spec']);
       expect({ ns, sidecars }).toEqual({ ns, sidecars: [{ outboundTrafficPolicy: { mode: 'REGISTRY_ONLY' } }] });
-      const peer = appliedIstio.filter(({ object }) => object.kind === 'PeerAuthentication' && object.metadata.namespace === ns).map(({ object }) => object['spec']);
+      const peer = appliedIstio
+        .filter(({ object }) => object.kind === 'PeerAuthentication' && object.metadata.namespace === ns)
+        .map(({ object }) => object['spec']);
       expect({ ns, peer }).toEqual({ ns, peer: [{ mtls: { mode: 'STRICT' } }] });
     }
   });
@@ -81,7 +87,12 @@ describe.each(clusterNames().map((c) => [c]))('cluster %s: the mesh', (cluster) 
 
 describe('the Istio validation can fail', () => {
   const registry = getSchemaRegistry();
-  const sidecar = { apiVersion: 'networking.istio.io/v1', kind: 'Sidecar', metadata: { name: 'default', namespace: 'team-sales' }, spec: { outboundTrafficPolicy: { mode: 'REGISTRY_ONLY' } } };
+  const sidecar = {
+    apiVersion: 'networking.istio.io/v1',
+    kind: 'Sidecar',
+    metadata: { name: 'default', namespace: 'team-sales' },
+    spec: { outboundTrafficPolicy: { mode: 'REGISTRY_ONLY' } },
+  };
 
   it('rejects an unknown field and a value outside the enum', () => {
     expect(registry.validate(sidecar).errors).toEqual([]);
@@ -94,9 +105,19 @@ describe('the Istio validation can fail', () => {
   });
 
   it('rejects a Gateway server with a misspelt field and a VirtualService route of the wrong type', () => {
-    const gateway = { apiVersion: 'networking.istio.io/v1', kind: 'Gateway', metadata: { name: 'g' }, spec: { selector: { istio: 'egressgateway' }, servers: [{ port: { number: 443, name: 'https', protocol: 'HTTPS' }, hosts: ['a.example'], tsl: {} }] } };
+    const gateway = {
+      apiVersion: 'networking.istio.io/v1',
+      kind: 'Gateway',
+      metadata: { name: 'g' },
+      spec: { selector: { istio: 'egressgateway' }, servers: [{ port: { number: 443, name: 'https', protocol: 'HTTPS' }, hosts: ['a.example'], tsl: {} }] },
+    };
     expect(registry.validate(gateway).errors).toEqual(['Gateway/g: /spec/servers/0 must NOT have additional properties: unknown field "tsl"']);
-    const vs = { apiVersion: 'networking.istio.io/v1', kind: 'VirtualService', metadata: { name: 'v' }, spec: { hosts: ['a.example'], http: [{ route: { destination: { host: 'a.example' } } }] } };
+    const vs = {
+      apiVersion: 'networking.istio.io/v1',
+      kind: 'VirtualService',
+      metadata: { name: 'v' },
+      spec: { hosts: ['a.example'], http: [{ route: { destination: { host: 'a.example' } } }] },
+    };
     expect(registry.validate(vs).errors).toEqual(['VirtualService/v: /spec/http/0/route must be array']);
   });
 });

@@ -33,10 +33,19 @@ function tenantGrants(objects: K8sObject[]): Grant[] {
   return bindings
     .filter((b) => tenants.includes(b.metadata.namespace ?? '') || (b.subjects ?? []).some((s) => isTenantSubject(s, b, tenants)))
     .map((b) => {
-      const role = objects.find((o) => o.kind === b.roleRef.kind && o.metadata.name === b.roleRef.name && (o.kind === 'ClusterRole' || o.metadata.namespace === b.metadata.namespace));
+      const role = objects.find(
+        (o) => o.kind === b.roleRef.kind && o.metadata.name === b.roleRef.name && (o.kind === 'ClusterRole' || o.metadata.namespace === b.metadata.namespace),
+      );
       // Built-in roles (admin, edit) or aggregated ones cannot be evaluated here: refuse them.
-      if (role === undefined || role['aggregationRule'] !== undefined) throw new Error(`${b.kind} ${b.metadata.namespace ?? ''}/${b.metadata.name}: ${b.roleRef.kind} ${b.roleRef.name} is not a plain role applied from this repo`);
-      return { binding: `${b.kind} ${b.metadata.namespace ?? ''}/${b.metadata.name}`, role: `${role.kind} ${role.metadata.name}`, rules: (role['rules'] as Rule[] | undefined) ?? [] };
+      if (role === undefined || role['aggregationRule'] !== undefined)
+        throw new Error(
+          `${b.kind} ${b.metadata.namespace ?? ''}/${b.metadata.name}: ${b.roleRef.kind} ${b.roleRef.name} is not a plain role applied from this repo`,
+        );
+      return {
+        binding: `${b.kind} ${b.metadata.namespace ?? ''}/${b.metadata.name}`,
+        role: `${role.kind} ${role.metadata.name}`,
+        rules: (role['rules'] as Rule[] | undefined) ?? [],
+      };
     });
 }
 

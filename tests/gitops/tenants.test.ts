@@ -9,7 +9,17 @@ import { dump } from 'js-yaml';
 import { type Binding, type Rule } from '../lib/rbac.js';
 import { repoRoot } from '../lib/repo.js';
 import { getSchemaRegistry } from '../lib/schema-validator.js';
-import { type FluxStage, type K8sObject, appliedObjects, clusterNames, fluxSpec, groupOf, kustomizeBuild, reconcileCluster, tenantNames } from '../lib/kustomize.js';
+import {
+  type FluxStage,
+  type K8sObject,
+  appliedObjects,
+  clusterNames,
+  fluxSpec,
+  groupOf,
+  kustomizeBuild,
+  reconcileCluster,
+  tenantNames,
+} from '../lib/kustomize.js';
 
 const VERBS = ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'];
 /** group -> resources a tenant's reconciler may write: the claim or v2 XR and the cdk8s consumer objects. */
@@ -38,14 +48,20 @@ const RESOURCE_OF: Record<string, string> = {
   ServiceEntry: 'serviceentries',
 };
 
-
 /** What a service account may do, resolved from every (Cluster)RoleBinding the cluster applies. */
 function grantsOf(objects: K8sObject[], namespace: string, serviceAccount: string) {
   const bindings = objects.filter((o): o is Binding => o.kind === 'RoleBinding' || o.kind === 'ClusterRoleBinding');
-  const mine = bindings.filter((b) => (b.subjects ?? []).some((s) => s.kind === 'ServiceAccount' && s.name === serviceAccount && (s.namespace ?? b.metadata.namespace) === namespace));
+  const mine = bindings.filter((b) =>
+    (b.subjects ?? []).some((s) => s.kind === 'ServiceAccount' && s.name === serviceAccount && (s.namespace ?? b.metadata.namespace) === namespace),
+  );
   return mine.map((binding) => {
-    const role = objects.find((o) => o.kind === binding.roleRef.kind && o.metadata.name === binding.roleRef.name && (o.kind === 'ClusterRole' || o.metadata.namespace === binding.metadata.namespace));
-    return { binding, rules: ((role?.['rules'] as Rule[] | undefined) ?? undefined) };
+    const role = objects.find(
+      (o) =>
+        o.kind === binding.roleRef.kind &&
+        o.metadata.name === binding.roleRef.name &&
+        (o.kind === 'ClusterRole' || o.metadata.namespace === binding.metadata.namespace),
+    );
+    return { binding, rules: (role?.['rules'] as Rule[] | undefined) ?? undefined };
   });
 }
 
@@ -78,7 +94,9 @@ describe.each(clusterNames().map((c) => [c]))('cluster %s: tenants', (cluster) =
     it('has a Namespace and the reconciler service account, created by the platform (not by itself)', () => {
       const onboarding = stages.find((s) => s.id === 'flux-system/tenants') as FluxStage;
       expect(onboarding.objects.some((o) => o.kind === 'Namespace' && o.metadata.name === tenant)).toBe(true);
-      expect(onboarding.objects.some((o) => o.kind === 'ServiceAccount' && o.metadata.name === 'flux-reconciler' && o.metadata.namespace === tenant)).toBe(true);
+      expect(onboarding.objects.some((o) => o.kind === 'ServiceAccount' && o.metadata.name === 'flux-reconciler' && o.metadata.namespace === tenant)).toBe(
+        true,
+      );
     });
 
     it('is granted rights only by RoleBindings in its own namespace', () => {
@@ -111,7 +129,11 @@ describe.each(clusterNames().map((c) => [c]))('cluster %s: tenants', (cluster) =
       }
       // And everything it needs to apply and prune its folder (server-side apply is a PATCH).
       for (const [group, resources] of Object.entries(ALLOWED)) {
-        for (const resource of resources) expect({ resource: `${group}/${resource}`, verbs: [...(granted[`${group}/${resource}`] ?? [])].sort() }).toEqual({ resource: `${group}/${resource}`, verbs: VERBS });
+        for (const resource of resources)
+          expect({ resource: `${group}/${resource}`, verbs: [...(granted[`${group}/${resource}`] ?? [])].sort() }).toEqual({
+            resource: `${group}/${resource}`,
+            verbs: VERBS,
+          });
       }
     });
 
@@ -124,7 +146,9 @@ describe.each(clusterNames().map((c) => [c]))('cluster %s: tenants', (cluster) =
     });
 
     it('its folder holds only allowed kinds, all in its own namespace, and its buckets on one API (v2 or claims, `make tenant API=`)', () => {
-      const outside = stage.objects.filter((o) => (o.metadata.namespace ?? tenant) !== tenant || !(ALLOWED[groupOf(o.apiVersion)] ?? []).includes(RESOURCE_OF[o.kind] ?? ''));
+      const outside = stage.objects.filter(
+        (o) => (o.metadata.namespace ?? tenant) !== tenant || !(ALLOWED[groupOf(o.apiVersion)] ?? []).includes(RESOURCE_OF[o.kind] ?? ''),
+      );
       expect(outside.map((o) => `${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`)).toEqual([]);
       // A tenant just onboarded has no bucket yet; one that has buckets does not mix the APIs.
       const buckets = stage.objects.filter((o) => o.kind === 'XSecureBucketClaim' || o.kind === 'XSecureBucket');
@@ -145,7 +169,13 @@ const controllerDeployment = (name: string) => ({
   metadata: { name, namespace: 'flux-system', labels: { 'app.kubernetes.io/part-of': 'flux' } },
   spec: {
     selector: { matchLabels: { app: name } },
-    template: { metadata: { labels: { app: name } }, spec: { serviceAccountName: name, containers: [{ name: 'manager', image: `ghcr.io/fluxcd/${name}:v1.0.0`, args: ['--watch-all-namespaces=true', '--log-level=info'] }] } },
+    template: {
+      metadata: { labels: { app: name } },
+      spec: {
+        serviceAccountName: name,
+        containers: [{ name: 'manager', image: `ghcr.io/fluxcd/${name}:v1.0.0`, args: ['--watch-all-namespaces=true', '--log-level=info'] }],
+      },
+    },
   },
 });
 
@@ -153,15 +183,22 @@ describe.each(clusterNames().map((c) => [c]))('cluster %s: Flux multi-tenancy lo
   const scratch = mkdtempSync(path.join(tmpdir(), 'flux-lockdown-'));
   afterAll(() => rmSync(scratch, { recursive: true, force: true }));
   cpSync(path.join(repoRoot, 'clusters'), path.join(scratch, 'clusters'), { recursive: true });
-  writeFileSync(path.join(scratch, 'clusters', cluster, 'flux-system', 'gotk-components.yaml'), CONTROLLERS.map((n) => dump(controllerDeployment(n))).join('---\n'));
+  writeFileSync(
+    path.join(scratch, 'clusters', cluster, 'flux-system', 'gotk-components.yaml'),
+    CONTROLLERS.map((n) => dump(controllerDeployment(n))).join('---\n'),
+  );
   const built = kustomizeBuild(path.join(scratch, 'clusters', cluster, 'flux-system'));
   const argsOf = (name: string) => {
-    const deployment = built.find((o) => o.kind === 'Deployment' && o.metadata.name === name) as unknown as { spec: { template: { spec: { containers: Array<{ args: string[] }> } } } };
+    const deployment = built.find((o) => o.kind === 'Deployment' && o.metadata.name === name) as unknown as {
+      spec: { template: { spec: { containers: Array<{ args: string[] }> } } };
+    };
     return deployment.spec.template.spec.containers[0]?.args ?? [];
   };
 
   it('kustomize-controller: no cross-namespace refs, no remote bases, `default` as the fallback account', () => {
-    expect(argsOf('kustomize-controller')).toEqual(expect.arrayContaining(['--no-cross-namespace-refs=true', '--no-remote-bases=true', '--default-service-account=default']));
+    expect(argsOf('kustomize-controller')).toEqual(
+      expect.arrayContaining(['--no-cross-namespace-refs=true', '--no-remote-bases=true', '--default-service-account=default']),
+    );
   });
 
   it('helm-controller and notification-controller: no cross-namespace refs; helm-controller defaults to `default`', () => {
@@ -169,7 +206,7 @@ describe.each(clusterNames().map((c) => [c]))('cluster %s: Flux multi-tenancy lo
     expect(argsOf('notification-controller')).toContain('--no-cross-namespace-refs=true');
   });
 
-  it('keeps the controllers\' own arguments and leaves source-controller alone', () => {
+  it("keeps the controllers' own arguments and leaves source-controller alone", () => {
     expect(argsOf('kustomize-controller').slice(0, 2)).toEqual(['--watch-all-namespaces=true', '--log-level=info']);
     expect(argsOf('source-controller')).toEqual(['--watch-all-namespaces=true', '--log-level=info']);
   });

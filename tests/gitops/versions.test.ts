@@ -73,9 +73,12 @@ describe.each(clusterNames().map((c) => [c]))('cluster %s: versions', (cluster) 
     expect((repo['spec'] as { url: string }).url).toBe('https://charts.crossplane.io/stable');
   });
 
-  it('every provider is a provider-aws family member at the schemas\' release, from one registry', () => {
+  it("every provider is a provider-aws family member at the schemas' release, from one registry", () => {
     const tag = sourcesTag('provider-aws');
-    for (const provider of providers) expect(packageOf(provider)).toMatch(new RegExp(`^xpkg\\.crossplane\\.io/crossplane-contrib/provider-(family-aws|aws-[a-z0-9]+):${tag.replace(/\./g, '\\.')}$`));
+    for (const provider of providers)
+      expect(packageOf(provider)).toMatch(
+        new RegExp(`^xpkg\\.crossplane\\.io/crossplane-contrib/provider-(family-aws|aws-[a-z0-9]+):${tag.replace(/\./g, '\\.')}$`),
+      );
     expect(providers.map(packageOf)).toContain(`xpkg.crossplane.io/crossplane-contrib/provider-family-aws:${tag}`);
   });
 
@@ -100,11 +103,20 @@ describe.each(clusterNames().map((c) => [c]))('cluster %s: versions', (cluster) 
     expect((fn['spec'] as { runtimeConfigRef?: { name: string } }).runtimeConfigRef?.name).toBe('function-secure-bucket');
     const runtime = objects.find((o) => o.kind === 'DeploymentRuntimeConfig' && o.metadata.name === 'function-secure-bucket') as K8sObject;
     type Spread = { topologyKey: string; whenUnsatisfiable: string; labelSelector: { matchLabels: Record<string, string> } };
-    const spec = (runtime['spec'] as { deploymentTemplate: { spec: { replicas: number; template: { spec: { topologySpreadConstraints: Spread[]; containers: Array<{ name: string; args: string[] }> } } } } }).deploymentTemplate.spec;
+    const spec = (
+      runtime['spec'] as {
+        deploymentTemplate: {
+          spec: { replicas: number; template: { spec: { topologySpreadConstraints: Spread[]; containers: Array<{ name: string; args: string[] }> } } };
+        };
+      }
+    ).deploymentTemplate.spec;
     expect(spec.replicas).toBeGreaterThanOrEqual(2);
     const byNode = spec.template.spec.topologySpreadConstraints.find((c) => c.topologyKey === 'kubernetes.io/hostname');
     // Crossplane labels the function's pods pkg.crossplane.io/function=<Function name> (runtime.go podSelectors).
-    expect(byNode).toMatchObject({ whenUnsatisfiable: 'DoNotSchedule', labelSelector: { matchLabels: { 'pkg.crossplane.io/function': 'function-secure-bucket' } } });
+    expect(byNode).toMatchObject({
+      whenUnsatisfiable: 'DoNotSchedule',
+      labelSelector: { matchLabels: { 'pkg.crossplane.io/function': 'function-secure-bucket' } },
+    });
     expect(spec.template.spec.containers.find((c) => c.name === 'package-runtime')?.args).toEqual(['--metrics-address', '0.0.0.0:8080']);
     const pdb = objects.find((o) => o.kind === 'PodDisruptionBudget' && o.metadata.name === 'function-secure-bucket') as K8sObject;
     expect(pdb.metadata.namespace).toBe('crossplane-system');

@@ -34,7 +34,8 @@ const docs = (stdout: string) => loadAll(stdout) as Doc[];
 
 /** Every resource of `before` is in `after`, byte for byte: nothing of it was adopted, changed or deleted. */
 function untouched(before: AccountState, after: AccountState): void {
-  for (const [kind, byName] of Object.entries(before)) for (const [name, settings] of Object.entries(byName)) expect([kind, name, after[kind]?.[name]]).toEqual([kind, name, settings]);
+  for (const [kind, byName] of Object.entries(before))
+    for (const [name, settings] of Object.entries(byName)) expect([kind, name, after[kind]?.[name]]).toEqual([kind, name, settings]);
 }
 
 /** The same clusterName in eu-west-1, same account, no installationId (EKS allows it). */
@@ -84,11 +85,13 @@ describe('finding 2: installations sharing one AWS account', () => {
     const saved = path.join(dir, 'cluster-b-no-id.json');
     const run = render(['--converge', '--environment', envB, '--account-state', clusterA, '--save-account-state', saved, SALES]);
     expect(run.status).toBe(1);
-    expect(run.stderr).toMatch(/EnvironmentConfig data\.installationId: s3:\/\/acme-stg-team-sales-sales-events-\w+ already exists in AWS and belongs to installation staging .*Fix: the platform team gives each installation/);
+    expect(run.stderr).toMatch(
+      /EnvironmentConfig data\.installationId: s3:\/\/acme-stg-team-sales-sales-events-\w+ already exists in AWS and belongs to installation staging .*Fix: the platform team gives each installation/,
+    );
     expect(readState(saved)).toEqual(readState(clusterA));
   });
 
-  it('finding 2: with only the account shared (another bucket prefix, no installationId), the first cluster\'s access points are refused, never adopted', () => {
+  it("finding 2: with only the account shared (another bucket prefix, no installationId), the first cluster's access points are refused, never adopted", () => {
     const envB = envFile('env-b-prefix.yaml', (d) => {
       d['clusterName'] = 'staging-b';
       d['bucketNamePrefix'] = 'other';
@@ -96,11 +99,13 @@ describe('finding 2: installations sharing one AWS account', () => {
     const saved = path.join(dir, 'cluster-b-prefix.json');
     const run = render(['--converge', '--environment', envB, '--account-state', clusterA, '--save-account-state', saved, SALES]);
     expect(run.status).toBe(1);
-    expect(run.stderr).toMatch(/the AccessPoint \d+:team-sales-sales-events-[\w-]+ \(consumer-[\w-]+-access-point\) already exists in AWS on bucket acme-stg-team-sales-sales-events-\w+, not on s3:\/\/other-/);
+    expect(run.stderr).toMatch(
+      /the AccessPoint \d+:team-sales-sales-events-[\w-]+ \(consumer-[\w-]+-access-point\) already exists in AWS on bucket acme-stg-team-sales-sales-events-\w+, not on s3:\/\/other-/,
+    );
     untouched(readState(clusterA), readState(saved));
   });
 
-  it('red team: the second cluster\'s Fixed name equal to the first one\'s generated bucket is refused', () => {
+  it("red team: the second cluster's Fixed name equal to the first one's generated bucket is refused", () => {
     const bucketA = Object.keys(readState(clusterA)['Bucket']!)[0]!;
     const envB = envFile('env-b-fixed.yaml', (d) => {
       d['clusterName'] = 'staging-b';
@@ -119,7 +124,7 @@ describe('finding 2: installations sharing one AWS account', () => {
   // every kind adopted by a predictable name) are observed first and taken over only when their
   // tags name this installation, its region included: B is refused, naming the setting, and A keeps
   // its roles (trust, policies, existence) byte for byte.
-  it('red team: a same-named cluster in another region without installationId leaves the first one\'s roles alone', () => {
+  it("red team: a same-named cluster in another region without installationId leaves the first one's roles alone", () => {
     const a = readState(clusterA);
     // Access points are per region in AWS (the simulated account keys them by account only): B's do not collide.
     const { AccessPoint: _aps, ...withoutAps } = a;
@@ -129,7 +134,9 @@ describe('finding 2: installations sharing one AWS account', () => {
     const saved = path.join(dir, 'cluster-b-euw.json');
     const run = render(['--converge', '--environment', envB, '--account-state', start, '--save-account-state', saved, file('sales-euw.yaml', claim)]);
     expect(run.status).toBe(1);
-    expect(run.stderr).toMatch(/EnvironmentConfig data\.installationId: the Role staging-team-sales-sales-events-[\w-]+ \(consumer-[\w-]+-role\) already exists in AWS and belongs to installation staging in us-east-1 .*not to this one \(staging in eu-west-1\).*Fix: the platform team gives each installation/);
+    expect(run.stderr).toMatch(
+      /EnvironmentConfig data\.installationId: the Role staging-team-sales-sales-events-[\w-]+ \(consumer-[\w-]+-role\) already exists in AWS and belongs to installation staging in us-east-1 .*not to this one \(staging in eu-west-1\).*Fix: the platform team gives each installation/,
+    );
     const after = existsSync(saved) ? readState(saved) : readState(start);
     for (const [name, role] of Object.entries(withoutAps['Role'] ?? {})) expect([name, after['Role']?.[name]]).toEqual([name, role]);
     untouched(withoutAps, after);
@@ -139,7 +146,7 @@ describe('finding 2: installations sharing one AWS account', () => {
     untouched(withoutAps, existsSync(deleted) ? readState(deleted) : readState(start));
   });
 
-  it('red team: roles tagged before the region tag existed are judged by their trust: another region\'s cluster is refused, the first one keeps taking them over', () => {
+  it("red team: roles tagged before the region tag existed are judged by their trust: another region's cluster is refused, the first one keeps taking them over", () => {
     // What the first cluster's roles held before upgrading: the installation tag, no region tag.
     const legacy = readState(clusterA);
     delete legacy['AccessPoint'];
@@ -147,9 +154,20 @@ describe('finding 2: installations sharing one AWS account', () => {
     const start = file('cluster-a-legacy.json', legacy);
     const claim = withSpec(exampleClaim('sales-events'), (s) => (s['region'] = 'eu-west-1'));
     const saved = path.join(dir, 'cluster-b-euw-legacy.json');
-    const run = render(['--converge', '--environment', envEuw(), '--account-state', start, '--save-account-state', saved, file('sales-euw-legacy.yaml', claim)]);
+    const run = render([
+      '--converge',
+      '--environment',
+      envEuw(),
+      '--account-state',
+      start,
+      '--save-account-state',
+      saved,
+      file('sales-euw-legacy.yaml', claim),
+    ]);
     expect(run.status).toBe(1);
-    expect(run.stderr).toMatch(/EnvironmentConfig data\.installationId: the Role staging-team-sales-[\w-]+ \(consumer-[\w-]+-role\) already exists in AWS and belongs to installation staging in another region/);
+    expect(run.stderr).toMatch(
+      /EnvironmentConfig data\.installationId: the Role staging-team-sales-[\w-]+ \(consumer-[\w-]+-role\) already exists in AWS and belongs to installation staging in another region/,
+    );
     untouched(legacy, existsSync(saved) ? readState(saved) : legacy);
     // The first cluster's own request (re-created over them) still takes its roles over.
     const own = render(['--converge', '--account-state', start, SALES]);
@@ -159,7 +177,11 @@ describe('finding 2: installations sharing one AWS account', () => {
 
   it('red team: installation ids that are hyphen-prefixes of each other never share a name', () => {
     const names = (id: string) => {
-      const out = composeSecureBucket({ composite: compositeForClaim(exampleClaim('sales-events')), environmentData: environmentConfig((d) => (d['installationId'] = id))['data'], observed: {} });
+      const out = composeSecureBucket({
+        composite: compositeForClaim(exampleClaim('sales-events')),
+        environmentData: environmentConfig((d) => (d['installationId'] = id))['data'],
+        observed: {},
+      });
       return [out.status.bucketName, ...(out.status.consumers ?? []).map((c) => c.roleArn)];
     };
     const [blue, blue2] = [names('blue'), names('blue-2')];
@@ -171,7 +193,8 @@ describe('finding 6: a changed naming setting never moves an XR away from its da
   const composite = compositeForClaim(exampleClaim('sales-events'));
   const first = composeSecureBucket({ composite, environmentData: environmentConfig()['data'], observed: {} });
   const rendered = { ...composite, status: first.status };
-  const again = (patch: (d: Json) => void) => () => composeSecureBucket({ composite: rendered, environmentData: environmentConfig(patch)['data'], observed: {} });
+  const again = (patch: (d: Json) => void) => () =>
+    composeSecureBucket({ composite: rendered, environmentData: environmentConfig(patch)['data'], observed: {} });
 
   it.each([
     ['the tenant segment', 'tenants.team-sales.nameSegment', (d: Json) => ((d['tenants'] as Json)['team-sales'] = { nameSegment: 'sales' })],
@@ -181,7 +204,9 @@ describe('finding 6: a changed naming setting never moves an XR away from its da
     ['rolePath', 'identity.rolePath', (d: Json) => ((d['identity'] as Json)['rolePath'] = '/other/')],
     ['installationId', 'installationId', (d: Json) => (d['installationId'] = 'staging-2')],
   ])('finding 6: renaming %s is a Fatal naming the setting, nothing rendered', (_what, field, patch) => {
-    expect(again(patch)).toThrow(new RegExp(`^EnvironmentConfig data\\.${field.replaceAll('.', '\\.')}: is '[^']+', but team-sales/sales-events manages AWS resources named with`));
+    expect(again(patch)).toThrow(
+      new RegExp(`^EnvironmentConfig data\\.${field.replaceAll('.', '\\.')}: is '[^']+', but team-sales/sales-events manages AWS resources named with`),
+    );
   });
 
   it('finding 6: the same settings render as before', () => {
@@ -195,7 +220,8 @@ describe('finding 6: a changed naming setting never moves an XR away from its da
     const existingTeam = compositeForClaim({ ...exampleClaim('scratch'), metadata: { name: 'scratch', namespace: 'team' } });
     const env = (extra: Json) => environmentConfig((d) => ((d['tenants'] as Json) = { team: {}, ...extra }))['data'];
     const teamFirst = composeSecureBucket({ composite: existingTeam, environmentData: env({}), observed: {} });
-    const render2 = () => composeSecureBucket({ composite: { ...existingTeam, status: teamFirst.status }, environmentData: env({ 'team-sales': {} }), observed: {} });
+    const render2 = () =>
+      composeSecureBucket({ composite: { ...existingTeam, status: teamFirst.status }, environmentData: env({ 'team-sales': {} }), observed: {} });
     expect(render2).toThrow(/Fix: give the newly added tenant team-sales its own nameSegment/);
     expect(render2).not.toThrow(/give the newly added tenant team /);
   });
@@ -206,7 +232,7 @@ describe('finding 9: the shared inventory bucket', () => {
     const out = composeSecureBucket({
       composite: compositeForClaim(exampleClaim('sales-events')),
       environmentData: environmentConfig((d) => ((d['tenants'] as Json)['team-sales'] = { nameSegment: 'sales0' }))['data'],
-      observed: { },
+      observed: {},
     });
     // Rendered once the bucket is taken over: converge in process through the observers.
     const inventory = JSON.stringify(out.resources['bucket-inventory'] ?? converged('sales0'));
@@ -223,8 +249,8 @@ function converged(segment: string): Json {
   return docs(run.stdout).find((d) => d.kind === 'BucketInventory') as unknown as Json;
 }
 
-describe('finding 12: a re-created request and its predecessor\'s composed resources', () => {
-  it('finding 12: a re-created claim takes over only once the predecessor\'s composed resources are gone', () => {
+describe("finding 12: a re-created request and its predecessor's composed resources", () => {
+  it("finding 12: a re-created claim takes over only once the predecessor's composed resources are gone", () => {
     const deleted = path.join(dir, 'sales-deleted.json');
     expect(render(['--converge', '--delete', '--account-state', clusterA, '--save-account-state', deleted, SALES]).status).toBe(0);
     // Deleted in the background: the old XR is gone, one of its roles is still being garbage collected.
@@ -235,7 +261,11 @@ describe('finding 12: a re-created request and its predecessor\'s composed resou
       metadata: {
         name: 'sales-events-old-x7k2p',
         deletionTimestamp: '2026-12-01T00:00:00Z',
-        labels: { 'platform.example.org/claim-namespace': 'team-sales', 'platform.example.org/claim-name': 'sales-events', 'crossplane.io/composite': 'sales-events-old' },
+        labels: {
+          'platform.example.org/claim-namespace': 'team-sales',
+          'platform.example.org/claim-name': 'sales-events',
+          'crossplane.io/composite': 'sales-events-old',
+        },
         annotations: { 'crossplane.io/external-name': roleName },
         ownerReferences: [{ apiVersion: 'platform.example.org/v1alpha1', kind: 'XSecureBucket', name: 'sales-events-old', uid: 'old', controller: true }],
       },

@@ -47,18 +47,24 @@ describe('delete the claim: AWS keeps the data and every control that protects i
     expect(Object.keys(held['Bucket'] ?? {})).toContain(ARCHIVE);
     expect(held['BucketObjectLockConfiguration']?.[ARCHIVE]?.['rule']).toEqual({ defaultRetention: { mode: 'COMPLIANCE', days: 2555 } });
     expect(Object.keys(held['Key'] ?? {})).toHaveLength(2); // the source's and the replica's
-    for (const kind of ['BucketPolicy', 'BucketPublicAccessBlock', 'BucketServerSideEncryptionConfiguration', 'BucketVersioning']) expect(held[kind]?.[ARCHIVE]).toBeDefined();
+    for (const kind of ['BucketPolicy', 'BucketPublicAccessBlock', 'BucketServerSideEncryptionConfiguration', 'BucketVersioning'])
+      expect(held[kind]?.[ARCHIVE]).toBeDefined();
     for (const kind of ['Role', 'BucketLifecycleConfiguration', 'BucketLogging', 'Rule', 'BucketReplicationConfiguration']) expect(held[kind]).toBeUndefined();
   });
 });
 
 describe('re-created weaker over what AWS holds: refused, nothing changed', () => {
   it('Compliance 2555 days becomes Governance 1 day with a bypass consumer: a Fatal naming the mode, the account untouched', () => {
-    const weaker = withSpec(exampleClaim('audit-archive'), (s) => (s['objectLock'] = { mode: 'Governance', days: 1, governanceBypassConsumers: ['audit-writer'] }));
+    const weaker = withSpec(
+      exampleClaim('audit-archive'),
+      (s) => (s['objectLock'] = { mode: 'Governance', days: 1, governanceBypassConsumers: ['audit-writer'] }),
+    );
     const saved = path.join(dir, 'after-weaker.json');
     const run = render(['--converge', '--account-state', afterDeletion, '--save-account-state', saved, file('weaker.yaml', weaker)]);
     expect(run.status).toBe(1);
-    expect(run.stderr).toMatch(/spec\.objectLock\.mode: would change the default retention from COMPLIANCE to GOVERNANCE.*Fix: keep spec\.objectLock\.mode: Compliance \(current retention COMPLIANCE 2555 days\)/);
+    expect(run.stderr).toMatch(
+      /spec\.objectLock\.mode: would change the default retention from COMPLIANCE to GOVERNANCE.*Fix: keep spec\.objectLock\.mode: Compliance \(current retention COMPLIANCE 2555 days\)/,
+    );
     expect(readState(saved)).toEqual(readState(afterDeletion));
   });
 
@@ -91,7 +97,11 @@ describe('a key the bucket is encrypted with, gone from AWS', () => {
     const vanished = file('key-vanished.json', state);
     const saved = path.join(dir, 'key-vanished-after.json');
     const run = render(['--converge', '--account-state', vanished, '--save-account-state', saved, 'compositions/examples/claims/audit-archive.yaml']);
-    expect(run.stderr).toMatch(new RegExp(`spec\\.naming\\.name: s3://${ARCHIVE} is encrypted in AWS with KMS key ${keyId}, which AWS reports does not exist.*Fix: .*cancel-key-deletion --key-id ${keyId}`));
+    expect(run.stderr).toMatch(
+      new RegExp(
+        `spec\\.naming\\.name: s3://${ARCHIVE} is encrypted in AWS with KMS key ${keyId}, which AWS reports does not exist.*Fix: .*cancel-key-deletion --key-id ${keyId}`,
+      ),
+    );
     expect(run.status).not.toBe(0);
     expect(readState(saved)).toEqual(readState(vanished));
   });
@@ -133,7 +143,7 @@ describe('another namespace, or nobody the platform knows, holds the name: refus
     expect(readState(saved)).toEqual(held(tags));
   });
 
-  it('the same bucket tagged as team-sales\' is taken over', () => {
+  it("the same bucket tagged as team-sales' is taken over", () => {
     const state = file('held-own.json', JSON.stringify(held({ 'platform.example.org/claim-namespace': 'team-sales' })));
     const run = render(['--converge', '--account-state', state, file('legacy-own.yaml', claimInTeamSales)]);
     expect(run.stderr).not.toMatch(/^(error|warning):/m); // notes (passes, pending values) are expected on stderr
@@ -150,7 +160,10 @@ describe('object lock added later goes through the lock configuration, never Buc
     expect(run.stderr).not.toMatch(/^(error|warning):/m); // notes (passes, pending values) are expected on stderr
     const docs = byName(run.stdout);
     expect(docs.get('bucket')!.spec.forProvider['objectLockEnabled']).toBe(false);
-    expect(docs.get('bucket-object-lock')!.spec.forProvider).toMatchObject({ objectLockEnabled: 'Enabled', rule: { defaultRetention: { mode: 'COMPLIANCE', days: 30 } } });
+    expect(docs.get('bucket-object-lock')!.spec.forProvider).toMatchObject({
+      objectLockEnabled: 'Enabled',
+      rule: { defaultRetention: { mode: 'COMPLIANCE', days: 30 } },
+    });
     expect(docs.get('bucket-versioning')!.spec.forProvider['versioningConfiguration']).toEqual({ status: 'Enabled' });
   });
 
@@ -172,7 +185,7 @@ describe('--account-state input is checked', () => {
   });
 });
 
-describe('a second live claim of the same namespace cannot take over the first one\'s bucket', () => {
+describe("a second live claim of the same namespace cannot take over the first one's bucket", () => {
   it('the bucket tagged as claim scratch is refused to claim twin; the same claim re-created takes it over', () => {
     const saved = path.join(dir, 'twin.json');
     const fixed = withSpec(exampleClaim('scratch'), (s) => (s['naming'] = { strategy: 'Fixed', name: 'acme-stg-team-inventory-ledger' }));
@@ -203,7 +216,7 @@ describe('names a claim cannot get wrong', () => {
     expect(run.stderr).toContain("spec.consumers[0].name: 'replication' is reserved for the bucket's replication role");
   });
 
-  it('alarms go to the tenant\'s own topics only: another team\'s pager topic is refused', () => {
+  it("alarms go to the tenant's own topics only: another team's pager topic is refused", () => {
     const pager = withSpec(exampleClaim('sales-events'), (s) => (s['alarms'] = { snsTopicArn: 'arn:aws:sns:us-east-1:111122223333:team-inventory-pager' }));
     const run = render([file('pager.yaml', pager)]);
     expect(run.status).toBe(1);

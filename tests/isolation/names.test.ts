@@ -74,7 +74,12 @@ describe('property: namespace pairs where one is the other plus "-suffix"', () =
 
         // 2. Registered properly, the longer keeps its name and the shorter gets a segment of its own.
         const env = environmentWith({ [short]: { nameSegment: `${short}0` }, [long]: {} });
-        const spec = (extra: Json = {}) => ({ consumers: consumers([consumer]), alarms: {}, ...(replicate ? { replication: { destinationRegion: 'eu-west-1' } } : {}), ...extra });
+        const spec = (extra: Json = {}) => ({
+          consumers: consumers([consumer]),
+          alarms: {},
+          ...(replicate ? { replication: { destinationRegion: 'eu-west-1' } } : {}),
+          ...extra,
+        });
         const a = rendered(env, claimIn(short, claimA, spec()));
         const b = rendered(env, claimIn(long, claimB, spec()));
         if (!('names' in a) || !('names' in b)) throw new Error(`a valid claim was refused: ${JSON.stringify([a, b])}`);
@@ -106,7 +111,9 @@ describe('names that cannot collide: the cases', () => {
     const own = rendered(env, compositeForClaim(sales));
     expect('names' in own && own.names).toContain(`Bucket:${salesBucket}`);
     const attack = rendered(env, claimIn('team', 'sales-sales-events', { consumers: consumers(['x']), naming: { strategy: 'Fixed', name: salesBucket } }));
-    expect('refused' in attack && attack.refused.message).toMatch(/^spec\.naming\.name: 'acme-stg-team-sales-sales-events-109416fc' does not start with 'acme-stg-team0-'/);
+    expect('refused' in attack && attack.refused.message).toMatch(
+      /^spec\.naming\.name: 'acme-stg-team-sales-sales-events-109416fc' does not start with 'acme-stg-team0-'/,
+    );
   });
 
   it('an EnvironmentConfig with team beside team-sales, both as themselves, is refused with the fix', () => {
@@ -116,16 +123,25 @@ describe('names that cannot collide: the cases', () => {
   });
 
   it('two tenants with the same segment are refused', () => {
-    expect(() => readEnvironment(environmentWith({ 'team-a': { nameSegment: 'shared' }, 'team-b': { nameSegment: 'shared' } }))).toThrow(/'shared' is the name segment of both team-a and team-b/);
+    expect(() => readEnvironment(environmentWith({ 'team-a': { nameSegment: 'shared' }, 'team-b': { nameSegment: 'shared' } }))).toThrow(
+      /'shared' is the name segment of both team-a and team-b/,
+    );
   });
 
   it('an unregistered namespace gets a Fatal for the platform team, and no name at all', () => {
-    const out = () => composeSecureBucket({ composite: claimIn('team-unknown', 'x', { consumers: consumers(['x']) }), environmentData: environmentConfig()['data'], observed: {} });
+    const out = () =>
+      composeSecureBucket({
+        composite: claimIn('team-unknown', 'x', { consumers: consumers(['x']) }),
+        environmentData: environmentConfig()['data'],
+        observed: {},
+      });
     expect(out).toThrow(/^EnvironmentConfig data\.tenants: has no entry for namespace team-unknown.*Fix: the platform team registers team-unknown/);
   });
 
   it('a segment so long that a cut would remove it is refused', () => {
-    expect(() => readEnvironment(environmentWith({ 'team-a': { nameSegment: 'a'.repeat(50) } }))).toThrow(/nameSegment: .* longer than the \d+ characters kept before a long name is cut/);
+    expect(() => readEnvironment(environmentWith({ 'team-a': { nameSegment: 'a'.repeat(50) } }))).toThrow(
+      /nameSegment: .* longer than the \d+ characters kept before a long name is cut/,
+    );
   });
 
   it('existing tenants keep their names: the examples render the bucket names they always had', () => {

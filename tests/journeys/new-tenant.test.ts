@@ -22,7 +22,11 @@ describe('clusters/README.md "Add a tenant", in a fresh clone', () => {
     const steps = (journey?.code ?? '').replace(/\nmake test\s*$/, '\n');
     const run = runScript(steps, clone);
     expect({ status: run.status, stderr: run.stderr }).toEqual({ status: 0, stderr: expect.any(String) });
-    const changed = runScript('git status --porcelain --untracked-files=all', clone).stdout.split('\n').filter(Boolean).map((l) => l.slice(3)).sort();
+    const changed = runScript('git status --porcelain --untracked-files=all', clone)
+      .stdout.split('\n')
+      .filter(Boolean)
+      .map((l) => l.slice(3))
+      .sort();
     expect(changed).toEqual([
       'clusters/base/tenants/team-web/kustomization.yaml',
       'clusters/staging/platform/environment.yaml',
@@ -36,8 +40,18 @@ describe('clusters/README.md "Add a tenant", in a fresh clone', () => {
   }, 300_000);
 
   it('then the affected suites pass in the clone, with the new tenant among the tested ones', () => {
-    const run = runScript(`node_modules/.bin/jest --ci --json --outputFile=.journey.json ${SUITES.join(' ')} > /dev/null 2>&1 || true; node -e 'const r=require("./.journey.json"); console.log(JSON.stringify({failed: r.numFailedTests, suitesFailed: r.numFailedTestSuites, passed: r.numPassedTests, web: r.testResults.flatMap((s) => s.assertionResults).filter((a) => a.fullName.includes("team-web")).length, failures: r.testResults.filter((s) => s.status !== "passed").map((s) => s.message.slice(0, 2000))}))'`, clone, 600_000);
-    const result = JSON.parse(run.stdout.trim().split('\n').at(-1) ?? '{}') as { failed: number; suitesFailed: number; passed: number; web: number; failures: string[] };
+    const run = runScript(
+      `node_modules/.bin/jest --ci --json --outputFile=.journey.json ${SUITES.join(' ')} > /dev/null 2>&1 || true; node -e 'const r=require("./.journey.json"); console.log(JSON.stringify({failed: r.numFailedTests, suitesFailed: r.numFailedTestSuites, passed: r.numPassedTests, web: r.testResults.flatMap((s) => s.assertionResults).filter((a) => a.fullName.includes("team-web")).length, failures: r.testResults.filter((s) => s.status !== "passed").map((s) => s.message.slice(0, 2000))}))'`,
+      clone,
+      600_000,
+    );
+    const result = JSON.parse(run.stdout.trim().split('\n').at(-1) ?? '{}') as {
+      failed: number;
+      suitesFailed: number;
+      passed: number;
+      web: number;
+      failures: string[];
+    };
     expect({ failed: result.failed, suitesFailed: result.suitesFailed, failures: result.failures }).toEqual({ failed: 0, suitesFailed: 0, failures: [] });
     expect(result.passed).toBeGreaterThan(100);
     // The tenant-derived describe blocks include team-web: the tests found it without being told.

@@ -32,7 +32,10 @@ describe('the catalog of managed kinds matches every golden render', () => {
         const problems: string[] = [];
         if (r['apiVersion'] !== `${entry.group}.aws.upbound.io/${entry.versions.Cluster}`) problems.push(`${entry.kind}: rendered ${String(r['apiVersion'])}`);
         const orphan = (r['spec'] as Json)['deletionPolicy'] === 'Orphan';
-        if (orphan !== entry.outlivesRequest) problems.push(`${entry.kind}: deletionPolicy ${String((r['spec'] as Json)['deletionPolicy'])}, catalog outlivesRequest ${String(entry.outlivesRequest)}`);
+        if (orphan !== entry.outlivesRequest)
+          problems.push(
+            `${entry.kind}: deletionPolicy ${String((r['spec'] as Json)['deletionPolicy'])}, catalog outlivesRequest ${String(entry.outlivesRequest)}`,
+          );
         return problems;
       });
     expect(resources.length).toBeGreaterThan(20);

@@ -27,28 +27,44 @@ describe('the import graph of functions/', () => {
   });
 
   it('owned-bucket.ts (the shared bucket facts) imports no concern module', () => {
-    const concerns = ['alarms', 'audit', 'bucket', 'bucket-policy', 'encryption', 'lifecycle', 'object-lock', 'protection', 'replication'].map((m) => `${CORE}/${m}.ts`);
+    const concerns = ['alarms', 'audit', 'bucket', 'bucket-policy', 'encryption', 'lifecycle', 'object-lock', 'protection', 'replication'].map(
+      (m) => `${CORE}/${m}.ts`,
+    );
     expect([...reachable(graph, `${CORE}/owned-bucket.ts`)].filter((f) => concerns.includes(f))).toEqual([]);
   });
 
   it('the core keeps no module-level memo (WeakMap/Map caches of render state)', () => {
-    const memo = [...graph.keys()].filter((f) => f.startsWith(CORE) && /^(const|let)\s+\w+\s*=\s*new\s+(Weak)?Map\b/m.test(readFileSync(path.join(repoRoot, f), 'utf8')));
+    const memo = [...graph.keys()].filter(
+      (f) => f.startsWith(CORE) && /^(const|let)\s+\w+\s*=\s*new\s+(Weak)?Map\b/m.test(readFileSync(path.join(repoRoot, f), 'utf8')),
+    );
     expect(memo).toEqual([]);
   });
 
   it('the simulated control plane is a package with one entry (control-plane/index.ts)', () => {
-    const whole = new Map([...graph, ...importGraph(repoRoot, 'tests'), ...importGraph(repoRoot, 'tools'), ...importGraph(repoRoot, 'bench'), ...importGraph(repoRoot, 'cdk8s')]);
+    const whole = new Map([
+      ...graph,
+      ...importGraph(repoRoot, 'tests'),
+      ...importGraph(repoRoot, 'tools'),
+      ...importGraph(repoRoot, 'bench'),
+      ...importGraph(repoRoot, 'cdk8s'),
+    ]);
     const PLANE = 'functions/secure-bucket/cli/control-plane/';
     // The package's own dependencies (the step and Composition readers) see only its leaf of shapes.
     const own = ['functions/secure-bucket/cli/xr/step.ts', 'functions/secure-bucket/cli/composition.ts'];
     const deep = [...whole].flatMap(([from, targets]) =>
-      from.startsWith(PLANE) ? [] : targets.filter((t) => t.startsWith(PLANE) && t !== `${PLANE}index.ts` && !(own.includes(from) && t === `${PLANE}options.ts`)).map((t) => `${from} -> ${t}`),
+      from.startsWith(PLANE)
+        ? []
+        : targets
+            .filter((t) => t.startsWith(PLANE) && t !== `${PLANE}index.ts` && !(own.includes(from) && t === `${PLANE}options.ts`))
+            .map((t) => `${from} -> ${t}`),
     );
     expect(deep).toEqual([]);
   });
 
   it('no test imports bench/ (what tests share lives in tools/ or tests/lib/)', () => {
-    const fromTests = [...importGraph(repoRoot, 'tests')].flatMap(([from, targets]) => targets.filter((t) => t.startsWith('bench/')).map((t) => `${from} -> ${t}`));
+    const fromTests = [...importGraph(repoRoot, 'tests')].flatMap(([from, targets]) =>
+      targets.filter((t) => t.startsWith('bench/')).map((t) => `${from} -> ${t}`),
+    );
     expect(fromTests).toEqual([]);
   });
 });

@@ -363,7 +363,11 @@ function checkExpr(expr: Expr, scope: Scope): Checked {
     case 'callExpr': {
       const { target, function: fn, args } = kind.value;
       const operands = [...(target ? [target] : []), ...args].map((e) => checkExpr(e, scope));
-      const call = checkCall(fn, operands.map((o) => o.type), target !== undefined);
+      const call = checkCall(
+        fn,
+        operands.map((o) => o.type),
+        target !== undefined,
+      );
       return { type: call.type, cost: call.cost + operands.reduce((sum, o) => sum + o.cost, 0) };
     }
     case 'listExpr': {
@@ -456,7 +460,13 @@ export function isTransitionRule(rule: string): boolean {
  */
 export function checkRule(rule: string, schema: Schema): Checked {
   const self = celTypeOf(schema);
-  const checked = checkExpr(parse(rule).expr, new Map([['self', self], ['oldSelf', self]]));
+  const checked = checkExpr(
+    parse(rule).expr,
+    new Map([
+      ['self', self],
+      ['oldSelf', self],
+    ]),
+  );
   if (checked.type.kind !== 'bool' && checked.type.kind !== 'dyn') fail(`rule must evaluate to bool, not ${typeName(checked.type)}`);
   return checked;
 }
@@ -529,7 +539,7 @@ export function evaluateRules(schema: Schema, value: unknown, old?: unknown, pat
   const join = (key: string) => (path === '' ? key : `${path}.${key}`);
   const oldObject = old !== null && typeof old === 'object' ? (old as Record<string, unknown>) : undefined;
   if (Array.isArray(value) && schema.items) {
-    const mapKeys = schema['x-kubernetes-list-type'] === 'map' ? schema['x-kubernetes-list-map-keys'] ?? [] : undefined;
+    const mapKeys = schema['x-kubernetes-list-type'] === 'map' ? (schema['x-kubernetes-list-map-keys'] ?? []) : undefined;
     const oldItems = Array.isArray(old) ? old : [];
     value.forEach((item, i) => {
       const previous = mapKeys ? oldItems.find((o) => listItemKey(o, mapKeys) === listItemKey(item, mapKeys)) : undefined;

@@ -46,10 +46,7 @@ function issue(spec: CertSpec): KeyPairPem {
   cert.setSubject(subject);
   const issuerKey = spec.issuer ? forge.pki.privateKeyFromPem(spec.issuer.key) : keys.privateKey;
   cert.setIssuer(spec.issuer ? forge.pki.certificateFromPem(spec.issuer.cert).subject.attributes : subject);
-  const altNames = [
-    ...(spec.dnsNames ?? []).map((value) => ({ type: 2, value })),
-    ...(spec.ips ?? []).map((ip) => ({ type: 7, ip })),
-  ];
+  const altNames = [...(spec.dnsNames ?? []).map((value) => ({ type: 2, value })), ...(spec.ips ?? []).map((ip) => ({ type: 7, ip }))];
   cert.setExtensions([
     { name: 'basicConstraints', cA: spec.isCa ?? false, critical: true },
     spec.isCa

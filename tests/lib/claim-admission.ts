@@ -58,19 +58,30 @@ function crossplaneValidator(): ClaimValidator | undefined {
   const image = 'xpkg.crossplane.io/crossplane/crossplane:v0.0.0-seeded';
   const seeded = path.join(work, 'cache', image.replace(/:([^:]+)$/, '@$1'));
   mkdirSync(seeded, { recursive: true });
-  const files = readdirSync(crds).filter((f) => f.endsWith('.yaml')).sort();
+  const files = readdirSync(crds)
+    .filter((f) => f.endsWith('.yaml'))
+    .sort();
   writeFileSync(path.join(seeded, 'package.yaml'), files.map((f) => readFileSync(path.join(crds, f), 'utf8')).join('\n---\n'));
   return {
     name: `crossplane resource validate (${bin})`,
     async admit(specs) {
       const file = path.join(work, `claims-${Date.now()}.yaml`);
-      const objects = specs.map((spec, i) => ({ apiVersion: CLAIM_API_VERSION, kind: 'XSecureBucketClaim', metadata: { name: `r${i}`, namespace: 'team-fuzz' }, spec }));
+      const objects = specs.map((spec, i) => ({
+        apiVersion: CLAIM_API_VERSION,
+        kind: 'XSecureBucketClaim',
+        metadata: { name: `r${i}`, namespace: 'team-fuzz' },
+        spec,
+      }));
       // JSON round trip: structuredClone under jest makes objects of another realm, which js-yaml refuses.
-      writeFileSync(file, objects.map((o) => `---\n${dump(JSON.parse(JSON.stringify(o)), { lineWidth: -1, noRefs: true })}`).join(""));
-      const ran = spawnSync(bin, ['resource', 'validate', path.join(repoRoot, XRD), file, '--cache-dir', path.join(work, 'cache'), '--crossplane-image', image, '-o', 'json'], {
-        encoding: 'utf8',
-        maxBuffer: 256 * 1024 * 1024,
-      });
+      writeFileSync(file, objects.map((o) => `---\n${dump(JSON.parse(JSON.stringify(o)), { lineWidth: -1, noRefs: true })}`).join(''));
+      const ran = spawnSync(
+        bin,
+        ['resource', 'validate', path.join(repoRoot, XRD), file, '--cache-dir', path.join(work, 'cache'), '--crossplane-image', image, '-o', 'json'],
+        {
+          encoding: 'utf8',
+          maxBuffer: 256 * 1024 * 1024,
+        },
+      );
       const start = ran.stdout.indexOf('{');
       if (start < 0) throw new Error(`crossplane resource validate printed no report (exit ${String(ran.status)}):\n${ran.stderr}`);
       const report = JSON.parse(ran.stdout.slice(start)) as { resources: Array<{ name: string; status: string; errors?: Array<{ message: string }> }> };

@@ -7,7 +7,18 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { repoRoot, sharedDir } from './repo.js';
 
-export const DOC_FILES = ['README.md', 'clusters/README.md', 'compositions/README.md', 'cdk8s/README.md', 'docs/controls.md', 'docs/environment.md', 'docs/migrate-to-v2.md', 'docs/troubleshooting.md', 'docs/upstream-render.md', 'CHANGELOG.md'];
+export const DOC_FILES = [
+  'README.md',
+  'clusters/README.md',
+  'compositions/README.md',
+  'cdk8s/README.md',
+  'docs/controls.md',
+  'docs/environment.md',
+  'docs/migrate-to-v2.md',
+  'docs/troubleshooting.md',
+  'docs/upstream-render.md',
+  'CHANGELOG.md',
+];
 
 export interface DocExample {
   file: string;
@@ -43,7 +54,9 @@ export function docExamples(file: string): DocExample[] {
 export function freshClone(prefix: string): string {
   const dir = path.join(mkdtempSync(path.join(tmpdir(), prefix)), 'repo');
   execFileSync('git', ['clone', '-q', '--no-hardlinks', repoRoot, dir], { stdio: 'pipe' });
-  execFileSync('git', ['-C', dir, 'checkout', '-q', execFileSync('git', ['-C', repoRoot, 'rev-parse', 'HEAD'], { encoding: 'utf8' }).trim()], { stdio: 'pipe' });
+  execFileSync('git', ['-C', dir, 'checkout', '-q', execFileSync('git', ['-C', repoRoot, 'rev-parse', 'HEAD'], { encoding: 'utf8' }).trim()], {
+    stdio: 'pipe',
+  });
   symlinkSync(path.join(repoRoot, 'node_modules'), path.join(dir, 'node_modules'));
   // Older than node_modules' stamp: make does not run npm ci again.
   const old = new Date('2000-01-01');
@@ -54,5 +67,11 @@ export function freshClone(prefix: string): string {
 
 /** bash -e in `cwd`, with ../shared reachable through SHARED_DIR. */
 export function runScript(code: string, cwd: string, timeout = 300_000) {
-  return spawnSync('bash', ['-e', '-o', 'pipefail', '-c', code], { cwd, encoding: 'utf8', timeout, env: { ...process.env, SHARED_DIR: sharedDir }, maxBuffer: 64 * 1024 * 1024 });
+  return spawnSync('bash', ['-e', '-o', 'pipefail', '-c', code], {
+    cwd,
+    encoding: 'utf8',
+    timeout,
+    env: { ...process.env, SHARED_DIR: sharedDir },
+    maxBuffer: 64 * 1024 * 1024,
+  });
 }

@@ -59,7 +59,14 @@ export interface Call {
 export async function call(c: Call): Promise<RunFunctionResponse> {
   const supplied: Parameters<typeof requestFor>[2] & object = {};
   if (c.environment !== undefined) supplied.supplied = { [ENVIRONMENT_REQUIREMENT]: suppliedObjects(c.environment === null ? [] : [c.environment]) };
-  return runFunction(requestFor(c.composite, c.observed ?? {}, { tag: 'test', ...supplied, ...(c.input ? { input: c.input } : {}), ...(c.desired ? { desired: c.desired } : {}) }));
+  return runFunction(
+    requestFor(c.composite, c.observed ?? {}, {
+      tag: 'test',
+      ...supplied,
+      ...(c.input ? { input: c.input } : {}),
+      ...(c.desired ? { desired: c.desired } : {}),
+    }),
+  );
 }
 
 /** The function called in-process behind the FunctionClient interface render uses over gRPC. */
@@ -104,7 +111,13 @@ export interface PassOptions {
  */
 export async function renderPasses(claim: Claim, environment: Json = environmentConfig(), options: PassOptions = {}): Promise<Passes> {
   const composite = compositeForClaim(claim);
-  const rendered = await converge(inProcessFunction, composite, { clusterObjects: [environment], converge: true, maxPasses: options.maxPasses ?? 8, ...(options.account ? { account: options.account } : {}), ...(options.idSeed ? { idSeed: options.idSeed } : {}) });
+  const rendered = await converge(inProcessFunction, composite, {
+    clusterObjects: [environment],
+    converge: true,
+    maxPasses: options.maxPasses ?? 8,
+    ...(options.account ? { account: options.account } : {}),
+    ...(options.idSeed ? { idSeed: options.idSeed } : {}),
+  });
   const responses = rendered.history.map((p) => p.response);
   const last = rendered.history.at(-1)!.request;
   const observedAtConverged = Object.fromEntries(Object.entries(last.observed?.resources ?? {}).map(([k, v]) => [k, v.resource as Json]));

@@ -10,8 +10,7 @@ import { loadAll } from 'js-yaml';
  * dist/tests/lib/, which tools/cluster imports, so a root named dist beside package.json is skipped).
  */
 const nearRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-export const repoRoot =
-  path.basename(nearRoot) === 'dist' && existsSync(path.join(nearRoot, '..', 'package.json')) ? path.dirname(nearRoot) : nearRoot;
+export const repoRoot = path.basename(nearRoot) === 'dist' && existsSync(path.join(nearRoot, '..', 'package.json')) ? path.dirname(nearRoot) : nearRoot;
 
 /** The shared folder (upstream schemas, design notes): `../shared` beside the repo, or $SHARED_DIR. */
 export const sharedDir = path.resolve(process.env.SHARED_DIR ?? path.join(repoRoot, '..', 'shared'));

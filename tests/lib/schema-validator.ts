@@ -94,7 +94,8 @@ const NPM_FALLBACK_KINDS = [
 // schema is an error, never a pass.
 export type NotAnApiObject = { why: string } & ({ apiVersion: string; kind: string } | { path: RegExp });
 
-const PACKAGE_METADATA = 'Crossplane package metadata (crossplane.yaml, read by `crossplane xpkg build`); no upstream schema in shared/, the repo-YAML test checks its structure';
+const PACKAGE_METADATA =
+  'Crossplane package metadata (crossplane.yaml, read by `crossplane xpkg build`); no upstream schema in shared/, the repo-YAML test checks its structure';
 
 export const NOT_VALIDATED_AS_OBJECTS: readonly NotAnApiObject[] = [
   {
@@ -107,7 +108,10 @@ export const NOT_VALIDATED_AS_OBJECTS: readonly NotAnApiObject[] = [
   { apiVersion: 'meta.pkg.crossplane.io/v1', kind: 'Configuration', why: PACKAGE_METADATA },
   { apiVersion: 'meta.pkg.crossplane.io/v1', kind: 'Function', why: PACKAGE_METADATA },
   { apiVersion: 'meta.pkg.crossplane.io/v1beta1', kind: 'Function', why: `${PACKAGE_METADATA} (older version, still accepted)` },
-  { path: /^compositions\/schema\/secure-bucket\.yaml$/, why: "the XRDs' schema source (an openAPIV3Schema, not an object); tests/xrd check it inside both XRDs" },
+  {
+    path: /^compositions\/schema\/secure-bucket\.yaml$/,
+    why: "the XRDs' schema source (an openAPIV3Schema, not an object); tests/xrd check it inside both XRDs",
+  },
   { path: /^cdk8s\/platform\.yaml$/, why: 'input data of the cdk8s app (platform network and mesh settings), not a manifest' },
   { path: /^cdk8s\/s3-ranges\.yaml$/, why: 'input data of the cdk8s app (S3 address ranges generated from AWS ip-ranges.json)' },
 ];
@@ -136,11 +140,7 @@ function isSchema(value: unknown): value is JsonSchema {
 
 function rejectUnknownFields(schema: JsonSchema): void {
   const properties = schema['properties'];
-  if (
-    isSchema(properties) &&
-    schema['additionalProperties'] === undefined &&
-    schema['x-kubernetes-preserve-unknown-fields'] !== true
-  ) {
+  if (isSchema(properties) && schema['additionalProperties'] === undefined && schema['x-kubernetes-preserve-unknown-fields'] !== true) {
     schema['additionalProperties'] = false;
   }
   for (const child of childSchemas(schema)) rejectUnknownFields(child);
@@ -646,7 +646,11 @@ class LazySchemaRegistry implements SchemaRegistry {
     const singular = kind.toLowerCase();
     const plurals = [`${singular}s`, `${singular}es`, singular.replace(/y$/, 'ies'), singular];
     const likeliness = (file: CrdFile): number => {
-      const plural = path.basename(file.file).replace(/\.ya?ml$/, '').split('_')[1] ?? '';
+      const plural =
+        path
+          .basename(file.file)
+          .replace(/\.ya?ml$/, '')
+          .split('_')[1] ?? '';
       return plurals.includes(plural) ? 0 : plural.startsWith(singular) ? 1 : 2;
     };
     const candidates = this.crdFiles.filter((file) => !file.parsed && matches(file)).sort((a, b) => likeliness(a) - likeliness(b));

@@ -5,7 +5,16 @@ import { compositeForClaim, type Claim } from '../../functions/secure-bucket/cli
 import { convergedPolicySet, policySetOf, type PolicySet } from '../../functions/secure-bucket/cli/explain/policy-set.js';
 import type { ManagedResource, ObservedResource, RenderOutput } from '../../functions/secure-bucket/src/core/index.js';
 import { namespacedXrFor } from '../../functions/secure-bucket/cli/xr/namespaced.js';
-import { desiredResources, desiredStatus, environmentConfig, exampleClaims, podIdentityDedicatedEndpoint, renderPasses, type Json, type PassOptions } from './function-fixtures.js';
+import {
+  desiredResources,
+  desiredStatus,
+  environmentConfig,
+  exampleClaims,
+  podIdentityDedicatedEndpoint,
+  renderPasses,
+  type Json,
+  type PassOptions,
+} from './function-fixtures.js';
 
 export * from '../../functions/secure-bucket/cli/explain/simulate.js';
 export type { ConsumerPolicies, PolicyJson, PolicySet } from '../../functions/secure-bucket/cli/explain/policy-set.js';
@@ -26,11 +35,20 @@ export function policySetFor(claim: Claim, variant: EnvironmentVariant = 'irsa-s
  * The policies AWS ends up with for a request (a claim, or a v2 XSecureBucket) rendered through the
  * function itself, in its resource family, converged, and read back like policySetFor's.
  */
-export async function renderedPolicySetFor(request: Claim, variant: EnvironmentVariant = 'irsa-shared-endpoint', options: PassOptions = {}): Promise<PolicySet> {
+export async function renderedPolicySetFor(
+  request: Claim,
+  variant: EnvironmentVariant = 'irsa-shared-endpoint',
+  options: PassOptions = {},
+): Promise<PolicySet> {
   const env = environmentConfig(variant === 'irsa-shared-endpoint' ? () => {} : podIdentityDedicatedEndpoint);
   const { converged, observedAtConverged, composite } = await renderPasses(request, env, options);
   const observed = Object.fromEntries(Object.entries(observedAtConverged).map(([name, resource]) => [name, { resource } as ObservedResource]));
-  const out = { resources: desiredResources(converged) as unknown as Record<string, ManagedResource>, status: desiredStatus(converged), notes: [], warnings: [] } as unknown as RenderOutput;
+  const out = {
+    resources: desiredResources(converged) as unknown as Record<string, ManagedResource>,
+    status: desiredStatus(converged),
+    notes: [],
+    warnings: [],
+  } as unknown as RenderOutput;
   return policySetOf({ composite, environmentData: env['data'], observed }, out);
 }
 
@@ -45,7 +63,9 @@ export function examplePolicySets(variant: EnvironmentVariant = 'irsa-shared-end
 
 /** Every bucket the example claims create, replicas included, each with its own policy and key. */
 export function exampleBucketSets(variant: EnvironmentVariant = 'irsa-shared-endpoint'): Array<{ file: string; claim: Claim; set: PolicySet }> {
-  return examplePolicySets(variant).flatMap((x) => (x.set.replica ? [x, { ...x, file: `${x.file} (replica in ${x.set.replica.region})`, set: x.set.replica }] : [x]));
+  return examplePolicySets(variant).flatMap((x) =>
+    x.set.replica ? [x, { ...x, file: `${x.file} (replica in ${x.set.replica.region})`, set: x.set.replica }] : [x],
+  );
 }
 
 /** A policy allowing `actions` on everything: the worst-case IAM policy of an outsider. */

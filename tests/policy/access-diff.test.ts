@@ -99,7 +99,14 @@ describe('claims added and deleted (folders)', () => {
 
 describe('the comparison itself', () => {
   const row = (label: string, allowed: boolean) =>
-    ({ principal: { label }, family: 'read', place: 'own-prefix', prefix: 'a/', path: { id: 'p' }, decision: { allowed, result: allowed ? 'Allowed' : 'ImplicitlyDenied', decidedBy: 'x:y' } }) as never;
+    ({
+      principal: { label },
+      family: 'read',
+      place: 'own-prefix',
+      prefix: 'a/',
+      path: { id: 'p' },
+      decision: { allowed, result: allowed ? 'Allowed' : 'ImplicitlyDenied', decidedBy: 'x:y' },
+    }) as never;
 
   it('a request only one side asks counts as denied on the other', () => {
     expect(compareMatrices([], [row('a', true), row('b', false)]).gains.map((g) => g.principal)).toEqual(['a']);

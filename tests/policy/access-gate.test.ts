@@ -131,7 +131,9 @@ describe('red team', () => {
 
   it('red team: an apiVersion in another case fails the gate instead of being skipped', () => {
     const { dir, base } = fixtureRepo();
-    edit(dir, `${SALES}/sales-events.yaml`, (t) => widenReporting(t).replace('apiVersion: storage.platform.example.org/', 'apiVersion: Storage.Platform.Example.org/'));
+    edit(dir, `${SALES}/sales-events.yaml`, (t) =>
+      widenReporting(t).replace('apiVersion: storage.platform.example.org/', 'apiVersion: Storage.Platform.Example.org/'),
+    );
     commit(dir);
     const run = gate(dir, base);
     expect(run.status).toBe(1);
@@ -150,7 +152,9 @@ describe('red team', () => {
 
   it('red team: a widening through a YAML anchor and alias is reported', () => {
     const { dir, base } = fixtureRepo();
-    edit(dir, `${SALES}/sales-events.yaml`, (t) => t.replace('access: ReadWrite\n', 'access: &rw ReadWrite\n').replace(/(name: reporting\n\s+serviceAccount: reporting\n\s+access:) Read\n/, '$1 *rw\n'));
+    edit(dir, `${SALES}/sales-events.yaml`, (t) =>
+      t.replace('access: ReadWrite\n', 'access: &rw ReadWrite\n').replace(/(name: reporting\n\s+serviceAccount: reporting\n\s+access:) Read\n/, '$1 *rw\n'),
+    );
     commit(dir);
     expectWidening(gate(dir, base), 'reporting');
   });
@@ -161,7 +165,11 @@ describe('red team', () => {
     const patchFile = (access: string) => `- op: replace\n  path: /spec/consumers/2/access\n  value: ${access}\n`;
     mkdirSync(path.join(dir, shared));
     writeFileSync(path.join(dir, shared, 'reporting.yaml'), patchFile('Read'));
-    edit(dir, `${SALES}/kustomization.yaml`, (t) => `${t}patches:\n  - target: { kind: XSecureBucket, name: sales-events }\n    path: ../../shared-patches/reporting.yaml\n`);
+    edit(
+      dir,
+      `${SALES}/kustomization.yaml`,
+      (t) => `${t}patches:\n  - target: { kind: XSecureBucket, name: sales-events }\n    path: ../../shared-patches/reporting.yaml\n`,
+    );
     commit(dir, 'base with the shared patch');
     const withPatch = git(dir, ['rev-parse', 'HEAD']).trim();
     expect(gate(dir, base).status).toBe(0); // the patch itself changes nothing yet
@@ -206,7 +214,10 @@ describe('red team', () => {
   it("red team: a tenant folder reaching outside clusters/ (not in the tenants' Flux source) fails the gate", () => {
     const { dir, base } = fixtureRepo();
     mkdirSync(path.join(dir, 'extra'));
-    writeFileSync(path.join(dir, 'extra/bucket.yaml'), widenReporting(readFileSync(path.join(dir, SALES, 'sales-events.yaml'), 'utf8')).replace('name: sales-events\n', 'name: extra\n'));
+    writeFileSync(
+      path.join(dir, 'extra/bucket.yaml'),
+      widenReporting(readFileSync(path.join(dir, SALES, 'sales-events.yaml'), 'utf8')).replace('name: sales-events\n', 'name: extra\n'),
+    );
     edit(dir, `${SALES}/kustomization.yaml`, (t) => t.replace('  - sales-events.yaml\n', '  - sales-events.yaml\n  - ../../../../extra/bucket.yaml\n'));
     commit(dir);
     const run = gate(dir, base);

@@ -3,9 +3,33 @@
 // compared with an expectation derived from the short rule set below (written from the issue, not
 // from the policies under test). Zero unexpected allows, zero unexpected denies.
 import { describe, expect, it } from '@jest/globals';
-import { explainMatrix, FAMILIES, FAMILY_ACTION, formatMatrix, principalsOf, spotsFor, targetFor, type Family, type Place, type Principal } from '../../functions/secure-bucket/cli/explain/matrix.js';
+import {
+  explainMatrix,
+  FAMILIES,
+  FAMILY_ACTION,
+  formatMatrix,
+  principalsOf,
+  spotsFor,
+  targetFor,
+  type Family,
+  type Place,
+  type Principal,
+} from '../../functions/secure-bucket/cli/explain/matrix.js';
 import { exampleClaim, withSpec } from '../lib/function-fixtures.js';
-import { evaluateS3, exampleBucketSets, examplePolicySets, namespacedPolicySetFor, paths, platformBoundary, policySetFor, type Caller, type ConsumerPolicies, type Path, type PolicySet, type TlsVersion } from '../lib/simulate.js';
+import {
+  evaluateS3,
+  exampleBucketSets,
+  examplePolicySets,
+  namespacedPolicySetFor,
+  paths,
+  platformBoundary,
+  policySetFor,
+  type Caller,
+  type ConsumerPolicies,
+  type Path,
+  type PolicySet,
+  type TlsVersion,
+} from '../lib/simulate.js';
 
 // ---- The rule set --------------------------------------------------------------------------
 const FAMILIES_OF_ACCESS: Record<ConsumerPolicies['access'], Family[]> = {
@@ -65,7 +89,9 @@ function expectedAllowed(set: PolicySet, c: Case): boolean {
 const ALL_TLS: TlsVersion[] = ['1.0', '1.1', '1.2', '1.3'];
 
 function allPaths(set: PolicySet): Path[] {
-  const aps = set.consumers.flatMap((c) => (c.accessPointArn ? [paths.accessPoint(c.accessPointArn, '1.3', c.name), paths.accessPoint(c.accessPointArn, '1.1', `${c.name}+tls1.1`)] : []));
+  const aps = set.consumers.flatMap((c) =>
+    c.accessPointArn ? [paths.accessPoint(c.accessPointArn, '1.3', c.name), paths.accessPoint(c.accessPointArn, '1.1', `${c.name}+tls1.1`)] : [],
+  );
   return [...ALL_TLS.map(paths.endpoint), paths.endpointPlainHttp(), paths.internet('1.3'), paths.internet('1.2'), ...aps];
 }
 
@@ -85,17 +111,22 @@ function casesFor(set: PolicySet): Case[] {
 
 const describeCase = (c: Case): string => `${c.principal.label} ${c.family} ${c.place}(${c.prefix || '/'}) via ${c.path.id}`;
 
-
 /** The whole matrix of `set` against the rule set: no unexpected allow, no unexpected deny, not vacuous. */
 async function expectMatrixMatchesRules(set: PolicySet): Promise<void> {
   const cases = casesFor(set);
   const unexpected: string[] = [];
   let allowed = 0;
   for (const c of cases) {
-    const decision = await evaluateS3(set, { caller: c.principal.caller, action: FAMILY_ACTION[c.family], target: targetFor(c.family, c.prefix), path: c.path });
+    const decision = await evaluateS3(set, {
+      caller: c.principal.caller,
+      action: FAMILY_ACTION[c.family],
+      target: targetFor(c.family, c.prefix),
+      path: c.path,
+    });
     if (decision.allowed) allowed++;
     const want = expectedAllowed(set, c);
-    if (decision.allowed !== want) unexpected.push(`${describeCase(c)}: expected ${want ? 'Allowed' : 'Denied'}, got ${decision.result} (${decision.decidedBy})`);
+    if (decision.allowed !== want)
+      unexpected.push(`${describeCase(c)}: expected ${want ? 'Allowed' : 'Denied'}, got ${decision.result} (${decision.decidedBy})`);
   }
   expect(cases.length).toBeGreaterThanOrEqual(100);
   // Every principal kind and every family appears, and some requests are allowed: not vacuous.
@@ -127,8 +158,14 @@ describe("the seed's access-point scenario (sales-events)", () => {
     if (!c) throw new Error(`no consumer ${name}`);
     return c;
   };
-  const caller = (c: ConsumerPolicies): Caller => ({ id: c.name, arn: c.roleArn, identityPolicies: [{ name: 'bucket-access', policy: c.accessPolicy }], boundary: platformBoundary(set.env) });
-  const put = (c: ConsumerPolicies, key: string, path: Path) => evaluateS3(set, { caller: caller(c), action: 's3:PutObject', target: { kind: 'object', key }, path });
+  const caller = (c: ConsumerPolicies): Caller => ({
+    id: c.name,
+    arn: c.roleArn,
+    identityPolicies: [{ name: 'bucket-access', policy: c.accessPolicy }],
+    boundary: platformBoundary(set.env),
+  });
+  const put = (c: ConsumerPolicies, key: string, path: Path) =>
+    evaluateS3(set, { caller: caller(c), action: 's3:PutObject', target: { kind: 'object', key }, path });
 
   it.each([
     ['sales-api', 'sales_event/', 'inventory_event/'],

@@ -44,9 +44,12 @@ const tlsBelow = (min: '1.2' | '1.3'): TlsVersion[] => (min === '1.3' ? ['1.0', 
 describe.each(sets)('bucket policy of $file', ({ set }) => {
   const min = set.minimumTls;
 
-  it.each(set.consumers.map((c) => [c.name, c] as const))(`%s: its entitled request is allowed at TLS ${min} via its own route (the baseline for the denials)`, async (_n, c) => {
-    expect(await evaluateS3(set, entitled(set, c, ownRoute(set, c, min)))).toMatchObject({ allowed: true });
-  });
+  it.each(set.consumers.map((c) => [c.name, c] as const))(
+    `%s: its entitled request is allowed at TLS ${min} via its own route (the baseline for the denials)`,
+    async (_n, c) => {
+      expect(await evaluateS3(set, entitled(set, c, ownRoute(set, c, min)))).toMatchObject({ allowed: true });
+    },
+  );
 
   it.each(set.consumers.map((c) => [c.name, c] as const))('%s: the same request without TLS is denied by DenyInsecureTransport', async (_n, c) => {
     expect(await evaluateS3(set, entitled(set, c, ownRoute(set, c, undefined)))).toMatchObject({ allowed: false, decidedBy: 'bucket:DenyInsecureTransport' });
@@ -59,17 +62,24 @@ describe.each(sets)('bucket policy of $file', ({ set }) => {
     },
   );
 
-  it.each(set.consumers.map((c) => [c.name, c] as const))('%s: from the internet (not via the endpoint) the request is denied by DenyOutsideVpcEndpoint', async (_n, c) => {
-    const req = entitled(set, c, paths.internet(min));
-    expect(await evaluateS3(set, req)).toMatchObject({ allowed: false, decidedBy: 'bucket:DenyOutsideVpcEndpoint' });
-  });
+  it.each(set.consumers.map((c) => [c.name, c] as const))(
+    '%s: from the internet (not via the endpoint) the request is denied by DenyOutsideVpcEndpoint',
+    async (_n, c) => {
+      const req = entitled(set, c, paths.internet(min));
+      expect(await evaluateS3(set, req)).toMatchObject({ allowed: false, decidedBy: 'bucket:DenyOutsideVpcEndpoint' });
+    },
+  );
 
   it('the break-glass principal reaches the bucket from the internet, with TLS only', async () => {
     const arn = set.env.access.breakGlassPrincipalArns[0] as string;
     const bg: Caller = { id: 'break-glass', arn, identityPolicies: [allowAll('BreakGlass', ['s3:*', 'kms:*'])] };
     const key = `${set.consumers[0]?.prefixes[0] ?? ''}x.json`;
-    expect(await evaluateS3(set, { caller: bg, action: 's3:GetObject', target: { kind: 'object', key }, path: paths.internet(min) })).toMatchObject({ allowed: true });
-    expect(await evaluateS3(set, { caller: bg, action: 's3:GetObject', target: { kind: 'object', key }, path: { id: 'internet+http', viaEndpoint: false } })).toMatchObject({
+    expect(await evaluateS3(set, { caller: bg, action: 's3:GetObject', target: { kind: 'object', key }, path: paths.internet(min) })).toMatchObject({
+      allowed: true,
+    });
+    expect(
+      await evaluateS3(set, { caller: bg, action: 's3:GetObject', target: { kind: 'object', key }, path: { id: 'internet+http', viaEndpoint: false } }),
+    ).toMatchObject({
       allowed: false,
       decidedBy: 'bucket:DenyInsecureTransport',
     });
@@ -91,15 +101,18 @@ describe.each(sets)('bucket policy of $file', ({ set }) => {
   });
 
   const writers = set.consumers.filter((c) => c.access !== 'Read');
-  it.each(writers.map((c) => [c.name, c] as const))('%s: uploads with SSE-C, SSE-S3 or another KMS key are denied; the bucket key (explicit or default) is allowed', async (_n, c) => {
-    const put = (encryption: S3Request['encryption']): S3Request => ({ ...entitled(set, c, ownRoute(set, c, min)), action: 's3:PutObject', encryption });
-    expect(await evaluateS3(set, put('sse-c'))).toMatchObject({ allowed: false, decidedBy: 'bucket:DenyCustomerProvidedKeys' });
-    expect(await evaluateS3(set, put('kms-other-key'))).toMatchObject({ allowed: false, decidedBy: 'bucket:DenyForeignKmsKeys' });
-    expect(await evaluateS3(set, put('sse-s3'))).toMatchObject({ allowed: false, decidedBy: 'bucket:DenyEncryptionOtherThanKms' });
-    expect(await evaluateS3(set, put('kms-bucket-key'))).toMatchObject({ allowed: true });
-    // No header at all: the bucket's default (our key) applies; UploadPart never sends one either.
-    expect(await evaluateS3(set, put('default'))).toMatchObject({ allowed: true });
-  });
+  it.each(writers.map((c) => [c.name, c] as const))(
+    '%s: uploads with SSE-C, SSE-S3 or another KMS key are denied; the bucket key (explicit or default) is allowed',
+    async (_n, c) => {
+      const put = (encryption: S3Request['encryption']): S3Request => ({ ...entitled(set, c, ownRoute(set, c, min)), action: 's3:PutObject', encryption });
+      expect(await evaluateS3(set, put('sse-c'))).toMatchObject({ allowed: false, decidedBy: 'bucket:DenyCustomerProvidedKeys' });
+      expect(await evaluateS3(set, put('kms-other-key'))).toMatchObject({ allowed: false, decidedBy: 'bucket:DenyForeignKmsKeys' });
+      expect(await evaluateS3(set, put('sse-s3'))).toMatchObject({ allowed: false, decidedBy: 'bucket:DenyEncryptionOtherThanKms' });
+      expect(await evaluateS3(set, put('kms-bucket-key'))).toMatchObject({ allowed: true });
+      // No header at all: the bucket's default (our key) applies; UploadPart never sends one either.
+      expect(await evaluateS3(set, put('default'))).toMatchObject({ allowed: true });
+    },
+  );
 
   describe("the Crossplane provider's role is never locked out of the bucket policy", () => {
     const provider: Caller = { id: 'provider', arn: set.env.access.providerRoleArn, identityPolicies: [allowAll('ProviderManagesS3', ['s3:*'])] };
@@ -110,7 +123,14 @@ describe.each(sets)('bucket policy of $file', ({ set }) => {
       }
     });
     it('but even the provider is held to TLS', async () => {
-      expect(await evaluateS3(set, { caller: provider, action: 's3:PutBucketPolicy', target: { kind: 'bucket' }, path: { id: 'internet+http', viaEndpoint: false } })).toMatchObject({
+      expect(
+        await evaluateS3(set, {
+          caller: provider,
+          action: 's3:PutBucketPolicy',
+          target: { kind: 'bucket' },
+          path: { id: 'internet+http', viaEndpoint: false },
+        }),
+      ).toMatchObject({
         allowed: false,
         decidedBy: 'bucket:DenyInsecureTransport',
       });

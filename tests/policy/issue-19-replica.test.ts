@@ -21,16 +21,29 @@ async function replicationRole(): Promise<{ caller: Caller; replica: string }> {
   const role = fp(r, 'replication-role');
   const policy = JSON.parse((role['inlinePolicy'] as Array<{ policy: string }>)[0]!.policy) as PolicyJson;
   const arn = `arn:aws:iam::${env.accountId}:role${String(role['path'])}${externalName(r['replication-role']!)}`;
-  return { caller: { id: 'replication', arn, identityPolicies: [{ name: 'replication', policy }], boundary: platformBoundary(env) }, replica: externalName(r['replica-bucket']!) };
+  return {
+    caller: { id: 'replication', arn, identityPolicies: [{ name: 'replication', policy }], boundary: platformBoundary(env) },
+    replica: externalName(r['replica-bucket']!),
+  };
 }
 
 describe('finding 3: the replica is pinned to the platform account', () => {
-  const EVERYONE: PolicyJson = { Version: '2012-10-17', Statement: [{ Sid: 'AdmitsEveryone', Effect: 'Allow', Principal: '*', Action: 's3:*', Resource: '*' }] };
+  const EVERYONE: PolicyJson = {
+    Version: '2012-10-17',
+    Statement: [{ Sid: 'AdmitsEveryone', Effect: 'Allow', Principal: '*', Action: 's3:*', Resource: '*' }],
+  };
   const replicate = (caller: Caller, bucket: string, account: string, resourcePolicy?: PolicyJson) =>
     simulate(
       caller,
       's3:ReplicateObject',
-      { resourcePolicyName: 'replica', ...(resourcePolicy ? { resourcePolicy } : {}), resource: `arn:aws:s3:::${bucket}/audit/2026/01/01.json`, resourceAccount: account, identity: true, endpoint: false },
+      {
+        resourcePolicyName: 'replica',
+        ...(resourcePolicy ? { resourcePolicy } : {}),
+        resource: `arn:aws:s3:::${bucket}/audit/2026/01/01.json`,
+        resourceAccount: account,
+        identity: true,
+        endpoint: false,
+      },
       { 'aws:PrincipalArn': caller.arn as string, 'aws:PrincipalAccount': env.accountId, 'aws:SecureTransport': 'true', 's3:TlsVersion': '1.3' },
     );
 
@@ -47,7 +60,7 @@ describe('finding 3: the replica is pinned to the platform account', () => {
     expect((await replicate(greedy, replica, OTHER_ACCOUNT, EVERYONE)).allowed).toBe(false);
   });
 
-  it('finding 3: the replication rule names the destination account with owner override; the replica\'s configurations expect the owner', async () => {
+  it("finding 3: the replication rule names the destination account with owner override; the replica's configurations expect the owner", async () => {
     const r = await renderOk(archive);
     const destination = ((fp(r, 'bucket-replication')['rule'] as Json[])[0]!['destination'] ?? {}) as Json;
     expect(destination).toMatchObject({ account: env.accountId, accessControlTranslation: { owner: 'Destination' } });
@@ -56,7 +69,7 @@ describe('finding 3: the replica is pinned to the platform account', () => {
     }
   });
 
-  it('finding 3: a replica bucket planted in another account with this claim\'s tags is refused, never adopted', async () => {
+  it("finding 3: a replica bucket planted in another account with this claim's tags is refused, never adopted", async () => {
     // What the claim's own replica would look like, tags included (any bucket owner can set them).
     const first = accountHolding();
     const r = await renderOk(archive, environmentConfig(), first);
@@ -76,7 +89,9 @@ describe('finding 5: change alerts always reach the platform topic', () => {
 
   it('finding 5: a tenant topic in alarms.snsTopicArn is an extra target, never a replacement of the platform topic', async () => {
     const r = await renderOk(withTopic);
-    const targets = Object.values(r).filter((x) => x['kind'] === 'Target').map((x) => (x['spec'] as Json)['forProvider'] as Json);
+    const targets = Object.values(r)
+      .filter((x) => x['kind'] === 'Target')
+      .map((x) => (x['spec'] as Json)['forProvider'] as Json);
     const rules = [...new Set(targets.map((t) => String(t['rule'])))];
     expect(rules.length).toBeGreaterThanOrEqual(2);
     for (const rule of rules) {
@@ -105,7 +120,7 @@ describe('finding 5: change alerts always reach the platform topic', () => {
 });
 
 describe('finding 7: the replica and its key are watched in their own region', () => {
-  it('finding 7: the replica and its key get change alerts in the replica\'s region, to the platform topic there', async () => {
+  it("finding 7: the replica and its key get change alerts in the replica's region, to the platform topic there", async () => {
     const r = await renderOk(archive);
     const replica = externalName(r['replica-bucket']!);
     const region = String(fp(r, 'replica-bucket')['region']);
@@ -125,24 +140,51 @@ describe('finding 7: the replica and its key are watched in their own region', (
   });
 
   it('finding 7: a replica region without a platform topic is refused, naming the EnvironmentConfig field', async () => {
-    const out = await render(archive, environmentConfig((d) => delete (d['alarms'] as Json)['snsTopicArnsByRegion']));
-    expect(out.fatal).toMatch(/^spec\.replication\.destinationRegion: the platform has no alert topic in eu-west-1 \(EnvironmentConfig data\.alarms\.snsTopicArnsByRegion\.eu-west-1\)/);
+    const out = await render(
+      archive,
+      environmentConfig((d) => delete (d['alarms'] as Json)['snsTopicArnsByRegion']),
+    );
+    expect(out.fatal).toMatch(
+      /^spec\.replication\.destinationRegion: the platform has no alert topic in eu-west-1 \(EnvironmentConfig data\.alarms\.snsTopicArnsByRegion\.eu-west-1\)/,
+    );
   });
 });
 
 describe('finding 8: the provider lists keys only from inside the cluster', () => {
-  it('finding 8: the provider cannot list a bucket\'s object keys from the internet, only through the VPC endpoint', async () => {
+  it("finding 8: the provider cannot list a bucket's object keys from the internet, only through the VPC endpoint", async () => {
     for (const claim of ['scratch', 'sales-events', 'audit-archive']) {
       const set = policySetFor(exampleClaim(claim));
-      const provider: Caller = { id: 'provider', arn: env.access.providerRoleArn, identityPolicies: [{ name: 'all', policy: { Version: '2012-10-17', Statement: [{ Sid: 'All', Effect: 'Allow', Action: ['s3:*'], Resource: '*' }] } }] };
+      const provider: Caller = {
+        id: 'provider',
+        arn: env.access.providerRoleArn,
+        identityPolicies: [{ name: 'all', policy: { Version: '2012-10-17', Statement: [{ Sid: 'All', Effect: 'Allow', Action: ['s3:*'], Resource: '*' }] } }],
+      };
       for (const listPrefix of ['', 'sales_event/']) {
-        const internet = await evaluateS3(set, { caller: provider, action: 's3:ListBucket', target: { kind: 'bucket', listPrefix }, path: paths.internet('1.3') });
-        expect([claim, listPrefix, internet]).toEqual([claim, listPrefix, expect.objectContaining({ allowed: false, decidedBy: 'bucket:DenyProviderListingOutsideVpcEndpoint' })]);
+        const internet = await evaluateS3(set, {
+          caller: provider,
+          action: 's3:ListBucket',
+          target: { kind: 'bucket', listPrefix },
+          path: paths.internet('1.3'),
+        });
+        expect([claim, listPrefix, internet]).toEqual([
+          claim,
+          listPrefix,
+          expect.objectContaining({ allowed: false, decidedBy: 'bucket:DenyProviderListingOutsideVpcEndpoint' }),
+        ]);
         // HeadBucket (s3:ListBucket too) still works where the provider runs: behind the endpoint.
-        expect((await evaluateS3(set, { caller: provider, action: 's3:ListBucket', target: { kind: 'bucket', listPrefix }, path: paths.endpoint(set.minimumTls) })).allowed).toBe(true);
+        expect(
+          (await evaluateS3(set, { caller: provider, action: 's3:ListBucket', target: { kind: 'bucket', listPrefix }, path: paths.endpoint(set.minimumTls) }))
+            .allowed,
+        ).toBe(true);
       }
       for (const action of ['s3:ListBucketVersions', 's3:ListBucketMultipartUploads']) {
-        for (const path of [paths.internet('1.3'), paths.endpoint(set.minimumTls)]) expect([claim, action, path.id, (await evaluateS3(set, { caller: provider, action, target: { kind: 'bucket' }, path })).allowed]).toEqual([claim, action, path.id, false]);
+        for (const path of [paths.internet('1.3'), paths.endpoint(set.minimumTls)])
+          expect([claim, action, path.id, (await evaluateS3(set, { caller: provider, action, target: { kind: 'bucket' }, path })).allowed]).toEqual([
+            claim,
+            action,
+            path.id,
+            false,
+          ]);
       }
     }
   });
@@ -153,23 +195,44 @@ describe('finding 11: the provider role policy ships in the repo and cannot crea
   const provider: Caller = { id: 'provider', arn: env.access.providerRoleArn, identityPolicies: [providerPolicy] };
   const role = `arn:aws:iam::${env.accountId}:role${env.identity.rolePath}staging-team-sales-x`;
   const iam = (caller: Caller, action: string, resource: string, keys: Record<string, string> = {}) =>
-    simulate(caller, action, { resourcePolicyName: 'iam', resource, resourceAccount: env.accountId, identity: true, endpoint: false }, { 'aws:PrincipalArn': caller.arn as string, 'aws:PrincipalAccount': env.accountId, 'aws:SecureTransport': 'true', ...keys });
+    simulate(
+      caller,
+      action,
+      { resourcePolicyName: 'iam', resource, resourceAccount: env.accountId, identity: true, endpoint: false },
+      { 'aws:PrincipalArn': caller.arn as string, 'aws:PrincipalAccount': env.accountId, 'aws:SecureTransport': 'true', ...keys },
+    );
   const boundary = env.identity.permissionsBoundaryArn;
   const other = `arn:aws:iam::${env.accountId}:policy/AdministratorAccess-lookalike`;
 
   it('finding 11: CreateRole without a boundary or with another boundary is denied; with the platform boundary it is allowed', async () => {
     expect(await iam(provider, 'iam:CreateRole', role, { 'iam:PermissionsBoundary': boundary })).toMatchObject({ allowed: true });
     expect(await iam(provider, 'iam:CreateRole', role)).toMatchObject({ allowed: false, decidedBy: 'role:DenyRolesWithoutPlatformBoundary' });
-    expect(await iam(provider, 'iam:CreateRole', role, { 'iam:PermissionsBoundary': other })).toMatchObject({ allowed: false, decidedBy: 'role:DenyRolesWithoutPlatformBoundary' });
+    expect(await iam(provider, 'iam:CreateRole', role, { 'iam:PermissionsBoundary': other })).toMatchObject({
+      allowed: false,
+      decidedBy: 'role:DenyRolesWithoutPlatformBoundary',
+    });
     expect(await iam(provider, 'iam:PutRolePermissionsBoundary', role, { 'iam:PermissionsBoundary': other })).toMatchObject({ allowed: false });
     expect(await iam(provider, 'iam:PutRolePermissionsBoundary', role, { 'iam:PermissionsBoundary': boundary })).toMatchObject({ allowed: true });
   });
 
   it('finding 11: the boundary never comes off, and roles without it are never changed (even with iam:* beside the shipped policy)', async () => {
-    const greedy: Caller = { ...provider, identityPolicies: [providerPolicy, { name: 'iam-star', policy: { Version: '2012-10-17', Statement: [{ Sid: 'IamStar', Effect: 'Allow', Action: 'iam:*', Resource: '*' }] } }] };
+    const greedy: Caller = {
+      ...provider,
+      identityPolicies: [
+        providerPolicy,
+        { name: 'iam-star', policy: { Version: '2012-10-17', Statement: [{ Sid: 'IamStar', Effect: 'Allow', Action: 'iam:*', Resource: '*' }] } },
+      ],
+    };
     for (const caller of [provider, greedy]) {
       expect((await iam(caller, 'iam:DeleteRolePermissionsBoundary', role, { 'iam:PermissionsBoundary': boundary })).allowed).toBe(false);
-      expect((await iam(caller, 'iam:AttachRolePolicy', role, { 'iam:PermissionsBoundary': boundary, 'iam:PolicyARN': 'arn:aws:iam::aws:policy/AdministratorAccess' })).allowed).toBe(false);
+      expect(
+        (
+          await iam(caller, 'iam:AttachRolePolicy', role, {
+            'iam:PermissionsBoundary': boundary,
+            'iam:PolicyARN': 'arn:aws:iam::aws:policy/AdministratorAccess',
+          })
+        ).allowed,
+      ).toBe(false);
       for (const action of ['iam:PutRolePolicy', 'iam:UpdateAssumeRolePolicy', 'iam:DeleteRolePolicy']) {
         expect([action, (await iam(caller, action, role)).allowed]).toEqual([action, false]);
         expect([action, (await iam(caller, action, role, { 'iam:PermissionsBoundary': other })).allowed]).toEqual([action, false]);
@@ -186,17 +249,29 @@ describe('finding 11: the provider role policy ships in the repo and cannot crea
   it('red team: the provider cannot rewrite a boundary (CreatePolicyVersion with SetAsDefault needs no SetDefaultPolicyVersion), even with iam:* beside it', async () => {
     // A new default version of the tenant boundary (s3:* on *) would widen every role under it, and
     // the provider may then give such a role any trust policy: the boundary would hold nothing.
-    const greedy: Caller = { ...provider, identityPolicies: [providerPolicy, { name: 'iam-star', policy: { Version: '2012-10-17', Statement: [{ Sid: 'IamStar', Effect: 'Allow', Action: 'iam:*', Resource: '*' }] } }] };
+    const greedy: Caller = {
+      ...provider,
+      identityPolicies: [
+        providerPolicy,
+        { name: 'iam-star', policy: { Version: '2012-10-17', Statement: [{ Sid: 'IamStar', Effect: 'Allow', Action: 'iam:*', Resource: '*' }] } },
+      ],
+    };
     const node = `arn:aws:iam::${env.accountId}:policy/platform/${env.clusterName}-eks-node-boundary`;
     for (const caller of [provider, greedy]) {
       for (const target of [boundary, node]) {
         for (const action of ['iam:CreatePolicyVersion', 'iam:DeletePolicyVersion', 'iam:SetDefaultPolicyVersion', 'iam:DeletePolicy']) {
-          expect([caller.identityPolicies.length, target, action, (await iam(caller, action, target)).allowed]).toEqual([caller.identityPolicies.length, target, action, false]);
+          expect([caller.identityPolicies.length, target, action, (await iam(caller, action, target)).allowed]).toEqual([
+            caller.identityPolicies.length,
+            target,
+            action,
+            false,
+          ]);
         }
       }
     }
     // It still creates a missing boundary and reads them (the Policy objects' first apply and observe).
-    for (const action of ['iam:CreatePolicy', 'iam:GetPolicy', 'iam:GetPolicyVersion', 'iam:ListPolicyVersions']) expect([action, (await iam(provider, action, boundary)).allowed]).toEqual([action, true]);
+    for (const action of ['iam:CreatePolicy', 'iam:GetPolicy', 'iam:GetPolicyVersion', 'iam:ListPolicyVersions'])
+      expect([action, (await iam(provider, action, boundary)).allowed]).toEqual([action, true]);
   });
 
   it('finding 11: the committed provider-role-policy.json of each cluster is what the builder makes', async () => {
@@ -208,7 +283,9 @@ describe('finding 11: the provider role policy ships in the repo and cannot crea
       const file = path.join(dir, 'platform', PROVIDER_POLICY_FILE);
       expect([file, readFileSync(file, 'utf8')]).toEqual([file, providerPolicyJson(repoRoot, dir)]);
       const sids = statementsOf(readFileSync(file, 'utf8')).map((s) => s.Sid);
-      expect(sids).toEqual(expect.arrayContaining(['CreateRolesWithPlatformBoundary', 'DenyRolesWithoutPlatformBoundary', 'DenyBoundaryRemovalAndManagedPolicies']));
+      expect(sids).toEqual(
+        expect.arrayContaining(['CreateRolesWithPlatformBoundary', 'DenyRolesWithoutPlatformBoundary', 'DenyBoundaryRemovalAndManagedPolicies']),
+      );
     }
   });
 });
@@ -218,11 +295,14 @@ describe('issue 19 red team: a hostile tenant', () => {
     const tenant: Caller = {
       id: 'tenant',
       arn: `arn:aws:iam::${env.accountId}:role${env.identity.rolePath}staging-team-sales-x`,
-      identityPolicies: [{ name: 'all', policy: { Version: '2012-10-17', Statement: [{ Sid: 'All', Effect: 'Allow', Action: ['iam:*', 'sts:*', 's3:*'], Resource: '*' }] } }],
+      identityPolicies: [
+        { name: 'all', policy: { Version: '2012-10-17', Statement: [{ Sid: 'All', Effect: 'Allow', Action: ['iam:*', 'sts:*', 's3:*'], Resource: '*' }] } },
+      ],
       boundary: platformBoundary(env),
     };
     const keys = { 'aws:PrincipalArn': tenant.arn as string, 'aws:PrincipalAccount': env.accountId, 'aws:SecureTransport': 'true' };
-    const iam = (action: string, resource: string) => simulate(tenant, action, { resourcePolicyName: 'iam', resource, resourceAccount: env.accountId, identity: true, endpoint: false }, keys);
+    const iam = (action: string, resource: string) =>
+      simulate(tenant, action, { resourcePolicyName: 'iam', resource, resourceAccount: env.accountId, identity: true, endpoint: false }, keys);
     for (const [action, resource] of [
       ['iam:CreatePolicyVersion', env.identity.permissionsBoundaryArn],
       ['iam:SetDefaultPolicyVersion', env.identity.permissionsBoundaryArn],
@@ -236,12 +316,21 @@ describe('issue 19 red team: a hostile tenant', () => {
     }
   });
 
-  it('a tenant topic of another account or region, or another tenant\'s, is refused; the platform topic stays a target whatever the tenant names', async () => {
-    for (const arn of [`arn:aws:sns:${env.region}:${OTHER_ACCOUNT}:team-inventory-x`, `arn:aws:sns:eu-west-1:${env.accountId}:team-inventory-x`, `arn:aws:sns:${env.region}:${env.accountId}:platform-s3-alerts-shadow`]) {
-      expect([arn, (await render(withSpec(archive, (s) => (s['alarms'] = { snsTopicArn: arn })))).fatal]).toEqual([arn, expect.stringMatching(/^spec\.alarms\.snsTopicArn: /)]);
+  it("a tenant topic of another account or region, or another tenant's, is refused; the platform topic stays a target whatever the tenant names", async () => {
+    for (const arn of [
+      `arn:aws:sns:${env.region}:${OTHER_ACCOUNT}:team-inventory-x`,
+      `arn:aws:sns:eu-west-1:${env.accountId}:team-inventory-x`,
+      `arn:aws:sns:${env.region}:${env.accountId}:platform-s3-alerts-shadow`,
+    ]) {
+      expect([arn, (await render(withSpec(archive, (s) => (s['alarms'] = { snsTopicArn: arn })))).fatal]).toEqual([
+        arn,
+        expect.stringMatching(/^spec\.alarms\.snsTopicArn: /),
+      ]);
     }
     // A topic that does not exist takes nothing away: the platform target stays.
-    const r = await renderOk(withSpec(archive, (s) => (s['alarms'] = { snsTopicArn: `arn:aws:sns:${env.region}:${env.accountId}:team-inventory-does-not-exist` })));
+    const r = await renderOk(
+      withSpec(archive, (s) => (s['alarms'] = { snsTopicArn: `arn:aws:sns:${env.region}:${env.accountId}:team-inventory-does-not-exist` })),
+    );
     expect(fp(r, 'bucket-change-alerts-target')['arn']).toBe(PLATFORM_TOPIC);
   });
 });

@@ -27,11 +27,16 @@ describe.each(exampleBucketSets())('key policy of $file', ({ set }) => {
   });
 
   it.each(admins.map((a) => [a.id, a] as const))('%s administers the key', async (_id, admin) => {
-    for (const action of [...ADMIN_ACTIONS, ...DESTRUCTIVE]) expect(await evaluateKms(set, admin, action)).toMatchObject({ allowed: true, decidedBy: 'key:KeyAdministrators' });
+    for (const action of [...ADMIN_ACTIONS, ...DESTRUCTIVE])
+      expect(await evaluateKms(set, admin, action)).toMatchObject({ allowed: true, decidedBy: 'key:KeyAdministrators' });
   });
 
   it('the provider creates, tags, describes, rotates and re-policies the key, and can neither disable nor delete it', async () => {
-    for (const action of PROVIDER_NEEDS) expect([action, await evaluateKms(set, provider, action)]).toEqual([action, expect.objectContaining({ allowed: true, decidedBy: 'key:ProviderManagesKey' })]);
+    for (const action of PROVIDER_NEEDS)
+      expect([action, await evaluateKms(set, provider, action)]).toEqual([
+        action,
+        expect.objectContaining({ allowed: true, decidedBy: 'key:ProviderManagesKey' }),
+      ]);
     for (const action of DESTRUCTIVE) expect([action, (await evaluateKms(set, provider, action)).allowed]).toEqual([action, false]);
   });
 
@@ -50,11 +55,15 @@ describe.each(exampleBucketSets())('key policy of $file', ({ set }) => {
       ...set.env.access.breakGlassPrincipalArns.map((a) => withAllKms('break-glass', a)),
       ...set.consumers.map((c) => withAllKms(c.name, c.roleArn)),
     ];
-    for (const who of others) for (const action of DESTRUCTIVE) expect([who.id, action, (await evaluateKms(set, who, action)).allowed]).toEqual([who.id, action, false]);
+    for (const who of others)
+      for (const action of DESTRUCTIVE) expect([who.id, action, (await evaluateKms(set, who, action)).allowed]).toEqual([who.id, action, false]);
   });
 
   it('the node role and any other role of the account get nothing, even with kms:* in IAM', async () => {
-    const outsiders = [withAllKms('node', set.env.access.nodeRoleArn as string), withAllKms('other', `arn:aws:iam::${set.env.accountId}:role/some-admin-ish-role`)];
+    const outsiders = [
+      withAllKms('node', set.env.access.nodeRoleArn as string),
+      withAllKms('other', `arn:aws:iam::${set.env.accountId}:role/some-admin-ish-role`),
+    ];
     for (const who of outsiders) {
       for (const action of [...USE_ACTIONS, ...ADMIN_ACTIONS]) {
         for (const service of [undefined, via]) expect(await evaluateKms(set, who, action, service)).toMatchObject({ allowed: false });
@@ -73,18 +82,28 @@ describe.each(exampleBucketSets())('key policy of $file', ({ set }) => {
 // protection-replication.test.ts).
 describe.each(examplePolicySets())('key users of $file', ({ set }) => {
   const via = `s3.${set.region}.amazonaws.com`;
-  const consumerCallers = set.consumers.map((c) => ({ c, caller: { id: c.name, arn: c.roleArn, identityPolicies: [{ name: 'bucket-access', policy: c.accessPolicy }], boundary: platformBoundary(set.env) } as Caller }));
+  const consumerCallers = set.consumers.map((c) => ({
+    c,
+    caller: {
+      id: c.name,
+      arn: c.roleArn,
+      identityPolicies: [{ name: 'bucket-access', policy: c.accessPolicy }],
+      boundary: platformBoundary(set.env),
+    } as Caller,
+  }));
 
-  it.each(consumerCallers.map((x) => [x.c.name, x] as const))('%s: Decrypt (and GenerateDataKey when it writes) only via S3 in the bucket region', async (_n, { c, caller }) => {
-    const writes = c.access !== 'Read';
-    expect(await evaluateKms(set, caller, 'kms:Decrypt', via)).toMatchObject({ allowed: true });
-    expect(await evaluateKms(set, caller, 'kms:GenerateDataKey', via)).toMatchObject({ allowed: writes });
-    for (const action of ['kms:Decrypt', 'kms:GenerateDataKey']) {
-      expect(await evaluateKms(set, caller, action)).toMatchObject({ allowed: false }); // directly
-      expect(await evaluateKms(set, caller, action, 'ec2.us-east-1.amazonaws.com')).toMatchObject({ allowed: false });
-      expect(await evaluateKms(set, caller, action, 's3.eu-west-1.amazonaws.com')).toMatchObject({ allowed: false });
-    }
-    for (const action of [...ADMIN_ACTIONS, ...DESTRUCTIVE]) expect(await evaluateKms(set, caller, action)).toMatchObject({ allowed: false });
-  });
-
+  it.each(consumerCallers.map((x) => [x.c.name, x] as const))(
+    '%s: Decrypt (and GenerateDataKey when it writes) only via S3 in the bucket region',
+    async (_n, { c, caller }) => {
+      const writes = c.access !== 'Read';
+      expect(await evaluateKms(set, caller, 'kms:Decrypt', via)).toMatchObject({ allowed: true });
+      expect(await evaluateKms(set, caller, 'kms:GenerateDataKey', via)).toMatchObject({ allowed: writes });
+      for (const action of ['kms:Decrypt', 'kms:GenerateDataKey']) {
+        expect(await evaluateKms(set, caller, action)).toMatchObject({ allowed: false }); // directly
+        expect(await evaluateKms(set, caller, action, 'ec2.us-east-1.amazonaws.com')).toMatchObject({ allowed: false });
+        expect(await evaluateKms(set, caller, action, 's3.eu-west-1.amazonaws.com')).toMatchObject({ allowed: false });
+      }
+      for (const action of [...ADMIN_ACTIONS, ...DESTRUCTIVE]) expect(await evaluateKms(set, caller, action)).toMatchObject({ allowed: false });
+    },
+  );
 });

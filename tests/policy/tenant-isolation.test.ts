@@ -41,7 +41,14 @@ describe('IRSA trust: only system:serviceaccount:<claim namespace>:<serviceAccou
       { sub: own(set, c), aud: 'sts.amazonaws.com.evil' },
     ];
     for (const claims of denied) expect(await assume(set, c, claims)).toMatchObject({ allowed: false });
-    expect(await assume(set, c, { sub: own(set, c), aud: 'sts.amazonaws.com' }, { provider: `arn:aws:iam::${set.env.accountId}:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/OTHERCLUSTER` })).toMatchObject({ allowed: false });
+    expect(
+      await assume(
+        set,
+        c,
+        { sub: own(set, c), aud: 'sts.amazonaws.com' },
+        { provider: `arn:aws:iam::${set.env.accountId}:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/OTHERCLUSTER` },
+      ),
+    ).toMatchObject({ allowed: false });
     expect(await assume(set, c, { sub: own(set, c), aud: 'sts.amazonaws.com' }, { action: 'sts:AssumeRole' })).toMatchObject({ allowed: false });
   });
 

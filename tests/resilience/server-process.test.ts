@@ -72,9 +72,23 @@ describe('hostile bytes on the gRPC port', () => {
   const attacks: Array<[string, () => Buffer]> = [
     ['random bytes (not even a preface)', () => randomBytes(4096)],
     ['a preface, then random bytes', () => Buffer.concat([HTTP2_PREFACE, randomBytes(2048)])],
-    ['a frame header that promises 16 KiB and sends 10 bytes', () => Buffer.concat([HTTP2_PREFACE, frame(FRAME.SETTINGS, 0, 0, Buffer.alloc(0)), frame(FRAME.HEADERS, FLAG.END_HEADERS, 1, randomBytes(10), 16_384)])],
-    ['a frame over the maximum frame size', () => Buffer.concat([HTTP2_PREFACE, frame(FRAME.SETTINGS, 0, 0, Buffer.alloc(0)), frame(FRAME.DATA, 0, 1, Buffer.alloc(0), 0xffffff)])],
-    ['HEADERS with a garbage header block', () => Buffer.concat([HTTP2_PREFACE, frame(FRAME.SETTINGS, 0, 0, Buffer.alloc(0)), frame(FRAME.HEADERS, FLAG.END_HEADERS | FLAG.END_STREAM, 1, randomBytes(64))])],
+    [
+      'a frame header that promises 16 KiB and sends 10 bytes',
+      () => Buffer.concat([HTTP2_PREFACE, frame(FRAME.SETTINGS, 0, 0, Buffer.alloc(0)), frame(FRAME.HEADERS, FLAG.END_HEADERS, 1, randomBytes(10), 16_384)]),
+    ],
+    [
+      'a frame over the maximum frame size',
+      () => Buffer.concat([HTTP2_PREFACE, frame(FRAME.SETTINGS, 0, 0, Buffer.alloc(0)), frame(FRAME.DATA, 0, 1, Buffer.alloc(0), 0xffffff)]),
+    ],
+    [
+      'HEADERS with a garbage header block',
+      () =>
+        Buffer.concat([
+          HTTP2_PREFACE,
+          frame(FRAME.SETTINGS, 0, 0, Buffer.alloc(0)),
+          frame(FRAME.HEADERS, FLAG.END_HEADERS | FLAG.END_STREAM, 1, randomBytes(64)),
+        ]),
+    ],
     ['a truncated preface', () => HTTP2_PREFACE.subarray(0, 11)],
   ];
 
@@ -109,7 +123,9 @@ describe('hostile bytes on the gRPC port', () => {
     const half = valid0().subarray(0, 500);
     await Promise.all([
       ...Array.from({ length: 10 }, () => sendStream(server.address, [grpcMessage(half, { declaredLength: valid0().length })], { abortAfterMs: 20 })),
-      ...Array.from({ length: 10 }, () => sendStream(server.address, [grpcMessage(half, { declaredLength: valid0().length })], { destroySession: true, abortAfterMs: 20 })),
+      ...Array.from({ length: 10 }, () =>
+        sendStream(server.address, [grpcMessage(half, { declaredLength: valid0().length })], { destroySession: true, abortAfterMs: 20 }),
+      ),
     ]);
     await expectServing(server.client);
   });
@@ -118,7 +134,9 @@ describe('hostile bytes on the gRPC port', () => {
     // Content the server must never log: in the claim, the observed connection details, the environment.
     const env = exampleEnvironment();
     (env['data'] as Record<string, unknown>)['clusterName'] = `bad ${MARKER}`;
-    const composite = compositeForClaim(claimOf('leaky', 'team-logs', { consumers: [{ name: 'x', serviceAccount: 'x', access: 'Read', prefixes: [`${MARKER}/`] }] }));
+    const composite = compositeForClaim(
+      claimOf('leaky', 'team-logs', { consumers: [{ name: 'x', serviceAccount: 'x', access: 'Read', prefixes: [`${MARKER}/`] }] }),
+    );
     const leaky = [
       requestFor('leaky-valid', composite, exampleEnvironment()),
       requestFor('leaky-invalid', { ...composite, spec: { naming: { strategy: 'Fixed', name: MARKER } } }, exampleEnvironment()),
@@ -127,7 +145,10 @@ describe('hostile bytes on the gRPC port', () => {
     leaky[0]!.observed!.resources['bucket'] = { resource: { kind: 'Bucket' }, connectionDetails: { password: Buffer.from(MARKER) }, ready: 0 };
     for (const req of leaky) await server.client.call(Buffer.from(RunFunctionRequest.encode(req).finish()), 10_000);
 
-    const lines = server.proc.output().split('\n').filter((l) => l.trim() !== '');
+    const lines = server.proc
+      .output()
+      .split('\n')
+      .filter((l) => l.trim() !== '');
     const logs = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
     // The only info line while serving is the start-up line; no per-request or per-connection lines.
     expect(logs.map((l) => [l['level'], l['msg']])).toEqual([['info', 'function-secure-bucket listening']]);

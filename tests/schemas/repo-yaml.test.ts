@@ -101,7 +101,10 @@ describe('the checks themselves', () => {
 
   it('report every invalid document of a multi-document file with its position', () => {
     const file = path.join(mkdtempSync(path.join(tmpdir(), 'schema-test-')), 'two.yaml');
-    writeFileSync(file, 'apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: ok}\n---\napiVersion: v1\nkind: ServiceAccount\nmetadata: {name: bad}\nautomount: true\n---\napiVersion: example.org/v1\nkind: Nothing\nmetadata: {name: x}\n');
+    writeFileSync(
+      file,
+      'apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: ok}\n---\napiVersion: v1\nkind: ServiceAccount\nmetadata: {name: bad}\nautomount: true\n---\napiVersion: example.org/v1\nkind: Nothing\nmetadata: {name: x}\n',
+    );
     expect(problemsOf(file)).toEqual([
       `${file}#2 ServiceAccount/bad: / must NOT have additional properties: unknown field "automount"`,
       `${file}#3 Nothing/x: no schema for example.org/v1 Nothing`,
@@ -112,7 +115,10 @@ describe('the checks themselves', () => {
     const file = path.join(mkdtempSync(path.join(tmpdir(), 'schema-test-')), 'composition.yaml');
     const input = (field: string) => `{apiVersion: example.org/v1, kind: Nothing, ${field}: 1}`;
     const steps = [input('a'), input('b')].map((value, i) => `  - step: s${i}\n    functionRef: {name: f}\n    input: ${value}\n`).join('');
-    writeFileSync(file, `apiVersion: apiextensions.crossplane.io/v1\nkind: Composition\nmetadata: {name: c}\nspec:\n  compositeTypeRef: {apiVersion: a/v1, kind: X}\n  mode: Pipeline\n  pipeline:\n${steps}`);
+    writeFileSync(
+      file,
+      `apiVersion: apiextensions.crossplane.io/v1\nkind: Composition\nmetadata: {name: c}\nspec:\n  compositeTypeRef: {apiVersion: a/v1, kind: X}\n  mode: Pipeline\n  pipeline:\n${steps}`,
+    );
     expect(problemsOf(file)).toEqual([
       `${file}#1 spec.pipeline[0].input: Nothing/<unnamed>: no schema for example.org/v1 Nothing`,
       `${file}#1 spec.pipeline[1].input: Nothing/<unnamed>: no schema for example.org/v1 Nothing`,

@@ -9,7 +9,11 @@ function bucket(forProvider: Record<string, unknown>): Record<string, unknown> {
   return {
     apiVersion: 's3.aws.upbound.io/v1beta2',
     kind: 'Bucket',
-    metadata: { name: 'sales-events', labels: { 'platform.example.org/claim': 'sales-events' }, annotations: { 'crossplane.io/external-name': 'acme-stg-sales-events' } },
+    metadata: {
+      name: 'sales-events',
+      labels: { 'platform.example.org/claim': 'sales-events' },
+      annotations: { 'crossplane.io/external-name': 'acme-stg-sales-events' },
+    },
     spec: {
       forProvider: { region: 'us-east-1', ...forProvider },
       managementPolicies: ['*'],
@@ -95,20 +99,22 @@ describe('unknown kinds', () => {
   });
 
   it('fails for a version the CRD does not serve', () => {
-    expect(onlyError({ ...bucket({}), apiVersion: 's3.aws.upbound.io/v1beta3' })).toBe(
-      'Bucket/sales-events: no schema for s3.aws.upbound.io/v1beta3 Bucket',
-    );
+    expect(onlyError({ ...bucket({}), apiVersion: 's3.aws.upbound.io/v1beta3' })).toBe('Bucket/sales-events: no schema for s3.aws.upbound.io/v1beta3 Bucket');
   });
 
   it('fails for something that is not an object with apiVersion and kind', () => {
     expect(registry.validate(['a']).ok).toBe(false);
-    expect(onlyError({ metadata: { name: 'x' } })).toMatch(/^<no kind>\/x: not a Kubernetes object \(apiVersion and kind must be strings; if the file is not a manifest, add it to NOT_VALIDATED_AS_OBJECTS/);
+    expect(onlyError({ metadata: { name: 'x' } })).toMatch(
+      /^<no kind>\/x: not a Kubernetes object \(apiVersion and kind must be strings; if the file is not a manifest, add it to NOT_VALIDATED_AS_OBJECTS/,
+    );
   });
 
   it('fails for allow-listed non-API documents, saying why they have no schema', () => {
     const kustomization = { apiVersion: 'kustomize.config.k8s.io/v1beta1', kind: 'Kustomization', resources: ['a.yaml'] };
     expect(isNonApiDocument(kustomization)).toBe(true);
-    expect(onlyError(kustomization)).toMatch(/^Kustomization\/<unnamed>: no schema for kustomize\.config\.k8s\.io\/v1beta1 Kustomization \(not an API object: /);
+    expect(onlyError(kustomization)).toMatch(
+      /^Kustomization\/<unnamed>: no schema for kustomize\.config\.k8s\.io\/v1beta1 Kustomization \(not an API object: /,
+    );
   });
 });
 
@@ -172,7 +178,9 @@ describe('Kubernetes 1.30 apps, RBAC and policy documents (Deployment, Role..., 
   it('take their schemas from shared/schemas, not from an npm package', () => {
     expect(registry.originOf('apps/v1', 'Deployment')).toBe('shared/schemas/kubernetes/k8s-1.30_apis__apps__v1_openapi.json');
     for (const kind of ['Role', 'RoleBinding', 'ClusterRole', 'ClusterRoleBinding']) {
-      expect(registry.originOf('rbac.authorization.k8s.io/v1', kind)).toBe('shared/schemas/kubernetes/k8s-1.30_apis__rbac.authorization.k8s.io__v1_openapi.json');
+      expect(registry.originOf('rbac.authorization.k8s.io/v1', kind)).toBe(
+        'shared/schemas/kubernetes/k8s-1.30_apis__rbac.authorization.k8s.io__v1_openapi.json',
+      );
     }
     expect(registry.originOf('policy/v1', 'PodDisruptionBudget')).toBe('shared/schemas/kubernetes/k8s-1.30_apis__policy__v1_openapi.json');
   });
@@ -198,7 +206,10 @@ describe('Kubernetes 1.30 apps, RBAC and policy documents (Deployment, Role..., 
 
   it('walks deep into a Deployment (pod template, containers) for unknown fields and wrong types', () => {
     expect(registry.validate(deployment).errors).toEqual([]);
-    const withContainers = (containers: unknown[]) => ({ ...deployment, spec: { ...deployment.spec, template: { ...deployment.spec.template, spec: { containers } } } });
+    const withContainers = (containers: unknown[]) => ({
+      ...deployment,
+      spec: { ...deployment.spec, template: { ...deployment.spec.template, spec: { containers } } },
+    });
     expect(onlyError(withContainers([{ name: 'fn', image: 'fn:1.0.0', imagePullPolcy: 'Always' }]))).toBe(
       'Deployment/fn: /spec/template/spec/containers/0 must NOT have additional properties: unknown field "imagePullPolcy"',
     );
@@ -209,9 +220,16 @@ describe('Kubernetes 1.30 apps, RBAC and policy documents (Deployment, Role..., 
   });
 
   it('rejects a PodDisruptionBudget with an unknown field', () => {
-    const pdb = { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', metadata: { name: 'p' }, spec: { minAvailable: 1, selector: { matchLabels: { app: 'fn' } } } };
+    const pdb = {
+      apiVersion: 'policy/v1',
+      kind: 'PodDisruptionBudget',
+      metadata: { name: 'p' },
+      spec: { minAvailable: 1, selector: { matchLabels: { app: 'fn' } } },
+    };
     expect(registry.validate(pdb).errors).toEqual([]);
-    expect(onlyError({ ...pdb, spec: { ...pdb.spec, maxUnavailabel: 1 } })).toBe('PodDisruptionBudget/p: /spec must NOT have additional properties: unknown field "maxUnavailabel"');
+    expect(onlyError({ ...pdb, spec: { ...pdb.spec, maxUnavailabel: 1 } })).toBe(
+      'PodDisruptionBudget/p: /spec must NOT have additional properties: unknown field "maxUnavailabel"',
+    );
   });
 });
 
@@ -273,9 +291,19 @@ describe('composite resource definitions (Crossplane-generated XR and claim sche
   const errorsOf = (obj: unknown): string[] => local.validate(obj).errors;
 
   it('accepts a claim with its own fields and the fields Crossplane adds to claims', () => {
-    const spec = { size: 2, compositeDeletePolicy: 'Foreground', compositionSelector: { matchLabels: { tier: 'a' } }, writeConnectionSecretToRef: { name: 's' } };
+    const spec = {
+      size: 2,
+      compositeDeletePolicy: 'Foreground',
+      compositionSelector: { matchLabels: { tier: 'a' } },
+      writeConnectionSecretToRef: { name: 's' },
+    };
     expect(errorsOf(claim(spec))).toEqual([]);
-    expect(errorsOf({ ...claim({ size: 1 }), status: { arn: 'a', conditions: [{ type: 'Ready', status: 'True', reason: 'Available', lastTransitionTime: '2025-01-01T00:00:00Z' }] } })).toEqual([]);
+    expect(
+      errorsOf({
+        ...claim({ size: 1 }),
+        status: { arn: 'a', conditions: [{ type: 'Ready', status: 'True', reason: 'Available', lastTransitionTime: '2025-01-01T00:00:00Z' }] },
+      }),
+    ).toEqual([]);
   });
 
   it('rejects on a claim what only XRs have, misspelt fields and broken user constraints', () => {

@@ -7,7 +7,13 @@ import { RunFunctionRequest, RunFunctionResponse } from '@crossplane-org/functio
 import { runFunctionSync, CONVERGED_TTL_SECONDS } from '../../functions/secure-bucket/src/function.js';
 import { createFunctionServer, listen, shutdownGracefully } from '../../functions/secure-bucket/src/server.js';
 import { ResponseCache, prometheusText } from '../../functions/secure-bucket/src/response-cache.js';
-import { normalisedKey, normaliseRequest, VOLATILE_COMPOSITE_STATUS, VOLATILE_CONDITION_FIELDS, VOLATILE_METADATA } from '../../functions/secure-bucket/src/request-key.js';
+import {
+  normalisedKey,
+  normaliseRequest,
+  VOLATILE_COMPOSITE_STATUS,
+  VOLATILE_CONDITION_FIELDS,
+  VOLATILE_METADATA,
+} from '../../functions/secure-bucket/src/request-key.js';
 import { decodeRequest, encodeRequestForKey, encodeResponse } from '../../functions/secure-bucket/src/wire.js';
 import { rawClient, type RawClient } from '../../tools/grpc-load.js';
 import { batchPayloads, exampleRequests } from '../../tools/workload.js';
@@ -65,7 +71,9 @@ function withVolatileFields(req: RunFunctionRequest, poll: number): RunFunctionR
   };
   stamp(out.observed!.composite!.resource);
   const xrStatus = ((out.observed!.composite!.resource as Obj)['status'] ??= {}) as Obj;
-  xrStatus['conditions'] = [{ type: 'Ready', status: poll % 2 ? 'True' : 'False', reason: poll % 2 ? 'Available' : 'Creating', message: `Unready resources: ${poll}` }];
+  xrStatus['conditions'] = [
+    { type: 'Ready', status: poll % 2 ? 'True' : 'False', reason: poll % 2 ? 'Available' : 'Creating', message: `Unready resources: ${poll}` },
+  ];
   xrStatus['claimConditionTypes'] = poll % 2 ? ['SecureBucketComplete'] : [];
   for (const r of Object.values(out.observed!.resources)) stamp(r.resource);
   for (const group of Object.values(out.requiredResources)) for (const item of group.items) stamp(item.resource);
@@ -118,19 +126,25 @@ describe('the normalised key drops only what the function never reads', () => {
     const mutations: Record<string, (r: RunFunctionRequest) => void> = {
       'XR spec': (r) => (((r.observed!.composite!.resource as Obj)['spec'] as Obj)['retentionDays'] = 4242),
       'XR label': (r) => ((((r.observed!.composite!.resource as Obj)['metadata'] as Obj)['labels'] as Obj)['crossplane.io/claim-name'] = 'other'),
-      'XR uid': (r) => ((((r.observed!.composite!.resource as Obj)['metadata'] as Obj) as Obj)['uid'] = 'another-uid'),
-      'XR annotation': (r) => ((((r.observed!.composite!.resource as Obj)['metadata'] as Obj) as Obj)['annotations'] = { 'platform.example.org/take-over-from': 'x' }),
-      'XR status other than conditions': (r) => (((r.observed!.composite!.resource as Obj)['status'] ??= {}) as Obj)['bucketName'] = 'changed',
+      'XR uid': (r) => (((r.observed!.composite!.resource as Obj)['metadata'] as Obj as Obj)['uid'] = 'another-uid'),
+      'XR annotation': (r) =>
+        (((r.observed!.composite!.resource as Obj)['metadata'] as Obj as Obj)['annotations'] = { 'platform.example.org/take-over-from': 'x' }),
+      'XR status other than conditions': (r) => ((((r.observed!.composite!.resource as Obj)['status'] ??= {}) as Obj)['bucketName'] = 'changed'),
       'composed resource condition status': (r) =>
-        ((((r.observed!.resources[firstComposed]!.resource as Obj)['status'] ??= {}) as Obj)['conditions'] = [{ type: 'Synced', status: 'False', reason: 'ReconcileError', message: 'boom' }]),
-      'composed resource atProvider': (r) => ((((r.observed!.resources[firstComposed]!.resource as Obj)['status'] ??= {}) as Obj)['atProvider'] = { arn: 'arn:aws:s3:::changed' }),
-      'composed resource deletionTimestamp': (r) => ((((r.observed!.resources[firstComposed]!.resource as Obj)['metadata'] ??= {}) as Obj)['deletionTimestamp'] = '2026-01-01T00:00:00Z'),
+        ((((r.observed!.resources[firstComposed]!.resource as Obj)['status'] ??= {}) as Obj)['conditions'] = [
+          { type: 'Synced', status: 'False', reason: 'ReconcileError', message: 'boom' },
+        ]),
+      'composed resource atProvider': (r) =>
+        ((((r.observed!.resources[firstComposed]!.resource as Obj)['status'] ??= {}) as Obj)['atProvider'] = { arn: 'arn:aws:s3:::changed' }),
+      'composed resource deletionTimestamp': (r) =>
+        ((((r.observed!.resources[firstComposed]!.resource as Obj)['metadata'] ??= {}) as Obj)['deletionTimestamp'] = '2026-01-01T00:00:00Z'),
       'environment data': (r) => {
         const env = Object.values(r.requiredResources)[0]!.items[0]!.resource as Obj;
         (env['data'] as Obj)['clusterName'] = 'another-cluster';
       },
       'step input': (r) => (r.input = { ...(r.input ?? {}), environmentConfigName: 'another' }),
-      'desired state from earlier steps': (r) => (r.desired = { composite: undefined, resources: { extra: { resource: { kind: 'X' }, connectionDetails: {}, ready: 0 } } }),
+      'desired state from earlier steps': (r) =>
+        (r.desired = { composite: undefined, resources: { extra: { resource: { kind: 'X' }, connectionDetails: {}, ready: 0 } } }),
     };
     for (const [what, mutate] of Object.entries(mutations)) {
       const changed = copy(request);
@@ -267,7 +281,10 @@ describe('wire.ts: the SDK codec, faster', () => {
       empty: {},
       long: 'x'.repeat(70_000),
     };
-    const rsp = RunFunctionResponse.fromPartial({ meta: { tag: 't', ttl: { seconds: 600, nanos: 5 } }, desired: { composite: { resource, connectionDetails: { k: Buffer.from('v') }, ready: 2 }, resources: { r: { resource: {} } } } });
+    const rsp = RunFunctionResponse.fromPartial({
+      meta: { tag: 't', ttl: { seconds: 600, nanos: 5 } },
+      desired: { composite: { resource, connectionDetails: { k: Buffer.from('v') }, ready: 2 }, resources: { r: { resource: {} } } },
+    });
     const bytes = encodeResponse(rsp);
     expect(bytes.equals(sdkEncode(rsp))).toBe(true);
     const req = RunFunctionRequest.fromPartial({ meta: { tag: 'x' }, observed: { composite: { resource } }, input: resource });

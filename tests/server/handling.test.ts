@@ -62,9 +62,19 @@ describe('message limits', () => {
 describe('a failing handler', () => {
   const SECRET = 'CLAIM-BODY-MARKER-5f2c';
   const failures: Array<[string, RunFunctionHandler]> = [
-    ['throws an Error', () => { throw new Error('boom'); }],
+    [
+      'throws an Error',
+      () => {
+        throw new Error('boom');
+      },
+    ],
     ['rejects', () => Promise.reject(new Error('boom'))],
-    ['throws a string', () => { throw 'boom'; }],
+    [
+      'throws a string',
+      () => {
+        throw 'boom';
+      },
+    ],
     ['resolves to undefined', () => Promise.resolve(undefined as never)],
   ];
 
@@ -74,10 +84,9 @@ describe('a failing handler', () => {
   });
 
   it.each(failures)('that %s yields a Fatal result and the server keeps serving', async (_label, failing) => {
-    const fn = await start(
-      (req) => (req.meta?.tag === 'fail' ? failing(req) : echoHandler(req)),
-      { logger: createLogger('debug', (line) => lines.push(line)) },
-    );
+    const fn = await start((req) => (req.meta?.tag === 'fail' ? failing(req) : echoHandler(req)), {
+      logger: createLogger('debug', (line) => lines.push(line)),
+    });
     const failed = await fn.client.runFunction(requestWithPayload('fail', 64, SECRET), 5000);
     expect(failed.results).toHaveLength(1);
     expect(failed.results[0]!.severity).toBe(Severity.SEVERITY_FATAL);
@@ -108,7 +117,9 @@ describe('a failing handler', () => {
   });
 
   it('never rejects, even when the handler throws synchronously', async () => {
-    const rsp = await invokeSafely(() => { throw new TypeError('sync'); }, requestWithPayload('direct'));
+    const rsp = await invokeSafely(() => {
+      throw new TypeError('sync');
+    }, requestWithPayload('direct'));
     expect(rsp.results.map((r) => r.severity)).toEqual([Severity.SEVERITY_FATAL]);
   });
 });

@@ -96,12 +96,16 @@ process.exit(await runMain(process.argv.slice(2), handle, { shutdownGraceMs: Num
 export function compileServer(): CompiledServer {
   const dir = mkdtempSync(join(tmpdir(), 'secure-bucket-server-'));
   const configPath = join(REPO_ROOT, 'tsconfig.build.json');
-  const parsed = ts.getParsedCommandLineOfConfigFile(configPath, { outDir: dir, noEmit: false, sourceMap: false }, {
-    ...ts.sys,
-    onUnRecoverableConfigFileDiagnostic: (d) => {
-      throw new Error(ts.flattenDiagnosticMessageText(d.messageText, '\n'));
+  const parsed = ts.getParsedCommandLineOfConfigFile(
+    configPath,
+    { outDir: dir, noEmit: false, sourceMap: false },
+    {
+      ...ts.sys,
+      onUnRecoverableConfigFileDiagnostic: (d) => {
+        throw new Error(ts.flattenDiagnosticMessageText(d.messageText, '\n'));
+      },
     },
-  });
+  );
   if (!parsed) throw new Error(`cannot read ${configPath}`);
   const program = ts.createProgram([join(FUNCTION_DIR, 'src/main.ts')], parsed.options);
   const result = program.emit();

@@ -65,7 +65,12 @@ function dockerIgnores(patterns: string[], path: string): boolean {
     new RegExp(
       `^${glob
         .split('**')
-        .map((part) => part.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]'))
+        .map((part) =>
+          part
+            .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+            .replace(/\*/g, '[^/]*')
+            .replace(/\?/g, '[^/]'),
+        )
         .join('.*')}$`,
     );
   const prefixes = path.split('/').map((_, i, parts) => parts.slice(0, i + 1).join('/'));
@@ -93,10 +98,14 @@ const ignorePatterns = readFileSync(join(FUNCTION_DIR, 'Dockerfile.dockerignore'
 
 /** Where tsc -p tsconfig.build.json writes src/main.ts, from the config itself. */
 function compiledMainPath(): string {
-  const parsed = ts.getParsedCommandLineOfConfigFile(join(REPO_ROOT, 'tsconfig.build.json'), {}, {
-    ...ts.sys,
-    onUnRecoverableConfigFileDiagnostic: () => undefined,
-  });
+  const parsed = ts.getParsedCommandLineOfConfigFile(
+    join(REPO_ROOT, 'tsconfig.build.json'),
+    {},
+    {
+      ...ts.sys,
+      onUnRecoverableConfigFileDiagnostic: () => undefined,
+    },
+  );
   const { outDir, rootDir } = parsed!.options;
   return relative(REPO_ROOT, join(outDir!, relative(rootDir!, join(FUNCTION_DIR, 'src/main.js'))));
 }
@@ -157,7 +166,10 @@ describe('Dockerfile', () => {
   });
 
   it('copies from the context only files that exist and that the ignore file lets through', () => {
-    const contextSources = stages.flatMap((s) => ops(s, 'COPY').map(parseCopy)).filter((c) => c.from === undefined).flatMap((c) => c.sources);
+    const contextSources = stages
+      .flatMap((s) => ops(s, 'COPY').map(parseCopy))
+      .filter((c) => c.from === undefined)
+      .flatMap((c) => c.sources);
     expect(contextSources.length).toBeGreaterThan(0);
     for (const src of contextSources) {
       expect(existsSync(join(REPO_ROOT, src))).toBe(true);
@@ -194,7 +206,10 @@ describe('what the image runs', () => {
   it('compiles from functions/secure-bucket/src alone (the only sources in the build context)', () => {
     const all = ts.sys.readDirectory(join(FUNCTION_DIR, 'src'), ['.ts'], ['**/*.d.ts']);
     const whole = ts.createProgram(all, { ...options, noEmit: true });
-    const files = whole.getSourceFiles().filter((f) => !f.fileName.includes('/node_modules/')).map((f) => relative(REPO_ROOT, f.fileName));
+    const files = whole
+      .getSourceFiles()
+      .filter((f) => !f.fileName.includes('/node_modules/'))
+      .map((f) => relative(REPO_ROOT, f.fileName));
     expect(files.length).toBeGreaterThanOrEqual(all.length);
     expect(files.filter((f) => !f.startsWith('functions/secure-bucket/src/'))).toEqual([]);
   });

@@ -14,10 +14,18 @@ import { createLogger } from '../../functions/secure-bucket/src/logger.js';
 import { DEFAULT_ADDRESS, EXIT, parseMainArgs, runMain, UsageError, type RunMainOptions } from '../../functions/secure-bucket/src/main.js';
 import type { RunFunctionHandler } from '../../functions/secure-bucket/src/server.js';
 import { createTestPki, writeServerCertsDir, type TestPki } from '../lib/certs.js';
-import { compileServer, expectGrpcError, listeningAddress, requestWithPayload, startProcess, TLS_CONNECT, tlsClientCredentials, type CompiledServer } from './harness.js';
+import {
+  compileServer,
+  expectGrpcError,
+  listeningAddress,
+  requestWithPayload,
+  startProcess,
+  TLS_CONNECT,
+  tlsClientCredentials,
+  type CompiledServer,
+} from './harness.js';
 
-const slowRequest = (tag: string, sleepMs: number): RunFunctionRequest =>
-  RunFunctionRequest.fromPartial({ meta: { tag }, input: { sleepMs } });
+const slowRequest = (tag: string, sleepMs: number): RunFunctionRequest => RunFunctionRequest.fromPartial({ meta: { tag }, input: { sleepMs } });
 
 let pki: TestPki;
 let certsDir: string;
@@ -134,7 +142,10 @@ describe('runMain in-process', () => {
     s.signals.emit('SIGINT');
     expect(await s.exit).toBe(EXIT.ok);
     expect(Date.now() - t0).toBeGreaterThanOrEqual(150);
-    const err = await call.then(() => undefined, (e: grpc.ServiceError) => e);
+    const err = await call.then(
+      () => undefined,
+      (e: grpc.ServiceError) => e,
+    );
     expect([grpc.status.UNAVAILABLE, grpc.status.CANCELLED, grpc.status.INTERNAL]).toContain(err?.code);
     expect(JSON.parse(s.lines.at(-1)!)).toMatchObject({ msg: 'stopped', how: 'forced' });
   });

@@ -7,13 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { connectFunction, type FunctionClient } from '../../functions/secure-bucket/cli/control-plane/index.js';
-import {
-  boundAddress,
-  createFunctionServer,
-  listen,
-  loadServerCredentials,
-  shutdownGracefully,
-} from '../../functions/secure-bucket/src/server.js';
+import { boundAddress, createFunctionServer, listen, loadServerCredentials, shutdownGracefully } from '../../functions/secure-bucket/src/server.js';
 import { createTestPki, writeServerCertsDir, type KeyPairPem, type TestPki } from '../lib/certs.js';
 import { echoHandler, expectGrpcError, requestWithPayload, tlsClientCredentials, TLS_CONNECT } from './harness.js';
 
@@ -77,9 +71,7 @@ describe('mTLS', () => {
   it('names every missing certificate file', () => {
     const empty = mkdtempSync(join(tmpdir(), 'sb-nocerts-'));
     try {
-      expect(() => loadServerCredentials(empty)).toThrow(
-        new RegExp(['tls.key', 'tls.crt', 'ca.crt'].map((f) => `${join(empty, f)}: ENOENT`).join('.*')),
-      );
+      expect(() => loadServerCredentials(empty)).toThrow(new RegExp(['tls.key', 'tls.crt', 'ca.crt'].map((f) => `${join(empty, f)}: ENOENT`).join('.*')));
     } finally {
       rmSync(empty, { recursive: true, force: true });
     }

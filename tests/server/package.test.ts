@@ -48,7 +48,11 @@ describe('package/input CRD', () => {
     apiVersion: string;
     kind: string;
     metadata: { name: string };
-    spec: { group: string; names: { kind: string; plural: string }; versions: Array<{ name: string; served: boolean; storage: boolean; schema: { openAPIV3Schema: Obj } }> };
+    spec: {
+      group: string;
+      names: { kind: string; plural: string };
+      versions: Array<{ name: string; served: boolean; storage: boolean; schema: { openAPIV3Schema: Obj } }>;
+    };
   };
   const version = crd.spec.versions[0]!;
   const schema = version.schema.openAPIV3Schema;

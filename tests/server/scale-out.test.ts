@@ -40,7 +40,12 @@ class HeadlessServiceResolver {
   private pending: NodeJS.Timeout | undefined;
   constructor(
     _target: unknown,
-    private readonly listener: (endpoints: { ok: true; value: Array<{ addresses: Array<{ host: string; port: number }> }> }, attributes: object, serviceConfig: null, note: string) => boolean,
+    private readonly listener: (
+      endpoints: { ok: true; value: Array<{ addresses: Array<{ host: string; port: number }> }> },
+      attributes: object,
+      serviceConfig: null,
+      note: string,
+    ) => boolean,
   ) {}
   updateResolution(): void {
     if (this.pending) return;
@@ -111,7 +116,11 @@ describe('replicas share the load', () => {
     let n = 0;
     // Four callers, one call in flight each, as long as the test runs.
     // A failing client must not spin: the test fails on the first failures anyway.
-    const load = Promise.all(Array.from({ length: 4 }, async () => { while (running && failures.length < 20) await call(n++); }));
+    const load = Promise.all(
+      Array.from({ length: 4 }, async () => {
+        while (running && failures.length < 20) await call(n++);
+      }),
+    );
     const servedBy = (name: string, since = 0): number => served.filter((s) => s.by === name && s.at >= since).length;
 
     try {

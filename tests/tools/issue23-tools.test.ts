@@ -23,10 +23,14 @@ describe('make test summary line', () => {
   };
   it('counts a file that failed to load or crashed as failed, and names it', () => {
     expect(suitesThatDidNotRun(results).length).toBe(2);
-    expect(summaryLine(results)).toBe('1455 passed, 2 failed (2 of them test file(s) that failed to load or crashed, their tests not run: tests/b.test.ts, tests/c.test.ts)');
+    expect(summaryLine(results)).toBe(
+      '1455 passed, 2 failed (2 of them test file(s) that failed to load or crashed, their tests not run: tests/b.test.ts, tests/c.test.ts)',
+    );
   });
   it('stays the plain line when everything ran', () => {
-    expect(summaryLine({ numPassedTests: 3, numFailedTests: 1, testResults: [{ name: 'x', status: 'failed', assertionResults: [{}] }] })).toBe('3 passed, 1 failed');
+    expect(summaryLine({ numPassedTests: 3, numFailedTests: 1, testResults: [{ name: 'x', status: 'failed', assertionResults: [{}] }] })).toBe(
+      '3 passed, 1 failed',
+    );
   });
 });
 
@@ -44,7 +48,7 @@ describe('make and npm', () => {
 });
 
 describe('render --cluster and --tenant-preview', () => {
-  it.each(clusterNames().map((c) => [c]))('each tenant folder of %s renders with that cluster\'s settings, no error', (cluster) => {
+  it.each(clusterNames().map((c) => [c]))("each tenant folder of %s renders with that cluster's settings, no error", (cluster) => {
     for (const tenant of tenantNames(cluster)) {
       const run = render(['--cluster', cluster, '--output', 'json', `clusters/${cluster}/tenants/${tenant}`]);
       const doc = JSON.parse(run.stdout) as { claims: Array<{ status: { region: string } }>; errors: unknown[] };
@@ -85,10 +89,19 @@ describe('YAML mode: warnings, notes and passes on stderr', () => {
     expect(run.stderr).toMatch(/^note: team-inventory\/scratch: this is pass 1 \(observe-only\) of 3; 2 more follow/m);
   });
   it('--converge says it shows the last pass, and warnings show as warnings', () => {
-    const file = writeClaimFile(scratchDir(), 'w.yaml', readFileSync(path.join(repoRoot, 'compositions/examples/claims/audit-archive.yaml'), 'utf8').replace('noncurrentVersionExpireAfterDays: 30', 'noncurrentVersionExpireAfterDays: 30\n    expireAfterDays: 730'));
+    const file = writeClaimFile(
+      scratchDir(),
+      'w.yaml',
+      readFileSync(path.join(repoRoot, 'compositions/examples/claims/audit-archive.yaml'), 'utf8').replace(
+        'noncurrentVersionExpireAfterDays: 30',
+        'noncurrentVersionExpireAfterDays: 30\n    expireAfterDays: 730',
+      ),
+    );
     const run = render(['--converge', file]);
     expect(run.status).toBe(0);
-    expect(run.stderr).toMatch(/^warning: team-inventory\/audit-archive: spec\.objectLock\.days locks every object for 2555 days, longer than spec\.lifecycle\.expireAfterDays \(730\)/m);
+    expect(run.stderr).toMatch(
+      /^warning: team-inventory\/audit-archive: spec\.objectLock\.days locks every object for 2555 days, longer than spec\.lifecycle\.expireAfterDays \(730\)/m,
+    );
     expect(run.stderr).toMatch(/converged after \d+ pass\(es\); this is the last/);
   });
 });

@@ -20,7 +20,8 @@ interface Dependency {
 }
 
 const out = path.join(repoRoot, 'dist/packages');
-const contents = (name: string): Obj[] => loadAll(gunzipSync(readFileSync(path.join(out, `${name}.package.yaml.gz`))).toString('utf8')).filter(Boolean) as Obj[];
+const contents = (name: string): Obj[] =>
+  loadAll(gunzipSync(readFileSync(path.join(out, `${name}.package.yaml.gz`))).toString('utf8')).filter(Boolean) as Obj[];
 let configuration: Obj[];
 let fn: Obj[];
 
@@ -68,7 +69,9 @@ describe('the Configuration package (dist/packages/secure-bucket-platform.xpkg)'
   });
 
   it('carries the example claims in its examples layer', () => {
-    const list = execFileSync('tar', ['-tf', path.join(out, 'secure-bucket-platform.xpkg')], { encoding: 'utf8' }).split('\n').filter((f) => f.endsWith('.tar.gz') || f.endsWith('.tar'));
+    const list = execFileSync('tar', ['-tf', path.join(out, 'secure-bucket-platform.xpkg')], { encoding: 'utf8' })
+      .split('\n')
+      .filter((f) => f.endsWith('.tar.gz') || f.endsWith('.tar'));
     expect(list.length).toBeGreaterThanOrEqual(2); // the package layer and the examples layer
   });
 });

@@ -20,13 +20,16 @@ describe('upstream/versions.env', () => {
 
   it('is what the wrapper modules require (no second pin in a go.mod)', () => {
     // A direct require, alone or in a block: `require M V` or `\tM V`.
-    const requires = (dir: string, module: string, version: string | undefined) => expect(goMod(dir)).toMatch(new RegExp(`^(require )?\\s*${module.replace(/[.]/g, '\\.')} ${version}( // indirect)?$`, 'm'));
+    const requires = (dir: string, module: string, version: string | undefined) =>
+      expect(goMod(dir)).toMatch(new RegExp(`^(require )?\\s*${module.replace(/[.]/g, '\\.')} ${version}( // indirect)?$`, 'm'));
     requires('cli', pins['CROSSPLANE_CLI_MODULE']!, pins['CROSSPLANE_CLI_VERSION']);
     requires('core', pins['CROSSPLANE_CORE_MODULE']!, pins['CROSSPLANE_CORE_VERSION']);
     // apis/v2 at the same tag: core's own replace => ./apis does not apply to a dependency.
     requires('core', 'github.com/crossplane/crossplane/apis/v2', pins['CROSSPLANE_CORE_VERSION']);
     requires('function-auto-ready', pins['FUNCTION_AUTO_READY_MODULE']!, pins['FUNCTION_AUTO_READY_VERSION']);
-    expect(goMod('function-auto-ready')).toContain(`${pins['FUNCTION_AUTO_READY_MODULE']} => ${pins['FUNCTION_AUTO_READY_SOURCE']} ${pins['FUNCTION_AUTO_READY_VERSION']}`);
+    expect(goMod('function-auto-ready')).toContain(
+      `${pins['FUNCTION_AUTO_READY_MODULE']} => ${pins['FUNCTION_AUTO_READY_SOURCE']} ${pins['FUNCTION_AUTO_READY_VERSION']}`,
+    );
   });
 
   it('pins the function-auto-ready the clusters install and the Configuration depends on', () => {

@@ -5,7 +5,19 @@
 // them), the cluster's EnvironmentConfig as a required resource, and the fake provider's reports
 // as observed resources, until nothing changes. Every difference from our emulation is listed;
 // the tolerated ones are explained in TOLERATED with the upstream source that causes them.
-import { asClaim, compositeForClaim, type Claim, converge, desiredOf, inProcessFunction, FakeAccount, convergeWithEngine, startFunctions, type EnginePass, type Functions } from '../../functions/secure-bucket/cli/control-plane/index.js';
+import {
+  asClaim,
+  compositeForClaim,
+  type Claim,
+  converge,
+  desiredOf,
+  inProcessFunction,
+  FakeAccount,
+  convergeWithEngine,
+  startFunctions,
+  type EnginePass,
+  type Functions,
+} from '../../functions/secure-bucket/cli/control-plane/index.js';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -105,7 +117,12 @@ const cases: Case[] = [
       .map(({ file, doc }) => ({
         id: path.relative(repoRoot, file),
         claim: asClaim(doc, file),
-        environment: { apiVersion: 'apiextensions.crossplane.io/v1beta1', kind: 'EnvironmentConfig', metadata: { name: 'secure-bucket-platform' }, data: resolver.forClaim(file).data } as Json,
+        environment: {
+          apiVersion: 'apiextensions.crossplane.io/v1beta1',
+          kind: 'EnvironmentConfig',
+          metadata: { name: 'secure-bucket-platform' },
+          data: resolver.forClaim(file).data,
+        } as Json,
       }));
   })(),
 ];
@@ -145,8 +162,15 @@ describe.each(cases)('$id: our render --converge and the real engine', ({ id, cl
   it('agree pass by pass on desired resources, XR status, conditions and results (differences listed)', async () => {
     const composite = compositeForClaim(claim);
     const v2 = isNamespacedXr(claim);
-    const ours = await converge(inProcessFunction, composite, optionsFor(claim, { clusterObjects: [environment], converge: true, maxPasses: 10, requiredResources, namespacedStep, ...(input ? { input } : {}) }));
-    const account = new FakeAccount({ accountId: String((environment['data'] as Json)['accountId']), partition: String((environment['data'] as Json)['partition'] ?? 'aws') });
+    const ours = await converge(
+      inProcessFunction,
+      composite,
+      optionsFor(claim, { clusterObjects: [environment], converge: true, maxPasses: 10, requiredResources, namespacedStep, ...(input ? { input } : {}) }),
+    );
+    const account = new FakeAccount({
+      accountId: String((environment['data'] as Json)['accountId']),
+      partition: String((environment['data'] as Json)['partition'] ?? 'aws'),
+    });
     const { passes: engine } = await convergeWithEngine(
       composite,
       {
@@ -163,22 +187,28 @@ describe.each(cases)('$id: our render --converge and the real engine', ({ id, cl
     // the pass after which its composed resources and our status fields no longer changed.
     // A Fatal ends both loops on the pass that returned it.
     const endsFatal = engine.at(-1)!.results.some((r) => r['kind'] === 'Fatal');
-    const settled = endsFatal ? engine.length : engine.findIndex((e, i) => i > 0 && JSON.stringify(desiredOfEngine(e)) === JSON.stringify(desiredOfEngine(engine[i - 1]!)));
+    const settled = endsFatal
+      ? engine.length
+      : engine.findIndex((e, i) => i > 0 && JSON.stringify(desiredOfEngine(e)) === JSON.stringify(desiredOfEngine(engine[i - 1]!)));
     if (settled !== ours.history.length) differences.push(`passes until the desired state settles: ours ${ours.history.length} → engine ${settled}`);
-    if (!endsFatal && engine.length - 1 !== settled) differences.push(`passes of the engine until the XR's conditions settle too: ${engine.length - 1} (Ready=${readyOf(engine.at(-1)!)})`);
+    if (!endsFatal && engine.length - 1 !== settled)
+      differences.push(`passes of the engine until the XR's conditions settle too: ${engine.length - 1} (Ready=${readyOf(engine.at(-1)!)})`);
     for (let i = 0; i < Math.min(engine.length, ours.history.length); i++) {
       const { response } = ours.history[i]!;
       const e = engine[i]!;
       const { resources, status } = desiredOf(response);
       const p = `pass ${i + 1}`;
       for (const d of diff(Object.keys(resources).sort(), Object.keys(e.composed).sort())) differences.push(`${p} resource names ${d}`);
-      for (const [name, r] of Object.entries(resources)) if (e.composed[name]) for (const d of diff(r, withoutCrossplaneMetadata(e.composed[name]!))) differences.push(`${p} ${name}${d}`);
+      for (const [name, r] of Object.entries(resources))
+        if (e.composed[name]) for (const d of diff(r, withoutCrossplaneMetadata(e.composed[name]!))) differences.push(`${p} ${name}${d}`);
       const fatal = e.results.find((r) => r['kind'] === 'Fatal');
       if (fatal) {
         // Nothing is applied or written on a Fatal: compare the message and that we desired nothing either.
         const ourFatal = response.results.filter((r) => r.severity === Severity.SEVERITY_FATAL).map((r) => r.message);
         for (const d of diff(ourFatal, [fatal['message']])) differences.push(`${p} Fatal${d}`);
-        differences.push(`${p} the engine prints no XR on a Fatal (ours reports status ${JSON.stringify(status)} and ${Object.keys(resources).length} resources)`);
+        differences.push(
+          `${p} the engine prints no XR on a Fatal (ours reports status ${JSON.stringify(status)} and ${Object.keys(resources).length} resources)`,
+        );
         continue;
       }
       const { conditions: engineConditions, claimConditionTypes, ...engineStatus } = (e.xr['status'] ?? {}) as Json;
@@ -186,13 +216,31 @@ describe.each(cases)('$id: our render --converge and the real engine', ({ id, cl
       for (const d of diff(status, engineStatus)) differences.push(`${p} XR status${d}`);
       // Our conditions as the engine writes them on the XR; the reconciler's own (Synced, Ready,
       // Responsive) are listed apart: our emulation has none.
-      const ourConditions = response.conditions.map((c) => ({ type: c.type, status: conditionStatus(c.status), reason: c.reason, ...(c.message ? { message: c.message } : {}) }));
+      const ourConditions = response.conditions.map((c) => ({
+        type: c.type,
+        status: conditionStatus(c.status),
+        reason: c.reason,
+        ...(c.message ? { message: c.message } : {}),
+      }));
       const theirs = ((engineConditions ?? []) as Json[]).map(({ lastTransitionTime: _t, observedGeneration: _g, ...c }) => c);
-      for (const d of diff(ourConditions, theirs.filter((c) => ourConditions.some((o) => o.type === c['type'])))) differences.push(`${p} XR conditions${d}`);
-      for (const c of theirs.filter((c) => !ourConditions.some((o) => o.type === c['type']))) differences.push(`${p} XR condition added by the reconciler: ${c['type']}=${c['status']} ${c['reason']}${c['message'] ? `: ${String(c['message']).slice(0, 200)}` : ''}`);
-      const ourResults = response.results.map((r) => ({ severity: r.severity === Severity.SEVERITY_FATAL ? 'Fatal' : r.severity === Severity.SEVERITY_WARNING ? 'Warning' : 'Normal', message: r.message }));
-      const engineResults = e.results.filter((r) => STEP_PREFIX.test(String(r['message']))).map((r) => ({ severity: String(r['severity'] ?? ''), message: String(r['message']).replace(STEP_PREFIX, '') }));
-      for (const r of e.results.filter((r) => !STEP_PREFIX.test(String(r['message'])))) differences.push(`${p} event of the reconciler: ${String(r['severity'])} ${String(r['message']).slice(0, 200)}`);
+      for (const d of diff(
+        ourConditions,
+        theirs.filter((c) => ourConditions.some((o) => o.type === c['type'])),
+      ))
+        differences.push(`${p} XR conditions${d}`);
+      for (const c of theirs.filter((c) => !ourConditions.some((o) => o.type === c['type'])))
+        differences.push(
+          `${p} XR condition added by the reconciler: ${c['type']}=${c['status']} ${c['reason']}${c['message'] ? `: ${String(c['message']).slice(0, 200)}` : ''}`,
+        );
+      const ourResults = response.results.map((r) => ({
+        severity: r.severity === Severity.SEVERITY_FATAL ? 'Fatal' : r.severity === Severity.SEVERITY_WARNING ? 'Warning' : 'Normal',
+        message: r.message,
+      }));
+      const engineResults = e.results
+        .filter((r) => STEP_PREFIX.test(String(r['message'])))
+        .map((r) => ({ severity: String(r['severity'] ?? ''), message: String(r['message']).replace(STEP_PREFIX, '') }));
+      for (const r of e.results.filter((r) => !STEP_PREFIX.test(String(r['message']))))
+        differences.push(`${p} event of the reconciler: ${String(r['severity'])} ${String(r['message']).slice(0, 200)}`);
       for (const d of diff(ourResults, engineResults)) differences.push(`${p} results${d}`);
     }
     allDifferences.push(...differences.map((d) => `${id}: ${d}`));
@@ -207,10 +255,20 @@ it('would report a difference (the comparison is not vacuous): the engine given 
   const other = environmentConfig((data) => Object.assign(data, JSON.parse(JSON.stringify(data).replaceAll(String(data['accountId']), '444455556666'))));
   const { passes: engine } = await convergeWithEngine(
     compositeForClaim(claim),
-    { composition: path.join(repoRoot, 'compositions/composition.yaml'), xrd: path.join(repoRoot, 'compositions/definition.yaml'), environment: other, functions },
+    {
+      composition: path.join(repoRoot, 'compositions/composition.yaml'),
+      xrd: path.join(repoRoot, 'compositions/definition.yaml'),
+      environment: other,
+      functions,
+    },
     { clusterObjects: [other], converge: true, account: new FakeAccount({ accountId: '444455556666', partition: 'aws' }) },
   );
-  const ours = await converge(inProcessFunction, compositeForClaim(claim), { clusterObjects: [environmentConfig()], converge: true, requiredResources, ...(input ? { input } : {}) });
+  const ours = await converge(inProcessFunction, compositeForClaim(claim), {
+    clusterObjects: [environmentConfig()],
+    converge: true,
+    requiredResources,
+    ...(input ? { input } : {}),
+  });
   // Two passes are enough to differ: the engine's second pass already names the other account.
   const second = engine[1]!;
   const { resources } = desiredOf(ours.history[1]!.response);

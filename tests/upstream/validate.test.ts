@@ -40,13 +40,21 @@ const work = mkdtempSync(path.join(tmpdir(), 'xp-validate-'));
 const cacheDir = path.join(work, 'cache');
 // A pinned tag, not :stable, so the cache entry is exactly the pinned core's CRDs.
 const crossplaneImage = `xpkg.crossplane.io/crossplane/crossplane:${upstreamPins()['CROSSPLANE_CORE_VERSION']}`;
-const extensions = [path.join(schemasDir, 'provider-aws'), path.join(schemasDir, 'provider-aws-namespaced'), path.join(repoRoot, 'compositions/definition.yaml'), path.join(repoRoot, 'compositions/definition-v2.yaml'), path.join(repoRoot, 'functions/secure-bucket/package/input')];
+const extensions = [
+  path.join(schemasDir, 'provider-aws'),
+  path.join(schemasDir, 'provider-aws-namespaced'),
+  path.join(repoRoot, 'compositions/definition.yaml'),
+  path.join(repoRoot, 'compositions/definition-v2.yaml'),
+  path.join(repoRoot, 'functions/secure-bucket/package/input'),
+];
 
 beforeAll(() => {
   // cache.go: <cache-dir>/<image with ':' -> '@'>/package.yaml, read with os.Stat: no download.
   const seeded = path.join(cacheDir, crossplaneImage.replace(/:([^:]+)$/, '@$1'));
   mkdirSync(seeded, { recursive: true });
-  const crds = readdirSync(coreCrdsDir()).filter((f) => f.endsWith('.yaml')).sort();
+  const crds = readdirSync(coreCrdsDir())
+    .filter((f) => f.endsWith('.yaml'))
+    .sort();
   writeFileSync(path.join(seeded, 'package.yaml'), crds.map((f) => readFileSync(path.join(coreCrdsDir(), f), 'utf8')).join('\n---\n'));
 });
 
@@ -54,19 +62,45 @@ beforeAll(() => {
 async function validate(objects: Json[]): Promise<Report & { code: number | null; stderr: string }> {
   const file = path.join(work, `resources-${Math.random().toString(36).slice(2)}.yaml`);
   writeFileSync(file, objects.map((o) => `---\n${dump(o, { lineWidth: -1, noRefs: true })}`).join(''));
-  const ran = await runUpstream('crossplane', ['resource', 'validate', extensions.join(','), file, '--cache-dir', cacheDir, '--crossplane-image', crossplaneImage, '--error-on-missing-schemas', '--skip-success-results', '-o', 'json'], { timeoutMs: 300_000 });
+  const ran = await runUpstream(
+    'crossplane',
+    [
+      'resource',
+      'validate',
+      extensions.join(','),
+      file,
+      '--cache-dir',
+      cacheDir,
+      '--crossplane-image',
+      crossplaneImage,
+      '--error-on-missing-schemas',
+      '--skip-success-results',
+      '-o',
+      'json',
+    ],
+    { timeoutMs: 300_000 },
+  );
   const start = ran.stdout.indexOf('{');
   if (start < 0) throw new Error(`crossplane resource validate printed no report (exit ${ran.code}):\n${ran.stderr}\n${ran.stdout}`);
   return { ...(JSON.parse(ran.stdout.slice(start)) as Report), code: ran.code, stderr: ran.stderr };
 }
 
-const problems = (r: Report) => r.resources.filter((x) => x.status !== 'valid').map((x) => `${x.kind}/${x.name} ${x.status}: ${(x.errors ?? []).map((e) => `${e.field ?? ''} ${e.message}`).join('; ')}`);
+const problems = (r: Report) =>
+  r.resources
+    .filter((x) => x.status !== 'valid')
+    .map((x) => `${x.kind}/${x.name} ${x.status}: ${(x.errors ?? []).map((e) => `${e.field ?? ''} ${e.message}`).join('; ')}`);
 
 // JSON round trip, not structuredClone: under jest that returns objects of another realm, which js-yaml's dump refuses.
 const clone = <T>(v: T): T => JSON.parse(JSON.stringify(v)) as T;
 
 function named(obj: Json, name: string): Json {
-  const metadata = { ...(obj['metadata'] as Json | undefined), name: name.toLowerCase().replace(/[^a-z0-9.-]+/g, '-').slice(0, 250) };
+  const metadata = {
+    ...(obj['metadata'] as Json | undefined),
+    name: name
+      .toLowerCase()
+      .replace(/[^a-z0-9.-]+/g, '-')
+      .slice(0, 250),
+  };
   return { ...obj, metadata };
 }
 
@@ -104,7 +138,12 @@ describe('crossplane resource validate (pinned CLI, offline)', () => {
       }
     }
     for (const { file, claim } of committed) {
-      const environment = { apiVersion: 'apiextensions.crossplane.io/v1beta1', kind: 'EnvironmentConfig', metadata: { name: 'secure-bucket-platform' }, data: clusterEnvironment.forClaim(path.join(repoRoot, file)).data } as Json;
+      const environment = {
+        apiVersion: 'apiextensions.crossplane.io/v1beta1',
+        kind: 'EnvironmentConfig',
+        metadata: { name: 'secure-bucket-platform' },
+        data: clusterEnvironment.forClaim(path.join(repoRoot, file)).data,
+      } as Json;
       renders.push(rendered(claim, environment, file.replace(/\.yaml$/, '')));
     }
     const all = (await Promise.all(renders)).flat();
@@ -120,10 +159,21 @@ describe('crossplane resource validate (pinned CLI, offline)', () => {
     // What the repo commits for Crossplane: claims and v2 XRs as written, the platform API, the
     // clusters' EnvironmentConfigs (patched per cluster), packages and activation policy.
     objects.push(...committed.map(({ doc }) => doc));
-    for (const f of ['compositions/definition.yaml', 'compositions/definition-v2.yaml', 'compositions/composition.yaml', 'compositions/composition-v2.yaml', 'compositions/examples/environment.yaml']) objects.push(...(loadYamlDocuments(f) as Json[]));
+    for (const f of [
+      'compositions/definition.yaml',
+      'compositions/definition-v2.yaml',
+      'compositions/composition.yaml',
+      'compositions/composition-v2.yaml',
+      'compositions/examples/environment.yaml',
+    ])
+      objects.push(...(loadYamlDocuments(f) as Json[]));
     for (const cluster of ['staging', 'production']) {
       for (const stage of ['platform', 'crossplane-packages']) {
-        objects.push(...(kustomizeBuild(`clusters/${cluster}/${stage}`) as unknown as Json[]).filter((o) => /crossplane\.io\/|upbound\.io\//.test(String(o['apiVersion']))).map((o) => named(o, `${cluster}.${String((o['metadata'] as Json)['name'])}`)));
+        objects.push(
+          ...(kustomizeBuild(`clusters/${cluster}/${stage}`) as unknown as Json[])
+            .filter((o) => /crossplane\.io\/|upbound\.io\//.test(String(o['apiVersion'])))
+            .map((o) => named(o, `${cluster}.${String((o['metadata'] as Json)['name'])}`)),
+        );
       }
     }
     report = await validate(objects);
@@ -139,7 +189,20 @@ describe('crossplane resource validate (pinned CLI, offline)', () => {
 
   it('covered every kind of object it was meant to', () => {
     const kinds = new Set(objects.map((o) => `${String(o['apiVersion']).replace(/^[a-z0-9]+\.aws(\.m)?\.upbound\.io/, 'aws$1')} ${String(o['kind'])}`));
-    for (const k of ['aws/v1beta2 Bucket', 'aws.m/v1beta1 Bucket', 'platform.example.org/v1alpha1 XSecureBucket', 'platform.example.org/v1alpha1 XSecureBucketClaim', 'storage.platform.example.org/v1alpha1 XSecureBucket', 'apiextensions.crossplane.io/v1 CompositeResourceDefinition', 'apiextensions.crossplane.io/v2 CompositeResourceDefinition', 'apiextensions.crossplane.io/v1 Composition', 'apiextensions.crossplane.io/v1beta1 EnvironmentConfig', 'apiextensions.crossplane.io/v1alpha1 ManagedResourceActivationPolicy', 'pkg.crossplane.io/v1 Provider', 'pkg.crossplane.io/v1 Function']) {
+    for (const k of [
+      'aws/v1beta2 Bucket',
+      'aws.m/v1beta1 Bucket',
+      'platform.example.org/v1alpha1 XSecureBucket',
+      'platform.example.org/v1alpha1 XSecureBucketClaim',
+      'storage.platform.example.org/v1alpha1 XSecureBucket',
+      'apiextensions.crossplane.io/v1 CompositeResourceDefinition',
+      'apiextensions.crossplane.io/v2 CompositeResourceDefinition',
+      'apiextensions.crossplane.io/v1 Composition',
+      'apiextensions.crossplane.io/v1beta1 EnvironmentConfig',
+      'apiextensions.crossplane.io/v1alpha1 ManagedResourceActivationPolicy',
+      'pkg.crossplane.io/v1 Provider',
+      'pkg.crossplane.io/v1 Function',
+    ]) {
       expect([...kinds]).toContain(k);
     }
     expect(objects.length).toBeGreaterThan(200);
@@ -160,7 +223,12 @@ describe('the real validator is not vacuous', () => {
     const xrdV2 = clone(loadYamlDocuments('compositions/definition-v2.yaml')[0]) as Json;
     (xrdV2['spec'] as Json)['claimNames'] = { kind: 'XSecureBucketClaim', plural: 'xsecurebucketclaims' };
     // The namespaced kinds have no deletionPolicy (Crossplane v2 MRs): an unknown field there.
-    const namespaced = { apiVersion: 's3.aws.m.upbound.io/v1beta1', kind: 'Bucket', metadata: { name: 'orphaned', namespace: 'team-sales' }, spec: { forProvider: { region: 'us-east-1' }, deletionPolicy: 'Orphan' } };
+    const namespaced = {
+      apiVersion: 's3.aws.m.upbound.io/v1beta1',
+      kind: 'Bucket',
+      metadata: { name: 'orphaned', namespace: 'team-sales' },
+      spec: { forProvider: { region: 'us-east-1' }, deletionPolicy: 'Orphan' },
+    };
     const report = await validate([named(claim, 'bad-claim'), named(xrd, 'bad-xrd'), named(xrdV2, 'bad-xrd-v2'), bucket, namespaced]);
     const text = problems(report).join('\n');
     expect(text).toMatch(/Bucket\/misspelt.*forceDestory/);

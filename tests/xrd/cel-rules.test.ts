@@ -13,7 +13,6 @@ type Spec = Record<string, unknown>;
 const exampleNames = exampleClaimNames();
 const examples = exampleNames.map((name) => [name, readYaml<{ spec: Spec }>(`compositions/examples/claims/${name}.yaml`).spec] as const);
 
-
 const consumer = (name: string, extra: Spec = {}): Spec => ({ name, serviceAccount: name, access: 'Read', prefixes: ['data/'], ...extra });
 const transitions = (...steps: Array<[number, string]>) => steps.map(([days, storageClass]) => ({ days, storageClass }));
 const lifecycleRule = (extra: Spec): Spec => ({ name: 'logs', prefix: 'logs/', ...extra });
@@ -26,7 +25,12 @@ type Rejection = readonly [string, Spec, string, RegExp];
 
 const rejectedOnCreate: Rejection[] = [
   ['Fixed naming without a name', { naming: { strategy: 'Fixed' } }, 'spec.naming', /^naming\.name is required when naming\.strategy is Fixed: /],
-  ['a name with Generated naming', { naming: { strategy: 'Generated', name: 'my-bucket' } }, 'spec.naming', /^naming\.name is only used with naming\.strategy Fixed: /],
+  [
+    'a name with Generated naming',
+    { naming: { strategy: 'Generated', name: 'my-bucket' } },
+    'spec.naming',
+    /^naming\.name is only used with naming\.strategy Fixed: /,
+  ],
   ['a name with the xn-- prefix', fixedName('xn--bucket'), 'spec.naming.name', /must not start with the S3-reserved prefixes/],
   ['a name with the sthree- prefix', fixedName('sthree-bucket'), 'spec.naming.name', /must not start with the S3-reserved prefixes/],
   ['a name with the amzn-s3-demo- prefix', fixedName('amzn-s3-demo-bucket'), 'spec.naming.name', /must not start with the S3-reserved prefixes/],
@@ -49,14 +53,24 @@ const rejectedOnCreate: Rejection[] = [
     'spec',
     /^objectLock\.governanceBypassConsumers must name consumers of this claim: /,
   ],
-  ['replication to the bucket region', { region: 'us-east-1', replication: { destinationRegion: 'us-east-1' } }, 'spec', /^replication\.destinationRegion must differ from region: /],
+  [
+    'replication to the bucket region',
+    { region: 'us-east-1', replication: { destinationRegion: 'us-east-1' } },
+    'spec',
+    /^replication\.destinationRegion must differ from region: /,
+  ],
   [
     'expiration on the day of a transition',
     { lifecycle: { transitions: transitions([90, 'GLACIER']), expireAfterDays: 90 } },
     'spec.lifecycle',
     /^lifecycle\.expireAfterDays must be greater than every transition's days: /,
   ],
-  ['STANDARD_IA before 30 days', { lifecycle: { transitions: transitions([29, 'STANDARD_IA']) } }, 'spec.lifecycle.transitions[0]', /^a transition to STANDARD_IA needs days >= 30 \(the AWS minimum\): /],
+  [
+    'STANDARD_IA before 30 days',
+    { lifecycle: { transitions: transitions([29, 'STANDARD_IA']) } },
+    'spec.lifecycle.transitions[0]',
+    /^a transition to STANDARD_IA needs days >= 30 \(the AWS minimum\): /,
+  ],
   [
     'two transitions on one day',
     { lifecycle: { transitions: transitions([90, 'GLACIER_IR'], [90, 'GLACIER']) } },
@@ -81,8 +95,18 @@ const rejectedOnCreate: Rejection[] = [
     'spec.lifecycle.transitions',
     /^each transition must go to a colder storage class/,
   ],
-  ['a lifecycle rule named default', { lifecycle: { rules: [lifecycleRule({ name: 'default', expireAfterDays: 30 })] } }, 'spec.lifecycle.rules[0]', /^lifecycle rule names default, abort-incomplete-multipart-uploads and noncurrent-versions are reserved/],
-  ['a lifecycle rule named noncurrent-versions', { lifecycle: { rules: [lifecycleRule({ name: 'noncurrent-versions', expireAfterDays: 30 })] } }, 'spec.lifecycle.rules[0]', /are reserved for the platform's own rules/],
+  [
+    'a lifecycle rule named default',
+    { lifecycle: { rules: [lifecycleRule({ name: 'default', expireAfterDays: 30 })] } },
+    'spec.lifecycle.rules[0]',
+    /^lifecycle rule names default, abort-incomplete-multipart-uploads and noncurrent-versions are reserved/,
+  ],
+  [
+    'a lifecycle rule named noncurrent-versions',
+    { lifecycle: { rules: [lifecycleRule({ name: 'noncurrent-versions', expireAfterDays: 30 })] } },
+    'spec.lifecycle.rules[0]',
+    /are reserved for the platform's own rules/,
+  ],
   ['a consumer named replication', { consumers: [consumer('replication')] }, 'spec.consumers[0]', /^consumer name 'replication' is reserved/],
   [
     'two lifecycle rules on one prefix',
@@ -96,7 +120,12 @@ const rejectedOnCreate: Rejection[] = [
     'spec.lifecycle',
     /^a rule's expireAfterDays cannot exceed lifecycle\.expireAfterDays/,
   ],
-  ['noncurrent expiry on an unversioned bucket', { lifecycle: { noncurrentVersionExpireAfterDays: 30 } }, 'spec', /^lifecycle\.noncurrentVersionExpireAfterDays needs a versioned bucket: /],
+  [
+    'noncurrent expiry on an unversioned bucket',
+    { lifecycle: { noncurrentVersionExpireAfterDays: 30 } },
+    'spec',
+    /^lifecycle\.noncurrentVersionExpireAfterDays needs a versioned bucket: /,
+  ],
   [
     'a rule leaving STANDARD_IA after 10 days',
     { lifecycle: { rules: [lifecycleRule({ transitions: transitions([30, 'STANDARD_IA'], [40, 'GLACIER']) })] } },
@@ -109,7 +138,12 @@ const rejectedOnCreate: Rejection[] = [
     'spec.lifecycle.transitions',
     /^objects must stay in a class its minimum storage duration before moving on/,
   ],
-  ['a lifecycle rule without an action', { lifecycle: { rules: [lifecycleRule({})] } }, 'spec.lifecycle.rules[0]', /^a lifecycle rule needs transitions or expireAfterDays: /],
+  [
+    'a lifecycle rule without an action',
+    { lifecycle: { rules: [lifecycleRule({})] } },
+    'spec.lifecycle.rules[0]',
+    /^a lifecycle rule needs transitions or expireAfterDays: /,
+  ],
   [
     'a lifecycle rule expiring before its transition',
     { lifecycle: { rules: [lifecycleRule({ transitions: transitions([90, 'GLACIER']), expireAfterDays: 60 })] } },
@@ -156,10 +190,28 @@ const rejectedOnUpdate: RejectedUpdate[] = [
   ['a Fixed name changed', fixedName('my-bucket'), fixedName('my-bucket-2'), 'spec.naming', /^naming is immutable/],
   ['object lock removed', compliance({ days: 30 }), {}, 'spec', /^objectLock cannot be removed once set .*: restore spec\.objectLock$/],
   ['Governance object lock removed', governance({ days: 30 }), {}, 'spec', /^objectLock cannot be removed once set/],
-  ['Compliance changed to Governance', compliance({ days: 30 }), governance({ days: 30 }), 'spec.objectLock', /^objectLock\.mode Compliance cannot be changed to Governance: /],
+  [
+    'Compliance changed to Governance',
+    compliance({ days: 30 }),
+    governance({ days: 30 }),
+    'spec.objectLock',
+    /^objectLock\.mode Compliance cannot be changed to Governance: /,
+  ],
   ['Compliance days shortened', compliance({ days: 30 }), compliance({ days: 29 }), 'spec.objectLock', /^Compliance retention cannot be shortened: /],
-  ['Compliance years replaced by fewer days', compliance({ years: 2 }), compliance({ days: 700 }), 'spec.objectLock', /^Compliance retention cannot be shortened: /],
-  ['Compliance days replaced by fewer years', compliance({ days: 400 }), compliance({ years: 1 }), 'spec.objectLock', /^Compliance retention cannot be shortened: /],
+  [
+    'Compliance years replaced by fewer days',
+    compliance({ years: 2 }),
+    compliance({ days: 700 }),
+    'spec.objectLock',
+    /^Compliance retention cannot be shortened: /,
+  ],
+  [
+    'Compliance days replaced by fewer years',
+    compliance({ days: 400 }),
+    compliance({ years: 1 }),
+    'spec.objectLock',
+    /^Compliance retention cannot be shortened: /,
+  ],
 ];
 
 const admittedOnCreate: Array<readonly [string, Spec]> = [
@@ -174,12 +226,24 @@ const admittedOnCreate: Array<readonly [string, Spec]> = [
   ['replication to another region', { region: 'us-east-1', replication: { destinationRegion: 'us-west-2' } }],
   [
     'five transitions to ever colder classes',
-    { lifecycle: { transitions: transitions([30, 'STANDARD_IA'], [60, 'INTELLIGENT_TIERING'], [90, 'GLACIER_IR'], [180, 'GLACIER'], [365, 'DEEP_ARCHIVE']), expireAfterDays: 3650 } },
+    {
+      lifecycle: {
+        transitions: transitions([30, 'STANDARD_IA'], [60, 'INTELLIGENT_TIERING'], [90, 'GLACIER_IR'], [180, 'GLACIER'], [365, 'DEEP_ARCHIVE']),
+        expireAfterDays: 3650,
+      },
+    },
   ],
   ['an immediate transition to GLACIER', { lifecycle: { transitions: transitions([0, 'GLACIER']) } }],
   [
     'per-prefix lifecycle rules',
-    { lifecycle: { rules: [lifecycleRule({ expireAfterDays: 30 }), lifecycleRule({ name: 'archive', prefix: 'archive/', transitions: transitions([30, 'STANDARD_IA'], [90, 'GLACIER']), expireAfterDays: 400 })] } },
+    {
+      lifecycle: {
+        rules: [
+          lifecycleRule({ expireAfterDays: 30 }),
+          lifecycleRule({ name: 'archive', prefix: 'archive/', transitions: transitions([30, 'STANDARD_IA'], [90, 'GLACIER']), expireAfterDays: 400 }),
+        ],
+      },
+    },
   ],
 ];
 
@@ -192,7 +256,11 @@ const admittedOnUpdate: Array<readonly [string, Spec, Spec]> = [
   ['Compliance 365 days written as 1 year', compliance({ days: 365 }), compliance({ years: 1 })],
   ['Compliance 1 year written as 365 days', compliance({ years: 1 }), compliance({ days: 365 })],
   ['Governance retention shortened (it can be bypassed anyway)', governance({ days: 30 }), governance({ days: 1 })],
-  [`example ${examples[0]![0]} with a consumer added`, examples[0]![1], { ...examples[0]![1], consumers: [...(examples[0]![1]['consumers'] as Spec[]), consumer('auditor')] }],
+  [
+    `example ${examples[0]![0]} with a consumer added`,
+    examples[0]![1],
+    { ...examples[0]![1], consumers: [...(examples[0]![1]['consumers'] as Spec[]), consumer('auditor')] },
+  ],
 ];
 
 function summary(violations: Violation[]) {

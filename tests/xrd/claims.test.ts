@@ -31,7 +31,11 @@ const namespacedXrs = listCommittedYamlFiles()
 describe('the v2 XRD: namespaced, no claim, the same kind in its own group', () => {
   it('is Namespaced XSecureBucket of storage.platform.example.org without claimNames', () => {
     expect(namespaced.xrd.apiVersion).toBe('apiextensions.crossplane.io/v2');
-    expect(namespaced.xrd.spec).toMatchObject({ group: 'storage.platform.example.org', names: { kind: 'XSecureBucket', plural: 'xsecurebuckets' }, scope: 'Namespaced' });
+    expect(namespaced.xrd.spec).toMatchObject({
+      group: 'storage.platform.example.org',
+      names: { kind: 'XSecureBucket', plural: 'xsecurebuckets' },
+      scope: 'Namespaced',
+    });
     expect(namespaced.xrd.spec.claimNames).toBeUndefined();
     // A CRD's scope is per group and kind: the v1 XR keeps its cluster scope, so the groups differ.
     expect(namespaced.xrd.spec.group).not.toBe(legacy.xrd.spec.group);
@@ -42,10 +46,13 @@ describe('the v2 XRD: namespaced, no claim, the same kind in its own group', () 
     expect(namespaced.xrd.spec.versions.map((v) => v.additionalPrinterColumns)).toEqual(legacy.xrd.spec.versions.map((v) => v.additionalPrinterColumns));
   });
 
-  it.each(namespacedXrs.map(([file, doc]) => [`${file}: ${doc.metadata.name}`, doc] as const))('%s lives in a namespace and passes schema and CEL', (_name, xr) => {
-    expect(xr.metadata.namespace).toMatch(/^[a-z0-9-]+$/);
-    expect(admitter(namespaced.spec)(xr.spec)).toMatchObject({ schemaErrors: [], celViolations: [] });
-  });
+  it.each(namespacedXrs.map(([file, doc]) => [`${file}: ${doc.metadata.name}`, doc] as const))(
+    '%s lives in a namespace and passes schema and CEL',
+    (_name, xr) => {
+      expect(xr.metadata.namespace).toMatch(/^[a-z0-9-]+$/);
+      expect(admitter(namespaced.spec)(xr.spec)).toMatchObject({ schemaErrors: [], celViolations: [] });
+    },
+  );
 
   it('the repo holds v2 objects to check (staging runs its tenants on v2)', () => {
     expect(namespacedXrs.length).toBeGreaterThanOrEqual(3);
@@ -88,19 +95,48 @@ const refused: Array<readonly [string, Spec, string]> = [
   ['the permissions boundary', { permissionsBoundaryArn: 'arn:aws:iam::111122223333:policy/none' }, '/'],
   ['the VPC', { vpcId: 'vpc-1' }, '/'],
   ['the OIDC issuer', { oidcIssuer: 'oidc.example.com' }, '/'],
-  ['a role ARN on a consumer', { consumers: [{ name: 'a', serviceAccount: 'a', access: 'Read', prefixes: ['a/'], roleArn: 'arn:aws:iam::1:role/x' }] }, '/consumers/0'],
-  ['a service account of another namespace (IRSA subject form)', { consumers: [{ name: 'a', serviceAccount: 'system:serviceaccount:other-ns:x', access: 'Read', prefixes: ['a/'] }] }, '/consumers/0/serviceAccount'],
-  ['a service account of another namespace (ns/name form)', { consumers: [{ name: 'a', serviceAccount: 'other-ns/x', access: 'Read', prefixes: ['a/'] }] }, '/consumers/0/serviceAccount'],
+  [
+    'a role ARN on a consumer',
+    { consumers: [{ name: 'a', serviceAccount: 'a', access: 'Read', prefixes: ['a/'], roleArn: 'arn:aws:iam::1:role/x' }] },
+    '/consumers/0',
+  ],
+  [
+    'a service account of another namespace (IRSA subject form)',
+    { consumers: [{ name: 'a', serviceAccount: 'system:serviceaccount:other-ns:x', access: 'Read', prefixes: ['a/'] }] },
+    '/consumers/0/serviceAccount',
+  ],
+  [
+    'a service account of another namespace (ns/name form)',
+    { consumers: [{ name: 'a', serviceAccount: 'other-ns/x', access: 'Read', prefixes: ['a/'] }] },
+    '/consumers/0/serviceAccount',
+  ],
   ['an upper-case service account', { consumers: [{ name: 'a', serviceAccount: 'Api', access: 'Read', prefixes: ['a/'] }] }, '/consumers/0/serviceAccount'],
   ['a consumer name longer than 40', { consumers: [{ name: 'a'.repeat(41), serviceAccount: 'a', access: 'Read', prefixes: ['a/'] }] }, '/consumers/0/name'],
   ['an access level outside the enum', { consumers: [{ name: 'a', serviceAccount: 'a', access: 'Admin', prefixes: ['a/'] }] }, '/consumers/0/access'],
   ['a consumer without prefixes', { consumers: [{ name: 'a', serviceAccount: 'a', access: 'Read', prefixes: [] }] }, '/consumers/0/prefixes'],
-  ['a consumer with 11 prefixes', { consumers: [{ name: 'a', serviceAccount: 'a', access: 'Read', prefixes: Array.from({ length: 11 }, (_, i) => `p${i}/`) }] }, '/consumers/0/prefixes'],
-  ['21 consumers', { consumers: Array.from({ length: 21 }, (_, i) => ({ name: `c${i}`, serviceAccount: `c${i}`, access: 'Read', prefixes: ['a/'] })) }, '/consumers'],
-  ...(['/leading/', 'no-slash', 'a/*/', 'a*/', 'a/?/', 'a/${aws:username}/', 'a/../b/', '../', './', 'a//', 'a/ b/'].map(
-    (prefix) => [`the prefix ${JSON.stringify(prefix)}`, { consumers: [{ name: 'a', serviceAccount: 'a', access: 'Read', prefixes: [prefix] }] }, '/consumers/0/prefixes/0'] as const,
-  )),
-  ['a prefix longer than 256', { consumers: [{ name: 'a', serviceAccount: 'a', access: 'Read', prefixes: [`${'a'.repeat(256)}/`] }] }, '/consumers/0/prefixes/0'],
+  [
+    'a consumer with 11 prefixes',
+    { consumers: [{ name: 'a', serviceAccount: 'a', access: 'Read', prefixes: Array.from({ length: 11 }, (_, i) => `p${i}/`) }] },
+    '/consumers/0/prefixes',
+  ],
+  [
+    '21 consumers',
+    { consumers: Array.from({ length: 21 }, (_, i) => ({ name: `c${i}`, serviceAccount: `c${i}`, access: 'Read', prefixes: ['a/'] })) },
+    '/consumers',
+  ],
+  ...['/leading/', 'no-slash', 'a/*/', 'a*/', 'a/?/', 'a/${aws:username}/', 'a/../b/', '../', './', 'a//', 'a/ b/'].map(
+    (prefix) =>
+      [
+        `the prefix ${JSON.stringify(prefix)}`,
+        { consumers: [{ name: 'a', serviceAccount: 'a', access: 'Read', prefixes: [prefix] }] },
+        '/consumers/0/prefixes/0',
+      ] as const,
+  ),
+  [
+    'a prefix longer than 256',
+    { consumers: [{ name: 'a', serviceAccount: 'a', access: 'Read', prefixes: [`${'a'.repeat(256)}/`] }] },
+    '/consumers/0/prefixes/0',
+  ],
   ['a region with a zone letter', { region: 'us-east-1a' }, '/region'],
   ['an upper-case region', { region: 'US-EAST-1' }, '/region'],
   ['a naming strategy outside the enum', { naming: { strategy: 'Random' } }, '/naming/strategy'],
@@ -119,7 +155,11 @@ const refused: Array<readonly [string, Spec, string]> = [
   ['versioning Suspended', { versioning: 'Suspended' }, '/versioning'],
   ['a ONEZONE_IA transition', { lifecycle: { transitions: [{ days: 30, storageClass: 'ONEZONE_IA' }] } }, '/lifecycle/transitions/0/storageClass'],
   ['a negative transition day', { lifecycle: { transitions: [{ days: -1, storageClass: 'GLACIER' }] } }, '/lifecycle/transitions/0/days'],
-  ['6 transitions', { lifecycle: { transitions: Array.from({ length: 6 }, (_, i) => ({ days: 30 * (i + 1), storageClass: 'GLACIER' })) } }, '/lifecycle/transitions'],
+  [
+    '6 transitions',
+    { lifecycle: { transitions: Array.from({ length: 6 }, (_, i) => ({ days: 30 * (i + 1), storageClass: 'GLACIER' })) } },
+    '/lifecycle/transitions',
+  ],
   ['multipart uploads never aborted', { lifecycle: { abortIncompleteMultipartUploadDays: 0 } }, '/lifecycle/abortIncompleteMultipartUploadDays'],
   ['multipart uploads kept 366 days', { lifecycle: { abortIncompleteMultipartUploadDays: 366 } }, '/lifecycle/abortIncompleteMultipartUploadDays'],
   ['a lifecycle rule with a wildcard prefix', { lifecycle: { rules: [{ name: 'x', prefix: 'logs/*/', expireAfterDays: 1 }] } }, '/lifecycle/rules/0/prefix'],
@@ -151,8 +191,7 @@ const statusFields: Presence<CompositeStatus> = {
   managedNames: 'optional',
 };
 
-const at = (node: Schema, ...path: string[]): Schema =>
-  path.reduce<Schema>((n, key) => (key === '[*]' ? n.items! : n.properties![key]!), node);
+const at = (node: Schema, ...path: string[]): Schema => path.reduce<Schema>((n, key) => (key === '[*]' ? n.items! : n.properties![key]!), node);
 
 // The spec-level checks, for both XRDs.
 describe.each(eachXrd)('%s', (_file, { spec, status }) => {

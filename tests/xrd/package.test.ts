@@ -23,7 +23,12 @@ interface Composition {
   spec: {
     compositeTypeRef: { apiVersion: string; kind: string };
     mode: string;
-    pipeline: Array<{ step: string; functionRef: { name: string }; input?: Record<string, unknown>; requirements?: { requiredResources?: Array<Record<string, unknown>> } }>;
+    pipeline: Array<{
+      step: string;
+      functionRef: { name: string };
+      input?: Record<string, unknown>;
+      requirements?: { requiredResources?: Array<Record<string, unknown>> };
+    }>;
   };
 }
 interface Dependency {
@@ -42,7 +47,9 @@ interface ConfigurationMeta {
 }
 
 const xrd = readYaml<Xrd>('compositions/definition.yaml');
-const xrdV2 = readYaml<Omit<Xrd, 'spec'> & { apiVersion: string; spec: Omit<Xrd['spec'], 'claimNames'> & { claimNames?: unknown } }>('compositions/definition-v2.yaml');
+const xrdV2 = readYaml<Omit<Xrd, 'spec'> & { apiVersion: string; spec: Omit<Xrd['spec'], 'claimNames'> & { claimNames?: unknown } }>(
+  'compositions/definition-v2.yaml',
+);
 const composition = readYaml<Composition>('compositions/composition.yaml');
 const compositionV2 = readYaml<Composition>('compositions/composition-v2.yaml');
 const configuration = readYaml<ConfigurationMeta>('compositions/crossplane.yaml');
@@ -87,7 +94,12 @@ describe('both Compositions', () => {
   it('declare the EnvironmentConfig the input names, under the key the function reads first', () => {
     const step = composition.spec.pipeline[0]!;
     expect(step.requirements?.requiredResources).toEqual([
-      { requirementName: DECLARED_ENVIRONMENT_REQUIREMENT, apiVersion: 'apiextensions.crossplane.io/v1beta1', kind: environment.kind, name: step.input?.['environmentConfigName'] },
+      {
+        requirementName: DECLARED_ENVIRONMENT_REQUIREMENT,
+        apiVersion: 'apiextensions.crossplane.io/v1beta1',
+        kind: environment.kind,
+        name: step.input?.['environmentConfigName'],
+      },
     ]);
     expect(environment.metadata.name).toBe(step.input?.['environmentConfigName']);
   });
@@ -127,8 +139,15 @@ describe('the Configuration package', () => {
 
   it('admits every Crossplane v2 release (the v2 XRD exists from v2.0.0), not v1 or v3 (no LegacyCluster promised there)', () => {
     const constraint = configuration.spec.crossplane.version;
-    expect(['v2.0.0', 'v2.3.4', 'v2.9.0'].map((v) => [v, satisfies(v, constraint)])).toEqual([['v2.0.0', true], ['v2.3.4', true], ['v2.9.0', true]]);
-    expect(['v1.20.0', 'v3.0.0'].map((v) => [v, satisfies(v, constraint)])).toEqual([['v1.20.0', false], ['v3.0.0', false]]);
+    expect(['v2.0.0', 'v2.3.4', 'v2.9.0'].map((v) => [v, satisfies(v, constraint)])).toEqual([
+      ['v2.0.0', true],
+      ['v2.3.4', true],
+      ['v2.9.0', true],
+    ]);
+    expect(['v1.20.0', 'v3.0.0'].map((v) => [v, satisfies(v, constraint)])).toEqual([
+      ['v1.20.0', false],
+      ['v3.0.0', false],
+    ]);
   });
 
   it('carries the annotations registries show, the readme included', () => {
@@ -166,7 +185,9 @@ describe('the Configuration package', () => {
       package: 'ghcr.io/example-org/function-secure-bucket',
       version: 'v0.1.0',
     });
-    expect(functions.find((d) => repositoryOf(d.package!) === 'function-auto-ready')?.package).toBe('xpkg.crossplane.io/crossplane-contrib/function-auto-ready');
+    expect(functions.find((d) => repositoryOf(d.package!) === 'function-auto-ready')?.package).toBe(
+      'xpkg.crossplane.io/crossplane-contrib/function-auto-ready',
+    );
   });
 });
 

@@ -29,9 +29,17 @@ const NAMESPACE = 'team-fuzz';
 const ENVIRONMENT_RULES: Array<{ why: string; field: RegExp; problem: RegExp }> = [
   { why: 'the platform region is an EnvironmentConfig setting', field: /^spec\.region$/, problem: /is not served by this cluster's S3 endpoint/ },
   { why: "the tenant's name prefix is an EnvironmentConfig setting", field: /^spec\.naming\.name$/, problem: /does not start with/ },
-  { why: "the tenant's topic names come from its registered name segment", field: /^spec\.alarms\.snsTopicArn$/, problem: /is not one of this tenant's|not a topic of/ },
+  {
+    why: "the tenant's topic names come from its registered name segment",
+    field: /^spec\.alarms\.snsTopicArn$/,
+    problem: /is not one of this tenant's|not a topic of/,
+  },
   { why: 'the platform audit bucket is an EnvironmentConfig setting', field: /^spec\.naming\.name$/, problem: /is the platform's audit bucket/ },
-  { why: "the platform's alert topics per region are EnvironmentConfig settings", field: /^spec\.(alarms|replication\.destinationRegion)$/, problem: /the platform has no/ },
+  {
+    why: "the platform's alert topics per region are EnvironmentConfig settings",
+    field: /^spec\.(alarms|replication\.destinationRegion)$/,
+    problem: /the platform has no/,
+  },
 ];
 
 interface FunctionVerdict {
@@ -81,7 +89,8 @@ function textOf(path: string, length: number): string {
   const n = Math.max(length, 0);
   if (path.endsWith('prefixes[]') || path.endsWith('.prefix')) return `${'a'.repeat(Math.max(n - 1, 0))}/`;
   if (path.endsWith('email')) return `${'a'.repeat(Math.max(n - 12, 0))}@example.com`;
-  if (path.endsWith('snsTopicArn')) return `arn:aws:sns:${REGION}:111122223333:${NAMESPACE}-${'a'.repeat(Math.max(n - 44 - REGION.length + 9, 0))}`.slice(0, Math.max(n, 40));
+  if (path.endsWith('snsTopicArn'))
+    return `arn:aws:sns:${REGION}:111122223333:${NAMESPACE}-${'a'.repeat(Math.max(n - 44 - REGION.length + 9, 0))}`.slice(0, Math.max(n, 40));
   if (path.endsWith('naming.name')) return `${PREFIX}-${NAMESPACE}-${'a'.repeat(Math.max(n - PREFIX.length - NAMESPACE.length - 2, 0))}`.slice(0, n);
   if (path.endsWith('region') || path.endsWith('Region')) return 'eu-west-1';
   return 'a'.repeat(n);
@@ -109,7 +118,16 @@ function withValue(path: string, value: unknown): Json {
 
 /** Edge requests of one field: each bound, one past it, every enum value and one more. */
 function edgesOf(path: ClaimField): Array<[string, Json]> {
-  const f: { type: string; minimum?: number; maximum?: number; minLength?: number; maxLength?: number; minItems?: number; maxItems?: number; enum?: readonly unknown[] } = CLAIM_FIELDS[path];
+  const f: {
+    type: string;
+    minimum?: number;
+    maximum?: number;
+    minLength?: number;
+    maxLength?: number;
+    minItems?: number;
+    maxItems?: number;
+    enum?: readonly unknown[];
+  } = CLAIM_FIELDS[path];
   const out: Array<[string, Json]> = [];
   const at = (label: string, value: unknown) => out.push([`${path} ${label}`, withValue(path, value)]);
   if (f.enum) {
@@ -174,7 +192,9 @@ const FIVE: Array<[string, Json]> = [
   ['alarms.email a!b@c.d', { alarms: { email: 'a!b@c.d' } }],
   ['a rule named noncurrent-versions', { lifecycle: { rules: [{ name: 'noncurrent-versions', prefix: 'logs/', expireAfterDays: 30 }] } }],
 ];
-const ADMITTED_WITH_WARNING: Array<[string, Json]> = [['STANDARD_IA at day 30 with expiry 31', { lifecycle: { transitions: [{ days: 30, storageClass: 'STANDARD_IA' }], expireAfterDays: 31 } }]];
+const ADMITTED_WITH_WARNING: Array<[string, Json]> = [
+  ['STANDARD_IA at day 30 with expiry 31', { lifecycle: { transitions: [{ days: 30, storageClass: 'STANDARD_IA' }], expireAfterDays: 31 } }],
+];
 
 const GENERATED_RUNS = 300;
 const seed = propertySeed('PARITY_SEED');
@@ -235,7 +255,9 @@ describe('one claim API: the XRD and the function give one verdict', () => {
 
 describe('transition ordering has one table: the CEL rules encode spec-rules.ts', () => {
   const schema = readFileSync(path.join(repoRoot, 'compositions/schema/secure-bucket.yaml'), 'utf8');
-  const maps = [...schema.matchAll(/\{('[A-Z_]+': \d+(?:, )?)+\}/g)].map((m) => Object.fromEntries([...m[0].matchAll(/'([A-Z_]+)': (\d+)/g)].map((e) => [e[1]!, Number(e[2])])));
+  const maps = [...schema.matchAll(/\{('[A-Z_]+': \d+(?:, )?)+\}/g)].map((m) =>
+    Object.fromEntries([...m[0].matchAll(/'([A-Z_]+)': (\d+)/g)].map((e) => [e[1]!, Number(e[2])])),
+  );
 
   it('every minimum-stay map is MINIMUM_STAY (a stay of 0 is a day: one step per day)', () => {
     const stays = maps.filter((m) => m['STANDARD_IA'] === MINIMUM_STAY.STANDARD_IA);

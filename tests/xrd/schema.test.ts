@@ -25,11 +25,37 @@ const PER_CALL_LIMIT = 1_000_000; // runtime, one evaluation
 
 // The keywords a CRD schema may use (structural schema plus the Kubernetes extensions).
 const STRUCTURAL_KEYWORDS = new Set([
-  'type', 'description', 'properties', 'items', 'additionalProperties', 'required', 'enum', 'default',
-  'pattern', 'minLength', 'maxLength', 'minItems', 'maxItems', 'minimum', 'maximum', 'exclusiveMinimum',
-  'exclusiveMaximum', 'multipleOf', 'format', 'nullable', 'minProperties', 'maxProperties', 'title', 'example',
-  'x-kubernetes-validations', 'x-kubernetes-list-type', 'x-kubernetes-list-map-keys', 'x-kubernetes-map-type',
-  'x-kubernetes-preserve-unknown-fields', 'x-kubernetes-int-or-string', 'x-kubernetes-embedded-resource',
+  'type',
+  'description',
+  'properties',
+  'items',
+  'additionalProperties',
+  'required',
+  'enum',
+  'default',
+  'pattern',
+  'minLength',
+  'maxLength',
+  'minItems',
+  'maxItems',
+  'minimum',
+  'maximum',
+  'exclusiveMinimum',
+  'exclusiveMaximum',
+  'multipleOf',
+  'format',
+  'nullable',
+  'minProperties',
+  'maxProperties',
+  'title',
+  'example',
+  'x-kubernetes-validations',
+  'x-kubernetes-list-type',
+  'x-kubernetes-list-map-keys',
+  'x-kubernetes-map-type',
+  'x-kubernetes-preserve-unknown-fields',
+  'x-kubernetes-int-or-string',
+  'x-kubernetes-embedded-resource',
 ]);
 
 function jsonTypeOf(value: unknown): string {
@@ -67,12 +93,17 @@ describe.each(eachXrd)('%s', (_file, { xrd, root, spec, status }) => {
       expect(patterns.length).toBeGreaterThan(5);
       for (const n of patterns) {
         // @bufbuild/cel's matches() uses an RE2 engine: it refuses lookarounds and backreferences.
-        expect({ path: n.path, result: evaluateRule('self.matches(pattern)', { type: 'string' }, '', undefined, { pattern: n.schema.pattern! }) }).toEqual({ path: n.path, result: false });
+        expect({ path: n.path, result: evaluateRule('self.matches(pattern)', { type: 'string' }, '', undefined, { pattern: n.schema.pattern! }) }).toEqual({
+          path: n.path,
+          result: false,
+        });
       }
     });
 
     it('rejects a Perl-only pattern in that RE2 check (the check can fail)', () => {
-      expect(evaluateRule('self.matches(pattern)', { type: 'string' }, 'a', undefined, { pattern: '^(?=a)' })).toEqual({ error: expect.stringContaining('(?=') });
+      expect(evaluateRule('self.matches(pattern)', { type: 'string' }, 'a', undefined, { pattern: '^(?=a)' })).toEqual({
+        error: expect.stringContaining('(?='),
+      });
     });
 
     const defaulted = nodes.filter((n) => n.schema.default !== undefined);
@@ -120,9 +151,18 @@ describe.each(eachXrd)('%s', (_file, { xrd, root, spec, status }) => {
       // pkg/xcrd/schemas.go: CompositeResourceSpecProps (LegacyCluster), CompositeResourceClaimSpecProps
       // and CompositeResourceStatusProps.
       const crossplaneSpec = [
-        'compositionRef', 'compositionSelector', 'compositionRevisionRef', 'compositionRevisionSelector',
-        'compositionUpdatePolicy', 'compositeDeletePolicy', 'resourceRefs', 'resourceRef', 'claimRef',
-        'writeConnectionSecretToRef', 'publishConnectionDetailsTo', 'crossplane',
+        'compositionRef',
+        'compositionSelector',
+        'compositionRevisionRef',
+        'compositionRevisionSelector',
+        'compositionUpdatePolicy',
+        'compositeDeletePolicy',
+        'resourceRefs',
+        'resourceRef',
+        'claimRef',
+        'writeConnectionSecretToRef',
+        'publishConnectionDetailsTo',
+        'crossplane',
       ];
       const crossplaneStatus = ['conditions', 'connectionDetails', 'claimConditionTypes', 'crossplane'];
       expect(Object.keys(spec.properties ?? {}).filter((k) => crossplaneSpec.includes(k))).toEqual([]);
@@ -137,9 +177,7 @@ describe.each(eachXrd)('%s', (_file, { xrd, root, spec, status }) => {
     const sharedOnPurpose = new Set(['region', 'snsTopicArn', 'mode', 'id']);
     const environment = readYaml<{ data: Record<string, unknown> }>('compositions/examples/environment.yaml');
     const settingsOf = (value: Record<string, unknown>): string[] =>
-      Object.entries(value).flatMap(([k, v]) =>
-        v !== null && typeof v === 'object' && !Array.isArray(v) ? settingsOf(v as Record<string, unknown>) : [k],
-      );
+      Object.entries(value).flatMap(([k, v]) => (v !== null && typeof v === 'object' && !Array.isArray(v) ? settingsOf(v as Record<string, unknown>) : [k]));
     const platformSettings = settingsOf(environment.data).filter((k) => !sharedOnPurpose.has(k));
     const specFieldNames = specNodes.map((n) => n.path.split('.').pop()!.replace('[*]', ''));
 
@@ -200,8 +238,8 @@ describe('the rule checker refuses what the apiserver would refuse', () => {
   const objectLock = spec.properties?.['objectLock'] as Schema;
   const consumers = spec.properties?.['consumers'] as Schema;
   it.each([
-    ['a missing field', "self.retention > 1", /undefined field 'retention'/],
-    ['a string compared with an int', "self.mode == 1", /no matching overload/],
+    ['a missing field', 'self.retention > 1', /undefined field 'retention'/],
+    ['a string compared with an int', 'self.mode == 1', /no matching overload/],
     ['an int field used as a string', "self.days.startsWith('1')", /no matching overload/],
     ['a non-bool result', 'self.days', /must evaluate to bool/],
     ['a Kubernetes list library function', 'self.governanceBypassConsumers.isSorted()', /undeclared reference to 'isSorted'/],

@@ -28,7 +28,16 @@ interface Kind {
 interface Managed extends Json {
   apiVersion: string;
   kind: string;
-  metadata: { name: string; namespace?: string; uid: string; labels?: Record<string, string>; annotations?: Record<string, string>; finalizers?: string[]; deletionTimestamp?: string; resourceVersion?: string };
+  metadata: {
+    name: string;
+    namespace?: string;
+    uid: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+    finalizers?: string[];
+    deletionTimestamp?: string;
+    resourceVersion?: string;
+  };
 }
 
 const log = (message: string): void => console.log(`${new Date().toISOString()} ${message}`);
@@ -82,7 +91,9 @@ export class ProviderStandIn {
   /** The account the EnvironmentConfig names (as render does), with what the file already holds. */
   private async accountFor(): Promise<FakeAccount> {
     if (this.account !== undefined) return this.account;
-    const list = (await this.api.listClusterCustomObject({ group: 'apiextensions.crossplane.io', version: 'v1beta1', plural: 'environmentconfigs' })) as { items: Json[] };
+    const list = (await this.api.listClusterCustomObject({ group: 'apiextensions.crossplane.io', version: 'v1beta1', plural: 'environmentconfigs' })) as {
+      items: Json[];
+    };
     const env = list.items.find((e) => isObject(e['data']) && e['data']['accountId'] !== undefined);
     const data = isObject(env?.['data']) ? env['data'] : {};
     const state = existsSync(this.accountFile) ? ((JSON.parse(readFileSync(this.accountFile, 'utf8')) as { state?: AccountState }).state ?? {}) : {};
@@ -114,16 +125,21 @@ export class ProviderStandIn {
     const watch = new Watch(this.kc);
     const start = (): void => {
       void watch
-        .watch(`/apis/${kind.group}/${kind.version}/${kind.plural}`, { allowWatchBookmarks: false }, (phase, obj: Managed) => {
-          const key = keyOf(obj);
-          if (phase === 'DELETED') this.objects.delete(key);
-          else this.objects.set(key, obj);
-          if (phase !== 'DELETED') this.dirty.add(groupOf(obj));
-        }, (err: unknown) => {
-          // A watch ends (timeout, apiserver restart): start it again while running.
-          if (err !== null && err !== undefined && this.running) log(`watch ${kind.plural}.${kind.group} ended: ${String(err)}`);
-          if (this.running) setTimeout(start, 1000);
-        })
+        .watch(
+          `/apis/${kind.group}/${kind.version}/${kind.plural}`,
+          { allowWatchBookmarks: false },
+          (phase, obj: Managed) => {
+            const key = keyOf(obj);
+            if (phase === 'DELETED') this.objects.delete(key);
+            else this.objects.set(key, obj);
+            if (phase !== 'DELETED') this.dirty.add(groupOf(obj));
+          },
+          (err: unknown) => {
+            // A watch ends (timeout, apiserver restart): start it again while running.
+            if (err !== null && err !== undefined && this.running) log(`watch ${kind.plural}.${kind.group} ended: ${String(err)}`);
+            if (this.running) setTimeout(start, 1000);
+          },
+        )
         .catch((err: unknown) => {
           log(`watch ${kind.plural}.${kind.group} failed: ${String(err)}`);
           if (this.running) setTimeout(start, 2000);
@@ -216,7 +232,10 @@ export class ProviderStandIn {
     for (const mr of alive) {
       const out = observed[nameOf(mr)];
       if (out === undefined) continue;
-      const annotations = (isObject(out['metadata']) && isObject(out['metadata']['annotations']) ? out['metadata']['annotations'] : {}) as Record<string, string>;
+      const annotations = (isObject(out['metadata']) && isObject(out['metadata']['annotations']) ? out['metadata']['annotations'] : {}) as Record<
+        string,
+        string
+      >;
       const externalName = annotations[EXTERNAL_NAME];
       const finalizers = mr.metadata.finalizers ?? [];
       if (!finalizers.includes(FINALIZER) || (externalName !== undefined && mr.metadata.annotations?.[EXTERNAL_NAME] !== externalName)) {

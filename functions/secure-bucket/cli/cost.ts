@@ -75,47 +75,90 @@ export type CostLifecycle = Pick<Lifecycle, 'transitions' | 'expireAfterDays'>;
 export function staysOf(lifecycle: CostLifecycle, horizonDays: number, first: PricedClass = 'STANDARD'): Stay[] {
   const steps = [...lifecycle.transitions].sort((a, b) => a.days - b.days);
   const end = lifecycle.expireAfterDays ?? Math.max(horizonDays, (steps.at(-1)?.days ?? 0) + 365);
-  const points: Array<{ storageClass: PricedClass; from: number }> = [{ storageClass: first, from: 0 }, ...steps.map((t) => ({ storageClass: t.storageClass as PricedClass, from: t.days }))];
+  const points: Array<{ storageClass: PricedClass; from: number }> = [
+    { storageClass: first, from: 0 },
+    ...steps.map((t) => ({ storageClass: t.storageClass as PricedClass, from: t.days })),
+  ];
   return points.map((p, i) => ({ storageClass: p.storageClass, from: p.from, to: Math.min(points[i + 1]?.from ?? end, end) })).filter((s) => s.to > s.from);
 }
 
 /** `label`: '' for the bucket, 'replica (<region>) ' for the replica; `first`: the class objects arrive in. */
-function storageLines(lifecycle: CostLifecycle, p: RegionPrices, table: PriceTable, a: CostAssumptions, notes: string[], label = '', first: PricedClass = 'STANDARD'): CostLine[] {
+function storageLines(
+  lifecycle: CostLifecycle,
+  p: RegionPrices,
+  table: PriceTable,
+  a: CostAssumptions,
+  notes: string[],
+  label = '',
+  first: PricedClass = 'STANDARD',
+): CostLine[] {
   const objectsPerMonth = (a.gbPerMonth * 1024) / a.objectSizeMiB;
   const lines: CostLine[] = [];
   const stays = staysOf(lifecycle, a.horizonDays, first);
   const who = label === '' ? '' : `${label.trim()}: `;
   for (const [i, s] of stays.entries()) {
     const gbMonths = (a.gbPerMonth * (s.to - s.from)) / DAY_MONTH;
-    lines.push({ item: `${label}S3 storage ${s.storageClass} (days ${s.from}-${s.to})`, quantity: `${round(gbMonths, 1)} GB-month`, usd: gbMonths * p.s3.storagePerGbMonth[s.storageClass] });
+    lines.push({
+      item: `${label}S3 storage ${s.storageClass} (days ${s.from}-${s.to})`,
+      quantity: `${round(gbMonths, 1)} GB-month`,
+      usd: gbMonths * p.s3.storagePerGbMonth[s.storageClass],
+    });
     const minimum = table.minimumStorageDays[s.storageClass];
     const leaves = i < stays.length - 1 || lifecycle.expireAfterDays !== undefined;
     if (leaves && s.to - s.from < minimum) {
       const extra = (a.gbPerMonth * (minimum - (s.to - s.from))) / DAY_MONTH;
-      lines.push({ item: `  ${s.storageClass} minimum stay (${minimum} days) charged`, quantity: `${round(extra, 1)} GB-month`, usd: extra * p.s3.storagePerGbMonth[s.storageClass] });
-      notes.push(`${who}${s.storageClass} keeps objects ${s.to - s.from} days but bills at least ${minimum}: move the next step later or drop ${s.storageClass}`);
+      lines.push({
+        item: `  ${s.storageClass} minimum stay (${minimum} days) charged`,
+        quantity: `${round(extra, 1)} GB-month`,
+        usd: extra * p.s3.storagePerGbMonth[s.storageClass],
+      });
+      notes.push(
+        `${who}${s.storageClass} keeps objects ${s.to - s.from} days but bills at least ${minimum}: move the next step later or drop ${s.storageClass}`,
+      );
     }
     // Objects arriving in their first class (a replica written to a colder class) are not transitioned.
     if (s.storageClass !== 'STANDARD' && i > 0) {
-      lines.push({ item: `  lifecycle transitions to ${s.storageClass}`, quantity: `${round(objectsPerMonth, 0)} objects`, usd: (objectsPerMonth / 1000) * p.s3.transitionPer1000[s.storageClass] });
+      lines.push({
+        item: `  lifecycle transitions to ${s.storageClass}`,
+        quantity: `${round(objectsPerMonth, 0)} objects`,
+        usd: (objectsPerMonth / 1000) * p.s3.transitionPer1000[s.storageClass],
+      });
     }
     const overhead = ARCHIVE_OVERHEAD_KIB[s.storageClass];
     if (overhead !== undefined) {
       const objects = gbMonths * (1024 / a.objectSizeMiB);
       const usd = (objects * overhead.own * p.s3.storagePerGbMonth[s.storageClass] + objects * overhead.standard * p.s3.storagePerGbMonth.STANDARD) / 2 ** 20;
-      lines.push({ item: `  ${s.storageClass} index overhead (${overhead.own}+${overhead.standard} KiB/object)`, quantity: `${round(objects, 0)} object-months`, usd });
+      lines.push({
+        item: `  ${s.storageClass} index overhead (${overhead.own}+${overhead.standard} KiB/object)`,
+        quantity: `${round(objects, 0)} object-months`,
+        usd,
+      });
     }
     if (s.storageClass === 'INTELLIGENT_TIERING') {
       const objects = (objectsPerMonth * (s.to - s.from)) / DAY_MONTH;
-      lines.push({ item: '  Intelligent-Tiering monitoring', quantity: `${round(objects, 0)} objects`, usd: (objects / 1000) * p.s3.intelligentTieringMonitoringPer1000Objects });
+      lines.push({
+        item: '  Intelligent-Tiering monitoring',
+        quantity: `${round(objects, 0)} objects`,
+        usd: (objects / 1000) * p.s3.intelligentTieringMonitoringPer1000Objects,
+      });
     }
   }
-  if (lifecycle.expireAfterDays === undefined) notes.push(`${who}nothing expires: storage is priced at month ${Math.round((stays.at(-1)?.to ?? a.horizonDays) / DAY_MONTH)} and keeps growing by ${a.gbPerMonth} GB a month`);
+  if (lifecycle.expireAfterDays === undefined)
+    notes.push(
+      `${who}nothing expires: storage is priced at month ${Math.round((stays.at(-1)?.to ?? a.horizonDays) / DAY_MONTH)} and keeps growing by ${a.gbPerMonth} GB a month`,
+    );
   return lines;
 }
 
 /** Everything but storage and requests, from the rendered resources. */
-function serviceLines(resources: Record<string, Json>, region: string, table: PriceTable, a: CostAssumptions, storedObjects: number, requests: number): CostLine[] {
+function serviceLines(
+  resources: Record<string, Json>,
+  region: string,
+  table: PriceTable,
+  a: CostAssumptions,
+  storedObjects: number,
+  requests: number,
+): CostLine[] {
   const lines: CostLine[] = [];
   for (const key of ofKind(resources, 'Key')) {
     const r = regionOf(key, region);
@@ -133,11 +176,16 @@ function serviceLines(resources: Record<string, Json>, region: string, table: Pr
     lines.push({ item: 'S3 request metrics (CloudWatch)', quantity: plural(metrics, 'metric'), usd: metrics * p.cloudwatch.metricPerMonth });
   }
   const rules = ofKind(resources, 'Rule').length;
-  if (rules > 0) lines.push({ item: 'EventBridge rule on CloudTrail S3 events', quantity: plural(rules, 'rule'), usd: 0 * p.eventbridge.awsServiceEventsPerMillion });
+  if (rules > 0)
+    lines.push({ item: 'EventBridge rule on CloudTrail S3 events', quantity: plural(rules, 'rule'), usd: 0 * p.eventbridge.awsServiceEventsPerMillion });
   for (const inv of ofKind(resources, 'BucketInventory')) {
     const frequency = String((((inv['spec'] as Json)['forProvider'] as Json)['schedule'] as Json | undefined)?.['frequency'] ?? 'Weekly');
     const runs = frequency === 'Daily' ? 365 / 12 : 52 / 12;
-    lines.push({ item: `S3 inventory (${frequency})`, quantity: `${round(storedObjects * runs, 0)} objects listed`, usd: ((storedObjects * runs) / 1e6) * p.s3.inventoryPerMillionObjects });
+    lines.push({
+      item: `S3 inventory (${frequency})`,
+      quantity: `${round(storedObjects * runs, 0)} objects listed`,
+      usd: ((storedObjects * runs) / 1e6) * p.s3.inventoryPerMillionObjects,
+    });
   }
   if (ofKind(resources, 'BucketLogging').length > 0) {
     const gb = (requests * a.accessLogBytesPerRequest) / 2 ** 30;
@@ -156,8 +204,15 @@ export function renderedLifecycle(resources: Record<string, Json>, bucket: strin
   const config = ofKind(resources, 'BucketLifecycleConfiguration').find((r) => forProviderOf(r)['bucket'] === bucket);
   const rules = ((config === undefined ? [] : forProviderOf(config)['rule']) as Json[] | undefined) ?? [];
   const whole = rules.filter((r) => r['status'] === 'Enabled' && (r['filter'] as Json[] | undefined)?.every((f) => Object.keys(f).length === 0) !== false);
-  const transitions = whole.flatMap((r) => ((r['transition'] as Json[] | undefined) ?? []).map((t) => ({ days: Number(t['days']), storageClass: t['storageClass'] as Lifecycle['transitions'][number]['storageClass'] })));
-  const expiries = whole.flatMap((r) => ((r['expiration'] as Json[] | undefined) ?? []).map((e) => e['days']).filter((d): d is number => typeof d === 'number'));
+  const transitions = whole.flatMap((r) =>
+    ((r['transition'] as Json[] | undefined) ?? []).map((t) => ({
+      days: Number(t['days']),
+      storageClass: t['storageClass'] as Lifecycle['transitions'][number]['storageClass'],
+    })),
+  );
+  const expiries = whole.flatMap((r) =>
+    ((r['expiration'] as Json[] | undefined) ?? []).map((e) => e['days']).filter((d): d is number => typeof d === 'number'),
+  );
   return { transitions, ...(expiries.length > 0 ? { expireAfterDays: Math.min(...expiries) } : {}) };
 }
 

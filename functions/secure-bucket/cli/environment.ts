@@ -26,7 +26,9 @@ export function environmentData(clusterObjects: Json[], input: Json | undefined)
 export function clusterEnvironmentObjects(cluster: string, repoRoot = process.cwd()): Json[] {
   const dir = path.join(repoRoot, 'clusters', cluster, 'platform');
   if (!/^[a-z0-9-]+$/.test(cluster) || !existsSync(dir)) {
-    const known = existsSync(path.join(repoRoot, 'clusters')) ? readdirSync(path.join(repoRoot, 'clusters')).filter((c) => existsSync(path.join(repoRoot, 'clusters', c, 'platform'))) : [];
+    const known = existsSync(path.join(repoRoot, 'clusters'))
+      ? readdirSync(path.join(repoRoot, 'clusters')).filter((c) => existsSync(path.join(repoRoot, 'clusters', c, 'platform')))
+      : [];
     throw new Error(`--cluster ${cluster}: no clusters/${cluster}/platform (clusters: ${known.join(', ') || 'none'}; run from the repository root)`);
   }
   let out: string;
@@ -34,7 +36,7 @@ export function clusterEnvironmentObjects(cluster: string, repoRoot = process.cw
     out = execFileSync('kubectl', ['kustomize', dir], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 * 1024 * 1024 });
   } catch (error) {
     const e = error as NodeJS.ErrnoException & { stderr?: string };
-    if (e.code === 'ENOENT') throw new Error('--cluster builds the cluster\'s EnvironmentConfig with `kubectl kustomize`: install kubectl');
+    if (e.code === 'ENOENT') throw new Error("--cluster builds the cluster's EnvironmentConfig with `kubectl kustomize`: install kubectl");
     throw new Error(`kubectl kustomize clusters/${cluster}/platform failed: ${e.stderr ?? e.message}`);
   }
   return loadAll(out).filter(isObject);

@@ -50,6 +50,9 @@ export function readPriceTable(file = DEFAULT_PRICE_TABLE): PriceTable {
 
 export function pricesFor(table: PriceTable, region: string): RegionPrices {
   const prices = table.regions[region];
-  if (prices === undefined) throw new Error(`the price table has no prices for ${region} (it has ${Object.keys(table.regions).join(', ')}): add them from ${table.sources['s3'] ?? 'the AWS pricing pages'}`);
+  if (prices === undefined)
+    throw new Error(
+      `the price table has no prices for ${region} (it has ${Object.keys(table.regions).join(', ')}): add them from ${table.sources['s3'] ?? 'the AWS pricing pages'}`,
+    );
   return prices;
 }

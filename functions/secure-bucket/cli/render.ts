@@ -21,16 +21,16 @@ import { printMigrated } from './xr/migrate.js';
 const USAGE = [
   'usage: render [--converge] [--output yaml|json] [--summary] [--emit-xr] [--explain-access] [--environment FILE] [--composition FILE]',
   '              [--composition-v2 FILE] [--account-state FILE] [--save-account-state FILE] [--delete] CLAIM.yaml|XR.yaml|FOLDER...',
-  '              (XSecureBucketClaims and namespaced v2 XSecureBuckets; a v2 XR gets --composition-v2\'s step)',
+  "              (XSecureBucketClaims and namespaced v2 XSecureBuckets; a v2 XR gets --composition-v2's step)",
   '       render --diff-access [--fail-on-widening] BASE HEAD      (claim files or folders; Markdown on stdout; exit 3 on widening)',
   '       render --cost [--gb-per-month N] [--prices FILE] CLAIM.yaml|FOLDER...',
   '       render --endpoint-policy [--environment FILE]',
   '       render --migrate CLAIM.yaml|FOLDER...                  (the v2 XSecureBucket that takes over each claim; docs/migrate-to-v2.md)',
   '',
   '  --cluster NAME             the EnvironmentConfig of clusters/NAME as Flux builds it (kubectl kustomize clusters/NAME/platform),',
-  '                             instead of --environment (default: compositions/examples/environment.yaml, staging\'s values)',
+  "                             instead of --environment (default: compositions/examples/environment.yaml, staging's values)",
   '  --tenant-preview           render a namespace the EnvironmentConfig does not register yet as if it were, and say so',
-  '  --converge                 feed the fake provider\'s reports back pass after pass until nothing changes',
+  "  --converge                 feed the fake provider's reports back pass after pass until nothing changes",
   '  --account-state FILE       start from what the AWS account already holds: YAML or JSON, kind -> external name -> settings',
   '                             (as status.atProvider reports them, tags included), e.g. a bucket an earlier claim left behind',
   '  --save-account-state FILE  write what the account holds once every claim is rendered (with --converge)',
@@ -61,7 +61,8 @@ export function summarise(claim: Claim, r: RenderedClaim): string {
   const byKind = new Map<string, number>();
   for (const res of Object.values(r.resources)) byKind.set(String(res['kind']), (byKind.get(String(res['kind'])) ?? 0) + 1);
   const kinds = [...byKind.entries()].map(([k, n]) => (n > 1 ? `${k}×${n}` : k)).join(', ');
-  const pending = Array.isArray(r.status['pendingValues']) && r.status['pendingValues'].length > 0 ? `, waiting for ${r.status['pendingValues'].join(', ')}` : '';
+  const pending =
+    Array.isArray(r.status['pendingValues']) && r.status['pendingValues'].length > 0 ? `, waiting for ${r.status['pendingValues'].join(', ')}` : '';
   return `${id}: s3://${String(r.status['bucketName'])} lock=${String(r.status['objectLock'])} ${Object.keys(r.resources).length} resources in ${r.passes} pass(es)${pending}\n    ${kinds}`;
 }
 
@@ -141,7 +142,8 @@ export async function main(argv: string[]): Promise<number> {
   }
   // --cluster: the cluster's platform objects as Flux applies them; else the file (the example by default).
   const environmentFile = values.environment ?? 'compositions/examples/environment.yaml';
-  const readClusterObjects = (): Json[] => (values.cluster !== undefined ? clusterEnvironmentObjects(values.cluster) : readYamlDocuments(environmentFile).filter(isObject));
+  const readClusterObjects = (): Json[] =>
+    values.cluster !== undefined ? clusterEnvironmentObjects(values.cluster) : readYamlDocuments(environmentFile).filter(isObject);
   if (values['endpoint-policy']) return printEndpointPolicy(readClusterObjects(), values.cluster ?? environmentFile);
   if (values.help || positionals.length === 0) {
     process.stderr.write(`${USAGE}\n`);
@@ -169,7 +171,11 @@ export async function main(argv: string[]): Promise<number> {
   for (const e of loaded.errors) process.stderr.write(`error: ${e.message}\n`);
   let preview = '';
   if (values['tenant-preview']) {
-    const added = previewTenants(clusterObjects, input, loaded.claims.map((c) => c.claim.metadata.namespace));
+    const added = previewTenants(
+      clusterObjects,
+      input,
+      loaded.claims.map((c) => c.claim.metadata.namespace),
+    );
     clusterObjects = added.objects;
     if (added.namespaces.length > 0) {
       preview = `PREVIEW (--tenant-preview): ${added.namespaces.join(', ')} not registered under data.tenants of ${values.cluster ?? environmentFile}; rendered as if it were. Not deployable until the platform team runs make tenant NAME=${added.namespaces[0] ?? ''} CLUSTER=${values.cluster ?? '<cluster>'}`;
@@ -191,16 +197,34 @@ export async function main(argv: string[]): Promise<number> {
     return 2;
   }
   const aws = new FakeAccount(accountOf(clusterObjects), values['account-state'] === undefined ? {} : readAccountState(values['account-state']));
-  const outputs = await renderAll(loaded.claims, { clusterObjects, converge, account: aws, deleteAfter: values.delete, requiredResources, namespacedStep: stepFrom(values['composition-v2']), ...(input ? { input } : {}) });
+  const outputs = await renderAll(loaded.claims, {
+    clusterObjects,
+    converge,
+    account: aws,
+    deleteAfter: values.delete,
+    requiredResources,
+    namespacedStep: stepFrom(values['composition-v2']),
+    ...(input ? { input } : {}),
+  });
   if (values['save-account-state'] !== undefined) writeFileSync(values['save-account-state'], `${JSON.stringify(aws.state, null, 2)}\n`);
   const failed = outputs.filter((o) => o.rendered.fatal);
   for (const { loaded: l, rendered } of failed) {
     process.stderr.write(`error: ${claimId(l.claim)}: ${rendered.fatal}\n`);
-    if (/under data\.tenants/.test(rendered.fatal ?? '') && !values['tenant-preview']) process.stderr.write(`note: to try ${claimId(l.claim)} before its namespace is registered: add --tenant-preview\n`);
+    if (/under data\.tenants/.test(rendered.fatal ?? '') && !values['tenant-preview'])
+      process.stderr.write(`note: to try ${claimId(l.claim)} before its namespace is registered: add --tenant-preview\n`);
   }
   // JSON carries results and passes; in YAML mode a person reads them on stderr.
   if (values.output === 'yaml' && !values['emit-xr'] && !values.cost) {
-    const counted = converge ? undefined : await renderAll(loaded.claims, { clusterObjects, converge: true, account: new FakeAccount(accountOf(clusterObjects)), requiredResources, namespacedStep: stepFrom(values['composition-v2']), ...(input ? { input } : {}) });
+    const counted = converge
+      ? undefined
+      : await renderAll(loaded.claims, {
+          clusterObjects,
+          converge: true,
+          account: new FakeAccount(accountOf(clusterObjects)),
+          requiredResources,
+          namespacedStep: stepFrom(values['composition-v2']),
+          ...(input ? { input } : {}),
+        });
     for (const [i, { loaded: l, rendered }] of outputs.entries()) {
       if (rendered.fatal) continue;
       for (const r of rendered.results) process.stderr.write(`${r.severity === 'Warning' ? 'warning' : 'note'}: ${claimId(l.claim)}: ${r.message}\n`);

@@ -19,7 +19,10 @@ export const upstreamRoot: string = (() => {
 /** upstream/versions.env as a map (KEY=value lines; # comments). */
 export function upstreamPins(): Record<string, string> {
   const text = readFileSync(path.join(upstreamRoot, 'upstream/versions.env'), 'utf8');
-  const lines = text.split('\n').map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#'));
+  const lines = text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '' && !l.startsWith('#'));
   return Object.fromEntries(lines.map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
 }
 

@@ -11,7 +11,22 @@ import {
   type RunFunctionResponse,
   to,
 } from '@crossplane-org/function-sdk-typescript';
-import { composeSecureBucket, Refusal, StepInputError, type FixedBy, OTHER_REQUEST, OTHER_REQUEST_COMPOSITE, PREDECESSOR_PREFIX, type OtherRequest, DEFAULT_ENVIRONMENT_CONFIG, ENVIRONMENT_CONFIG_API_VERSION, inFamilyOf, isObject, type Json, type ObservedResource } from './core/index.js';
+import {
+  composeSecureBucket,
+  Refusal,
+  StepInputError,
+  type FixedBy,
+  OTHER_REQUEST,
+  OTHER_REQUEST_COMPOSITE,
+  PREDECESSOR_PREFIX,
+  type OtherRequest,
+  DEFAULT_ENVIRONMENT_CONFIG,
+  ENVIRONMENT_CONFIG_API_VERSION,
+  inFamilyOf,
+  isObject,
+  type Json,
+  type ObservedResource,
+} from './core/index.js';
 
 /**
  * The key the Composition step declares the EnvironmentConfig under (requirements.requiredResources
@@ -126,7 +141,11 @@ export function runFunctionSync(req: RunFunctionRequest): RunFunctionResponse {
     if (!environment.found) return rsp;
     const data = environment.resource?.['data'];
     if (data === undefined) {
-      return fatalResponse(rsp, `EnvironmentConfig ${envName} not found or has no data. Fix: the platform team applies it (see compositions/examples/environment.yaml)`, 'EnvironmentMissing');
+      return fatalResponse(
+        rsp,
+        `EnvironmentConfig ${envName} not found or has no data. Fix: the platform team applies it (see compositions/examples/environment.yaml)`,
+        'EnvironmentMissing',
+      );
     }
     const declaredName = declaredNameOf(environment.resource!);
     if (environment.declared && declaredName !== envName) {
@@ -151,7 +170,12 @@ export function runFunctionSync(req: RunFunctionRequest): RunFunctionResponse {
     // Asked only while a take-over from the other API waits (core/adoption.ts), and restated on the
     // call that answers it: Crossplane calls again until the requirements repeat. Steady state: none.
     for (const [key, q] of Object.entries(out.otherRequestQueries ?? {})) {
-      asked[key] = { apiVersion: q.apiVersion, kind: q.kind, ...(q.name !== undefined ? { matchName: q.name } : { matchLabels: { labels: q.matchLabels ?? {} } }), ...(q.namespace !== undefined ? { namespace: q.namespace } : {}) };
+      asked[key] = {
+        apiVersion: q.apiVersion,
+        kind: q.kind,
+        ...(q.name !== undefined ? { matchName: q.name } : { matchLabels: { labels: q.matchLabels ?? {} } }),
+        ...(q.namespace !== undefined ? { namespace: q.namespace } : {}),
+      };
     }
     setRequirements(rsp, asked);
     // One neutral description; a namespaced XR gets it as namespaced managed resources in its namespace.
@@ -175,7 +199,8 @@ export function runFunctionSync(req: RunFunctionRequest): RunFunctionResponse {
     // While provider values are pending, the SDK's 60 s: with realtime compositions the pipeline's
     // TTL is also when the XR is requeued.
     // (Restating the EnvironmentConfig requirement is steady state; a take-over lookup is not.)
-    if (pending.length === 0 && Object.keys(out.otherRequestQueries ?? {}).length === 0 && rsp.meta) rsp.meta.ttl = { seconds: CONVERGED_TTL_SECONDS, nanos: 0 };
+    if (pending.length === 0 && Object.keys(out.otherRequestQueries ?? {}).length === 0 && rsp.meta)
+      rsp.meta.ttl = { seconds: CONVERGED_TTL_SECONDS, nanos: 0 };
     rsp.conditions.push({
       type: 'SecureBucketComplete',
       status: pending.length === 0 ? Status.STATUS_CONDITION_TRUE : Status.STATUS_CONDITION_FALSE,

@@ -15,10 +15,7 @@ export interface Logger {
 const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
 /** Writes one JSON object per line to `write` (stdout by default) for levels at or above `level`. */
-export function createLogger(
-  level: LogLevel = 'info',
-  write: (line: string) => void = (line) => process.stdout.write(line),
-): Logger {
+export function createLogger(level: LogLevel = 'info', write: (line: string) => void = (line) => process.stdout.write(line)): Logger {
   const at =
     (lvl: LogLevel) =>
     (msg: string, fields: LogFields = {}): void => {

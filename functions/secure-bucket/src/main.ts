@@ -117,7 +117,8 @@ function parseMessageBytes(raw: string | undefined): number {
 function parseAge(raw: string | undefined): number {
   const fallback = Number(CONNECTION_LIMITS['grpc.max_connection_age_ms']);
   if (raw === undefined) return fallback;
-  if (!/^\d+$/.test(raw) || Number(raw) < 100 || !Number.isSafeInteger(Number(raw))) throw new UsageError(`--max-connection-age-ms must be an integer >= 100, got "${raw}"`);
+  if (!/^\d+$/.test(raw) || Number(raw) < 100 || !Number.isSafeInteger(Number(raw)))
+    throw new UsageError(`--max-connection-age-ms must be an integer >= 100, got "${raw}"`);
   return Number(raw);
 }
 
@@ -171,7 +172,13 @@ export async function runMain(argv: string[], handle: RunFunctionHandler, opts: 
   }
   const logger = opts.logger ?? createLogger(config.debug ? 'debug' : 'info');
   const cache = config.cacheBytes > 0 ? new ResponseCache(config.cacheBytes) : undefined;
-  const server = createFunctionServer({ handle, logger, maxMessageBytes: config.maxMessageBytes, ...(cache ? { cache } : {}), channelOptions: { 'grpc.max_connection_age_ms': config.maxConnectionAgeMs, ...opts.channelOptions } });
+  const server = createFunctionServer({
+    handle,
+    logger,
+    maxMessageBytes: config.maxMessageBytes,
+    ...(cache ? { cache } : {}),
+    channelOptions: { 'grpc.max_connection_age_ms': config.maxConnectionAgeMs, ...opts.channelOptions },
+  });
   let address: string;
   let metrics: Server | undefined;
   try {
@@ -179,10 +186,7 @@ export async function runMain(argv: string[], handle: RunFunctionHandler, opts: 
       if (cache === undefined) throw new Error('--metrics-address serves the response cache figures: it needs --cache-bytes > 0');
       metrics = await serveMetrics(config.metricsAddress, cache);
     }
-    const credentials =
-      config.tlsCertsDir === undefined
-        ? grpc.ServerCredentials.createInsecure()
-        : loadServerCredentials(config.tlsCertsDir);
+    const credentials = config.tlsCertsDir === undefined ? grpc.ServerCredentials.createInsecure() : loadServerCredentials(config.tlsCertsDir);
     address = boundAddress(config.address, await listen(server, config.address, credentials));
   } catch (err) {
     logger.error('function-secure-bucket cannot start', { error: errorMessage(err) });

@@ -102,6 +102,11 @@ export function prometheusText(s: CacheStats): string {
   metric('function_response_cache_bytes', 'gauge', 'Bytes the cache accounts for (responses and per-key overhead).', s.bytes);
   metric('function_response_cache_max_bytes', 'gauge', 'The bound on function_response_cache_bytes.', s.maxBytes);
   const lookups = s.hits + s.normalisedHits + s.misses;
-  metric('function_response_cache_hit_ratio', 'gauge', 'Hits (exact and normalised) over all lookups since start.', lookups === 0 ? 0 : (s.hits + s.normalisedHits) / lookups);
+  metric(
+    'function_response_cache_hit_ratio',
+    'gauge',
+    'Hits (exact and normalised) over all lookups since start.',
+    lookups === 0 ? 0 : (s.hits + s.normalisedHits) / lookups,
+  );
   return `${lines.join('\n')}\n`;
 }

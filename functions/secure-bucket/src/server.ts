@@ -7,13 +7,7 @@ import { readFileSync } from 'node:fs';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
-import {
-  FunctionRunnerServiceService,
-  RunFunctionRequest,
-  RunFunctionResponse,
-  Severity,
-  type State,
-} from '@crossplane-org/function-sdk-typescript';
+import { FunctionRunnerServiceService, RunFunctionRequest, RunFunctionResponse, Severity, type State } from '@crossplane-org/function-sdk-typescript';
 import { errorMessage, silentLogger, type Logger } from './logger.js';
 import { exactKey, normalisedKey, normaliseRequest } from './request-key.js';
 import type { CachedResponse, ResponseCache } from './response-cache.js';
@@ -180,11 +174,7 @@ function metaLength(rsp: Buffer): number {
  * Runs the handler and always resolves: a thrown error, a rejected promise or a result that
  * is not a response becomes a response with one Fatal result. Logs carry only metadata.
  */
-export async function invokeSafely(
-  handle: RunFunctionHandler,
-  req: RunFunctionRequest,
-  logger: Logger = silentLogger,
-): Promise<RunFunctionResponse> {
+export async function invokeSafely(handle: RunFunctionHandler, req: RunFunctionRequest, logger: Logger = silentLogger): Promise<RunFunctionResponse> {
   return (await invokeSafelyReporting(handle, req, logger)).rsp;
 }
 
@@ -284,10 +274,7 @@ export function loadServerCredentials(certsDir: string): grpc.ServerCredentials 
  * Stops accepting connections and lets in-flight calls finish; after `graceMs` cancels what
  * is left. Resolves with how it ended.
  */
-export function shutdownGracefully(
-  server: grpc.Server,
-  graceMs: number = DEFAULT_SHUTDOWN_GRACE_MS,
-): Promise<'graceful' | 'forced'> {
+export function shutdownGracefully(server: grpc.Server, graceMs: number = DEFAULT_SHUTDOWN_GRACE_MS): Promise<'graceful' | 'forced'> {
   return new Promise((resolve) => {
     const timer = setTimeout(() => {
       server.forceShutdown();

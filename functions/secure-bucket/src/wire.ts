@@ -644,7 +644,10 @@ function bytesEntry(w: Writer, tag: number, key: string, bytes: Uint8Array): voi
 export function encodeRequestForKey(req: RunFunctionRequest): Buffer {
   const w = shared;
   w.reset();
-  for (const [tag, state] of [[18, req.observed], [26, req.desired]] as const) {
+  for (const [tag, state] of [
+    [18, req.observed],
+    [26, req.desired],
+  ] as const) {
     if (state === undefined) continue;
     w.byte(tag);
     const s = w.fork();

@@ -3,21 +3,10 @@
 // serialisation and limits as Crossplane does.
 
 import * as grpc from '@grpc/grpc-js';
-import {
-  FunctionRunnerServiceService,
-  RunFunctionRequest,
-  RunFunctionResponse,
-} from '@crossplane-org/function-sdk-typescript';
+import { FunctionRunnerServiceService, RunFunctionRequest, RunFunctionResponse } from '@crossplane-org/function-sdk-typescript';
 import { runFunction } from '../../src/function.js';
 import type { Logger } from '../../src/logger.js';
-import {
-  boundAddress,
-  createFunctionServer,
-  listen,
-  messageLimits,
-  shutdownGracefully,
-  type RunFunctionHandler,
-} from '../../src/server.js';
+import { boundAddress, createFunctionServer, listen, messageLimits, shutdownGracefully, type RunFunctionHandler } from '../../src/server.js';
 
 export const DEFAULT_DEADLINE_MS = 30_000;
 
@@ -37,10 +26,7 @@ type UnaryCall = (
   callback: (err: grpc.ServiceError | null, rsp?: RunFunctionResponse) => void,
 ) => grpc.ClientUnaryCall;
 
-const FunctionRunnerClient = grpc.makeGenericClientConstructor(
-  FunctionRunnerServiceService,
-  'apiextensions.fn.proto.v1.FunctionRunnerService',
-);
+const FunctionRunnerClient = grpc.makeGenericClientConstructor(FunctionRunnerServiceService, 'apiextensions.fn.proto.v1.FunctionRunnerService');
 
 export interface ConnectOptions {
   maxMessageBytes?: number;
@@ -79,10 +65,7 @@ export interface LocalFunction {
 }
 
 /** Serves `handle` on 127.0.0.1 (a free port, plaintext) and connects a client to it. */
-export async function startLocalFunction(
-  handle: RunFunctionHandler,
-  opts: { logger?: Logger; maxMessageBytes?: number } = {},
-): Promise<LocalFunction> {
+export async function startLocalFunction(handle: RunFunctionHandler, opts: { logger?: Logger; maxMessageBytes?: number } = {}): Promise<LocalFunction> {
   const server = createFunctionServer({ handle, ...opts });
   const address = boundAddress('127.0.0.1:0', await listen(server, '127.0.0.1:0', grpc.ServerCredentials.createInsecure()));
   const client = connectFunction(address, grpc.credentials.createInsecure(), { maxMessageBytes: opts.maxMessageBytes });

@@ -2,7 +2,15 @@
 // with the claim's spec, labels naming the claim, and a claimRef. A v2 XSecureBucket is its own XR.
 import { createHash } from 'node:crypto';
 import { CLAIM_KIND, COMPOSITE_KIND, isObject, type Json, PLATFORM_API_VERSION as XR_API_VERSION } from '../../src/core/index.js';
-import { annotationsOf, isNamespacedXr, isNamespacedXrDocument, namespacedComposite, NAMESPACED_XR_API_VERSION, NAMESPACED_XR_KIND, type BucketRequest } from '../xr/namespaced.js';
+import {
+  annotationsOf,
+  isNamespacedXr,
+  isNamespacedXrDocument,
+  namespacedComposite,
+  NAMESPACED_XR_API_VERSION,
+  NAMESPACED_XR_KIND,
+  type BucketRequest,
+} from '../xr/namespaced.js';
 
 export { PLATFORM_API_VERSION as XR_API_VERSION } from '../../src/core/index.js';
 
@@ -13,7 +21,10 @@ export type Claim = BucketRequest;
 export function asClaim(doc: unknown, source: string): Claim {
   if (!isObject(doc)) throw new Error(`${source}: not a YAML mapping`);
   const v2 = isNamespacedXrDocument(doc);
-  if (doc['kind'] !== CLAIM_KIND && !v2) throw new Error(`${source}: kind is ${String(doc['kind'])}, expected ${CLAIM_KIND} (${XR_API_VERSION}) or ${NAMESPACED_XR_KIND} (${NAMESPACED_XR_API_VERSION})`);
+  if (doc['kind'] !== CLAIM_KIND && !v2)
+    throw new Error(
+      `${source}: kind is ${String(doc['kind'])}, expected ${CLAIM_KIND} (${XR_API_VERSION}) or ${NAMESPACED_XR_KIND} (${NAMESPACED_XR_API_VERSION})`,
+    );
   if (!v2 && doc['apiVersion'] !== XR_API_VERSION) throw new Error(`${source}: apiVersion must be ${XR_API_VERSION}`);
   const metadata = isObject(doc['metadata']) ? doc['metadata'] : {};
   const name = metadata['name'];

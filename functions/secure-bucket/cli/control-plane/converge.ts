@@ -61,7 +61,10 @@ export function suppliedObjects(objects: Json[]): Supplied[string] {
   return { items: objects.map((resource) => ({ resource, connectionDetails: {}, ready: 0 })) };
 }
 
-function selects(selector: { apiVersion: string; kind: string; matchName?: string; matchLabels?: { labels: Record<string, string> }; namespace?: string }, obj: Json): boolean {
+function selects(
+  selector: { apiVersion: string; kind: string; matchName?: string; matchLabels?: { labels: Record<string, string> }; namespace?: string },
+  obj: Json,
+): boolean {
   if (obj['apiVersion'] !== selector.apiVersion || obj['kind'] !== selector.kind) return false;
   const metadata = isObject(obj['metadata']) ? obj['metadata'] : {};
   // Namespaced: only objects of that namespace; without one, cluster-scoped objects (or any, by labels).
@@ -87,10 +90,19 @@ export function desiredOf(rsp: RunFunctionResponse): { resources: Record<string,
  * requirements it returns differ from the previous call's (none before the first call), each
  * time with the declared resources plus what it asked for.
  */
-function* reconcileCalls(composite: Json, observed: Record<string, Json>, opts: RenderOptions, tag: string): Generator<RunFunctionRequest, Pass, RunFunctionResponse> {
+function* reconcileCalls(
+  composite: Json,
+  observed: Record<string, Json>,
+  opts: RenderOptions,
+  tag: string,
+): Generator<RunFunctionRequest, Pass, RunFunctionResponse> {
   const declared: Supplied = {};
   for (const r of opts.requiredResources ?? []) {
-    const selector = { apiVersion: r.apiVersion, kind: r.kind, ...(r.name !== undefined ? { matchName: r.name } : { matchLabels: { labels: r.matchLabels ?? {} } }) };
+    const selector = {
+      apiVersion: r.apiVersion,
+      kind: r.kind,
+      ...(r.name !== undefined ? { matchName: r.name } : { matchLabels: { labels: r.matchLabels ?? {} } }),
+    };
     declared[r.requirementName] = suppliedObjects(opts.clusterObjects.filter((o) => selects(selector, o)));
   }
   const base = { tag, ...(opts.input ? { input: opts.input } : {}) };
@@ -103,7 +115,8 @@ function* reconcileCalls(composite: Json, observed: Record<string, Json>, opts: 
     if (requirements === previous) return { request, response };
     previous = requirements;
     const supplied: Supplied = { ...declared };
-    for (const [key, selector] of Object.entries(response.requirements?.resources ?? {})) supplied[key] = suppliedObjects(opts.clusterObjects.filter((o) => selects(selector, o)));
+    for (const [key, selector] of Object.entries(response.requirements?.resources ?? {}))
+      supplied[key] = suppliedObjects(opts.clusterObjects.filter((o) => selects(selector, o)));
     request = requestFor(composite, observed, { ...base, supplied, ...(response.context ? { context: response.context as Json } : {}) });
   }
   throw new Error(`requirements didn't stabilize after the maximum number of iterations (${MAX_REQUIREMENT_ITERATIONS})`);
@@ -152,7 +165,16 @@ function* passes(composite: Json, opts: RenderOptions): Generator<PassInput, Ren
     if (done.pass) history.push(done.pass);
     const { resources, results, fatal } = done;
     status = done.status;
-    const rendered: RenderedClaim = { composite, resources, status, results, passes: pass, history: [...history], observed, ...(fatal !== undefined ? { fatal } : {}) };
+    const rendered: RenderedClaim = {
+      composite,
+      resources,
+      status,
+      results,
+      passes: pass,
+      history: [...history],
+      observed,
+      ...(fatal !== undefined ? { fatal } : {}),
+    };
     // A Fatal changes nothing in AWS: Crossplane applies no desired state from a failed pipeline.
     if (fatal !== undefined || !opts.converge) return rendered;
     // Converged when a pass changes nothing: the previous pass already held the final state.

@@ -105,9 +105,29 @@ async function renderOnce(dir: string, engine: EngineOptions, input: PassInput):
   const observedFile = path.join(dir, `observed-${pass}.yaml`);
   writeFileSync(xrFile, dump(xr));
   writeFileSync(envFile, dump(engine.environment));
-  const args = ['composition', 'render', xrFile, engine.composition, engine.functions.file, '--crossplane-binary', upstreamBinary('crossplane-core'), '--xrd', engine.xrd, '--required-resources', envFile, '-r', '--timeout', '90s'];
+  const args = [
+    'composition',
+    'render',
+    xrFile,
+    engine.composition,
+    engine.functions.file,
+    '--crossplane-binary',
+    upstreamBinary('crossplane-core'),
+    '--xrd',
+    engine.xrd,
+    '--required-resources',
+    envFile,
+    '-r',
+    '--timeout',
+    '90s',
+  ];
   if (Object.keys(observed).length > 0) {
-    writeFileSync(observedFile, Object.values(observed).map((o) => `---\n${dump(o)}`).join(''));
+    writeFileSync(
+      observedFile,
+      Object.values(observed)
+        .map((o) => `---\n${dump(o)}`)
+        .join(''),
+    );
     args.push('--observed-resources', observedFile);
   }
   const ran = await runUpstream('crossplane', args, { timeoutMs: 150_000 });
@@ -134,7 +154,11 @@ async function renderOnce(dir: string, engine: EngineOptions, input: PassInput):
  * reconciler's conditions too, so it runs until Ready settles as well. Returns the loop's result
  * and every pass the engine printed.
  */
-export async function convergeWithEngine(composite: Json, engine: EngineOptions, opts: RenderOptions): Promise<{ rendered: RenderedClaim; passes: EnginePass[] }> {
+export async function convergeWithEngine(
+  composite: Json,
+  engine: EngineOptions,
+  opts: RenderOptions,
+): Promise<{ rendered: RenderedClaim; passes: EnginePass[] }> {
   const dir = mkdtempSync(path.join(tmpdir(), 'xp-render-'));
   const passes: EnginePass[] = [];
   const reconcilePass = async (input: PassInput): Promise<Reconciled> => {

@@ -5,7 +5,16 @@
 // a managed one is written to the account first; a composed resource that disappears is deleted
 // from the account unless its deletion policy is Orphan.
 import { createHash } from 'node:crypto';
-import { COMPONENT_LABEL, EXTERNAL_NAME, externalNameOf, INSTALLATION_TAG, isObject, type Json, keepsExternalOnDelete, OBSERVE_ONLY } from '../../src/core/index.js';
+import {
+  COMPONENT_LABEL,
+  EXTERNAL_NAME,
+  externalNameOf,
+  INSTALLATION_TAG,
+  isObject,
+  type Json,
+  keepsExternalOnDelete,
+  OBSERVE_ONLY,
+} from '../../src/core/index.js';
 
 export interface Account {
   accountId: string;
@@ -36,7 +45,8 @@ function isObserveOnly(resource: Json): boolean {
 /** The name AWS gives a resource the claim does not name (a key id, an access point's id). */
 function generatedName(name: string, resource: Json, composite: string): string {
   const seed = `${composite}/${name}`;
-  if (resource['kind'] === 'Key') return `${fakeId(seed, 8)}-${fakeId(seed + 'a', 4)}-${fakeId(seed + 'b', 4)}-${fakeId(seed + 'c', 4)}-${fakeId(seed + 'd', 12)}`;
+  if (resource['kind'] === 'Key')
+    return `${fakeId(seed, 8)}-${fakeId(seed + 'a', 4)}-${fakeId(seed + 'b', 4)}-${fakeId(seed + 'c', 4)}-${fakeId(seed + 'd', 12)}`;
   return fakeId(seed, 12);
 }
 
@@ -59,11 +69,18 @@ function identifiers(kind: unknown, externalName: string, forProvider: Json, acc
     }
     case 'AccessPoint': {
       const apName = forProvider['name'] as string;
-      return { id: `${accountId}:${apName}`, arn: `arn:${partition}:s3:${region}:${accountId}:accesspoint/${apName}`, alias: `${apName.slice(0, 20)}-${fakeId(externalName, 22)}-s3alias` };
+      return {
+        id: `${accountId}:${apName}`,
+        arn: `arn:${partition}:s3:${region}:${accountId}:accesspoint/${apName}`,
+        alias: `${apName.slice(0, 20)}-${fakeId(externalName, 22)}-s3alias`,
+      };
     }
     case 'TopicSubscription':
       // An e-mail subscription stays pending until a person confirms it: the fake never does.
-      return { arn: `${String(forProvider['topicArn'])}:${fakeId(externalName, 8)}-${fakeId(externalName + 'a', 4)}`, pendingConfirmation: forProvider['protocol'] === 'email' };
+      return {
+        arn: `${String(forProvider['topicArn'])}:${fakeId(externalName, 8)}-${fakeId(externalName + 'a', 4)}`,
+        pendingConfirmation: forProvider['protocol'] === 'email',
+      };
     default:
       return { id: externalName };
   }
@@ -79,7 +96,14 @@ const READY = [
  * carrying `x-amz-expected-bucket-owner` (`expectedBucketOwner`) that names another owner.
  */
 export const OWNER_ACCOUNT_KEY = 'ownerAccountId';
-const OWNER_REFUSED = [{ type: 'Synced', status: 'False', reason: 'ReconcileError', message: 'observe failed: AccessDenied: Access Denied (status code: 403): the bucket owner is not the expected bucket owner' }];
+const OWNER_REFUSED = [
+  {
+    type: 'Synced',
+    status: 'False',
+    reason: 'ReconcileError',
+    message: 'observe failed: AccessDenied: Access Denied (status code: 403): the bucket owner is not the expected bucket owner',
+  },
+];
 const DOES_NOT_EXIST = [{ type: 'Synced', status: 'False', reason: 'ReconcileError', message: 'observe failed: external resource does not exist' }];
 
 /** One AWS account: what it holds, shared by every claim rendered against it. */

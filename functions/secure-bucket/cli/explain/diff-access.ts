@@ -58,4 +58,3 @@ export async function diffAccess(base: string[], head: string[], environmentData
   }
   return { markdown: formatDiffMarkdown(diffs), diffs, errors };
 }
-

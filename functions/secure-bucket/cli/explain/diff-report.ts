@@ -25,8 +25,18 @@ function principalSection(diff: ClaimDiff): string[] {
     const l = losses.get(p) ?? new Map();
     lines.push(`#### ${code(p)}: ${g.size} request(s) gained, ${l.size} lost`);
     const rows = (what: string, m: Map<string, AccessChange[]>) =>
-      [...m].map(([request, cs]) => `| ${what} | ${code(request)} | ${cs.map((c) => code(c.path)).join(' ')} | ${[...new Set(cs.map((c) => code(c.decidedBy)))].join(' ')} |`);
-    lines.push('', '| change | request | paths | allowed by |', '|---|---|---|---|', ...rows('**gains** (Denied → Allowed)', g), ...rows('loses (Allowed → Denied)', l), '');
+      [...m].map(
+        ([request, cs]) =>
+          `| ${what} | ${code(request)} | ${cs.map((c) => code(c.path)).join(' ')} | ${[...new Set(cs.map((c) => code(c.decidedBy)))].join(' ')} |`,
+      );
+    lines.push(
+      '',
+      '| change | request | paths | allowed by |',
+      '|---|---|---|---|',
+      ...rows('**gains** (Denied → Allowed)', g),
+      ...rows('loses (Allowed → Denied)', l),
+      '',
+    );
   }
   return lines;
 }
@@ -54,14 +64,18 @@ export function formatDiffMarkdown(diffs: ClaimDiff[]): string {
   const lines = [
     '## Access diff',
     '',
-    widening.length > 0
-      ? `:warning: **Access widens** in ${widening.map((d) => code(d.claim)).join(', ')}.`
-      : 'No principal gains access.',
+    widening.length > 0 ? `:warning: **Access widens** in ${widening.map((d) => code(d.claim)).join(', ')}.` : 'No principal gains access.',
     '',
     'Every principal × action × place × path of each claim, evaluated with the IAM policy simulator (`@cloud-copilot/iam-simulate`) on the base and on the head render (the same requests as `render --explain-access`).',
   ];
   for (const d of diffs) {
-    lines.push('', `### ${code(d.claim)}`, '', `${d.gains.length} gained, ${d.losses.length} lost (requests evaluated: ${d.evaluated.base} base, ${d.evaluated.head} head).`, '');
+    lines.push(
+      '',
+      `### ${code(d.claim)}`,
+      '',
+      `${d.gains.length} gained, ${d.losses.length} lost (requests evaluated: ${d.evaluated.base} base, ${d.evaluated.head} head).`,
+      '',
+    );
     lines.push(...principalSection(d), '', '**Change alerts**', '', ...alertSection(d), '', '**Resources**', '', ...resourceSection(d.resources));
   }
   return `${lines.join('\n')}\n`;

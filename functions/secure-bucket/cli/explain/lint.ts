@@ -42,7 +42,13 @@ function list(value: unknown): string[] {
 }
 
 function wildcardToRegExp(pattern: string): RegExp {
-  return new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`, 'i');
+  return new RegExp(
+    `^${pattern
+      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+      .replace(/\*/g, '.*')
+      .replace(/\?/g, '.')}$`,
+    'i',
+  );
 }
 
 async function actionProblem(action: string): Promise<string | undefined> {
@@ -75,7 +81,12 @@ async function keysOfAction(action: string): Promise<Set<string> | undefined> {
 function catalogueKeyMatches(catalogueKey: string, key: string): boolean {
   const k = catalogueKey.toLowerCase();
   if (!k.includes('${')) return k === key.toLowerCase();
-  const re = new RegExp(`^${k.split(/\$\{[^}]*\}/).map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('.+')}$`);
+  const re = new RegExp(
+    `^${k
+      .split(/\$\{[^}]*\}/)
+      .map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
+      .join('.+')}$`,
+  );
   return re.test(key.toLowerCase());
 }
 
@@ -118,7 +129,8 @@ export async function lintPolicy(name: string, doc: PolicyJson, options: LintOpt
       findings.push(sid === undefined ? { policy: name, problem } : { policy: name, sid, problem });
     };
     if (st['Effect'] !== 'Allow' && st['Effect'] !== 'Deny') add(`Effect '${String(st['Effect'])}'`);
-    if (st['NotAction'] !== undefined || st['NotResource'] !== undefined || st['NotPrincipal'] !== undefined) add('Not* elements are not used by this platform');
+    if (st['NotAction'] !== undefined || st['NotResource'] !== undefined || st['NotPrincipal'] !== undefined)
+      add('Not* elements are not used by this platform');
     const actions = list(st['Action']);
     if (actions.length === 0) add('no Action');
     for (const a of actions) {

@@ -4,7 +4,18 @@
 // requests against expectations of their own.
 import { consumerRoleArn } from '../../src/core/index.js';
 import type { ConsumerPolicies, PolicyJson, PolicySet } from './policy-set.js';
-import { platformBoundary, anonymous, evaluateKms, evaluateS3, paths, type Caller, type Decision, type Path, type Target, type TlsVersion } from './simulate.js';
+import {
+  platformBoundary,
+  anonymous,
+  evaluateKms,
+  evaluateS3,
+  paths,
+  type Caller,
+  type Decision,
+  type Path,
+  type Target,
+  type TlsVersion,
+} from './simulate.js';
 
 export type PrincipalKind = 'consumer' | 'other-namespace' | 'node' | 'provider' | 'break-glass' | 'anonymous';
 
@@ -17,7 +28,10 @@ export interface Principal {
   note: string;
 }
 
-const allow = (sid: string, actions: string[]): PolicyJson => ({ Version: '2012-10-17', Statement: [{ Sid: sid, Effect: 'Allow', Action: actions, Resource: '*' }] });
+const allow = (sid: string, actions: string[]): PolicyJson => ({
+  Version: '2012-10-17',
+  Statement: [{ Sid: sid, Effect: 'Allow', Action: actions, Resource: '*' }],
+});
 
 export const OTHER_NAMESPACE = 'intruder-ns';
 
@@ -59,7 +73,11 @@ export function principalsOf(set: PolicySet): Principal[] {
   out.push({
     kind: 'provider',
     label: 'provider role',
-    caller: { id: 'provider', arn: env.access.providerRoleArn, identityPolicies: [{ name: 'provider', policy: allow('ProviderEverything', ['s3:*', 'kms:*']) }] },
+    caller: {
+      id: 'provider',
+      arn: env.access.providerRoleArn,
+      identityPolicies: [{ name: 'provider', policy: allow('ProviderEverything', ['s3:*', 'kms:*']) }],
+    },
     note: `${env.access.providerRoleArn} (Crossplane's provider), with s3:* and kms:* on *: configuration only, never data; listing (HeadBucket) only via the endpoint`,
   });
   const breakGlass = env.access.breakGlassPrincipalArns[0];
@@ -106,7 +124,10 @@ export function spotsFor(set: PolicySet, principal: Principal): Spot[] {
   const own = principal.consumer?.prefixes ?? [];
   const all = [...new Set(set.consumers.flatMap((c) => c.prefixes))];
   const others = all.filter((p) => !own.some((o) => overlaps(o, p)));
-  const spots: Spot[] = [...own.map((prefix) => ({ place: 'own-prefix' as const, prefix })), ...others.map((prefix) => ({ place: 'other-prefix' as const, prefix }))];
+  const spots: Spot[] = [
+    ...own.map((prefix) => ({ place: 'own-prefix' as const, prefix })),
+    ...others.map((prefix) => ({ place: 'other-prefix' as const, prefix })),
+  ];
   if (spots.length === 0) spots.push({ place: 'other-prefix', prefix: 'data/' });
   return [...spots, { place: 'bucket-root', prefix: '' }];
 }
@@ -238,10 +259,15 @@ export function formatKeyMatrix(set: PolicySet, rows: KeyRow[]): string {
   if (rows.length === 0) return `Key of s3://${set.bucketName}: not created yet`;
   const width = Math.max(...rows.map((r) => r.principal.label.length)) + 2;
   const cell = Math.max(...KEY_REQUESTS.map((r) => r.label.length)) + 2;
-  const lines = [`Key matrix: ${set.keyArn} (s3://${set.bucketName})`, `  ${pad('principal', width)}${KEY_REQUESTS.map((r) => pad(r.label, cell)).join('')}`.trimEnd()];
+  const lines = [
+    `Key matrix: ${set.keyArn} (s3://${set.bucketName})`,
+    `  ${pad('principal', width)}${KEY_REQUESTS.map((r) => pad(r.label, cell)).join('')}`.trimEnd(),
+  ];
   for (const principal of [...new Set(rows.map((r) => r.principal))]) {
     const mine = rows.filter((r) => r.principal === principal);
-    lines.push(`  ${pad(principal.label, width)}${KEY_REQUESTS.map((q) => pad(mine.find((r) => r.request === q)?.decision.allowed ? 'ALLOW' : 'deny', cell)).join('')}`.trimEnd());
+    lines.push(
+      `  ${pad(principal.label, width)}${KEY_REQUESTS.map((q) => pad(mine.find((r) => r.request === q)?.decision.allowed ? 'ALLOW' : 'deny', cell)).join('')}`.trimEnd(),
+    );
   }
   return lines.join('\n');
 }

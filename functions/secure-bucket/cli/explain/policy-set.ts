@@ -1,7 +1,25 @@
 // Every policy document one claim puts into AWS, read back from the rendered resources (the
 // exact JSON the provider would apply), together with who the principals are. The simulator,
 // the linter and `render --explain-access` all work on this one set.
-import { type AccessLevel, buildContext, ClaimError, DEFAULT_ENVIRONMENT_CONFIG, ENVIRONMENT_CONFIG_API_VERSION, type ClaimIdentity, type ComposeInput, endpointPolicy, type Json, type ManagedResource, type ObservedResource, type PlatformEnvironment, readEnvironment, readIdentity, readSpec, type RenderOutput, REPLICA_PARTS } from '../../src/core/index.js';
+import {
+  type AccessLevel,
+  buildContext,
+  ClaimError,
+  DEFAULT_ENVIRONMENT_CONFIG,
+  ENVIRONMENT_CONFIG_API_VERSION,
+  type ClaimIdentity,
+  type ComposeInput,
+  endpointPolicy,
+  type Json,
+  type ManagedResource,
+  type ObservedResource,
+  type PlatformEnvironment,
+  readEnvironment,
+  readIdentity,
+  readSpec,
+  type RenderOutput,
+  REPLICA_PARTS,
+} from '../../src/core/index.js';
 import { runFunctionSync } from '../../src/function.js';
 import { convergeSync } from '../control-plane/index.js';
 
@@ -125,11 +143,24 @@ function replicaSetOf(source: PolicySet, observed: ComposeInput['observed']): Po
  * I/O): what AWS ends up with, and the observed state that produced it.
  */
 export function convergeCore(composite: Json, environmentData: unknown, maxPasses = 8): { input: ComposeInput; out: RenderOutput } {
-  const environment = { apiVersion: ENVIRONMENT_CONFIG_API_VERSION, kind: 'EnvironmentConfig', metadata: { name: DEFAULT_ENVIRONMENT_CONFIG }, data: environmentData };
+  const environment = {
+    apiVersion: ENVIRONMENT_CONFIG_API_VERSION,
+    kind: 'EnvironmentConfig',
+    metadata: { name: DEFAULT_ENVIRONMENT_CONFIG },
+    data: environmentData,
+  };
   const rendered = convergeSync(runFunctionSync, composite, { clusterObjects: [environment], converge: true, maxPasses });
   if (rendered.fatal !== undefined) throw claimErrorOf(rendered.fatal);
   const observed = Object.fromEntries(Object.entries(rendered.observed).map(([name, resource]) => [name, { resource } as ObservedResource]));
-  return { input: { composite, environmentData, observed }, out: { resources: rendered.resources as unknown as RenderOutput['resources'], status: rendered.status as unknown as RenderOutput['status'], notes: [], warnings: [] } };
+  return {
+    input: { composite, environmentData, observed },
+    out: {
+      resources: rendered.resources as unknown as RenderOutput['resources'],
+      status: rendered.status as unknown as RenderOutput['status'],
+      notes: [],
+      warnings: [],
+    },
+  };
 }
 
 /** A Fatal's message back as the ClaimError it was ("<field>: <problem>. Fix: <fix>"). */

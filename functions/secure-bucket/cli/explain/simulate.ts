@@ -38,7 +38,12 @@ export const paths = {
   endpoint: (tls: TlsVersion): Path => ({ id: `vpce+tls${tls}`, viaEndpoint: true, tls }),
   endpointPlainHttp: (): Path => ({ id: 'vpce+http', viaEndpoint: true }),
   internet: (tls: TlsVersion): Path => ({ id: `internet+tls${tls}`, viaEndpoint: false, tls }),
-  accessPoint: (arn: string, tls: TlsVersion, label = arn.split('/').pop() ?? arn): Path => ({ id: `ap:${label}`, viaEndpoint: true, tls, accessPointArn: arn }),
+  accessPoint: (arn: string, tls: TlsVersion, label = arn.split('/').pop() ?? arn): Path => ({
+    id: `ap:${label}`,
+    viaEndpoint: true,
+    tls,
+    accessPointArn: arn,
+  }),
 };
 
 export interface NamedPolicy {
@@ -175,12 +180,20 @@ export async function simulate(
   if (res.overallResult === 'Allowed') {
     const grants = getGrantReasons(analysis).filter((g) => g.policyType !== 'pb' && g.policyType !== 'vpce');
     const g = grants.find((x) => x.policyType === 'resource') ?? grants[0];
-    return { allowed: true, result: 'Allowed', decidedBy: g ? `${policyName(g.policyType, check.resourcePolicyName)}:${g.statementId ?? `#${g.statementIndex}`}` : 'allowed' };
+    return {
+      allowed: true,
+      result: 'Allowed',
+      decidedBy: g ? `${policyName(g.policyType, check.resourcePolicyName)}:${g.statementId ?? `#${g.statementIndex}`}` : 'allowed',
+    };
   }
   const denials = getDenialReasons(analysis);
   const explicit = denials.find((d) => d.denialType === 'Explicit');
   if (explicit && explicit.denialType === 'Explicit') {
-    return { allowed: false, result: res.overallResult, decidedBy: `${policyName(explicit.policyType, check.resourcePolicyName)}:${explicit.statementId ?? `#${explicit.statementIndex}`}` };
+    return {
+      allowed: false,
+      result: res.overallResult,
+      decidedBy: `${policyName(explicit.policyType, check.resourcePolicyName)}:${explicit.statementId ?? `#${explicit.statementIndex}`}`,
+    };
   }
   const blocking = denials.find((d) => d.blocking) ?? denials[0];
   return { allowed: false, result: res.overallResult, decidedBy: `${blocking ? policyName(blocking.policyType, check.resourcePolicyName) : 'all'}:no-allow` };
@@ -221,11 +234,32 @@ export async function evaluateS3(set: PolicySet, req: S3Request): Promise<Decisi
   const ap = path.accessPointArn;
   if (ap === undefined) {
     const resource = target.kind === 'object' ? `${set.bucketArn}/${target.key}` : set.bucketArn;
-    checks.push({ resourcePolicyName: 'bucket', resourcePolicy: set.bucketPolicy, resource, resourceAccount: account, identity: true, endpoint: path.viaEndpoint });
+    checks.push({
+      resourcePolicyName: 'bucket',
+      resourcePolicy: set.bucketPolicy,
+      resource,
+      resourceAccount: account,
+      identity: true,
+      endpoint: path.viaEndpoint,
+    });
   } else {
     const resource = target.kind === 'object' ? `${ap}/object/${target.key}` : ap;
-    checks.push({ resourcePolicyName: 'access-point', resourcePolicy: accessPointPolicyOf(set, ap), resource, resourceAccount: account, identity: true, endpoint: true });
-    checks.push({ resourcePolicyName: 'bucket', resourcePolicy: bucketPolicyAtAccessPoint(set, ap), resource, resourceAccount: account, identity: false, endpoint: false });
+    checks.push({
+      resourcePolicyName: 'access-point',
+      resourcePolicy: accessPointPolicyOf(set, ap),
+      resource,
+      resourceAccount: account,
+      identity: true,
+      endpoint: true,
+    });
+    checks.push({
+      resourcePolicyName: 'bucket',
+      resourcePolicy: bucketPolicyAtAccessPoint(set, ap),
+      resource,
+      resourceAccount: account,
+      identity: false,
+      endpoint: false,
+    });
   }
   // The first check's grant names what let the request in (the access point's policy on that path).
   let decision: Decision | undefined;
@@ -249,7 +283,12 @@ export async function evaluateKms(set: PolicySet, caller: Caller, action: string
   const context: Record<string, string> = { ...principalKeys(caller), 'aws:SecureTransport': 'true', 'kms:EncryptionContext:aws:s3:arn': set.bucketArn };
   if (caller.arn !== undefined) context['kms:CallerAccount'] = accountOf(caller.arn);
   if (viaService !== undefined) context['kms:ViaService'] = viaService;
-  return simulate(caller, action, { resourcePolicyName: 'key', resourcePolicy: set.keyPolicy, resource: set.keyArn, resourceAccount: accountOf(set.keyArn), identity: true, endpoint: false }, context);
+  return simulate(
+    caller,
+    action,
+    { resourcePolicyName: 'key', resourcePolicy: set.keyPolicy, resource: set.keyArn, resourceAccount: accountOf(set.keyArn), identity: true, endpoint: false },
+    context,
+  );
 }
 
 /**

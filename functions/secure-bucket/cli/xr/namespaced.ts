@@ -45,5 +45,10 @@ export function namespacedComposite(xr: BucketRequest): Json {
  */
 export function namespacedXrFor(claim: BucketRequest): BucketRequest {
   const spec = Object.fromEntries(Object.entries(claim.spec).filter(([k]) => !CROSSPLANE_SPEC_FIELDS.includes(k)));
-  return { apiVersion: NAMESPACED_XR_API_VERSION, kind: NAMESPACED_XR_KIND, metadata: { name: claim.metadata.name, namespace: claim.metadata.namespace }, spec };
+  return {
+    apiVersion: NAMESPACED_XR_API_VERSION,
+    kind: NAMESPACED_XR_KIND,
+    metadata: { name: claim.metadata.name, namespace: claim.metadata.namespace },
+    spec,
+  };
 }

@@ -54,7 +54,10 @@ export function accessPointResources(ctx: RenderContext): Record<string, Managed
     if (!consumer.accessPointName) continue;
     // provider-aws identifies an access point as <account>:<name> (terraform's import id): named so,
     // a claim migrated to v2 (or re-created) takes its access point over instead of failing to create it.
-    out[accessPointResourceName(consumer)] = managed(ctx.identity, { kind: 'AccessPoint', component: 'access-point', forProvider: {
+    out[accessPointResourceName(consumer)] = managed(ctx.identity, {
+      kind: 'AccessPoint',
+      component: 'access-point',
+      forProvider: {
         region: ctx.spec.region,
         accountId: ctx.env.accountId,
         bucket: ctx.bucketName,
@@ -63,7 +66,9 @@ export function accessPointResources(ctx: RenderContext): Record<string, Managed
         vpcConfiguration: { vpcId: ctx.env.network.vpcId },
         publicAccessBlockConfiguration: { blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true },
         policy: accessPointPolicy(ctx, consumer),
-      }, externalName: `${ctx.env.accountId}:${consumer.accessPointName}` });
+      },
+      externalName: `${ctx.env.accountId}:${consumer.accessPointName}`,
+    });
   }
   return out;
 }

@@ -7,7 +7,16 @@
 import type { RenderContext } from './context.js';
 import { isObject, shown } from './fields.js';
 import { CLAIM_API, TAKE_OVER_ANNOTATION } from './api.js';
-import { CLUSTER_TAG, clusterArn, INSTALLATION_REGION_TAG, INSTALLATION_TAG, installationOf, OWNER_API_TAG, OWNER_NAME_TAG, OWNER_NAMESPACE_TAG } from './naming.js';
+import {
+  CLUSTER_TAG,
+  clusterArn,
+  INSTALLATION_REGION_TAG,
+  INSTALLATION_TAG,
+  installationOf,
+  OWNER_API_TAG,
+  OWNER_NAME_TAG,
+  OWNER_NAMESPACE_TAG,
+} from './naming.js';
 import { ClaimError, PlatformError, type ManagedResource, type ObservedResource } from './types.js';
 
 export const OBSERVE_ONLY = ['Observe'];
@@ -133,7 +142,11 @@ function heldElsewhere(ctx: RenderContext, resource: ManagedResource, atProvider
  * the resource is not ours yet: then a resource tagged before the region tag existed is judged by
  * what it holds too.
  */
-function otherInstallation(ctx: RenderContext, tags: Record<string, unknown> | undefined, held?: { resource: ManagedResource; atProvider: Record<string, unknown> }): boolean {
+function otherInstallation(
+  ctx: RenderContext,
+  tags: Record<string, unknown> | undefined,
+  held?: { resource: ManagedResource; atProvider: Record<string, unknown> },
+): boolean {
   const installation = installationTagged(tags);
   if (installation === undefined) return false;
   if (installation !== installationOf(ctx.env)) return true;
@@ -146,9 +159,17 @@ function otherInstallation(ctx: RenderContext, tags: Record<string, unknown> | u
  * This installation, this request's namespace, and its name or none (a resource the platform
  * handed over by namespace).
  */
-function taggedForThisRequest(ctx: RenderContext, tags: Record<string, unknown> | undefined, held?: { resource: ManagedResource; atProvider: Record<string, unknown> }): boolean {
+function taggedForThisRequest(
+  ctx: RenderContext,
+  tags: Record<string, unknown> | undefined,
+  held?: { resource: ManagedResource; atProvider: Record<string, unknown> },
+): boolean {
   const claim = tags?.[OWNER_NAME_TAG];
-  return !otherInstallation(ctx, tags, held) && tags?.[OWNER_NAMESPACE_TAG] === ctx.identity.claimNamespace && (claim === undefined || claim === ctx.identity.claimName);
+  return (
+    !otherInstallation(ctx, tags, held) &&
+    tags?.[OWNER_NAMESPACE_TAG] === ctx.identity.claimNamespace &&
+    (claim === undefined || claim === ctx.identity.claimName)
+  );
 }
 
 /** Kinds AWS holds under a name a render chooses but that carry no tags: adopted only when they serve this request's bucket. */
@@ -214,7 +235,9 @@ function guardOwnership(ctx: RenderContext, name: string, resource: ManagedResou
   throw new ClaimError(
     fixed ? 'spec.naming.name' : 'spec.naming',
     `${what} already exists in AWS and ${whose}: the platform never takes over what another namespace or nobody it knows owns; nothing was changed`,
-    fixed ? 'choose another fixed name, or use strategy Generated' : `ask the platform team: AWS holds a resource under this claim's generated name that is not ${ctx.identity.claimNamespace}'s`,
+    fixed
+      ? 'choose another fixed name, or use strategy Generated'
+      : `ask the platform team: AWS holds a resource under this claim's generated name that is not ${ctx.identity.claimNamespace}'s`,
   );
 }
 
@@ -324,7 +347,9 @@ export interface Adoption {
  */
 export function observeBeforeManage(ctx: RenderContext, resources: Record<string, ManagedResource>): Adoption {
   // Access points and roles are deleted with their request, yet AWS may hold one under our name: observed first too.
-  const adoptable = Object.entries(resources).filter(([, r]) => r.spec['deletionPolicy'] === 'Orphan' || BUCKET_BOUND_KINDS.has(r.kind) || NAME_BOUND_KINDS.has(r.kind));
+  const adoptable = Object.entries(resources).filter(
+    ([, r]) => r.spec['deletionPolicy'] === 'Orphan' || BUCKET_BOUND_KINDS.has(r.kind) || NAME_BOUND_KINDS.has(r.kind),
+  );
   const observing: string[] = [];
   const managedNow: string[] = [];
   let awaitingOtherRequest = false;

@@ -94,7 +94,11 @@ function claimedTopicArn(ctx: RenderContext): string | undefined {
   const segment = tenantSegment(ctx.identity, ctx.env);
   if (topicName === undefined || !topicName.startsWith(`${segment}-`)) {
     // Another team's pager topic would receive this bucket's alarms (and its alarms' noise).
-    throw new ClaimError('spec.alarms.snsTopicArn', `topic '${String(topicName)}' is not one of this tenant's (its name must start with '${segment}-')`, `name a topic of your own, e.g. ${segment}-alerts, or use spec.alarms.email`);
+    throw new ClaimError(
+      'spec.alarms.snsTopicArn',
+      `topic '${String(topicName)}' is not one of this tenant's (its name must start with '${segment}-')`,
+      `name a topic of your own, e.g. ${segment}-alerts, or use spec.alarms.email`,
+    );
   }
   return claimed;
 }
@@ -145,7 +149,12 @@ export function deleteRequestsThreshold(ctx: RenderContext): number {
 
 function alarmSpecs(ctx: RenderContext): AlarmSpec[] {
   return [
-    { key: 'delete-requests', metricName: 'DeleteRequests', threshold: deleteRequestsThreshold(ctx), description: 'delete requests (one DeleteObjects request removes up to 1,000 objects)' },
+    {
+      key: 'delete-requests',
+      metricName: 'DeleteRequests',
+      threshold: deleteRequestsThreshold(ctx),
+      description: 'delete requests (one DeleteObjects request removes up to 1,000 objects)',
+    },
     { key: '4xx-errors', metricName: '4xxErrors', threshold: 50, description: 'client errors (access denied, missing keys): a broken client or probing' },
     { key: '5xx-errors', metricName: '5xxErrors', threshold: 10, description: 'server errors' },
   ];
@@ -174,7 +183,13 @@ interface AlertRule {
 /** The bucket, its access points and its key: each watched by a rule in the bucket's region. */
 function alertRules(b: OwnedBucket): Array<AlertRule & { part: 'changeAlerts' | 'accessPointAlerts' | 'keyAlerts' }> {
   const rules: Array<AlertRule & { part: 'changeAlerts' | 'accessPointAlerts' | 'keyAlerts' }> = [
-    { part: 'changeAlerts', key: b.parts.changeAlerts.name, what: 'changes', description: `Changes to the protection of s3://${b.name} (CloudTrail management events)`, eventPattern: changeEventPattern(b.name) },
+    {
+      part: 'changeAlerts',
+      key: b.parts.changeAlerts.name,
+      what: 'changes',
+      description: `Changes to the protection of s3://${b.name} (CloudTrail management events)`,
+      eventPattern: changeEventPattern(b.name),
+    },
   ];
   const accessPoints = b.accessPoints.map((arn) => ({ name: arn.slice(arn.lastIndexOf('/') + 1), arn }));
   if (accessPoints.length > 0) {
@@ -222,15 +237,24 @@ export function changeAlertResourcesFor(ctx: RenderContext, b: OwnedBucket): Rec
   for (const rule of alertRules(b)) {
     const ruleName = changeRuleName(b.name, rule.what);
     const component = b.parts[rule.part].component;
-    out[rule.key] = managed(ctx.identity, { kind: 'Rule', component: component, forProvider: { region: b.region, description: rule.description, eventPattern: rule.eventPattern, state: 'ENABLED', tags: ctx.tags }, externalName: ruleName });
+    out[rule.key] = managed(ctx.identity, {
+      kind: 'Rule',
+      component: component,
+      forProvider: { region: b.region, description: rule.description, eventPattern: rule.eventPattern, state: 'ENABLED', tags: ctx.tags },
+      externalName: ruleName,
+    });
     for (const target of targets) {
       const suffix = target.id === 'alert-topic' ? 'target' : `${target.id}-target`;
-      out[`${rule.key}-${suffix}`] = managed(ctx.identity, { kind: 'Target', component: `${component}-${suffix}`, forProvider: {
-        region: b.region,
-        rule: ruleName,
-        targetId: target.id,
-        arn: target.arn,
-      } });
+      out[`${rule.key}-${suffix}`] = managed(ctx.identity, {
+        kind: 'Target',
+        component: `${component}-${suffix}`,
+        forProvider: {
+          region: b.region,
+          rule: ruleName,
+          targetId: target.id,
+          arn: target.arn,
+        },
+      });
     }
   }
   return out;
@@ -251,32 +275,43 @@ export function alarmResources(ctx: RenderContext): Record<string, ManagedResour
   const alarms = spec.alarms !== undefined ? alarmSpecs(ctx) : [];
 
   if (requestMetricsEnabled(ctx)) {
-    out[REQUEST_METRICS] = managed(identity, { kind: 'BucketMetric', component: 'request-metrics', forProvider: {
-      region,
-      bucket: bucketName,
-      name: METRICS_FILTER_ID,
-    }, externalName: `${bucketName}:${METRICS_FILTER_ID}` });
-  }
-  if (topic !== undefined) for (const a of alarms) {
-    out[`alarm-${a.key}`] = managed(identity, { kind: 'MetricAlarm', component: 'alarm', forProvider: {
+    out[REQUEST_METRICS] = managed(identity, {
+      kind: 'BucketMetric',
+      component: 'request-metrics',
+      forProvider: {
         region,
-        alarmDescription: `s3://${bucketName}: ${a.description} (${a.metricName} >= ${a.threshold} in 5 minutes)`,
-        namespace: 'AWS/S3',
-        metricName: a.metricName,
-        dimensions: { BucketName: bucketName, FilterId: METRICS_FILTER_ID },
-        statistic: 'Sum',
-        period: 300,
-        evaluationPeriods: 1,
-        threshold: a.threshold,
-        comparisonOperator: 'GreaterThanOrEqualToThreshold',
-        // Request metrics report nothing while nobody calls the bucket: that is healthy.
-        treatMissingData: 'notBreaching',
-        actionsEnabled: true,
-        alarmActions: [topic],
-        okActions: [topic],
-        tags: ctx.tags,
-      }, externalName: alarmName(bucketName, a) });
+        bucket: bucketName,
+        name: METRICS_FILTER_ID,
+      },
+      externalName: `${bucketName}:${METRICS_FILTER_ID}`,
+    });
   }
+  if (topic !== undefined)
+    for (const a of alarms) {
+      out[`alarm-${a.key}`] = managed(identity, {
+        kind: 'MetricAlarm',
+        component: 'alarm',
+        forProvider: {
+          region,
+          alarmDescription: `s3://${bucketName}: ${a.description} (${a.metricName} >= ${a.threshold} in 5 minutes)`,
+          namespace: 'AWS/S3',
+          metricName: a.metricName,
+          dimensions: { BucketName: bucketName, FilterId: METRICS_FILTER_ID },
+          statistic: 'Sum',
+          period: 300,
+          evaluationPeriods: 1,
+          threshold: a.threshold,
+          comparisonOperator: 'GreaterThanOrEqualToThreshold',
+          // Request metrics report nothing while nobody calls the bucket: that is healthy.
+          treatMissingData: 'notBreaching',
+          actionsEnabled: true,
+          alarmActions: [topic],
+          okActions: [topic],
+          tags: ctx.tags,
+        },
+        externalName: alarmName(bucketName, a),
+      });
+    }
   return out;
 }
 
@@ -294,14 +329,21 @@ export function emailSubscriptionResources(ctx: RenderContext): Record<string, M
   const out: Record<string, ManagedResource> = {};
   const email = spec.alarms?.email;
   if (email !== undefined && topic !== undefined) {
-    out[EMAIL_SUBSCRIPTION] = managed(identity, { kind: 'TopicSubscription', component: 'alarm-email', forProvider: {
-      region,
-      topicArn: topic,
-      protocol: 'email',
-      endpoint: email,
-      filterPolicyScope: 'MessageBody',
-      filterPolicy: emailFilterPolicy(ctx, alarms.map((a) => alarmName(bucketName, a))),
-    } });
+    out[EMAIL_SUBSCRIPTION] = managed(identity, {
+      kind: 'TopicSubscription',
+      component: 'alarm-email',
+      forProvider: {
+        region,
+        topicArn: topic,
+        protocol: 'email',
+        endpoint: email,
+        filterPolicyScope: 'MessageBody',
+        filterPolicy: emailFilterPolicy(
+          ctx,
+          alarms.map((a) => alarmName(bucketName, a)),
+        ),
+      },
+    });
   }
   return out;
 }

@@ -38,12 +38,16 @@ export function logBucketIn(ctx: RenderContext, region: string): string | undefi
 export function accessLoggingFor(ctx: RenderContext, b: OwnedBucket): Record<string, ManagedResource> {
   const target = logBucketIn(ctx, b.region);
   if (target === undefined) return {};
-  return bucketPart(ctx, b, { part: 'logging', kind: 'BucketLogging', fields: {
-    targetBucket: target,
-    targetPrefix: accessLogPrefix(b.name),
-    // Date-partitioned keys: Athena and lifecycle rules can then work per day.
-    targetObjectKeyFormat: { partitionedPrefix: { partitionDateSource: 'EventTime' } },
-  } });
+  return bucketPart(ctx, b, {
+    part: 'logging',
+    kind: 'BucketLogging',
+    fields: {
+      targetBucket: target,
+      targetPrefix: accessLogPrefix(b.name),
+      // Date-partitioned keys: Athena and lifecycle rules can then work per day.
+      targetObjectKeyFormat: { partitionedPrefix: { partitionDateSource: 'EventTime' } },
+    },
+  });
 }
 
 /** The source's inventory (its access logs are a part of every owned bucket: accessLoggingFor). */
@@ -57,27 +61,32 @@ export function auditResources(ctx: RenderContext, source: OwnedBucket): Record<
   }
   const out: Record<string, ManagedResource> = {};
   if (env.audit.inventoryBucket !== undefined) {
-    out[INVENTORY] = managed(identity, { kind: 'BucketInventory', component: 'inventory', forProvider: {
-      region: spec.region,
-      bucket: bucketName,
-      name: INVENTORY_NAME,
-      enabled: true,
-      includedObjectVersions: source.versioned ? 'All' : 'Current',
-      schedule: { frequency: 'Weekly' },
-      optionalFields: INVENTORY_FIELDS,
-      destination: {
-        bucket: {
-          bucketArn: `arn:${env.partition}:s3:::${env.audit.inventoryBucket}`,
-          accountId: env.accountId,
-          format: 'Parquet',
-          // Per registered segment, not namespace: 'team' would prefix 'team-sales' in the shared
-          // bucket, and a grant on one team's reports would reach the other's.
-          prefix: tenantSegment(identity, env),
-          // SSE-S3: the reports hold metadata only, and S3 (the writer) needs no grant on a key.
-          encryption: { sseS3: {} },
+    out[INVENTORY] = managed(identity, {
+      kind: 'BucketInventory',
+      component: 'inventory',
+      forProvider: {
+        region: spec.region,
+        bucket: bucketName,
+        name: INVENTORY_NAME,
+        enabled: true,
+        includedObjectVersions: source.versioned ? 'All' : 'Current',
+        schedule: { frequency: 'Weekly' },
+        optionalFields: INVENTORY_FIELDS,
+        destination: {
+          bucket: {
+            bucketArn: `arn:${env.partition}:s3:::${env.audit.inventoryBucket}`,
+            accountId: env.accountId,
+            format: 'Parquet',
+            // Per registered segment, not namespace: 'team' would prefix 'team-sales' in the shared
+            // bucket, and a grant on one team's reports would reach the other's.
+            prefix: tenantSegment(identity, env),
+            // SSE-S3: the reports hold metadata only, and S3 (the writer) needs no grant on a key.
+            encryption: { sseS3: {} },
+          },
         },
       },
-    }, externalName: `${bucketName}:${INVENTORY_NAME}` });
+      externalName: `${bucketName}:${INVENTORY_NAME}`,
+    });
   }
   return out;
 }

@@ -48,7 +48,13 @@ export function tenantWorkloadBoundaryDocument(env: PlatformEnvironment): Policy
   return policy([
     ...(audit.length > 0 ? [{ Sid: 'DenyPlatformAuditBuckets', Effect: 'Deny' as const, Action: 's3:*', Resource: audit }] : []),
     { Sid: 'PlatformObjects', Effect: 'Allow', Action: objectActions, Resource: data.objects, Condition: inThisAccount },
-    { Sid: 'PlatformBucketsListAndReplicate', Effect: 'Allow', Action: unique(['s3:ListBucket', ...REPLICATION_ACTIONS.sourceBucket]), Resource: data.buckets, Condition: inThisAccount },
+    {
+      Sid: 'PlatformBucketsListAndReplicate',
+      Effect: 'Allow',
+      Action: unique(['s3:ListBucket', ...REPLICATION_ACTIONS.sourceBucket]),
+      Resource: data.buckets,
+      Condition: inThisAccount,
+    },
     {
       Sid: 'BucketKeysThroughS3',
       Effect: 'Allow',
@@ -141,11 +147,30 @@ export const NEVER_ON_ROLES = ['iam:AttachRolePolicy', 'iam:DeleteRolePermission
 /** What the provider reads of any key of the account: observing a key a bucket names, to adopt or refuse it. */
 export const KEY_READS = ['kms:DescribeKey', 'kms:GetKeyPolicy', 'kms:GetKeyRotationStatus', 'kms:ListResourceTags'];
 /** What the provider does to a key (and, with the alias, its alias): only to keys tagged managed-by the platform. */
-export const KEY_MANAGEMENT = ['kms:CreateAlias', 'kms:DeleteAlias', 'kms:EnableKeyRotation', 'kms:PutKeyPolicy', 'kms:ScheduleKeyDeletion', 'kms:TagResource', 'kms:UntagResource', 'kms:UpdateKeyDescription'];
+export const KEY_MANAGEMENT = [
+  'kms:CreateAlias',
+  'kms:DeleteAlias',
+  'kms:EnableKeyRotation',
+  'kms:PutKeyPolicy',
+  'kms:ScheduleKeyDeletion',
+  'kms:TagResource',
+  'kms:UntagResource',
+  'kms:UpdateKeyDescription',
+];
 /** Never the provider's, on any key: only the root and named key admins disable a key or its rotation (invariant 11). */
 export const NEVER_ON_KEYS = ['kms:DisableKey', 'kms:DisableKeyRotation'];
 /** Key management the provider never needs, denied on every key not the platform's whatever else its role holds. */
-const OTHER_KEY_MANAGEMENT = ['kms:CancelKeyDeletion', 'kms:CreateGrant', 'kms:DeleteImportedKeyMaterial', 'kms:EnableKey', 'kms:ImportKeyMaterial', 'kms:ReplicateKey', 'kms:RevokeGrant', 'kms:UpdateAlias', 'kms:UpdatePrimaryRegion'];
+const OTHER_KEY_MANAGEMENT = [
+  'kms:CancelKeyDeletion',
+  'kms:CreateGrant',
+  'kms:DeleteImportedKeyMaterial',
+  'kms:EnableKey',
+  'kms:ImportKeyMaterial',
+  'kms:ReplicateKey',
+  'kms:RevokeGrant',
+  'kms:UpdateAlias',
+  'kms:UpdatePrimaryRegion',
+];
 
 /**
  * The IAM policy of the provider's own role (clusters/<cluster>/platform/provider-role-policy.json,
@@ -165,16 +190,40 @@ export function providerRolePolicyDocument(env: PlatformEnvironment): PolicyDocu
   const keys = `arn:${p}:kms:*:${env.accountId}:key/*`;
   const platformKey = { StringEquals: { [`aws:ResourceTag/${MANAGED_BY_TAG}`]: MANAGED_BY } };
   return policy([
-    { Sid: 'CreateRolesWithPlatformBoundary', Effect: 'Allow', Action: ['iam:CreateRole', 'iam:PutRolePermissionsBoundary'], Resource: roles, Condition: withBoundary },
+    {
+      Sid: 'CreateRolesWithPlatformBoundary',
+      Effect: 'Allow',
+      Action: ['iam:CreateRole', 'iam:PutRolePermissionsBoundary'],
+      Resource: roles,
+      Condition: withBoundary,
+    },
     { Sid: 'ChangeBoundedRolesOnly', Effect: 'Allow', Action: BOUNDED_ROLE_CHANGES, Resource: roles, Condition: withBoundary },
     {
       Sid: 'ReadAndTagPlatformRoles',
       Effect: 'Allow',
-      Action: ['iam:DeleteRole', 'iam:GetRole', 'iam:GetRolePolicy', 'iam:ListAttachedRolePolicies', 'iam:ListInstanceProfilesForRole', 'iam:ListRolePolicies', 'iam:ListRoleTags', 'iam:TagRole', 'iam:UntagRole', 'iam:UpdateRole', 'iam:UpdateRoleDescription'],
+      Action: [
+        'iam:DeleteRole',
+        'iam:GetRole',
+        'iam:GetRolePolicy',
+        'iam:ListAttachedRolePolicies',
+        'iam:ListInstanceProfilesForRole',
+        'iam:ListRolePolicies',
+        'iam:ListRoleTags',
+        'iam:TagRole',
+        'iam:UntagRole',
+        'iam:UpdateRole',
+        'iam:UpdateRoleDescription',
+      ],
       Resource: roles,
     },
     // S3 assumes the replication role, EKS the Pod Identity roles: the provider hands them over, to those services only.
-    { Sid: 'PassPlatformRolesToS3AndEks', Effect: 'Allow', Action: 'iam:PassRole', Resource: roles, Condition: { StringEquals: { 'iam:PassedToService': ['pods.eks.amazonaws.com', 's3.amazonaws.com'] } } },
+    {
+      Sid: 'PassPlatformRolesToS3AndEks',
+      Effect: 'Allow',
+      Action: 'iam:PassRole',
+      Resource: roles,
+      Condition: { StringEquals: { 'iam:PassedToService': ['pods.eks.amazonaws.com', 's3.amazonaws.com'] } },
+    },
     // The platform layer creates a missing boundary through this provider (iam-boundaries.yaml) and
     // observes it; it never writes a new version: CreatePolicyVersion with SetAsDefault needs no
     // iam:SetDefaultPolicyVersion, so a provider that may add versions may rewrite the ceiling of
@@ -187,8 +236,20 @@ export function providerRolePolicyDocument(env: PlatformEnvironment): PolicyDocu
       Resource: boundaries,
     },
     // Explicit, so no other policy on the provider's role can widen them.
-    { Sid: 'DenyRolesWithoutPlatformBoundary', Effect: 'Deny', Action: ['iam:CreateRole', 'iam:PutRolePermissionsBoundary'], Resource: '*', Condition: { StringNotEquals: { 'iam:PermissionsBoundary': boundary } } },
-    { Sid: 'DenyChangingUnboundedRoles', Effect: 'Deny', Action: BOUNDED_ROLE_CHANGES, Resource: '*', Condition: { StringNotEquals: { 'iam:PermissionsBoundary': boundary } } },
+    {
+      Sid: 'DenyRolesWithoutPlatformBoundary',
+      Effect: 'Deny',
+      Action: ['iam:CreateRole', 'iam:PutRolePermissionsBoundary'],
+      Resource: '*',
+      Condition: { StringNotEquals: { 'iam:PermissionsBoundary': boundary } },
+    },
+    {
+      Sid: 'DenyChangingUnboundedRoles',
+      Effect: 'Deny',
+      Action: BOUNDED_ROLE_CHANGES,
+      Resource: '*',
+      Condition: { StringNotEquals: { 'iam:PermissionsBoundary': boundary } },
+    },
     { Sid: 'DenyBoundaryRemovalAndManagedPolicies', Effect: 'Deny', Action: NEVER_ON_ROLES, Resource: '*' },
     { Sid: 'DenyChangingBoundaries', Effect: 'Deny', Action: BOUNDARY_CHANGES, Resource: boundaries },
     // Configuration of the platform's buckets, in this account; bucket policies deny it their data.
@@ -200,21 +261,84 @@ export function providerRolePolicyDocument(env: PlatformEnvironment): PolicyDocu
     { Sid: 'ListAliases', Effect: 'Allow', Action: 'kms:ListAliases', Resource: '*' },
     // CreateKey with tags is authorized for kms:TagResource too, on '*' (the key does not exist yet);
     // on an existing key DenyKeyManagementOutsidePlatform still decides.
-    { Sid: 'CreatePlatformTaggedKeys', Effect: 'Allow', Action: ['kms:CreateKey', 'kms:TagResource'], Resource: '*', Condition: { StringEquals: { [`aws:RequestTag/${MANAGED_BY_TAG}`]: MANAGED_BY } } },
+    {
+      Sid: 'CreatePlatformTaggedKeys',
+      Effect: 'Allow',
+      Action: ['kms:CreateKey', 'kms:TagResource'],
+      Resource: '*',
+      Condition: { StringEquals: { [`aws:RequestTag/${MANAGED_BY_TAG}`]: MANAGED_BY } },
+    },
     { Sid: 'ManagePlatformKeys', Effect: 'Allow', Action: KEY_MANAGEMENT, Resource: keys, Condition: platformKey },
     // CreateAlias and DeleteAlias are authorized on the alias too: only the platform's alias names.
-    { Sid: 'PlatformAliases', Effect: 'Allow', Action: ['kms:CreateAlias', 'kms:DeleteAlias'], Resource: `arn:${p}:kms:*:${env.accountId}:alias/secure-bucket/*` },
+    {
+      Sid: 'PlatformAliases',
+      Effect: 'Allow',
+      Action: ['kms:CreateAlias', 'kms:DeleteAlias'],
+      Resource: `arn:${p}:kms:*:${env.accountId}:alias/secure-bucket/*`,
+    },
     // Explicit, so no other policy on the provider's role can widen them.
-    { Sid: 'DenyKeyManagementOutsidePlatform', Effect: 'Deny', Action: [...KEY_MANAGEMENT, ...NEVER_ON_KEYS, ...OTHER_KEY_MANAGEMENT], Resource: `arn:${p}:kms:*:*:key/*`, Condition: { StringNotEquals: { [`aws:ResourceTag/${MANAGED_BY_TAG}`]: MANAGED_BY } } },
-    { Sid: 'DenyCreatingUntaggedKeys', Effect: 'Deny', Action: 'kms:CreateKey', Resource: '*', Condition: { StringNotEquals: { [`aws:RequestTag/${MANAGED_BY_TAG}`]: MANAGED_BY } } },
+    {
+      Sid: 'DenyKeyManagementOutsidePlatform',
+      Effect: 'Deny',
+      Action: [...KEY_MANAGEMENT, ...NEVER_ON_KEYS, ...OTHER_KEY_MANAGEMENT],
+      Resource: `arn:${p}:kms:*:*:key/*`,
+      Condition: { StringNotEquals: { [`aws:ResourceTag/${MANAGED_BY_TAG}`]: MANAGED_BY } },
+    },
+    {
+      Sid: 'DenyCreatingUntaggedKeys',
+      Effect: 'Deny',
+      Action: 'kms:CreateKey',
+      Resource: '*',
+      Condition: { StringNotEquals: { [`aws:RequestTag/${MANAGED_BY_TAG}`]: MANAGED_BY } },
+    },
     // Untagging it, or tagging it with another value, releases a platform key; only the root and named key admins disable one.
-    { Sid: 'DenyMovingThePlatformTag', Effect: 'Deny', Action: 'kms:UntagResource', Resource: '*', Condition: { 'ForAnyValue:StringEquals': { 'aws:TagKeys': [MANAGED_BY_TAG] } } },
-    { Sid: 'DenyRevaluingThePlatformTag', Effect: 'Deny', Action: 'kms:TagResource', Resource: '*', Condition: { 'ForAnyValue:StringEquals': { 'aws:TagKeys': [MANAGED_BY_TAG] }, StringNotEquals: { [`aws:RequestTag/${MANAGED_BY_TAG}`]: MANAGED_BY } } },
+    {
+      Sid: 'DenyMovingThePlatformTag',
+      Effect: 'Deny',
+      Action: 'kms:UntagResource',
+      Resource: '*',
+      Condition: { 'ForAnyValue:StringEquals': { 'aws:TagKeys': [MANAGED_BY_TAG] } },
+    },
+    {
+      Sid: 'DenyRevaluingThePlatformTag',
+      Effect: 'Deny',
+      Action: 'kms:TagResource',
+      Resource: '*',
+      Condition: { 'ForAnyValue:StringEquals': { 'aws:TagKeys': [MANAGED_BY_TAG] }, StringNotEquals: { [`aws:RequestTag/${MANAGED_BY_TAG}`]: MANAGED_BY } },
+    },
     { Sid: 'DenyDisablingKeys', Effect: 'Deny', Action: NEVER_ON_KEYS, Resource: '*' },
     {
       Sid: 'AlarmsAlertsEndpointsPodIdentity',
       Effect: 'Allow',
-      Action: ['cloudwatch:DeleteAlarms', 'cloudwatch:DescribeAlarms', 'cloudwatch:ListTagsForResource', 'cloudwatch:PutMetricAlarm', 'cloudwatch:TagResource', 'ec2:CreateVpcEndpoint', 'ec2:DeleteVpcEndpoints', 'ec2:DescribeVpcEndpoints', 'ec2:ModifyVpcEndpoint', 'ec2:CreateTags', 'eks:CreatePodIdentityAssociation', 'eks:DeletePodIdentityAssociation', 'eks:DescribePodIdentityAssociation', 'eks:UpdatePodIdentityAssociation', 'eks:TagResource', 'events:DeleteRule', 'events:DescribeRule', 'events:ListTagsForResource', 'events:ListTargetsByRule', 'events:PutRule', 'events:PutTargets', 'events:RemoveTargets', 'events:TagResource', 'sns:GetSubscriptionAttributes', 'sns:SetSubscriptionAttributes', 'sns:Subscribe', 'sns:Unsubscribe'],
+      Action: [
+        'cloudwatch:DeleteAlarms',
+        'cloudwatch:DescribeAlarms',
+        'cloudwatch:ListTagsForResource',
+        'cloudwatch:PutMetricAlarm',
+        'cloudwatch:TagResource',
+        'ec2:CreateVpcEndpoint',
+        'ec2:DeleteVpcEndpoints',
+        'ec2:DescribeVpcEndpoints',
+        'ec2:ModifyVpcEndpoint',
+        'ec2:CreateTags',
+        'eks:CreatePodIdentityAssociation',
+        'eks:DeletePodIdentityAssociation',
+        'eks:DescribePodIdentityAssociation',
+        'eks:UpdatePodIdentityAssociation',
+        'eks:TagResource',
+        'events:DeleteRule',
+        'events:DescribeRule',
+        'events:ListTagsForResource',
+        'events:ListTargetsByRule',
+        'events:PutRule',
+        'events:PutTargets',
+        'events:RemoveTargets',
+        'events:TagResource',
+        'sns:GetSubscriptionAttributes',
+        'sns:SetSubscriptionAttributes',
+        'sns:Subscribe',
+        'sns:Unsubscribe',
+      ],
       Resource: '*',
     },
   ]);
@@ -235,11 +359,20 @@ function iamPolicy(name: string, path: string, description: string, document: Po
   return {
     apiVersion: apiVersionOf('Policy'),
     kind: 'Policy',
-    metadata: { name, annotations: { 'crossplane.io/external-name': name }, labels: { 'app.kubernetes.io/managed-by': BOUNDARIES_GENERATOR, 'platform.example.org/cluster': env.clusterName } },
+    metadata: {
+      name,
+      annotations: { 'crossplane.io/external-name': name },
+      labels: { 'app.kubernetes.io/managed-by': BOUNDARIES_GENERATOR, 'platform.example.org/cluster': env.clusterName },
+    },
     spec: {
       // A boundary other roles depend on: deleting the object must never delete the policy.
       deletionPolicy: 'Orphan',
-      forProvider: { path, description, policy: renderPolicy(document), tags: { 'platform.example.org/cluster': env.clusterName, 'platform.example.org/managed-by': 'platform' } },
+      forProvider: {
+        path,
+        description,
+        policy: renderPolicy(document),
+        tags: { 'platform.example.org/cluster': env.clusterName, 'platform.example.org/managed-by': 'platform' },
+      },
     },
   };
 }
@@ -248,7 +381,19 @@ function iamPolicy(name: string, path: string, description: string, document: Po
 export function boundaryResources(env: PlatformEnvironment): ManagedResource[] {
   const tenant = policyPathAndName(env.identity.permissionsBoundaryArn, 'EnvironmentConfig data.identity.permissionsBoundaryArn');
   return [
-    iamPolicy(tenant.name, tenant.path, 'Ceiling of every role function-secure-bucket creates: platform bucket data and bucket keys via S3 only', tenantWorkloadBoundaryDocument(env), env),
-    iamPolicy(nodeBoundaryName(env), tenant.path, 'Ceiling of the EKS node role: node operations, image pulls, OS packages and SSM; never tenant data or IAM', nodeBoundaryDocument(env), env),
+    iamPolicy(
+      tenant.name,
+      tenant.path,
+      'Ceiling of every role function-secure-bucket creates: platform bucket data and bucket keys via S3 only',
+      tenantWorkloadBoundaryDocument(env),
+      env,
+    ),
+    iamPolicy(
+      nodeBoundaryName(env),
+      tenant.path,
+      'Ceiling of the EKS node role: node operations, image pulls, OS packages and SSM; never tenant data or IAM',
+      nodeBoundaryDocument(env),
+      env,
+    ),
   ];
 }

@@ -107,8 +107,22 @@ export function bucketPolicyStatementsFor(ctx: RenderContext, b: OwnedBucket): S
   });
   // The provider manages configuration, never data: no object action and no listing, by any path.
   statements.push(
-    { Sid: 'DenyObjectsToProvider', Effect: 'Deny', Principal: '*', Action: 's3:*', Resource: `${b.arn}/*`, Condition: { ArnLike: { 'aws:PrincipalArn': provider } } },
-    { Sid: 'DenyListingToProvider', Effect: 'Deny', Principal: '*', Action: LISTING_ACTIONS, Resource: b.arn, Condition: { ArnLike: { 'aws:PrincipalArn': provider } } },
+    {
+      Sid: 'DenyObjectsToProvider',
+      Effect: 'Deny',
+      Principal: '*',
+      Action: 's3:*',
+      Resource: `${b.arn}/*`,
+      Condition: { ArnLike: { 'aws:PrincipalArn': provider } },
+    },
+    {
+      Sid: 'DenyListingToProvider',
+      Effect: 'Deny',
+      Principal: '*',
+      Action: LISTING_ACTIONS,
+      Resource: b.arn,
+      Condition: { ArnLike: { 'aws:PrincipalArn': provider } },
+    },
   );
   if (b.region === env.region) {
     // s3:ListBucket authorises both HeadBucket (the provider's existence check) and listing every
@@ -158,4 +172,3 @@ export function bucketPolicyDocumentFor(ctx: RenderContext, b: OwnedBucket): str
 export function bucketPolicyResourcesFor(ctx: RenderContext, b: OwnedBucket): Record<string, ManagedResource> {
   return bucketPart(ctx, b, { part: 'policy', kind: 'BucketPolicy', fields: { policy: bucketPolicyDocumentFor(ctx, b) } });
 }
-

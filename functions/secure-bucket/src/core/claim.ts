@@ -3,18 +3,7 @@
 // checks everything again, with the schema's own limits (claim-api.generated.ts), and reports every
 // mistake of the spec at once, each with its field and fix.
 import { CLAIM_FIELDS, ENUMS, limitsOf, type ClaimField } from './claim-api.generated.js';
-import {
-  arrayAt,
-  booleanAt,
-  enumAt,
-  integerAt,
-  isObject,
-  objectAt,
-  rejectUnknownKeys,
-  requiredString,
-  stringAt,
-  type Json,
-} from './fields.js';
+import { arrayAt, booleanAt, enumAt, integerAt, isObject, objectAt, rejectUnknownKeys, requiredString, stringAt, type Json } from './fields.js';
 import { CLAIM_API, NAMESPACED_XR_API, TAKE_OVER_ANNOTATION, type BucketApi } from './api.js';
 import { familyOf } from './family.js';
 import { RESERVED_CONSUMER_NAME, RESERVED_RULE_IDS, ruleProblems, versioningRequired } from './spec-rules.js';
@@ -72,10 +61,7 @@ export const CROSSPLANE_SPEC_FIELDS = [
 ];
 
 /** The spec's own fields (from the schema) and those Crossplane adds. */
-const SPEC_FIELDS = [
-  ...new Set((Object.keys(CLAIM_FIELDS) as ClaimField[]).map((k) => k.split('.')[1]!.replace(/\[\]$/, ''))),
-  ...CROSSPLANE_SPEC_FIELDS,
-];
+const SPEC_FIELDS = [...new Set((Object.keys(CLAIM_FIELDS) as ClaimField[]).map((k) => k.split('.')[1]!.replace(/\[\]$/, ''))), ...CROSSPLANE_SPEC_FIELDS];
 
 /** The other API named by the take-over annotation, if any; any other value is refused. */
 function readTakeOver(metadata: Json, api: BucketApi): BucketApi | undefined {
@@ -84,7 +70,12 @@ function readTakeOver(metadata: Json, api: BucketApi): BucketApi | undefined {
   const other = api === CLAIM_API ? NAMESPACED_XR_API : CLAIM_API;
   const value = stringAt(annotations[TAKE_OVER_ANNOTATION], field);
   if (value === undefined) return undefined;
-  if (value !== other) throw new ClaimError(field, `'${value}' is not the other bucket API`, `set it to ${other} (after its request was deleted, docs/migrate-to-v2.md), or remove it`);
+  if (value !== other)
+    throw new ClaimError(
+      field,
+      `'${value}' is not the other bucket API`,
+      `set it to ${other} (after its request was deleted, docs/migrate-to-v2.md), or remove it`,
+    );
   return other;
 }
 
@@ -105,7 +96,7 @@ export function readIdentity(xr: Json): ClaimIdentity {
       throw new ClaimError(
         'metadata.labels',
         `a namespaced XSecureBucket is its own claim, but its crossplane.io/claim-name and claim-namespace labels name ${String(claimNamespace)}/${String(claimName)}`,
-        'remove the crossplane.io/claim-* labels: the bucket belongs to the XR\'s own namespace and name',
+        "remove the crossplane.io/claim-* labels: the bucket belongs to the XR's own namespace and name",
       );
     }
     return withTakeOver({ compositeName, claimName: compositeName, claimNamespace: namespace, api: NAMESPACED_XR_API }, metadata);
@@ -125,7 +116,6 @@ function withTakeOver(identity: ClaimIdentity, metadata: Json): ClaimIdentity {
   const takeOverFrom = readTakeOver(metadata, identity.api);
   return takeOverFrom === undefined ? identity : { ...identity, takeOverFrom };
 }
-
 
 /** A field's schema limits as the readers of fields.ts take them (patterns compiled once, at load). */
 const PATTERNS: Readonly<Record<string, RegExp>> = Object.fromEntries(
@@ -178,7 +168,8 @@ export function validateSpec(xr: Json, defaultRegion: string): { spec: BucketSpe
   const p = new Problems();
   const spec = p.take(() => objectAt(xr['spec'], 'spec', true) as Json, {});
   p.take(() => rejectUnknownKeysAll(spec, p), undefined);
-  const region = p.take(() => stringAt(spec['region'], 'spec.region', textRule('spec.region', 'use an AWS region such as us-east-1')), undefined) ?? defaultRegion;
+  const region =
+    p.take(() => stringAt(spec['region'], 'spec.region', textRule('spec.region', 'use an AWS region such as us-east-1')), undefined) ?? defaultRegion;
   const consumers = readConsumers(spec['consumers'], p);
   const out: BucketSpec = {
     region,
@@ -197,11 +188,17 @@ export function validateSpec(xr: Json, defaultRegion: string): { spec: BucketSpe
   if (replication) {
     p.take(() => rejectUnknownKeys(replication, 'spec.replication', ['destinationRegion']), undefined);
     const destinationRegion = p.take(
-      () => requiredString(replication['destinationRegion'], 'spec.replication.destinationRegion', textRule('spec.replication.destinationRegion', 'use an AWS region such as eu-west-1')),
+      () =>
+        requiredString(
+          replication['destinationRegion'],
+          'spec.replication.destinationRegion',
+          textRule('spec.replication.destinationRegion', 'use an AWS region such as eu-west-1'),
+        ),
       undefined,
     );
     if (destinationRegion !== undefined) {
-      if (destinationRegion === region) p.add('spec.replication.destinationRegion', `is the bucket's own region ${region}`, 'name another region, or remove spec.replication');
+      if (destinationRegion === region)
+        p.add('spec.replication.destinationRegion', `is the bucket's own region ${region}`, 'name another region, or remove spec.replication');
       out.replication = { destinationRegion };
     }
   }
@@ -227,11 +224,17 @@ function readNaming(value: unknown, p: Problems): BucketSpec['naming'] {
   p.take(() => rejectUnknownKeys(naming, 'spec.naming', ['strategy', 'name']), undefined);
   const strategy = p.take(() => enumAt(naming['strategy'], 'spec.naming.strategy', ENUMS.NamingStrategy, 'Generated'), 'Generated');
   if (strategy === 'Generated') {
-    if (naming['name'] !== undefined) p.add('spec.naming.name', 'is only used with strategy Fixed', 'remove spec.naming.name or set spec.naming.strategy: Fixed');
+    if (naming['name'] !== undefined)
+      p.add('spec.naming.name', 'is only used with strategy Fixed', 'remove spec.naming.name or set spec.naming.strategy: Fixed');
     return { strategy };
   }
   const name = p.take(
-    () => requiredString(naming['name'], 'spec.naming.name', textRule('spec.naming.name', 'use 3-63 lowercase letters, digits and hyphens, starting and ending with a letter or digit (no dots)')),
+    () =>
+      requiredString(
+        naming['name'],
+        'spec.naming.name',
+        textRule('spec.naming.name', 'use 3-63 lowercase letters, digits and hyphens, starting and ending with a letter or digit (no dots)'),
+      ),
     undefined,
   );
   if (name === undefined) return { strategy: 'Generated' };
@@ -284,7 +287,10 @@ function readConsumers(value: unknown, p: Problems): Consumer[] {
         requiredString(
           c['serviceAccount'],
           `${field}.serviceAccount`,
-          textRule('spec.consumers[].serviceAccount', "name a ServiceAccount of the claim's own namespace (just its name: no 'namespace:' or 'system:serviceaccount:' prefix)"),
+          textRule(
+            'spec.consumers[].serviceAccount',
+            "name a ServiceAccount of the claim's own namespace (just its name: no 'namespace:' or 'system:serviceaccount:' prefix)",
+          ),
         ),
       '',
     );
@@ -292,11 +298,17 @@ function readConsumers(value: unknown, p: Problems): Consumer[] {
       .take(() => listAt(c['prefixes'], `${field}.prefixes`, 'spec.consumers[].prefixes'), [])
       .map((raw, j) =>
         p.take(
-          () => requiredString(raw, `${field}.prefixes[${j}]`, textRule('spec.consumers[].prefixes[]', "write a key prefix ending in '/', e.g. 'sales_event/', with no leading '/', no '*', '?' or '$'")),
+          () =>
+            requiredString(
+              raw,
+              `${field}.prefixes[${j}]`,
+              textRule('spec.consumers[].prefixes[]', "write a key prefix ending in '/', e.g. 'sales_event/', with no leading '/', no '*', '?' or '$'"),
+            ),
           '',
         ),
       );
-    if (prefixes.length === 0 && Array.isArray(c['prefixes'] ?? [])) p.add(`${field}.prefixes`, 'is empty', "list the key prefixes this consumer may use, e.g. ['reports/']");
+    if (prefixes.length === 0 && Array.isArray(c['prefixes'] ?? []))
+      p.add(`${field}.prefixes`, 'is empty', "list the key prefixes this consumer may use, e.g. ['reports/']");
     const access = p.take(() => enumAt(c['access'], `${field}.access`, ACCESS_LEVELS), 'Read');
     const accessPoint = p.take(() => booleanAt(c['accessPoint'], `${field}.accessPoint`, false), false);
     out.push({ name, serviceAccount, access, prefixes: uniqueEntries(prefixes, `${field}.prefixes`, p), accessPoint });
@@ -346,7 +358,17 @@ function readTransitions(value: unknown, field: string, path: 'spec.lifecycle.tr
 
 function readLifecycle(value: unknown, p: Problems): Lifecycle {
   const lc = p.take(() => objectAt(value, 'spec.lifecycle'), undefined) ?? {};
-  p.take(() => rejectUnknownKeys(lc, 'spec.lifecycle', ['transitions', 'expireAfterDays', 'noncurrentVersionExpireAfterDays', 'abortIncompleteMultipartUploadDays', 'rules']), undefined);
+  p.take(
+    () =>
+      rejectUnknownKeys(lc, 'spec.lifecycle', [
+        'transitions',
+        'expireAfterDays',
+        'noncurrentVersionExpireAfterDays',
+        'abortIncompleteMultipartUploadDays',
+        'rules',
+      ]),
+    undefined,
+  );
   const at = (key: 'expireAfterDays' | 'noncurrentVersionExpireAfterDays' | 'abortIncompleteMultipartUploadDays'): number | undefined =>
     p.take(() => intAt(lc[key], `spec.lifecycle.${key}`, `spec.lifecycle.${key}`), undefined);
   const out: Lifecycle = {

@@ -23,7 +23,20 @@ import { refuseForeignBuckets, type OwnedBucket } from './owned-bucket.js';
 import { protectionResourcesFor } from './protection.js';
 import { replicationResources } from './replication.js';
 import { CLAIM_API, CLAIM_KIND, COMPOSITE_KIND, NAMESPACED_XR_API_VERSION, NAMESPACED_XR_KIND, PLATFORM_API_VERSION } from './api.js';
-import { ClaimError, PlatformError, type BucketSpec, type ClaimIdentity, type CompositeStatus, type ManagedNames, type ManagedResource, type ObjectQuery, type ObservedResource, type OtherRequest, type PlatformEnvironment, type RenderOutput } from './types.js';
+import {
+  ClaimError,
+  PlatformError,
+  type BucketSpec,
+  type ClaimIdentity,
+  type CompositeStatus,
+  type ManagedNames,
+  type ManagedResource,
+  type ObjectQuery,
+  type ObservedResource,
+  type OtherRequest,
+  type PlatformEnvironment,
+  type RenderOutput,
+} from './types.js';
 
 type Resources = Record<string, ManagedResource>;
 
@@ -53,7 +66,9 @@ export const CONCERNS: readonly Concern[] = [
 ];
 
 /** What ties the owned buckets together, listed after all of them. */
-const BETWEEN_BUCKETS: ReadonlyArray<(ctx: RenderContext, buckets: OwnedBuckets) => Resources> = [(ctx, { replication }) => replicationResources(ctx, replication)];
+const BETWEEN_BUCKETS: ReadonlyArray<(ctx: RenderContext, buckets: OwnedBuckets) => Resources> = [
+  (ctx, { replication }) => replicationResources(ctx, replication),
+];
 
 /** Every resource of the claim: the source's parts with the claim's own, then each further owned bucket's parts. */
 function composeResources(ctx: RenderContext): Resources {
@@ -105,7 +120,11 @@ export function composeSecureBucket(input: ComposeInput): RenderOutput {
     // Crossplane adopts an existing bucket with the same external name: a fixed name outside the
     // tenant's registered prefix could take over another tenant's bucket, and one outside the
     // platform's prefix would not be reachable through the endpoint policy.
-    throw new ClaimError('spec.naming.name', `'${spec.naming.name}' does not start with '${fixedPrefix}'`, `start a fixed name with '${fixedPrefix}', or use strategy Generated`);
+    throw new ClaimError(
+      'spec.naming.name',
+      `'${spec.naming.name}' does not start with '${fixedPrefix}'`,
+      `start a fixed name with '${fixedPrefix}', or use strategy Generated`,
+    );
   }
   const ctx = buildContext(identity, spec, environment, input.observed);
   if (input.otherRequest !== undefined) ctx.otherRequest = input.otherRequest;
@@ -118,7 +137,9 @@ export function composeSecureBucket(input: ComposeInput): RenderOutput {
   if (waitingFor === undefined || waitingFor.length > 0) holdTakeOver(resources, adoption);
   const out: RenderOutput = { resources, status: compositeStatus(ctx, adoption, names), notes: pendingNotes(ctx, adoption), warnings: claimWarnings(ctx) };
   if (waitingFor !== undefined && waitingFor.length > 0) {
-    out.notes.push(`taking over what AWS holds for ${identity.claimNamespace}/${identity.claimName} only once the earlier request's composed resources are deleted (they would delete what this one manages): ${waitingFor.join(', ')}`);
+    out.notes.push(
+      `taking over what AWS holds for ${identity.claimNamespace}/${identity.claimName} only once the earlier request's composed resources are deleted (they would delete what this one manages): ${waitingFor.join(', ')}`,
+    );
   }
   // Asked while waiting, and restated once answered: Crossplane stops calling when requirements repeat.
   if (adoption.awaitingOtherRequest || input.otherRequest !== undefined) out.otherRequestQueries = otherRequestOf(identity);
@@ -163,10 +184,12 @@ function predecessorsLeft(composite: Json, found: Json[] | undefined): string[] 
     if (typeof metadata['uid'] === 'string' && typeof controller['uid'] === 'string') return controller['uid'] === metadata['uid'];
     return controller['kind'] === composite['kind'] && controller['name'] === metadata['name'];
   };
-  return found.filter((o) => !ours(o)).map((o) => {
-    const meta = isObject(o['metadata']) ? o['metadata'] : {};
-    return `${String(o['kind'])} ${String(meta['name'] ?? '?')}${meta['deletionTimestamp'] !== undefined ? ' (deleting)' : ''}`;
-  });
+  return found
+    .filter((o) => !ours(o))
+    .map((o) => {
+      const meta = isObject(o['metadata']) ? o['metadata'] : {};
+      return `${String(o['kind'])} ${String(meta['name'] ?? '?')}${meta['deletionTimestamp'] !== undefined ? ' (deleting)' : ''}`;
+    });
 }
 
 /** Until the predecessor is gone, everything that may be taken over stays observed, nothing else renders. */
@@ -254,7 +277,11 @@ function otherRequestOf(identity: ClaimIdentity): Record<string, ObjectQuery> {
   if (identity.api === CLAIM_API) return { [OTHER_REQUEST]: { apiVersion: NAMESPACED_XR_API_VERSION, kind: NAMESPACED_XR_KIND, name, namespace } };
   return {
     [OTHER_REQUEST]: { apiVersion: PLATFORM_API_VERSION, kind: CLAIM_KIND, name, namespace },
-    [OTHER_REQUEST_COMPOSITE]: { apiVersion: PLATFORM_API_VERSION, kind: COMPOSITE_KIND, matchLabels: { 'crossplane.io/claim-name': name, 'crossplane.io/claim-namespace': namespace } },
+    [OTHER_REQUEST_COMPOSITE]: {
+      apiVersion: PLATFORM_API_VERSION,
+      kind: COMPOSITE_KIND,
+      matchLabels: { 'crossplane.io/claim-name': name, 'crossplane.io/claim-namespace': namespace },
+    },
   };
 }
 
@@ -294,7 +321,9 @@ function pendingNotes(ctx: RenderContext, adoption: Adoption): string[] {
   const subscription = emailSubscriptionState(ctx);
   if (subscription !== undefined && subscription !== 'Confirmed') {
     // AWS delivers nothing to an e-mail address until its owner clicks the link AWS sent it.
-    notes.push(`alarm e-mail subscription for ${ctx.spec.alarms?.email ?? ''} is ${subscription}: no alert arrives until its owner confirms the e-mail from AWS Notifications`);
+    notes.push(
+      `alarm e-mail subscription for ${ctx.spec.alarms?.email ?? ''} is ${subscription}: no alert arrives until its owner confirms the e-mail from AWS Notifications`,
+    );
   }
   return notes;
 }

@@ -47,12 +47,7 @@ export interface RenderContext {
 export const KMS_KEY = 'kms-key';
 export const VPC_ENDPOINT = 'vpc-endpoint';
 
-export function buildContext(
-  identity: ClaimIdentity,
-  spec: BucketSpec,
-  env: PlatformEnvironment,
-  observed: Record<string, ObservedResource>,
-): RenderContext {
+export function buildContext(identity: ClaimIdentity, spec: BucketSpec, env: PlatformEnvironment, observed: Record<string, ObservedResource>): RenderContext {
   const name = bucketName(identity, spec, env);
   const ctx: RenderContext = {
     identity,

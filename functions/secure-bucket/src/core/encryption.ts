@@ -105,7 +105,10 @@ export function encryptionResourcesFor(ctx: RenderContext, b: OwnedBucket): Reco
   const { parts } = b;
   return {
     // Orphan on delete: deleting the key would make every object unreadable.
-    [parts.key.name]: managed(identity, { kind: 'Key', component: parts.key.component, forProvider: {
+    [parts.key.name]: managed(identity, {
+      kind: 'Key',
+      component: parts.key.component,
+      forProvider: {
         region: b.region,
         description: `SSE-KMS key of s3://${b.name} (${identity.claimNamespace}/${identity.claimName})`,
         enableKeyRotation: true,
@@ -113,23 +116,33 @@ export function encryptionResourcesFor(ctx: RenderContext, b: OwnedBucket): Reco
         keyUsage: 'ENCRYPT_DECRYPT',
         policy: keyPolicyFor(ctx, b),
         tags: ctx.tags,
-      }, ...keyToKeep(ctx, parts.key.name, parts.encryption.name, b.name, b.region) }),
-    [parts.alias.name]: managed(identity, { kind: 'Alias', component: parts.alias.component, forProvider: {
-      region: b.region,
-      targetKeyIdSelector: sameXrSelector(parts.key.component),
-    }, externalName: kmsAliasName(b.name) }),
-    ...bucketPart(ctx, b, { part: 'encryption', kind: 'BucketServerSideEncryptionConfiguration', fields: {
-      rule: [
-        {
-          applyServerSideEncryptionByDefault: { sseAlgorithm: 'aws:kms', kmsMasterKeyIdSelector: sameXrSelector(parts.key.component) },
-          bucketKeyEnabled: true,
-          blockedEncryptionTypes: ['SSE-C'],
-        },
-      ],
-    } }),
+      },
+      ...keyToKeep(ctx, parts.key.name, parts.encryption.name, b.name, b.region),
+    }),
+    [parts.alias.name]: managed(identity, {
+      kind: 'Alias',
+      component: parts.alias.component,
+      forProvider: {
+        region: b.region,
+        targetKeyIdSelector: sameXrSelector(parts.key.component),
+      },
+      externalName: kmsAliasName(b.name),
+    }),
+    ...bucketPart(ctx, b, {
+      part: 'encryption',
+      kind: 'BucketServerSideEncryptionConfiguration',
+      fields: {
+        rule: [
+          {
+            applyServerSideEncryptionByDefault: { sseAlgorithm: 'aws:kms', kmsMasterKeyIdSelector: sameXrSelector(parts.key.component) },
+            bucketKeyEnabled: true,
+            blockedEncryptionTypes: ['SSE-C'],
+          },
+        ],
+      },
+    }),
   };
 }
-
 
 /** The KMS key a bucket's default encryption names in AWS, if any. */
 function keyOfEncryption(held: Record<string, unknown> | undefined): { algorithm?: unknown; keyId?: unknown } {

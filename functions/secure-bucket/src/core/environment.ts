@@ -85,7 +85,10 @@ function readEnvironmentData(data: unknown, where: string, hint?: TenantHint): P
   if (oidcIssuer !== undefined) env.identity.oidcIssuer = oidcIssuer;
   // Only in hashes and an exact-match tag, never in a readable name: ids that are hyphen-prefixes
   // of each other ('blue', 'blue-2') still never meet.
-  const installationId = stringAt(d['installationId'], f('installationId'), { pattern: DNS_LABEL, hint: 'use lowercase letters, digits and inner hyphens, e.g. staging-2' });
+  const installationId = stringAt(d['installationId'], f('installationId'), {
+    pattern: DNS_LABEL,
+    hint: 'use lowercase letters, digits and inner hyphens, e.g. staging-2',
+  });
   if (installationId !== undefined) env.installationId = installationId;
   const nodeRoleArn = stringAt(access['nodeRoleArn'], f('access.nodeRoleArn'), { pattern: IAM_ARN });
   if (nodeRoleArn !== undefined) env.access.nodeRoleArn = nodeRoleArn;
@@ -95,7 +98,8 @@ function readEnvironmentData(data: unknown, where: string, hint?: TenantHint): P
   const byRegion = objectAt(audit['logBucketsByRegion'], f('audit.logBucketsByRegion')) ?? {};
   for (const [region, bucket] of Object.entries(byRegion)) {
     const at = f(`audit.logBucketsByRegion.${region}`);
-    if (!/^[a-z]{2}(-gov)?-[a-z]+-[0-9]$/.test(region)) throw new PlatformError(at, `'${region}' is not an AWS region`, 'key each log bucket by its region, e.g. eu-west-1');
+    if (!/^[a-z]{2}(-gov)?-[a-z]+-[0-9]$/.test(region))
+      throw new PlatformError(at, `'${region}' is not an AWS region`, 'key each log bucket by its region, e.g. eu-west-1');
     env.audit.logBucketsByRegion[region] = requiredString(bucket, at, bucketRule);
   }
   const inventoryBucket = stringAt(audit['inventoryBucket'], f('audit.inventoryBucket'), bucketRule);
@@ -108,11 +112,20 @@ function readEnvironmentData(data: unknown, where: string, hint?: TenantHint): P
     const value = requiredString(arn, at, { pattern: /^arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}$/ });
     const [, , , inRegion, account] = value.split(':');
     // EventBridge targets a topic of its own region; another account's topic would receive the alerts.
-    if (inRegion !== region || account !== env.accountId) throw new PlatformError(at, `'${value}' is not a topic of account ${env.accountId} in ${region}`, `name the platform's alert topic of account ${env.accountId} in ${region}`);
+    if (inRegion !== region || account !== env.accountId)
+      throw new PlatformError(
+        at,
+        `'${value}' is not a topic of account ${env.accountId} in ${region}`,
+        `name the platform's alert topic of account ${env.accountId} in ${region}`,
+      );
     (env.alarms.snsTopicArnsByRegion ??= {})[region] = value;
   }
   if (env.network.endpoint.mode === 'Dedicated' && env.network.endpoint.routeTableIds.length === 0) {
-    throw new PlatformError(f('network.endpoint.routeTableIds'), 'is empty: a dedicated endpoint needs a route table', 'list the route tables of the VPC that should reach S3');
+    throw new PlatformError(
+      f('network.endpoint.routeTableIds'),
+      'is empty: a dedicated endpoint needs a route table',
+      'list the route tables of the VPC that should reach S3',
+    );
   }
   return env;
 }
@@ -124,7 +137,10 @@ const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
  * The cut points of the length-limited names (naming.ts): the part of each name that says whose it
  * is must survive the cut, or two tenants' long names could meet after it.
  */
-function namePrefixesOf(env: Pick<PlatformEnvironment, 'bucketNamePrefix' | 'clusterName'>, segment: string): Array<{ what: string; prefix: string; room: number }> {
+function namePrefixesOf(
+  env: Pick<PlatformEnvironment, 'bucketNamePrefix' | 'clusterName'>,
+  segment: string,
+): Array<{ what: string; prefix: string; room: number }> {
   return [
     { what: 'bucket names', prefix: `${env.bucketNamePrefix}-${segment}-`, room: BUCKET_NAME_ROOM },
     { what: 'IAM role names', prefix: `${env.clusterName}-${segment}-`, room: ROLE_NAME_ROOM },
@@ -132,18 +148,29 @@ function namePrefixesOf(env: Pick<PlatformEnvironment, 'bucketNamePrefix' | 'clu
   ];
 }
 
-function readTenants(tenants: Json, env: Pick<PlatformEnvironment, 'bucketNamePrefix' | 'clusterName'>, where: string, hint?: TenantHint): Record<string, { nameSegment: string }> {
+function readTenants(
+  tenants: Json,
+  env: Pick<PlatformEnvironment, 'bucketNamePrefix' | 'clusterName'>,
+  where: string,
+  hint?: TenantHint,
+): Record<string, { nameSegment: string }> {
   const out: Record<string, { nameSegment: string }> = {};
   const entries = Object.entries(tenants);
-  if (entries.length === 0) throw new PlatformError(where, 'lists no tenant', 'register each tenant namespace under tenants (clusters/README.md, "Add a tenant")');
+  if (entries.length === 0)
+    throw new PlatformError(where, 'lists no tenant', 'register each tenant namespace under tenants (clusters/README.md, "Add a tenant")');
   for (const [namespace, value] of entries) {
     const at = `${where}.${namespace}`;
     if (!DNS_LABEL.test(namespace)) throw new PlatformError(where, `'${namespace}' is not a namespace name`, 'use the tenant namespace as the key');
     const entry = value === null ? {} : (objectAt(value, at, true) as Json);
-    const nameSegment = stringAt(entry['nameSegment'], `${at}.nameSegment`, { pattern: DNS_LABEL, hint: 'use lowercase letters, digits and inner hyphens' }) ?? namespace;
+    const nameSegment =
+      stringAt(entry['nameSegment'], `${at}.nameSegment`, { pattern: DNS_LABEL, hint: 'use lowercase letters, digits and inner hyphens' }) ?? namespace;
     for (const { what, prefix, room } of namePrefixesOf(env, nameSegment)) {
       if (prefix.length > room) {
-        throw new PlatformError(`${at}.nameSegment`, `'${nameSegment}' makes ${what} start with '${prefix}', longer than the ${room} characters kept before a long name is cut`, 'give the tenant a shorter nameSegment');
+        throw new PlatformError(
+          `${at}.nameSegment`,
+          `'${nameSegment}' makes ${what} start with '${prefix}', longer than the ${room} characters kept before a long name is cut`,
+          'give the tenant a shorter nameSegment',
+        );
       }
     }
     out[namespace] = { nameSegment };
@@ -160,7 +187,10 @@ function readTenants(tenants: Json, env: Pick<PlatformEnvironment, 'bucketNamePr
       // always the newly added tenant's. Which one is new, this render's XR can tell when it is one of them.
       const mine = hint !== undefined && (hint.namespace === a || hint.namespace === b) ? hint.namespace : undefined;
       const added = mine === undefined ? undefined : hint!.existing ? (mine === a ? b : a) : mine;
-      const clash = sa === sb ? `'${sa}' is the name segment of both ${a} and ${b}` : `'${sa}' (${a}) is a hyphen-prefix of ${b}'s segment '${sb}': their names could be equal`;
+      const clash =
+        sa === sb
+          ? `'${sa}' is the name segment of both ${a} and ${b}`
+          : `'${sa}' (${a}) is a hyphen-prefix of ${b}'s segment '${sb}': their names could be equal`;
       const example = (ns: string) => `'${out[ns]!.nameSegment}0'`;
       throw new PlatformError(
         `${where}.${added ?? a}.nameSegment`,

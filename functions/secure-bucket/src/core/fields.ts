@@ -46,9 +46,14 @@ export function enumAt<T extends string>(value: unknown, field: string, allowed:
   // Not String(value): an object whose toString is not a function makes String() throw.
   // YAML reads `1.3` or `true` unquoted as a number or boolean: retyping it would not help, quoting does.
   if ((typeof value === 'number' || typeof value === 'boolean') && (allowed as readonly string[]).includes(String(value))) {
-    throw new ClaimError(field, `must be a string, got the ${typeof value} ${String(value)} (YAML reads it unquoted as one)`, `quote it: ${field.split('.').at(-1) ?? field}: "${String(value)}"`);
+    throw new ClaimError(
+      field,
+      `must be a string, got the ${typeof value} ${String(value)} (YAML reads it unquoted as one)`,
+      `quote it: ${field.split('.').at(-1) ?? field}: "${String(value)}"`,
+    );
   }
-  if (typeof value !== 'string') throw new ClaimError(field, `must be one of ${allowed.join(', ')}, got ${describe(value)}`, `set ${field} to one of ${allowed.join(', ')}`);
+  if (typeof value !== 'string')
+    throw new ClaimError(field, `must be one of ${allowed.join(', ')}, got ${describe(value)}`, `set ${field} to one of ${allowed.join(', ')}`);
   if (!(allowed as readonly string[]).includes(value)) {
     throw new ClaimError(field, `'${truncate(value)}' is not one of ${allowed.join(', ')}`, `set ${field} to one of ${allowed.join(', ')}`);
   }
@@ -73,7 +78,8 @@ export function booleanAt(value: unknown, field: string, fallback: boolean): boo
 export function arrayAt(value: unknown, field: string, maxItems: number): unknown[] {
   if (value === undefined || value === null) return [];
   if (!Array.isArray(value)) throw new ClaimError(field, `must be a list, got ${describe(value)}`, `write ${field} as a YAML list`);
-  if (value.length > maxItems) throw new ClaimError(field, `has ${value.length} entries, more than ${maxItems}`, `keep at most ${maxItems} entries in ${field}`);
+  if (value.length > maxItems)
+    throw new ClaimError(field, `has ${value.length} entries, more than ${maxItems}`, `keep at most ${maxItems} entries in ${field}`);
   return value;
 }
 

@@ -13,14 +13,7 @@ import type { AccessLevel, ManagedResource } from './types.js';
 export const OBJECT_ACTIONS: Record<AccessLevel, string[]> = {
   Read: ['s3:GetObject', 's3:GetObjectVersion'],
   Write: ['s3:PutObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'],
-  ReadWrite: [
-    's3:GetObject',
-    's3:GetObjectVersion',
-    's3:PutObject',
-    's3:AbortMultipartUpload',
-    's3:ListMultipartUploadParts',
-    's3:DeleteObject',
-  ],
+  ReadWrite: ['s3:GetObject', 's3:GetObjectVersion', 's3:PutObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts', 's3:DeleteObject'],
 };
 
 /** Listing is reading: write-only consumers cannot enumerate keys. */
@@ -110,7 +103,10 @@ export function identityResources(ctx: RenderContext): Record<string, ManagedRes
   const { env, identity, spec } = ctx;
   const out: Record<string, ManagedResource> = {};
   for (const consumer of ctx.consumers) {
-    out[`consumer-${consumer.name}-role`] = managed(identity, { kind: 'Role', component: 'consumer-role', forProvider: {
+    out[`consumer-${consumer.name}-role`] = managed(identity, {
+      kind: 'Role',
+      component: 'consumer-role',
+      forProvider: {
         assumeRolePolicy: renderPolicy(trustPolicyDocument(ctx, consumer)),
         description: `S3 ${consumer.access} on s3://${ctx.bucketName} for ${identity.claimNamespace}/${consumer.serviceAccount}`,
         path: env.identity.rolePath,
@@ -118,16 +114,22 @@ export function identityResources(ctx: RenderContext): Record<string, ManagedRes
         maxSessionDuration: 3600,
         inlinePolicy: [{ name: 'bucket-access', policy: renderPolicy(accessPolicyDocument(ctx, consumer)) }],
         tags: { ...ctx.tags, 'platform.example.org/consumer': consumer.name },
-      }, externalName: consumer.roleName });
+      },
+      externalName: consumer.roleName,
+    });
     if (env.identity.mode === 'PodIdentity') {
-      out[`consumer-${consumer.name}-pod-identity`] = managed(identity, { kind: 'PodIdentityAssociation', component: 'pod-identity', forProvider: {
-        region: spec.region,
-        clusterName: env.clusterName,
-        namespace: identity.claimNamespace,
-        serviceAccount: consumer.serviceAccount,
-        roleArn: consumer.roleArn,
-        tags: ctx.tags,
-      } });
+      out[`consumer-${consumer.name}-pod-identity`] = managed(identity, {
+        kind: 'PodIdentityAssociation',
+        component: 'pod-identity',
+        forProvider: {
+          region: spec.region,
+          clusterName: env.clusterName,
+          namespace: identity.claimNamespace,
+          serviceAccount: consumer.serviceAccount,
+          roleArn: consumer.roleArn,
+          tags: ctx.tags,
+        },
+      });
     }
   }
   return out;

@@ -54,4 +54,3 @@ export function lifecycleRules(ctx: RenderContext, b: OwnedBucket): Array<Record
 export function lifecycleResourcesFor(ctx: RenderContext, b: OwnedBucket): Record<string, ManagedResource> {
   return bucketPart(ctx, b, { part: 'lifecycle', kind: 'BucketLifecycleConfiguration', fields: { rule: lifecycleRules(ctx, b) } });
 }
-

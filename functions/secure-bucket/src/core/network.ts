@@ -36,7 +36,9 @@ export function awsManagedReadBuckets(region: string): string[] {
  */
 export function endpointPolicyDocument(env: PlatformEnvironment, region: string): PolicyDocument {
   const p = env.partition;
-  const buckets = [`${env.bucketNamePrefix}-*`, env.audit.logBucket, env.audit.inventoryBucket].flatMap((b) => (b ? [`arn:${p}:s3:::${b}`, `arn:${p}:s3:::${b}/*`] : []));
+  const buckets = [`${env.bucketNamePrefix}-*`, env.audit.logBucket, env.audit.inventoryBucket].flatMap((b) =>
+    b ? [`arn:${p}:s3:::${b}`, `arn:${p}:s3:::${b}/*`] : [],
+  );
   return policy([
     {
       Sid: 'PlatformBucketsAndAccessPoints',
@@ -75,21 +77,29 @@ export function networkResources(ctx: RenderContext): Record<string, ManagedReso
   if (env.network.endpoint.mode !== 'Dedicated') return {};
   const region = spec.region;
   const out: Record<string, ManagedResource> = {
-    [VPC_ENDPOINT]: managed(identity, { kind: 'VPCEndpoint', component: VPC_ENDPOINT, forProvider: {
-      region,
-      vpcId: env.network.vpcId,
-      serviceName: `com.amazonaws.${region}.s3`,
-      vpcEndpointType: 'Gateway',
-      policy: endpointPolicy(env, region),
-      tags: ctx.tags,
-    } }),
+    [VPC_ENDPOINT]: managed(identity, {
+      kind: 'VPCEndpoint',
+      component: VPC_ENDPOINT,
+      forProvider: {
+        region,
+        vpcId: env.network.vpcId,
+        serviceName: `com.amazonaws.${region}.s3`,
+        vpcEndpointType: 'Gateway',
+        policy: endpointPolicy(env, region),
+        tags: ctx.tags,
+      },
+    }),
   };
   env.network.endpoint.routeTableIds.forEach((routeTableId) => {
-    out[`vpc-endpoint-route-${routeTableId}`] = managed(identity, { kind: 'VPCEndpointRouteTableAssociation', component: 'vpc-endpoint-route', forProvider: {
-      region,
-      routeTableId,
-      vpcEndpointIdSelector: sameXrSelector(VPC_ENDPOINT),
-    } });
+    out[`vpc-endpoint-route-${routeTableId}`] = managed(identity, {
+      kind: 'VPCEndpointRouteTableAssociation',
+      component: 'vpc-endpoint-route',
+      forProvider: {
+        region,
+        routeTableId,
+        vpcEndpointIdSelector: sameXrSelector(VPC_ENDPOINT),
+      },
+    });
   });
   return out;
 }

@@ -9,7 +9,6 @@ import type { Statement } from './policy.js';
 import { bucketPart, type OwnedBucket } from './owned-bucket.js';
 import { ClaimError, type LockMode, type ManagedResource, type ObjectLock } from './types.js';
 
-
 type AwsLockMode = 'COMPLIANCE' | 'GOVERNANCE';
 
 /** The actions a governance-bypass consumer gets on its own prefixes: delete or shorten a locked version. */
@@ -104,7 +103,11 @@ export function objectLockResourcesFor(ctx: RenderContext, b: OwnedBucket): Reco
   guardObjectLock(ctx, b);
   const lock = ctx.spec.objectLock;
   if (!lock) return {};
-  return bucketPart(ctx, b, { part: 'objectLock', kind: 'BucketObjectLockConfiguration', fields: { objectLockEnabled: 'Enabled', rule: { defaultRetention: defaultRetention(lock) } } });
+  return bucketPart(ctx, b, {
+    part: 'objectLock',
+    kind: 'BucketObjectLockConfiguration',
+    fields: { objectLockEnabled: 'Enabled', rule: { defaultRetention: defaultRetention(lock) } },
+  });
 }
 
 /** Principals allowed to bypass GOVERNANCE retention: the named consumers and break-glass. None for COMPLIANCE. */

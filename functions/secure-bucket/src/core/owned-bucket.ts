@@ -117,12 +117,19 @@ export function bucketPart(ctx: RenderContext, b: OwnedBucket, { part, kind, fie
   // AWS names a bucket's configuration after its bucket (terraform's import id): a re-created or
   // migrated claim takes it over instead of writing a second one.
   const options = kindOf(kind).outlivesRequest ? bucketConfiguration(b.name) : { externalName: b.name };
-  const owner = b.expectedOwner !== undefined && EXPECTS_BUCKET_OWNER.has(kind) && !managedWithoutOwner(ctx, name) ? { expectedBucketOwner: b.expectedOwner } : {};
+  const owner =
+    b.expectedOwner !== undefined && EXPECTS_BUCKET_OWNER.has(kind) && !managedWithoutOwner(ctx, name) ? { expectedBucketOwner: b.expectedOwner } : {};
   return { [name]: managed(ctx.identity, { kind, component, forProvider: { region: b.region, bucket: b.name, ...owner, ...fields }, ...options }) };
 }
 
 /** The bucket configurations whose provider-aws schema has `expectedBucketOwner` (../shared/schemas). */
-export const EXPECTS_BUCKET_OWNER = new Set(['BucketVersioning', 'BucketServerSideEncryptionConfiguration', 'BucketLifecycleConfiguration', 'BucketObjectLockConfiguration', 'BucketLogging']);
+export const EXPECTS_BUCKET_OWNER = new Set([
+  'BucketVersioning',
+  'BucketServerSideEncryptionConfiguration',
+  'BucketLifecycleConfiguration',
+  'BucketObjectLockConfiguration',
+  'BucketLogging',
+]);
 
 /**
  * `expectedBucketOwner` is replace-only in terraform (upjet refuses the replacement): a part the
@@ -152,10 +159,12 @@ export function refuseForeignBuckets(ctx: RenderContext, resources: Record<strin
     const owner = isObject(forProvider) ? forProvider['expectedBucketOwner'] : undefined;
     if (typeof owner !== 'string' || !isObject(forProvider)) continue;
     const reported = ctx.observed[name]?.resource.status?.conditions;
-    const synced = (Array.isArray(reported) ? reported : []).find((c) => isObject(c) && c['type'] === 'Synced') as { status?: unknown; message?: unknown } | undefined;
+    const synced = (Array.isArray(reported) ? reported : []).find((c) => isObject(c) && c['type'] === 'Synced') as
+      { status?: unknown; message?: unknown } | undefined;
     if (synced?.status !== 'False' || typeof synced.message !== 'string' || !OWNER_REFUSED.test(synced.message)) continue;
     const bucket = String(forProvider['bucket']);
-    const field = bucket === ctx.bucketName ? (ctx.spec.naming.strategy === 'Fixed' ? 'spec.naming.name' : 'spec.naming') : 'spec.replication.destinationRegion';
+    const field =
+      bucket === ctx.bucketName ? (ctx.spec.naming.strategy === 'Fixed' ? 'spec.naming.name' : 'spec.naming') : 'spec.replication.destinationRegion';
     throw new ClaimError(
       field,
       `s3://${bucket} is not proven to be in account ${owner}: AWS refused to read its ${resource.kind} as that owner's (${synced.message}); another account may hold the name, and nothing was taken over`,

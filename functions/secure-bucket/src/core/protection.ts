@@ -8,8 +8,6 @@ import type { ManagedResource } from './types.js';
 import { versioningRequired } from './spec-rules.js';
 export { versioningRequired };
 
-
-
 /** Versioning where something needs it, and the claim's lock, for any owned bucket. */
 export function protectionResourcesFor(ctx: RenderContext, b: OwnedBucket): Record<string, ManagedResource> {
   const out: Record<string, ManagedResource> = {};
@@ -18,4 +16,3 @@ export function protectionResourcesFor(ctx: RenderContext, b: OwnedBucket): Reco
   }
   return { ...out, ...objectLockResourcesFor(ctx, b) };
 }
-

@@ -14,7 +14,6 @@ import { ClaimError, type ManagedResource } from './types.js';
 export const REPLICATION_ROLE = 'replication-role';
 export const REPLICATION = 'bucket-replication';
 
-
 /** Exactly what S3 needs to replicate (AWS's replication role example), per resource. */
 export const REPLICATION_ACTIONS = {
   sourceBucket: ['s3:GetReplicationConfiguration', 's3:ListBucket'],
@@ -118,7 +117,10 @@ export function replicationRolePolicy(ctx: RenderContext, target: ReplicationTar
 export function replicationResources(ctx: RenderContext, target: ReplicationTarget | undefined): Record<string, ManagedResource> {
   if (!target) return {};
   const out: Record<string, ManagedResource> = {};
-  out[REPLICATION_ROLE] = managed(ctx.identity, { kind: 'Role', component: REPLICATION_ROLE, forProvider: {
+  out[REPLICATION_ROLE] = managed(ctx.identity, {
+    kind: 'Role',
+    component: REPLICATION_ROLE,
+    forProvider: {
       assumeRolePolicy: renderPolicy(replicationTrustPolicy(ctx)),
       description: `S3 replication of s3://${ctx.bucketName} to s3://${target.bucketName}`,
       path: ctx.env.identity.rolePath,
@@ -127,32 +129,39 @@ export function replicationResources(ctx: RenderContext, target: ReplicationTarg
       maxSessionDuration: 3600,
       inlinePolicy: [{ name: 'replication', policy: renderPolicy(replicationRolePolicy(ctx, target)) }],
       tags: ctx.tags,
-    }, externalName: target.roleName });
+    },
+    externalName: target.roleName,
+  });
   // Only once both keys exist: S3 never retries an object whose replication failed, so the role
   // must be able to decrypt and encrypt before the first object is replicated.
   if (ctx.keyArn !== undefined && target.keyArn !== undefined) {
-    out[REPLICATION] = managed(ctx.identity, { kind: 'BucketReplicationConfiguration', component: 'replication', forProvider: {
-      region: ctx.spec.region,
-      bucket: ctx.bucketName,
-      role: target.roleArn,
-      rule: [
-        {
-          id: 'replicate-all',
-          status: 'Enabled',
-          priority: 0,
-          filter: {},
-          deleteMarkerReplication: { status: 'Disabled' },
-          sourceSelectionCriteria: { sseKmsEncryptedObjects: { status: 'Enabled' }, replicaModifications: { status: 'Disabled' } },
-          // The destination account and owner override: S3 checks the replica's owner before writing.
-          destination: {
-            account: ctx.env.accountId,
-            accessControlTranslation: { owner: 'Destination' },
-            bucket: target.bucketArn,
-            encryptionConfiguration: { replicaKmsKeyId: target.keyArn },
+    out[REPLICATION] = managed(ctx.identity, {
+      kind: 'BucketReplicationConfiguration',
+      component: 'replication',
+      forProvider: {
+        region: ctx.spec.region,
+        bucket: ctx.bucketName,
+        role: target.roleArn,
+        rule: [
+          {
+            id: 'replicate-all',
+            status: 'Enabled',
+            priority: 0,
+            filter: {},
+            deleteMarkerReplication: { status: 'Disabled' },
+            sourceSelectionCriteria: { sseKmsEncryptedObjects: { status: 'Enabled' }, replicaModifications: { status: 'Disabled' } },
+            // The destination account and owner override: S3 checks the replica's owner before writing.
+            destination: {
+              account: ctx.env.accountId,
+              accessControlTranslation: { owner: 'Destination' },
+              bucket: target.bucketArn,
+              encryptionConfiguration: { replicaKmsKeyId: target.keyArn },
+            },
           },
-        },
-      ],
-    }, externalName: ctx.bucketName });
+        ],
+      },
+      externalName: ctx.bucketName,
+    });
   }
   return out;
 }

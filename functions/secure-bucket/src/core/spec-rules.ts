@@ -40,7 +40,13 @@ export function transitionProblems(rule: string, field: string, transitions: Tra
     const at = `${field}.transitions[${i}]`;
     const minimumAge = MINIMUM_AGE[t.storageClass] ?? 0;
     if (t.days < minimumAge) {
-      out.push(new ClaimError(`${at}.days`, `rule '${rule}' moves objects to ${t.storageClass} after ${t.days} days; AWS needs at least ${minimumAge}`, `set ${at}.days to ${minimumAge} or more`));
+      out.push(
+        new ClaimError(
+          `${at}.days`,
+          `rule '${rule}' moves objects to ${t.storageClass} after ${t.days} days; AWS needs at least ${minimumAge}`,
+          `set ${at}.days to ${minimumAge} or more`,
+        ),
+      );
     }
     if (previous) {
       if (WATERFALL.indexOf(t.storageClass) <= WATERFALL.indexOf(previous.storageClass)) {
@@ -97,14 +103,22 @@ export function ruleProblems(lc: Lifecycle, versioned: boolean): ClaimError[] {
   lc.rules.forEach((rule, i) => {
     const field = `spec.lifecycle.rules[${i}]`;
     if (RESERVED_RULE_IDS.includes(rule.name)) {
-      out.push(new ClaimError(`${field}.name`, `'${rule.name}' is reserved for the platform's own rules`, `choose another name (not ${RESERVED_RULE_IDS.join(', ')})`));
+      out.push(
+        new ClaimError(`${field}.name`, `'${rule.name}' is reserved for the platform's own rules`, `choose another name (not ${RESERVED_RULE_IDS.join(', ')})`),
+      );
     }
     if (names.has(rule.name)) out.push(new ClaimError(`${field}.name`, `'${rule.name}' is used by another rule`, 'give every rule its own name'));
     if (prefixes.has(rule.prefix)) out.push(new ClaimError(`${field}.prefix`, `'${rule.prefix}' has another rule already`, 'merge the two rules into one'));
     names.add(rule.name);
     prefixes.add(rule.prefix);
     if (rule.transitions.length === 0 && rule.expireAfterDays === undefined) {
-      out.push(new ClaimError(field, `rule '${rule.name}' has neither transitions nor expireAfterDays, so it does nothing`, 'add transitions or expireAfterDays, or remove the rule'));
+      out.push(
+        new ClaimError(
+          field,
+          `rule '${rule.name}' has neither transitions nor expireAfterDays, so it does nothing`,
+          'add transitions or expireAfterDays, or remove the rule',
+        ),
+      );
     }
     out.push(...transitionProblems(rule.name, field, rule.transitions, rule.expireAfterDays));
     // The whole-bucket rule applies under every prefix too, and S3 lets the earliest expiration win.

@@ -4,7 +4,18 @@ import type { BucketApi } from './api.js';
 
 // The claim's own shapes are generated from the schema (make xrds): one source for every field.
 import type { ClaimSpec } from './claim-api.generated.js';
-export type { AccessLevel, Alarms, Consumer, Lifecycle, LifecycleRule, LockMode, ObjectLock, StorageClass, TlsVersion, Transition } from './claim-api.generated.js';
+export type {
+  AccessLevel,
+  Alarms,
+  Consumer,
+  Lifecycle,
+  LifecycleRule,
+  LockMode,
+  ObjectLock,
+  StorageClass,
+  TlsVersion,
+  Transition,
+} from './claim-api.generated.js';
 
 /**
  * The tenant's request, after defaults: spec of XSecureBucket / XSecureBucketClaim. The function
