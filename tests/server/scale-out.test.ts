@@ -7,7 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
-import { FunctionRunnerServiceService, RunFunctionRequest, RunFunctionResponse } from '@crossplane-org/function-sdk-typescript';
+import { RunFunctionRequest, RunFunctionResponse } from '@crossplane-org/function-sdk-typescript';
+import { roundRobinClient, type ReplicaSet } from '../../tools/grpc-load.js';
 import { CONNECTION_LIMITS } from '../../functions/secure-bucket/src/server.js';
 import { compileServer, listeningAddress, sleep, startProcess, type CompiledServer, type RunningProcess } from './harness.js';
 
@@ -29,42 +30,8 @@ process.exit(await runMain(process.argv.slice(2), handle, {
 }));
 `;
 
-/** The "DNS" of the headless Service: the client reads it only when grpc-js asks to resolve again. */
-const service: { addresses: Array<{ host: string; port: number }>; resolutions: number } = { addresses: [], resolutions: 0 };
-
-/** At most one resolution per window, as grpc-js's DNS resolver (grpc.dns_min_time_between_resolutions_ms). */
-const MIN_BETWEEN_RESOLUTIONS_MS = 200;
-
-class HeadlessServiceResolver {
-  private last = 0;
-  private pending: NodeJS.Timeout | undefined;
-  constructor(
-    _target: unknown,
-    private readonly listener: (
-      endpoints: { ok: true; value: Array<{ addresses: Array<{ host: string; port: number }> }> },
-      attributes: object,
-      serviceConfig: null,
-      note: string,
-    ) => boolean,
-  ) {}
-  updateResolution(): void {
-    if (this.pending) return;
-    const wait = Math.max(0, this.last + MIN_BETWEEN_RESOLUTIONS_MS - Date.now());
-    this.pending = setTimeout(() => {
-      this.pending = undefined;
-      this.last = Date.now();
-      service.resolutions++;
-      this.listener({ ok: true, value: service.addresses.map((a) => ({ addresses: [a] })) }, {}, null, '');
-    }, wait);
-  }
-  destroy(): void {
-    clearTimeout(this.pending);
-  }
-  static getDefaultAuthority(): string {
-    return 'function-secure-bucket';
-  }
-}
-grpc.experimental.registerResolver('headless-test', HeadlessServiceResolver as unknown as Parameters<typeof grpc.experimental.registerResolver>[1]);
+/** The "DNS" of the headless Service: the client (tools/grpc-load.ts) reads it only when grpc-js asks to resolve again. */
+const service: ReplicaSet = { addresses: [] };
 
 let compiled: CompiledServer;
 const replicas = new Map<string, { proc: RunningProcess; host: string; port: number }>();
@@ -89,29 +56,20 @@ afterAll(async () => {
 describe('replicas share the load', () => {
   it('a replica added later receives calls within the connection age, and draining one fails no call', async () => {
     service.addresses = [...replicas.values()].map(({ host, port }) => ({ host, port }));
-    const client = new grpc.Client('headless-test:///function-secure-bucket', grpc.credentials.createInsecure(), {
-      'grpc.service_config': JSON.stringify({ loadBalancingConfig: [{ round_robin: {} }] }),
-      'grpc.use_local_subchannel_pool': 1,
-    });
+    // As Crossplane dials a function: one round-robin channel over the Service's addresses.
+    const client = roundRobinClient('function-secure-bucket', service);
     const served: Array<{ at: number; by: string }> = [];
     const failures: string[] = [];
-    const call = (i: number): Promise<void> =>
-      new Promise((resolve) => {
-        const req = RunFunctionRequest.encode(RunFunctionRequest.fromPartial({ meta: { tag: `call-${i}` }, input: { sleepMs: 20 } })).finish();
-        client.makeUnaryRequest(
-          FunctionRunnerServiceService.runFunction.path,
-          (b: Uint8Array) => Buffer.from(b),
-          (b: Buffer) => RunFunctionResponse.decode(b),
-          req,
-          new grpc.Metadata(),
-          { deadline: Date.now() + 10_000 },
-          (err, rsp) => {
-            if (err) failures.push(`${i}: ${grpc.status[err.code]} ${err.details}`);
-            else served.push({ at: Date.now(), by: rsp!.results[0]?.message ?? '?' });
-            resolve();
-          },
-        );
-      });
+    const call = async (i: number): Promise<void> => {
+      const req = Buffer.from(RunFunctionRequest.encode(RunFunctionRequest.fromPartial({ meta: { tag: `call-${i}` }, input: { sleepMs: 20 } })).finish());
+      try {
+        const rsp = RunFunctionResponse.decode(await client.call(req, 10_000));
+        served.push({ at: Date.now(), by: rsp.results[0]?.message ?? '?' });
+      } catch (e) {
+        const err = e as grpc.ServiceError;
+        failures.push(`${i}: ${grpc.status[err.code]} ${err.details}`);
+      }
+    };
     let running = true;
     let n = 0;
     // Four callers, one call in flight each, as long as the test runs.
