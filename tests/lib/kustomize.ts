@@ -7,12 +7,10 @@ import path from 'node:path';
 import { loadAll } from 'js-yaml';
 import { loadYamlDocuments, relativeToRepo, repoRoot } from './repo.js';
 
-export interface K8sObject {
-  apiVersion: string;
-  kind: string;
-  metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
-  [field: string]: unknown;
-}
+// What Flux builds, one home for the object shape, the parsing and postBuild substitution: the access gate's.
+export type { K8sObject } from '../../tools/flux-build.js';
+import { parseObjects, substitute, type K8sObject } from '../../tools/flux-build.js';
+export { parseObjects, substitute };
 
 export const KUSTOMIZATION_FILE = 'kustomization.yaml';
 export const FLUX_KUSTOMIZATION_API = 'kustomize.toolkit.fluxcd.io';
@@ -67,22 +65,8 @@ export function kustomizeText(dir: string): string {
   return text;
 }
 
-export function parseObjects(text: string, where: string): K8sObject[] {
-  return loadAll(text, { filename: where }).filter((doc): doc is K8sObject => doc !== null && typeof doc === 'object');
-}
-
 export function kustomizeBuild(dir: string): K8sObject[] {
   return parseObjects(kustomizeText(dir), relativeToRepo(path.resolve(repoRoot, dir)));
-}
-
-/** Flux postBuild substitution: `${var}`, `${var:=default}`, `${var:-default}`; `$${var}` escapes. */
-export function substitute(text: string, vars: Record<string, string>): string {
-  return text.replace(/(\$?)\$\{([A-Za-z_][A-Za-z0-9_]*)(?::[-=]([^}]*))?\}/g, (match, escape: string, name: string, fallback?: string) => {
-    if (escape === '$') return match.slice(1);
-    const value = vars[name] ?? fallback;
-    if (value === undefined) throw new Error(`postBuild variable \${${name}} has no value`);
-    return value;
-  });
 }
 
 export interface KustomizationFile {
