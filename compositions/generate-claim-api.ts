@@ -3,11 +3,12 @@
 // bounds/enum/pattern table the function reads (core/claim-api.generated.ts), and the field table
 // of compositions/README.md.
 //   node dist/compositions/generate-claim-api.js [--check] [--root <repo>]
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import { load } from 'js-yaml';
 import { SCHEMA_SOURCE } from './generate-xrds.js';
+import { generatorMain } from './generator-main.js';
 
 export const GENERATED_TYPES = 'functions/secure-bucket/src/core/claim-api.generated.ts';
 export const README = 'compositions/README.md';
@@ -179,19 +180,7 @@ export function generatedClaimApi(repoRoot: string): Array<{ file: string; curre
 }
 
 function main(argv: string[]): number {
-  const rootAt = argv.indexOf('--root');
-  const here = path.dirname(fileURLToPath(import.meta.url));
-  const repoRoot = rootAt >= 0 ? path.resolve(argv[rootAt + 1] ?? '.') : path.resolve(here, here.includes(`${path.sep}dist${path.sep}`) ? '../..' : '..');
-  const stale = generatedClaimApi(repoRoot).filter((x) => x.current !== x.generated);
-  if (argv.includes('--check')) {
-    for (const x of stale) process.stderr.write(`stale: ${x.file} differs from ${SCHEMA_SOURCE}; run make xrds\n`);
-    return stale.length === 0 ? 0 : 1;
-  }
-  for (const x of stale) {
-    writeFileSync(path.join(repoRoot, x.file), x.generated);
-    process.stdout.write(`wrote ${x.file}\n`);
-  }
-  return 0;
+  return generatorMain(argv, import.meta.url, SCHEMA_SOURCE, generatedClaimApi);
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) process.exitCode = main(process.argv.slice(2));

@@ -2,10 +2,11 @@
 // (functions/secure-bucket/src/core/kinds.ts): the ManagedResourceActivationPolicy's `activate`
 // list (both families) and the tenant role's read-only rules on the namespaced kinds.
 //   node dist/compositions/generate-kind-lists.js [--check] [--root <repo>]
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import { groupIn, MANAGED_KINDS, type Family, type ManagedKind } from '../functions/secure-bucket/src/core/index.js';
+import { generatorMain } from './generator-main.js';
 
 export const ACTIVATION_POLICY = 'clusters/base/crossplane-packages/activation-policy.yaml';
 export const TENANT_ROLE = 'clusters/base/tenants/tenant-role.yaml';
@@ -57,19 +58,7 @@ export function generatedKindLists(repoRoot: string): Array<{ file: string; curr
 }
 
 function main(argv: string[]): number {
-  const rootAt = argv.indexOf('--root');
-  const here = path.dirname(fileURLToPath(import.meta.url));
-  const repoRoot = rootAt >= 0 ? path.resolve(argv[rootAt + 1] ?? '.') : path.resolve(here, here.includes(`${path.sep}dist${path.sep}`) ? '../..' : '..');
-  const stale = generatedKindLists(repoRoot).filter((x) => x.current !== x.generated);
-  if (argv.includes('--check')) {
-    for (const x of stale) process.stderr.write(`stale: ${x.file} differs from the catalog; run make xrds\n`);
-    return stale.length === 0 ? 0 : 1;
-  }
-  for (const x of stale) {
-    writeFileSync(path.join(repoRoot, x.file), x.generated);
-    process.stdout.write(`wrote ${x.file}\n`);
-  }
-  return 0;
+  return generatorMain(argv, import.meta.url, 'the catalog', generatedKindLists);
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) process.exitCode = main(process.argv.slice(2));

@@ -2,9 +2,10 @@
 // openAPIV3Schema of each XRD, as text, so its comments travel with it and a diff shows exactly
 // what changed. Everything else in an XRD file (names, scope, printer columns) is edited there.
 //   node dist/compositions/generate-xrds.js [--check] [--root <repo>]
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
+import { generatorMain } from './generator-main.js';
 
 export const SCHEMA_SOURCE = 'compositions/schema/secure-bucket.yaml';
 /** v1 (LegacyCluster, with the claim) and v2 (Namespaced): one API, two scopes. */
@@ -51,21 +52,7 @@ export function generatedXrds(repoRoot: string): Array<{ file: string; current: 
 }
 
 function main(argv: string[]): number {
-  const rootAt = argv.indexOf('--root');
-  const here = path.dirname(fileURLToPath(import.meta.url));
-  // dist/compositions/generate-xrds.js or compositions/generate-xrds.ts
-  const repoRoot = rootAt >= 0 ? path.resolve(argv[rootAt + 1] ?? '.') : path.resolve(here, here.includes(`${path.sep}dist${path.sep}`) ? '../..' : '..');
-  const stale = generatedXrds(repoRoot).filter((x) => x.current !== x.generated);
-  if (argv.includes('--check')) {
-    for (const x of stale) process.stderr.write(`stale: ${x.file} differs from ${SCHEMA_SOURCE}; run make xrds\n`);
-    return stale.length === 0 ? 0 : 1;
-  }
-  for (const x of stale) {
-    writeFileSync(path.join(repoRoot, x.file), x.generated);
-    process.stdout.write(`wrote ${x.file}\n`);
-  }
-  if (stale.length === 0) process.stdout.write('xrds: up to date\n');
-  return 0;
+  return generatorMain(argv, import.meta.url, SCHEMA_SOURCE, generatedXrds);
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) process.exitCode = main(process.argv.slice(2));
