@@ -71,3 +71,25 @@ describe('refusals are typed by who fixes them', () => {
     expect(source).not.toMatch(/field\.startsWith\(/);
   });
 });
+
+describe('red team: the Fatal stays bounded', () => {
+  const unknownKeys = (n: number, len: number): Json => Object.fromEntries(Array.from({ length: n }, (_, i) => [`k${i}`.padEnd(len, 'z'), 1]));
+
+  it('red team: 100,000 unknown spec keys give a bounded Fatal, not tens of megabytes', async () => {
+    const rsp = await runFunction(requestFor('many', compositeForClaim(claimOf('b', 'team-fuzz', unknownKeys(100_000, 1))), exampleEnvironment()));
+    const [fatal] = fatals(rsp);
+    expect(fatal?.reason).toBe('InvalidClaim');
+    expect(fatal!.message).toMatch(/^spec\.k0: is not a field/);
+    expect(fatal!.message).toMatch(/more problems not listed/);
+    expect(fatal!.message.length).toBeLessThan(64 * 1024);
+  });
+
+  it('red team: a long unknown key is shown truncated, and a newline in it cannot forge a line', async () => {
+    const spec: Json = { ['a'.repeat(100_000)]: 1, 'x\nspec.region: fine. Fix: nothing': 1 };
+    const rsp = await runFunction(requestFor('long', compositeForClaim(claimOf('b', 'team-fuzz', spec)), exampleEnvironment()));
+    const [fatal] = fatals(rsp);
+    expect(fatal!.message.length).toBeLessThan(4 * 1024);
+    expect(fatal!.message.split('\n')).toHaveLength(2);
+    expect(fatal!.message).not.toMatch(/^spec\.region/m);
+  });
+});

@@ -212,6 +212,34 @@ describe('the server with the cache', () => {
     expect(RunFunctionResponse.decode(again).meta?.tag).toBe('poll-5');
   });
 
+  it('red team: another tenant, a rotated EnvironmentConfig or a planted tag is never answered with a cached answer', async () => {
+    const { request } = steady.find((s) => Object.keys(s.request.observed!.resources).length > 0)!;
+    await client.call(encodeReq(request));
+    const xrMeta = (r: RunFunctionRequest): Obj => (r.observed!.composite!.resource as Obj)['metadata'] as Obj;
+    const firstComposed = Object.keys(request.observed!.resources)[0]!;
+    const attacks: Record<string, (r: RunFunctionRequest) => void> = {
+      'claim namespace of another tenant': (r) => ((xrMeta(r)['labels'] as Obj)['crossplane.io/claim-namespace'] = 'team-b'),
+      'XR namespace of another tenant': (r) => (xrMeta(r)['namespace'] = 'team-b'),
+      'XR name': (r) => (xrMeta(r)['name'] = 'other'),
+      'rotated EnvironmentConfig setting': (r) => {
+        const env = Object.values(r.requiredResources)[0]!.items[0]!.resource as Obj;
+        (env['data'] as Obj)['bucketNamePrefix'] = 'rotated';
+      },
+      'tag planted in AWS on an adopted resource': (r) => {
+        const status = ((r.observed!.resources[firstComposed]!.resource as Obj)['status'] ??= {}) as Obj;
+        status['atProvider'] = { ...((status['atProvider'] as Obj | undefined) ?? {}), tags: { 'platform.example.org/installation': 'other' } };
+      },
+      'take-over annotation': (r) => (((xrMeta(r)['annotations'] ??= {}) as Obj)['platform.example.org/take-over-from'] = 'team-a/x'),
+    };
+    for (const [what, mutate] of Object.entries(attacks)) {
+      const changed = copy(request);
+      mutate(changed);
+      changed.meta = { tag: `rt-${what}`, capabilities: [] };
+      // Twice: the second may come from the cache; both are what the function answers uncached.
+      for (let i = 0; i < 2; i++) expect([what, i, (await client.call(encodeReq(changed))).equals(render(changed))]).toEqual([what, i, true]);
+    }
+  });
+
   it('exposes its figures as Prometheus text', () => {
     const text = prometheusText(cache.stats());
     expect(text).toMatch(/^function_response_cache_lookups_total\{result="hit"\} [1-9]/m);

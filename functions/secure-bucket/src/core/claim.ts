@@ -146,19 +146,33 @@ function listAt(value: unknown, field: string, path: ClaimField): unknown[] {
 /** Collects the tenant's mistakes: each read that fails is recorded and replaced by a stand-in, so the rest is still read. */
 class Problems {
   readonly list: ClaimError[] = [];
+  /** Problems past MAX_PROBLEMS, counted, not listed: a spec of 100,000 unknown keys must not make a Fatal of megabytes. */
+  omitted = 0;
   take<T>(read: () => T, standIn: T): T {
     try {
       return read();
     } catch (err) {
       if (!(err instanceof ClaimError)) throw err;
-      this.list.push(...(err instanceof ClaimErrors ? err.problems : [err]));
+      for (const e of err instanceof ClaimErrors ? err.problems : [err]) this.push(e);
       return standIn;
     }
   }
   add(field: string, problem: string, fix: string): void {
-    this.list.push(new ClaimError(field, problem, fix));
+    this.push(new ClaimError(field, problem, fix));
+  }
+  push(e: ClaimError): void {
+    if (this.list.length < MAX_PROBLEMS) this.list.push(e);
+    else this.omitted++;
+  }
+  /** The list, with one last line for those not listed. */
+  all(): ClaimError[] {
+    if (this.omitted === 0) return this.list;
+    return [...this.list, new ClaimError('spec', `has ${this.omitted} more problems not listed here`, 'fix those above and apply again')];
   }
 }
+
+/** The most problems one Fatal lists (a schema-valid claim with every field wrong has fewer). */
+export const MAX_PROBLEMS = 100;
 
 /**
  * Every problem of the spec alone (no platform settings, no AWS state), in one pass: the tenant
@@ -202,8 +216,8 @@ export function validateSpec(xr: Json, defaultRegion: string): { spec: BucketSpe
       out.replication = { destinationRegion };
     }
   }
-  for (const problem of ruleProblems(out.lifecycle, versioningRequired({ spec: out }))) p.list.push(problem);
-  return { spec: out, problems: p.list };
+  for (const problem of ruleProblems(out.lifecycle, versioningRequired({ spec: out }))) p.push(problem);
+  return { spec: out, problems: p.all() };
 }
 
 /** The spec, or every problem of it in one ClaimErrors. */

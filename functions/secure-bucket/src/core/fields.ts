@@ -87,7 +87,8 @@ export function arrayAt(value: unknown, field: string, maxItems: number): unknow
 export function rejectUnknownKeys(obj: Json, field: string, known: readonly string[], owned: Record<string, string> = {}): void {
   for (const key of Object.keys(obj)) {
     if (known.includes(key)) continue;
-    const path = field === '' ? key : `${field}.${key}`;
+    // The key is the tenant's: shown cut and escaped, so it can neither flood nor forge a line.
+    const path = field === '' ? truncate(key) : `${field}.${truncate(key)}`;
     const owner = owned[key];
     if (owner !== undefined) {
       throw new ClaimError(path, `is platform-owned (${owner}); a claim cannot set it`, `remove ${path} from the claim`);
@@ -107,6 +108,9 @@ function describe(value: unknown): string {
   return typeof value;
 }
 
+/** A tenant's string in a message: at most 80 characters, control characters escaped (one problem, one line). */
 function truncate(s: string): string {
-  return s.length > 80 ? `${s.slice(0, 77)}...` : s;
+  const cut = s.length > 80 ? `${s.slice(0, 77)}...` : s;
+  // eslint-disable-next-line no-control-regex
+  return cut.replace(/[\u0000-\u001f\u007f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
