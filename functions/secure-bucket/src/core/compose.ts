@@ -16,7 +16,7 @@ import type { Json } from './fields.js';
 import { identityResources } from './identity.js';
 import { bucketName, installationOf, OWNER_NAME_TAG, OWNER_NAMESPACE_TAG, tenantBucketPrefix, tenantSegment } from './naming.js';
 import { isObject } from './fields.js';
-import { namespacedResource } from './family.js';
+import { namespacedApiVersionOf } from './family.js';
 import { lifecycleResourcesFor } from './lifecycle.js';
 import { networkResources } from './network.js';
 import { refuseForeignBuckets, type OwnedBucket } from './owned-bucket.js';
@@ -163,8 +163,13 @@ function predecessorQueries(identity: ClaimIdentity, resources: Record<string, M
     if (resource.spec['deletionPolicy'] !== 'Delete') continue;
     const kind = resource.kind.toLowerCase();
     out[`${PREDECESSOR_PREFIX}${kind}-cluster`] = { apiVersion: resource.apiVersion, kind: resource.kind, matchLabels: labels };
-    const twin = namespacedResource(resource, identity.claimNamespace);
-    out[`${PREDECESSOR_PREFIX}${kind}-namespaced`] = { apiVersion: twin.apiVersion, kind: twin.kind, namespace: identity.claimNamespace, matchLabels: labels };
+    // Only the twin's apiVersion: building the whole twin (namespacedResource) copied every spec.
+    out[`${PREDECESSOR_PREFIX}${kind}-namespaced`] = {
+      apiVersion: namespacedApiVersionOf(resource),
+      kind: resource.kind,
+      namespace: identity.claimNamespace,
+      matchLabels: labels,
+    };
   }
   return out;
 }

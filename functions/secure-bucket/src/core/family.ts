@@ -33,18 +33,24 @@ export function familyOf(composite: Json): ResourceFamily {
   return typeof namespace === 'string' && namespace !== '' ? 'Namespaced' : 'Cluster';
 }
 
-/** The namespaced twin of a cluster-scoped resource, in `namespace`. */
-export function namespacedResource(resource: ManagedResource, namespace: string): ManagedResource {
+/** The apiVersion of a cluster-scoped resource's namespaced twin (its kind is the same). */
+export function namespacedApiVersionOf(resource: Pick<ManagedResource, 'apiVersion' | 'kind'>): string {
   // The catalog (kinds.ts) says the kind's namespaced version; a kind outside it has no twin.
   const entry = kindOf(resource.kind);
   if (resource.apiVersion !== `${groupIn(entry, 'Cluster')}/${entry.versions.Cluster}` || entry.versions.Namespaced === undefined) {
     throw new Error(`${resource.kind} ${resource.apiVersion}: no namespaced twin (not a cluster-scoped kind of the catalog, core/kinds.ts)`);
   }
+  return `${groupIn(entry, 'Namespaced')}/${entry.versions.Namespaced}`;
+}
+
+/** The namespaced twin of a cluster-scoped resource, in `namespace`. */
+export function namespacedResource(resource: ManagedResource, namespace: string): ManagedResource {
+  const apiVersion = namespacedApiVersionOf(resource);
   const { deletionPolicy, ...spec } = resource.spec;
   if (deletionPolicy === 'Orphan' && spec['managementPolicies'] === undefined) spec['managementPolicies'] = ORPHAN_POLICIES;
   spec['providerConfigRef'] = { kind: 'ClusterProviderConfig', name: CLUSTER_PROVIDER_CONFIG };
   return {
-    apiVersion: `${groupIn(entry, 'Namespaced')}/${entry.versions.Namespaced}`,
+    apiVersion,
     kind: resource.kind,
     metadata: { ...resource.metadata, namespace },
     spec,
