@@ -1,30 +1,43 @@
-// readEnvironment keeps its readings of an EnvironmentConfig (core/environment.ts): the key must be
-// everything it reads. Two EnvironmentConfigs that differ in one field compose differently, in one
-// process, in either order, and each answer equals the uncached one.
+// The adapter keeps its readings of the EnvironmentConfig (src/environment-cache.ts): the key must be
+// everything readEnvironment reads. Requests that differ only in one EnvironmentConfig field get
+// different answers, in one process, in either order, each byte for byte the uncached answer.
 import { describe, expect, it } from '@jest/globals';
+import { RunFunctionRequest } from '@crossplane-org/function-sdk-typescript';
 import { compositeForClaim } from '../../functions/secure-bucket/cli/control-plane/index.js';
-import { composeSecureBucket, PlatformError, readEnvironment } from '../../functions/secure-bucket/src/core/index.js';
+import { knownEnvironment } from '../../functions/secure-bucket/src/environment-cache.js';
+import { ENVIRONMENT_REQUIREMENT, runFunctionSync } from '../../functions/secure-bucket/src/function.js';
+import { wireCodec } from '../../functions/secure-bucket/src/wire.js';
 import { environmentConfig, exampleClaim, type Json } from '../lib/function-fixtures.js';
 
 const composite = compositeForClaim(exampleClaim('sales-events'));
 
-/**
- * Parsed here, as the decoder builds it: plain objects of this realm. (structuredClone's objects
- * come from jest's outer realm, whose Object.prototype is another: never memoised, read afresh.)
- */
-function dataWith(patch: (data: Json) => void = () => {}): Json {
-  return JSON.parse(JSON.stringify(environmentConfig(patch)['data'])) as Json;
+/** The request bytes as Crossplane sends them, with the EnvironmentConfig supplied. */
+function requestWith(patch: (data: Json) => void = () => {}): Buffer {
+  const env = environmentConfig(patch);
+  const req = RunFunctionRequest.fromPartial({
+    meta: { tag: 't' },
+    observed: { composite: { resource: composite } },
+    requiredResources: { [ENVIRONMENT_REQUIREMENT]: { items: [{ resource: env }] } },
+  });
+  return Buffer.from(RunFunctionRequest.encode(req).finish());
 }
 
-function compose(data: Json): string {
-  const environmentData = JSON.parse(JSON.stringify(data)) as Json;
-  return JSON.stringify(composeSecureBucket({ composite: structuredClone(composite), environmentData, observed: {} }));
+function dataOf(req: RunFunctionRequest): Json {
+  return req.requiredResources[ENVIRONMENT_REQUIREMENT]!.items[0]!.resource!['data'] as Json;
 }
 
-/** The same data under a prototype of its own: not plain JSON, so never memoised (read afresh). */
-function uncached(data: Json): string {
-  const root = Object.assign(Object.create({ unusual: true }) as Json, structuredClone(data));
-  return JSON.stringify(composeSecureBucket({ composite: structuredClone(composite), environmentData: root, observed: {} }));
+/** Decoded as the server does (objects of this realm, so the reading is kept), answered, encoded. */
+function answer(bytes: Buffer): string {
+  return Buffer.from(wireCodec.encode(runFunctionSync(wireCodec.decode(bytes)))).toString('base64');
+}
+
+/** The same, with the data under a prototype of its own: not plain JSON, so never kept (read afresh). */
+function uncached(bytes: Buffer): string {
+  const req = wireCodec.decode(bytes);
+  Object.setPrototypeOf(dataOf(req), Object.create(Object.prototype));
+  const once = knownEnvironment(dataOf(req));
+  if (once !== undefined) expect(knownEnvironment(dataOf(req))).not.toBe(once);
+  return Buffer.from(wireCodec.encode(runFunctionSync(req))).toString('base64');
 }
 
 const variants: Array<[string, (d: Json) => void]> = [
@@ -33,53 +46,39 @@ const variants: Array<[string, (d: Json) => void]> = [
   ['kms.deletionWindowInDays', (d) => ((d['kms'] as Json)['deletionWindowInDays'] = 7)],
   ['identity.rolePath', (d) => ((d['identity'] as Json)['rolePath'] = '/other/')],
   ['access.breakGlassPrincipalArns', (d) => ((d['access'] as Json)['breakGlassPrincipalArns'] = ['arn:aws:iam::111122223333:role/other-break-glass'])],
+  // Refused (a Fatal worded for this tenant): refusals are never kept.
+  ['tenants that clash', (d) => (d['tenants'] = { team: {}, 'team-sales': {} })],
 ];
 
-describe('the memoised EnvironmentConfig reading is keyed on what it reads', () => {
-  it('the data used here is memoised (else the tests below prove nothing)', () => {
-    expect(readEnvironment(dataWith())).toBe(readEnvironment(dataWith()));
+describe('the kept EnvironmentConfig readings are keyed on what readEnvironment reads', () => {
+  it('the decoded data is kept (else the tests below prove nothing)', () => {
+    const a = knownEnvironment(dataOf(wireCodec.decode(requestWith())));
+    expect(a).toBeDefined();
+    expect(knownEnvironment(dataOf(wireCodec.decode(requestWith())))).toBe(a);
   });
 
-  it.each(variants)('%s: A, B, A, B in one process compose as uncached', (_field, patch) => {
-    const a = dataWith();
-    const b = dataWith(patch);
+  it.each(variants)('%s: A, B, A, B in one process answer as uncached', (_field, patch) => {
+    const a = requestWith();
+    const b = requestWith(patch);
     const expected = [uncached(a), uncached(b)];
     expect(expected[0]).not.toEqual(expected[1]);
-    // A then B, and B then A: each answer is its own data's.
-    const seen = [compose(a), compose(b), compose(a), compose(b)];
-    expect(seen).toEqual([expected[0], expected[1], expected[0], expected[1]]);
+    // A then B, and B then A: each answer is its own request's.
+    expect([answer(a), answer(b), answer(a), answer(b)]).toEqual([expected[0], expected[1], expected[0], expected[1]]);
   });
 
-  it('a value JSON would print alike (NaN as null) is not mistaken for a kept reading', () => {
-    const absent = dataWith((d) => ((d['kms'] as Json)['deletionWindowInDays'] = null));
-    const nan = dataWith();
-    (nan['kms'] as Json)['deletionWindowInDays'] = Number.NaN; // after the JSON round trip, which would print it null
-    expect(readEnvironment(absent).kms.deletionWindowInDays).toBe(30);
-    expect(() => readEnvironment(nan)).toThrow(PlatformError);
+  it('a value JSON prints alike (NaN as null) is not mistaken for a kept reading', () => {
+    const absent = dataOf(wireCodec.decode(requestWith((d) => ((d['kms'] as Json)['deletionWindowInDays'] = null))));
+    const nan = dataOf(wireCodec.decode(requestWith()));
+    (nan['kms'] as Json)['deletionWindowInDays'] = Number.NaN;
+    expect(knownEnvironment(absent)?.kms.deletionWindowInDays).toBe(30);
+    expect(knownEnvironment(nan)).toBeUndefined();
   });
 
-  it('a reading is shared frozen: a caller cannot change what another render reads', () => {
-    const env = readEnvironment(dataWith());
+  it('a reading is shared frozen: a write throws instead of reaching another render', () => {
+    const env = knownEnvironment(dataOf(wireCodec.decode(requestWith())))!;
     expect(() => {
       (env as { clusterName: string }).clusterName = 'changed';
     }).toThrow(TypeError);
-    expect(readEnvironment(dataWith()).clusterName).toBe('staging');
-  });
-
-  it('a refusal names the tenant to fix from the hint, whichever hint came first', () => {
-    const clash = dataWith((d) => (d['tenants'] = { team: {}, 'team-sales': {} }));
-    const fixFor = (namespace: string): string => {
-      try {
-        readEnvironment(clash, undefined, { namespace, existing: false });
-      } catch (err) {
-        return (err as PlatformError).field;
-      }
-      throw new Error('expected a refusal');
-    };
-    expect([fixFor('team'), fixFor('team-sales'), fixFor('team')]).toEqual([
-      'EnvironmentConfig data.tenants.team.nameSegment',
-      'EnvironmentConfig data.tenants.team-sales.nameSegment',
-      'EnvironmentConfig data.tenants.team.nameSegment',
-    ]);
+    expect(knownEnvironment(dataOf(wireCodec.decode(requestWith())))!.clusterName).toBe('staging');
   });
 });

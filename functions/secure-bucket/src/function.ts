@@ -27,6 +27,7 @@ import {
   type Json,
   type ObservedResource,
 } from './core/index.js';
+import { knownEnvironment } from './environment-cache.js';
 
 /**
  * The key the Composition step declares the EnvironmentConfig under (requirements.requiredResources
@@ -160,9 +161,12 @@ export function runFunctionSync(req: RunFunctionRequest): RunFunctionResponse {
 
     const otherRequest = answeredLookups(req);
     const predecessors = answeredPredecessors(req);
+    // Read once per distinct EnvironmentConfig (undefined when refused: the core words the refusal).
+    const environmentReading = knownEnvironment(data);
     const out = composeSecureBucket({
       composite,
       environmentData: data,
+      ...(environmentReading !== undefined ? { environment: environmentReading } : {}),
       observed: observedComposed(req),
       ...(otherRequest !== undefined ? { otherRequest } : {}),
       ...(predecessors !== undefined ? { predecessors } : {}),

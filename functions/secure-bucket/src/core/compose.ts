@@ -86,6 +86,11 @@ function composeResources(ctx: RenderContext): Resources {
 export interface ComposeInput {
   composite: Json;
   environmentData: unknown;
+  /**
+   * readEnvironment(environmentData), when the caller has it already (the gRPC adapter keeps its
+   * readings: src/environment-cache.ts). It must be exactly that reading; absent, the core reads the data.
+   */
+  environment?: PlatformEnvironment;
   observed: Record<string, ObservedResource>;
   /** Crossplane's answer to otherRequestQueries, once asked (undefined: not asked, or not answered). */
   otherRequest?: OtherRequest;
@@ -99,11 +104,13 @@ export interface ComposeInput {
 export function composeSecureBucket(input: ComposeInput): RenderOutput {
   const identity = readIdentity(input.composite);
   const recorded = recordedNames(input.composite);
-  const environment = readEnvironment(input.environmentData, undefined, {
-    namespace: identity.claimNamespace,
-    // Rendered before (names recorded, or at least a bucket name): this tenant is the existing one.
-    existing: recorded !== undefined || typeof statusOf(input.composite)['bucketName'] === 'string',
-  });
+  const environment =
+    input.environment ??
+    readEnvironment(input.environmentData, undefined, {
+      namespace: identity.claimNamespace,
+      // Rendered before (names recorded, or at least a bucket name): this tenant is the existing one.
+      existing: recorded !== undefined || typeof statusOf(input.composite)['bucketName'] === 'string',
+    });
   const spec = readSpec(input.composite, environment.region);
   if (spec.region !== environment.region) {
     // A gateway endpoint serves only its own region: a bucket elsewhere would be unreachable.

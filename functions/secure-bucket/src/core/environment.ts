@@ -15,84 +15,13 @@ export interface TenantHint {
 }
 
 export function readEnvironment(data: unknown, where = 'EnvironmentConfig data', hint?: TenantHint): PlatformEnvironment {
-  // Every call of a platform reads the same EnvironmentConfig: its reading is kept, keyed by its
-  // full content (memoKey), so the core stays a function of its input. Only readings that succeed
-  // are kept, and `hint` is not in the key: it only words a refusal, which is never kept.
-  const key = memoKey(data, where);
-  if (key !== undefined) {
-    const known = readings.get(key);
-    if (known !== undefined) {
-      // Least recently used first out: a hit moves to the back.
-      readings.delete(key);
-      readings.set(key, known);
-      return known;
-    }
-  }
-  let env: PlatformEnvironment;
   // The field readers of fields.ts refuse with ClaimError; here every refusal is the platform team's to fix.
   try {
-    env = readEnvironmentData(data, where, hint);
+    return readEnvironmentData(data, where, hint);
   } catch (err) {
     if (err instanceof ClaimError) throw new PlatformError(err.field, err.problem, err.fix);
     throw err;
   }
-  // Shared by every later call with the same data: frozen, so a caller's write throws instead of
-  // leaking into another render.
-  deepFreeze(env);
-  if (key !== undefined) {
-    readings.set(key, env);
-    if (readings.size > MEMO_ENTRIES) readings.delete(readings.keys().next().value as string);
-  }
-  return env;
-}
-
-/** Distinct EnvironmentConfigs kept: one per platform, a few while one changes. */
-const MEMO_ENTRIES = 8;
-/** Larger data is read every time: 8 entries stay under ~10 MB with their readings. */
-const MEMO_MAX_KEY = 1 << 20;
-const readings = new Map<string, PlatformEnvironment>();
-
-/**
- * The content of `data` as a string, one string per content: JSON of plain data only (strings,
- * finite numbers other than -0, booleans, null, plain objects and dense arrays, no undefined).
- * Anything JSON would blur (NaN and Infinity print as null, -0 as 0, undefined is dropped, a Map
- * prints as {}) or that is deeper than data ever is: undefined, and the data is read uncached.
- */
-function memoKey(data: unknown, where: string): string | undefined {
-  if (!plainJson(data, 0)) return undefined;
-  const key = JSON.stringify(where) + JSON.stringify(data);
-  return key.length <= MEMO_MAX_KEY ? key : undefined;
-}
-
-function plainJson(v: unknown, depth: number): boolean {
-  switch (typeof v) {
-    case 'string':
-    case 'boolean':
-      return true;
-    case 'number':
-      return Number.isFinite(v) && !Object.is(v, -0);
-    case 'object': {
-      if (v === null) return true;
-      if (depth > 32) return false;
-      if (Array.isArray(v)) {
-        if (Object.getPrototypeOf(v) !== Array.prototype) return false;
-        for (let i = 0; i < v.length; i++) if (!(i in v) || !plainJson(v[i], depth + 1)) return false;
-        return true;
-      }
-      const proto = Object.getPrototypeOf(v) as unknown;
-      if (proto !== Object.prototype && proto !== null) return false;
-      for (const k in v) if (!plainJson((v as Record<string, unknown>)[k], depth + 1)) return false;
-      return true;
-    }
-    default:
-      return false;
-  }
-}
-
-function deepFreeze(v: unknown): void {
-  if (v === null || typeof v !== 'object' || Object.isFrozen(v)) return;
-  Object.freeze(v);
-  for (const x of Object.values(v)) deepFreeze(x);
 }
 
 function readEnvironmentData(data: unknown, where: string, hint?: TenantHint): PlatformEnvironment {
